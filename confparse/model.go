@@ -1,0 +1,217 @@
+package confparse
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// This file is the typed configuration every other package reads. The
+// directive table (commands.go) fills it; after parsing, inheritable
+// settings are merged downwards (http -> server -> location) so readers see
+// resolved values and never look at raw directives.
+
+// Pos is where a directive was written.
+type Pos struct {
+	File string // absolute path
+	Line int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
+// LuaCode is one *_by_lua_block or *_by_lua_file.
+type LuaCode struct {
+	Source string // inline source verbatim; empty for _file
+	File   string // absolute path for _file (resolved against the prefix)
+	// Name is the chunk name: "content_by_lua(nginx.conf:40)" for a block
+	// (base name of the conf file and the line of its "{"), the path for _file.
+	Name string
+	Pos  Pos
+}
+
+// Config is a whole parsed configuration.
+type Config struct {
+	File   string // absolute path of the main conf file
+	Prefix string // absolute, with a trailing slash
+	Main   MainConf
+	Events EventsConf
+	HTTP   *HTTPConf // nil when there is no http block
+}
+
+type MainConf struct {
+	WorkerProcesses int  // "auto" resolved to runtime.NumCPU(); default 1
+	Daemon          bool // default true, as nginx
+	MasterProcess   bool // accepted; default true
+	ErrorLogs       []errlog.Target
+	PID             string // absolute; default PREFIX/logs/nginx.pid
+	Env             []EnvVar
+	User            string
+}
+
+type EnvVar struct {
+	Name  string
+	Value string
+	Set   bool // NAME=VALUE form
+}
+
+type EventsConf struct {
+	WorkerConnections int // default 512
+}
+
+// SharedDict is one lua_shared_dict.
+type SharedDict struct {
+	Name string
+	Size int64 // bytes
+	Pos  Pos
+}
+
+type HTTPConf struct {
+	Servers     []*ServerConf
+	SharedDicts []SharedDict
+	LogFormats  map[string]string // name -> format ("combined" predefined)
+
+	LuaPackagePath  string // ";;" already replaced by the default path
+	LuaPackageCPath string
+	InitByLua       *LuaCode
+	InitWorkerByLua *LuaCode
+	SSLSessionStore *LuaCode // ssl_session_store_by_lua_block / _file (http only)
+	SSLSessionFetch *LuaCode // ssl_session_fetch_by_lua_block / _file (http only)
+
+	LuaMaxPendingTimers int           // default 1024
+	LuaMaxRunningTimers int           // default 256
+	LuaHookTimeout      time.Duration // lua_hook_timeout: deadline for hooks that cannot yield; default 1s
+
+	Resolver        []string // "host[:port]" of each resolver; empty = system resolver
+	ResolverTimeout time.Duration
+
+	LuaSocketConnectTimeout time.Duration // default 60s
+	LuaSocketReadTimeout    time.Duration
+	LuaSocketSendTimeout    time.Duration
+	LuaSocketPoolSize       int // default 30
+	LuaSocketKeepalive      time.Duration
+
+	LuaSSLTrustedCertificate string
+	LuaSSLVerifyDepth        int // default 1
+	LuaSSLProtocols          []string
+
+	// SSLSessionSealKeys (ssl_session_seal_key FILE, repeatable): when set,
+	// serialized sessions handed to Lua are AEAD-sealed with the first key and
+	// opened with any of them.
+	SSLSessionSealKeys []string
+
+	Settings
+	SSL SSLSettings
+}
+
+// Settings are the directives allowed in http, server and location that
+// inherit downwards.
+type Settings struct {
+	Root              string // absolute; default PREFIX/html
+	Index             []string
+	DefaultType       string
+	KeepaliveTimeout  time.Duration // default 75s
+	ClientMaxBodySize int64         // default 1m; 0 = unlimited
+	ServerTokens      bool          // default on
+	AccessLogs        []AccessLog   // nil = inherit; [{Off:true}] = off
+	ErrorLogs         []errlog.Target
+	ProxySetHeaders   []Header
+}
+
+type AccessLog struct {
+	Path   string // absolute
+	Format string // log_format name; "combined" by default
+	Off    bool
+	Pos    Pos
+}
+
+type Header struct {
+	Name  string
+	Value string // may hold $variables
+}
+
+// SSLSettings are the TLS directives allowed in http and server.
+type SSLSettings struct {
+	Certificates        []CertPair // ssl_certificate / ssl_certificate_key, paired in order
+	Protocols           []string   // "TLSv1.2", "TLSv1.3"; default both
+	Ciphers             string     // OpenSSL cipher string as written
+	PreferServerCiphers bool
+	ECDHCurve           string // as written; "auto" by default
+	SessionTimeout      time.Duration // default 5m
+	SessionTickets      bool          // default on
+	SessionTicketKeys   []string      // absolute paths; first encrypts
+	SessionCache        SessionCache
+}
+
+type CertPair struct {
+	Cert string // absolute
+	Key  string // absolute
+	Pos  Pos
+}
+
+type SessionCacheMode int
+
+const (
+	SessionCacheNone SessionCacheMode = iota // default: "none"
+	SessionCacheOff
+	SessionCacheBuiltin
+	SessionCacheShared
+)
+
+type SessionCache struct {
+	Mode SessionCacheMode
+	Name string // shared:NAME
+	Size int64  // bytes for shared, sessions for builtin (0 = default)
+}
+
+type ServerConf struct {
+	Pos       Pos
+	Listens   []Listen // default: *:80 (or *:8000 when not root)
+	Names     []string // server_name values as written ("" , "*.a.com", "~re", ...)
+	HTTP2     bool     // "http2 on;"
+	Locations []*LocationConf
+	Rewrite   []RewriteStep // set / return at server level, in order
+	Settings
+	SSL SSLSettings
+}
+
+type Listen struct {
+	Network       string // "tcp" or "unix"
+	Addr          string // "127.0.0.1:443", "[::]:443", ":1984", or the socket path
+	SSL           bool
+	DefaultServer bool
+	Reuseport     bool
+	HTTP2         bool
+	Pos           Pos
+}
+
+type LocationConf struct {
+	Pos       Pos
+	Modifier  string // "", "=", "^~", "~", "~*", "@"
+	Path      string
+	Locations []*LocationConf
+	Rewrite   []RewriteStep // set / return, in order
+	Content   *LuaCode      // content_by_lua_block / _file
+	ProxyPass string        // "http://host:port[/uri]"
+	// SSLSessionMetrics (ssl_session_metrics;) serves the session counters
+	// in Prometheus text format.
+	SSLSessionMetrics bool
+	Settings
+}
+
+// RewriteStep is one "set $var value;" or "return code [text|url];".
+type RewriteStep struct {
+	Set    *SetVar
+	Return *Return
+	Pos    Pos
+}
+
+type SetVar struct {
+	Name  string // without "$"
+	Value string // may hold $variables
+}
+
+type Return struct {
+	Code int
+	Text string // body text or redirect URL; may hold $variables
+}

@@ -1,0 +1,235 @@
+// Package errlog writes nginx-format error log lines:
+//
+//	2026/11/24 02:44:09 [error] 1234#0: *5 message, context: ssl_session_store_by_lua*, client: 127.0.0.1, server: 0.0.0.0:443
+//
+// It owns log levels, level filtering per target and reopening files (USR1).
+// It must not import any other goresty package: everything logs through it.
+package errlog
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Level is an nginx log level; a smaller value is more severe.
+type Level int
+
+const (
+	Stderr Level = iota
+	Emerg
+	Alert
+	Crit
+	Error
+	Warn
+	Notice
+	Info
+	Debug
+)
+
+var levelNames = [...]string{"stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"}
+
+func (l Level) String() string {
+	if l < 0 || int(l) >= len(levelNames) {
+		return "unknown"
+	}
+	return levelNames[l]
+}
+
+// ParseLevel maps nginx's level names ("error", "warn", ...) to a Level.
+func ParseLevel(s string) (Level, bool) {
+	for i, n := range levelNames {
+		if n == s {
+			return Level(i), true
+		}
+	}
+	return 0, false
+}
+
+// Target is one error_log destination: a file path or "stderr", and the
+// least severe level it accepts.
+type Target struct {
+	Path  string
+	Level Level
+}
+
+type sink struct {
+	Target
+	mu sync.Mutex
+	w  io.Writer
+	f  *os.File // nil for stderr
+}
+
+// Conn describes the connection or request a line is about; its fields
+// become nginx's "*N ..., context: ..., client: ..., server: ..." parts.
+type Conn struct {
+	ID      uint64
+	Context string // e.g. "ssl_session_store_by_lua*"
+	Client  string
+	Server  string
+	Request string // e.g. "GET / HTTP/1.1"; empty when there is none
+	Host    string
+}
+
+// Logger is safe for use by many goroutines.
+type Logger struct {
+	sinks  []*sink
+	min    atomic.Int32 // least severe level any sink accepts
+	worker int
+	now    func() time.Time
+}
+
+// New opens every target (appending). An empty list logs to stderr at "error".
+func New(targets []Target) (*Logger, error) {
+	if len(targets) == 0 {
+		targets = []Target{{Path: "stderr", Level: Error}}
+	}
+	l := &Logger{now: time.Now}
+	min := Stderr
+	for _, t := range targets {
+		s := &sink{Target: t}
+		if err := s.open(); err != nil {
+			l.Close()
+			return nil, err
+		}
+		l.sinks = append(l.sinks, s)
+		if t.Level > min {
+			min = t.Level
+		}
+	}
+	l.min.Store(int32(min))
+	return l, nil
+}
+
+// Stderr returns a logger writing to stderr at the given level; it cannot fail.
+func StderrLogger(level Level) *Logger {
+	l, _ := New([]Target{{Path: "stderr", Level: level}})
+	return l
+}
+
+func (s *sink) open() error {
+	if s.Path == "stderr" || s.Path == "" {
+		s.w = os.Stderr
+		return nil
+	}
+	f, err := os.OpenFile(s.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open() \"%s\" failed (%s)", s.Path, ErrnoText(err))
+	}
+	s.f, s.w = f, f
+	return nil
+}
+
+// ForWorker returns a logger sharing the same files whose lines carry
+// "pid#worker" as nginx's "pid#tid" field.
+func (l *Logger) ForWorker(id int) *Logger {
+	c := &Logger{sinks: l.sinks, worker: id, now: l.now}
+	c.min.Store(l.min.Load())
+	return c
+}
+
+// Enabled reports whether any target accepts the level; callers use it to
+// skip building messages nobody will read.
+func (l *Logger) Enabled(level Level) bool {
+	return l != nil && int32(level) <= l.min.Load()
+}
+
+// Log writes msg at level with no connection attached.
+func (l *Logger) Log(level Level, msg string) { l.LogConn(level, nil, msg) }
+
+// Logf is Log with formatting.
+func (l *Logger) Logf(level Level, format string, args ...any) {
+	if l.Enabled(level) {
+		l.LogConn(level, nil, fmt.Sprintf(format, args...))
+	}
+}
+
+// LogConn writes msg at level with the connection's nginx suffixes.
+func (l *Logger) LogConn(level Level, c *Conn, msg string) {
+	if !l.Enabled(level) {
+		return
+	}
+	b := make([]byte, 0, 128+len(msg))
+	b = l.now().AppendFormat(b, "2006/01/02 15:04:05")
+	b = append(b, " ["...)
+	b = append(b, level.String()...)
+	b = append(b, "] "...)
+	b = strconv.AppendInt(b, int64(os.Getpid()), 10)
+	b = append(b, '#')
+	b = strconv.AppendInt(b, int64(l.worker), 10)
+	b = append(b, ": "...)
+	if c != nil && c.ID != 0 {
+		b = append(b, '*')
+		b = strconv.AppendUint(b, c.ID, 10)
+		b = append(b, ' ')
+	}
+	b = append(b, msg...)
+	if c != nil {
+		if c.Context != "" {
+			b = append(b, ", context: "...)
+			b = append(b, c.Context...)
+		}
+		if c.Client != "" {
+			b = append(b, ", client: "...)
+			b = append(b, c.Client...)
+		}
+		if c.Server != "" {
+			b = append(b, ", server: "...)
+			b = append(b, c.Server...)
+		}
+		if c.Request != "" {
+			b = append(b, ", request: \""...)
+			b = append(b, c.Request...)
+			b = append(b, '"')
+		}
+		if c.Host != "" {
+			b = append(b, ", host: \""...)
+			b = append(b, c.Host...)
+			b = append(b, '"')
+		}
+	}
+	b = append(b, '\n')
+	for _, s := range l.sinks {
+		if level <= s.Level {
+			s.mu.Lock()
+			s.w.Write(b)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Reopen reopens every file target (USR1), keeping the old file on failure.
+func (l *Logger) Reopen() error {
+	var first error
+	for _, s := range l.sinks {
+		if s.f == nil {
+			continue
+		}
+		f, err := os.OpenFile(s.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("open() \"%s\" failed (%s)", s.Path, ErrnoText(err))
+			}
+			continue
+		}
+		s.mu.Lock()
+		old := s.f
+		s.f, s.w = f, f
+		s.mu.Unlock()
+		old.Close()
+	}
+	return first
+}
+
+// Close closes the file targets.
+func (l *Logger) Close() {
+	for _, s := range l.sinks {
+		if s.f != nil {
+			s.f.Close()
+		}
+	}
+}
