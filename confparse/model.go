@@ -136,7 +136,7 @@ type SSLSettings struct {
 	Protocols           []string   // "TLSv1.2", "TLSv1.3"; default both
 	Ciphers             string     // OpenSSL cipher string as written
 	PreferServerCiphers bool
-	ECDHCurve           string // as written; "auto" by default
+	ECDHCurve           string        // as written; "auto" by default
 	SessionTimeout      time.Duration // default 5m
 	SessionTickets      bool          // default on
 	SessionTicketKeys   []string      // absolute paths; first encrypts
