@@ -105,7 +105,7 @@ func New(targets []Target) (*Logger, error) {
 	return l, nil
 }
 
-// Stderr returns a logger writing to stderr at the given level; it cannot fail.
+// StderrLogger returns a logger writing to stderr at the given level; it cannot fail.
 func StderrLogger(level Level) *Logger {
 	l, _ := New([]Target{{Path: "stderr", Level: level}})
 	return l
