@@ -36,7 +36,8 @@ type Config struct {
 	Prefix string // absolute, with a trailing slash
 	Main   MainConf
 	Events EventsConf
-	HTTP   *HTTPConf // nil when there is no http block
+	HTTP   *HTTPConf    // nil when there is no http block
+	Files  []SourceFile // every file read (main first, then includes), for -T
 }
 
 type MainConf struct {
@@ -102,6 +103,9 @@ type HTTPConf struct {
 
 	Settings
 	SSL SSLSettings
+
+	ResolverValid time.Duration // resolver valid=TIME; 0 = use the answers' TTL
+	ResolverIPv6  bool          // resolver ipv6=on|off; default on
 }
 
 // Settings are the directives allowed in http, server and location that

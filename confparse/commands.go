@@ -1,0 +1,867 @@
+package confparse
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// ctxKind is a bitmask of the contexts a directive may appear in.
+type ctxKind uint16
+
+const (
+	ctxMain ctxKind = 1 << iota
+	ctxEvents
+	ctxHTTP
+	ctxServer
+	ctxLocation
+
+	ctxHS  = ctxHTTP | ctxServer
+	ctxHSL = ctxHTTP | ctxServer | ctxLocation
+	ctxSL  = ctxServer | ctxLocation
+	ctxAny = ctxMain | ctxEvents | ctxHSL
+)
+
+var ctxNames = []struct {
+	k    ctxKind
+	name string
+}{{ctxMain, "main"}, {ctxEvents, "events"}, {ctxHTTP, "http"}, {ctxServer, "server"}, {ctxLocation, "location"}}
+
+// dctx is the context a directive is being handled in.
+type dctx struct {
+	kind ctxKind
+	id   any // *MainConf, *EventsConf, *HTTPConf, *ServerConf or *LocationConf
+	http *HTTPConf
+	srv  *ServerConf
+	loc  *LocationConf
+}
+
+func (c *dctx) settings() *Settings {
+	switch c.kind {
+	case ctxLocation:
+		return &c.loc.Settings
+	case ctxServer:
+		return &c.srv.Settings
+	default:
+		return &c.http.Settings
+	}
+}
+
+func (c *dctx) ssl() *SSLSettings {
+	if c.kind == ctxServer {
+		return &c.srv.SSL
+	}
+	return &c.http.SSL
+}
+
+func (c *dctx) rewrite() *[]RewriteStep {
+	if c.kind == ctxLocation {
+		return &c.loc.Rewrite
+	}
+	return &c.srv.Rewrite
+}
+
+// directive is one directive occurrence being handled.
+type directive struct {
+	name    string
+	args    []string
+	c       *dctx
+	pos     Pos // line of the directive's name
+	errPos  Pos // line of its ";" or "{": where nginx reports errors
+	isBlock bool
+	block   []*astStmt
+	lua     *string // raw source of a *_by_lua_block
+}
+
+func (d *directive) errf(format string, a ...any) error {
+	return &Error{Msg: fmt.Sprintf(format, a...), Pos: d.errPos}
+}
+
+func (d *directive) invalidValue() error {
+	return d.errf(`"%s" directive invalid value`, d.name)
+}
+
+// command is one row of the directive table: the single declaration of a
+// directive (as nginx's ngx_command_t).
+type command struct {
+	name     string
+	ctx      ctxKind
+	min, max int  // number of arguments; max < 0: no upper bound
+	block    bool // takes a { } block
+	once     bool // a second occurrence at the same level is "duplicate"
+	slot     string
+	set      func(l *loader, d *directive) error
+}
+
+// Arity helpers.
+const many = -1
+
+var commandIndex = map[string]*command{}
+
+func init() {
+	for i := range commands {
+		c := &commands[i]
+		if _, dup := commandIndex[c.name]; dup {
+			panic("confparse: directive declared twice: " + c.name)
+		}
+		commandIndex[c.name] = c
+	}
+}
+
+// DirectiveInfo describes one directive for the README's reference.
+type DirectiveInfo struct {
+	Name     string
+	Contexts []string // "main", "events", "http", "server", "location"
+	Block    bool
+	MinArgs  int
+	MaxArgs  int // -1: no upper bound
+}
+
+// Directives lists every directive goresty knows, sorted by name.
+func Directives() []DirectiveInfo {
+	out := make([]DirectiveInfo, 0, len(commands))
+	for _, c := range commands {
+		di := DirectiveInfo{Name: c.name, Block: c.block, MinArgs: c.min, MaxArgs: c.max}
+		for _, cn := range ctxNames {
+			if c.ctx&cn.k != 0 {
+				di.Contexts = append(di.Contexts, cn.name)
+			}
+		}
+		out = append(out, di)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ---- value helpers used by the table ----
+
+func flagValue(d *directive) (bool, error) {
+	switch strings.ToLower(d.args[0]) {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, d.errf(`invalid value "%s" in "%s" directive, it must be "on" or "off"`, d.args[0], d.name)
+}
+
+func flag(set func(d *directive, v bool)) func(*loader, *directive) error {
+	return func(_ *loader, d *directive) error {
+		v, err := flagValue(d)
+		if err == nil && set != nil {
+			set(d, v)
+		}
+		return err
+	}
+}
+
+func msec(set func(d *directive, v time.Duration)) func(*loader, *directive) error {
+	return func(_ *loader, d *directive) error {
+		v, ok := parseTime(d.args[0], false)
+		if !ok {
+			return d.invalidValue()
+		}
+		if set != nil {
+			set(d, v)
+		}
+		return nil
+	}
+}
+
+func sec(set func(d *directive, v time.Duration)) func(*loader, *directive) error {
+	return func(_ *loader, d *directive) error {
+		v, ok := parseTime(d.args[0], true)
+		if !ok {
+			return d.invalidValue()
+		}
+		if set != nil {
+			set(d, v)
+		}
+		return nil
+	}
+}
+
+func num(set func(d *directive, v int)) func(*loader, *directive) error {
+	return func(_ *loader, d *directive) error {
+		v, ok := parseInt(d.args[0])
+		if !ok {
+			return d.errf(`"%s" directive invalid number`, d.name)
+		}
+		if set != nil {
+			set(d, v)
+		}
+		return nil
+	}
+}
+
+func size(set func(d *directive, v int64)) func(*loader, *directive) error {
+	return func(_ *loader, d *directive) error {
+		v, ok := parseSize(d.args[0])
+		if !ok {
+			return d.invalidValue()
+		}
+		if set != nil {
+			set(d, v)
+		}
+		return nil
+	}
+}
+
+// accepted: the directive is recognised and its arguments ignored.
+func accepted(*loader, *directive) error { return nil }
+
+// fileMustExist checks a file named in the configuration the way nginx
+// reports failing to open it.
+func fileMustExist(d *directive, path string) error {
+	if strings.Contains(path, "$") {
+		return nil // holds variables: resolved at run time
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return d.errf(`open() "%s" failed (%s)`, path, errlog.ErrnoText(err))
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return d.errf(`read() "%s" failed (21: Is a directory)`, path)
+	}
+	return nil
+}
+
+var sslProtocolNames = map[string]bool{"SSLv2": true, "SSLv3": true, "TLSv1": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true}
+
+func protocols(d *directive) ([]string, error) {
+	for _, a := range d.args {
+		if !sslProtocolNames[a] {
+			return nil, d.errf(`invalid value "%s"`, a)
+		}
+	}
+	return append([]string(nil), d.args...), nil
+}
+
+func errorLogTarget(l *loader, d *directive) (errlog.Target, error) {
+	t := errlog.Target{Path: l.prefixPath(d.args[0]), Level: errlog.Error}
+	if len(d.args) > 1 {
+		lv, ok := errlog.ParseLevel(d.args[1])
+		if !ok || lv == errlog.Stderr {
+			return t, d.errf(`invalid log level "%s"`, d.args[1])
+		}
+		t.Level = lv
+	}
+	return t, nil
+}
+
+// luaCode builds a LuaCode from a *_by_lua_block or *_by_lua_file.
+func luaCode(l *loader, d *directive) (*LuaCode, error) {
+	if d.lua != nil {
+		base := filepath.Base(d.errPos.File)
+		if d.errPos.File == cmdlineName {
+			base = cmdlineName
+		}
+		return &LuaCode{
+			Source: *d.lua,
+			Name:   fmt.Sprintf("%s(%s:%d)", strings.TrimSuffix(d.name, "_block"), base, d.errPos.Line),
+			Pos:    d.errPos,
+		}, nil
+	}
+	p := l.prefixPath(d.args[0])
+	if err := fileMustExist(d, p); err != nil {
+		return nil, err
+	}
+	return &LuaCode{File: p, Name: p, Pos: d.pos}, nil
+}
+
+func luaSetter(target func(d *directive) **LuaCode) func(*loader, *directive) error {
+	return func(l *loader, d *directive) error {
+		code, err := luaCode(l, d)
+		if err == nil {
+			*target(d) = code
+		}
+		return err
+	}
+}
+
+const (
+	defaultLuaPath  = "./?.lua;/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"
+	defaultLuaCPath = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/x86_64-linux-gnu/lua/5.1/?.so;/usr/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so"
+	combinedFormat  = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
+)
+
+// luaPath replaces ";;" with the default path and $prefix with the prefix.
+func luaPath(l *loader, p, def string) string {
+	p = strings.ReplaceAll(p, "${prefix}", l.cfg.Prefix)
+	p = strings.ReplaceAll(p, "$prefix", l.cfg.Prefix)
+	if strings.Contains(p, ";;") {
+		p = strings.Replace(p, ";;", ";"+def+";", 1)
+		for strings.Contains(p, ";;") {
+			p = strings.ReplaceAll(p, ";;", ";")
+		}
+		p = strings.Trim(p, ";")
+	}
+	return p
+}
+
+func setListen(l *loader, d *directive) error {
+	network, addr, msg := parseListen(d.args[0])
+	if msg != "" {
+		return d.errf("%s", msg)
+	}
+	ls := Listen{Network: network, Addr: addr, Pos: d.pos}
+	for _, p := range d.args[1:] {
+		switch {
+		case p == "ssl":
+			ls.SSL = true
+		case p == "default_server" || p == "default":
+			ls.DefaultServer = true
+		case p == "reuseport":
+			ls.Reuseport = true
+		case p == "http2":
+			ls.HTTP2 = true
+		case p == "bind" || p == "deferred",
+			strings.HasPrefix(p, "backlog="), strings.HasPrefix(p, "rcvbuf="),
+			strings.HasPrefix(p, "sndbuf="), strings.HasPrefix(p, "ipv6only="),
+			strings.HasPrefix(p, "so_keepalive="), strings.HasPrefix(p, "fastopen="):
+			// accepted; the Go runtime picks these
+		default:
+			return d.errf(`invalid parameter "%s"`, p)
+		}
+	}
+	d.c.srv.Listens = append(d.c.srv.Listens, ls)
+	return nil
+}
+
+func setSessionCache(l *loader, d *directive) error {
+	sc := &d.c.ssl().SessionCache
+	var got SessionCache
+	seenShared := false
+	for _, a := range d.args {
+		bad := func() error { return d.errf(`invalid session cache "%s"`, a) }
+		switch {
+		case a == "off":
+			got = SessionCache{Mode: SessionCacheOff}
+		case a == "none":
+			got = SessionCache{Mode: SessionCacheNone}
+		case a == "builtin":
+			if !seenShared {
+				got = SessionCache{Mode: SessionCacheBuiltin}
+			}
+		case strings.HasPrefix(a, "builtin:"):
+			n, ok := parseInt(a[len("builtin:"):])
+			if !ok || n == 0 {
+				return bad()
+			}
+			if !seenShared {
+				got = SessionCache{Mode: SessionCacheBuiltin, Size: int64(n)}
+			}
+		case strings.HasPrefix(a, "shared:"):
+			rest := a[len("shared:"):]
+			i := strings.LastIndexByte(rest, ':')
+			if i <= 0 {
+				return bad()
+			}
+			sz, ok := parseSize(rest[i+1:])
+			if !ok || sz == 0 {
+				return bad()
+			}
+			if sz < 8*4096 {
+				return d.errf(`session cache "%s" is too small`, a)
+			}
+			got = SessionCache{Mode: SessionCacheShared, Name: rest[:i], Size: sz}
+			seenShared = true
+		default:
+			return bad()
+		}
+	}
+	if len(d.args) > 1 && (got.Mode == SessionCacheOff || got.Mode == SessionCacheNone) {
+		return d.errf(`invalid session cache "%s"`, strings.Join(d.args, " "))
+	}
+	*sc = got
+	return nil
+}
+
+func setLocation(l *loader, d *directive) error {
+	mod, path := "", d.args[0]
+	if len(d.args) == 2 {
+		mod, path = d.args[0], d.args[1]
+		switch mod {
+		case "=", "~", "~*", "^~":
+		default:
+			return d.errf(`invalid location modifier "%s"`, mod)
+		}
+	} else {
+		for _, m := range []string{"=", "~*", "~", "^~", "@"} {
+			if strings.HasPrefix(path, m) && len(path) > len(m) {
+				mod, path = m, path[len(m):]
+				break
+			}
+		}
+	}
+	show := path
+	if mod == "@" {
+		show = "@" + path
+	}
+	regex := mod == "~" || mod == "~*"
+	if regex {
+		expr := path
+		if mod == "~*" {
+			expr = "(?i)" + expr
+		}
+		if _, err := regexp.Compile(expr); err != nil {
+			return d.errf(`invalid regular expression "%s": %s`, path, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+	}
+	loc := &LocationConf{Pos: d.pos, Modifier: mod, Path: path}
+	if p := d.c.loc; p != nil {
+		pshow := p.Path
+		switch {
+		case p.Modifier == "=":
+			return d.errf(`location "%s" cannot be inside the exact location "%s"`, show, pshow)
+		case p.Modifier == "@":
+			return d.errf(`location "%s" cannot be inside the named location "@%s"`, show, pshow)
+		case mod == "@":
+			return d.errf(`named location "%s" can be on the server level only`, show)
+		case !regex && p.Modifier != "~" && p.Modifier != "~*" && !strings.HasPrefix(path, p.Path):
+			return d.errf(`location "%s" is outside location "%s"`, show, pshow)
+		}
+		p.Locations = append(p.Locations, loc)
+	} else {
+		d.c.srv.Locations = append(d.c.srv.Locations, loc)
+	}
+	return l.walk(d.block, &dctx{kind: ctxLocation, id: loc, http: d.c.http, srv: d.c.srv, loc: loc})
+}
+
+func setReturn(l *loader, d *directive) error {
+	r := &Return{}
+	a := d.args[0]
+	if len(d.args) == 1 && (strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://") || strings.HasPrefix(a, "$scheme")) {
+		r.Code, r.Text = 302, a
+	} else {
+		n, ok := parseInt(a)
+		if !ok || n > 999 {
+			return d.errf(`invalid return code "%s"`, a)
+		}
+		r.Code = n
+		if len(d.args) == 2 {
+			r.Text = d.args[1]
+		}
+	}
+	rw := d.c.rewrite()
+	*rw = append(*rw, RewriteStep{Return: r, Pos: d.pos})
+	return nil
+}
+
+func setSet(l *loader, d *directive) error {
+	name := d.args[0]
+	if len(name) < 2 || name[0] != '$' {
+		return d.errf(`invalid variable name "%s"`, name)
+	}
+	rw := d.c.rewrite()
+	*rw = append(*rw, RewriteStep{Set: &SetVar{Name: name[1:], Value: d.args[1]}, Pos: d.pos})
+	return nil
+}
+
+func setAccessLog(l *loader, d *directive) error {
+	s := d.c.settings()
+	if d.args[0] == "off" {
+		if len(d.args) > 1 {
+			return d.errf(`invalid number of arguments in "%s" directive`, d.name)
+		}
+		s.AccessLogs = []AccessLog{{Off: true, Pos: d.pos}}
+		return nil
+	}
+	al := AccessLog{Path: l.prefixPath(d.args[0]), Format: "combined", Pos: d.pos}
+	if len(d.args) > 1 {
+		al.Format = d.args[1]
+		if _, ok := d.c.http.LogFormats[al.Format]; !ok {
+			return d.errf(`unknown log format "%s"`, al.Format)
+		}
+		for _, p := range d.args[2:] {
+			if !(strings.HasPrefix(p, "buffer=") || strings.HasPrefix(p, "flush=") ||
+				strings.HasPrefix(p, "if=") || p == "gzip" || strings.HasPrefix(p, "gzip=")) {
+				return d.errf(`invalid parameter "%s"`, p)
+			}
+		}
+	}
+	if len(s.AccessLogs) == 1 && s.AccessLogs[0].Off {
+		s.AccessLogs = nil
+	}
+	s.AccessLogs = append(s.AccessLogs, al)
+	return nil
+}
+
+func setLogFormat(l *loader, d *directive) error {
+	h := d.c.http
+	name := d.args[0]
+	if _, dup := h.LogFormats[name]; dup {
+		return d.errf(`duplicate "log_format" name "%s"`, name)
+	}
+	parts := d.args[1:]
+	if strings.HasPrefix(parts[0], "escape=") {
+		switch parts[0] {
+		case "escape=default", "escape=json", "escape=none":
+		default:
+			return d.errf(`unknown log format escaping "%s"`, parts[0][len("escape="):])
+		}
+		parts = parts[1:]
+		if len(parts) == 0 {
+			return d.errf(`invalid number of arguments in "%s" directive`, d.name)
+		}
+	}
+	h.LogFormats[name] = strings.Join(parts, "")
+	return nil
+}
+
+func setSharedDict(l *loader, d *directive) error {
+	h := d.c.http
+	name := d.args[0]
+	if name == "" {
+		return d.errf(`invalid lua shared dict name "%s"`, name)
+	}
+	sz, ok := parseSize(d.args[1])
+	if !ok || sz <= 8191 {
+		return d.errf(`invalid lua shared dict size "%s"`, d.args[1])
+	}
+	for _, sd := range h.SharedDicts {
+		if sd.Name == name {
+			if sd.Size != sz {
+				return d.errf(`the size %d of shared memory zone "%s" conflicts with already declared size %d`, sz, name, sd.Size)
+			}
+			return d.errf(`lua_shared_dict "%s" is already defined as "%s"`, name, sd.Name)
+		}
+	}
+	h.SharedDicts = append(h.SharedDicts, SharedDict{Name: name, Size: sz, Pos: d.pos})
+	return nil
+}
+
+func setResolver(l *loader, d *directive) error {
+	h := d.c.http
+	h.ResolverIPv6 = true
+	for _, a := range d.args {
+		switch {
+		case strings.HasPrefix(a, "valid="):
+			v, ok := parseTime(a[len("valid="):], true)
+			if !ok {
+				return d.errf("invalid parameter: %s", a)
+			}
+			h.ResolverValid = v
+		case strings.HasPrefix(a, "ipv6="):
+			switch a[len("ipv6="):] {
+			case "on":
+				h.ResolverIPv6 = true
+			case "off":
+				h.ResolverIPv6 = false
+			default:
+				return d.errf("invalid parameter: %s", a)
+			}
+		case strings.HasPrefix(a, "status_zone="):
+		default:
+			host, port := a, "53"
+			if strings.HasPrefix(a, "[") {
+				end := strings.IndexByte(a, ']')
+				if end < 0 {
+					return d.errf(`invalid host in resolver "%s"`, a)
+				}
+				host = a[1:end]
+				if rest := a[end+1:]; rest != "" {
+					if rest[0] != ':' {
+						return d.errf(`invalid host in resolver "%s"`, a)
+					}
+					port = rest[1:]
+				}
+			} else if strings.Count(a, ":") == 1 {
+				host, port = a[:strings.IndexByte(a, ':')], a[strings.IndexByte(a, ':')+1:]
+			}
+			if p, ok := parseInt(port); !ok || p < 1 || p > 65535 {
+				return d.errf(`invalid port in resolver "%s"`, a)
+			}
+			if host == "" || !validHost(host) {
+				return d.errf(`host not found in resolver "%s"`, a)
+			}
+			if strings.Contains(host, ":") {
+				host = "[" + host + "]"
+			}
+			h.Resolver = append(h.Resolver, host+":"+port)
+		}
+	}
+	return nil
+}
+
+func setTicketKey(l *loader, d *directive) error {
+	p := l.confPath(d.args[0])
+	if err := fileMustExist(d, p); err != nil {
+		return err
+	}
+	st, err := os.Stat(p)
+	if err == nil && st.Size() != 48 && st.Size() != 80 {
+		return d.errf(`"%s" must be 80 or 48 bytes`, p)
+	}
+	s := d.c.ssl()
+	s.SessionTicketKeys = append(s.SessionTicketKeys, p)
+	return nil
+}
+
+// commands is the directive table: one declaration per directive.
+var commands = []command{
+	// ---- main ----
+	{name: "worker_processes", ctx: ctxMain, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		if d.args[0] == "auto" {
+			l.cfg.Main.WorkerProcesses = runtime.NumCPU()
+			return nil
+		}
+		n, ok := parseInt(d.args[0])
+		if !ok || n < 1 {
+			return d.invalidValue()
+		}
+		l.cfg.Main.WorkerProcesses = n
+		return nil
+	}},
+	{name: "daemon", ctx: ctxMain, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { mainOf(d).Daemon = v })},
+	{name: "master_process", ctx: ctxMain, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
+	{name: "error_log", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {
+		t, err := errorLogTarget(l, d)
+		if err != nil {
+			return err
+		}
+		if d.c.kind == ctxMain {
+			l.cfg.Main.ErrorLogs = append(l.cfg.Main.ErrorLogs, t)
+		} else {
+			s := d.c.settings()
+			s.ErrorLogs = append(s.ErrorLogs, t)
+		}
+		return nil
+	}},
+	{name: "pid", ctx: ctxMain, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		l.cfg.Main.PID = l.prefixPath(d.args[0])
+		return nil
+	}},
+	{name: "env", ctx: ctxMain, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		name, value, set := strings.Cut(d.args[0], "=")
+		l.cfg.Main.Env = append(l.cfg.Main.Env, EnvVar{Name: name, Value: value, Set: set})
+		return nil
+	}},
+	{name: "user", ctx: ctxMain, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+		l.cfg.Main.User = d.args[0]
+		return nil
+	}},
+	{name: "worker_rlimit_nofile", ctx: ctxMain, min: 1, max: 1, once: true, set: num(nil)},
+	{name: "events", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
+		return l.walk(d.block, &dctx{kind: ctxEvents, id: &l.cfg.Events})
+	}},
+	{name: "http", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
+		h := &HTTPConf{LogFormats: map[string]string{"combined": combinedFormat}}
+		l.cfg.HTTP = h
+		return l.walk(d.block, &dctx{kind: ctxHTTP, id: h, http: h})
+	}},
+	{name: "include", ctx: ctxAny, min: 1, max: 1, set: func(l *loader, d *directive) error { return l.include(d) }},
+
+	// ---- events ----
+	{name: "worker_connections", ctx: ctxEvents, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		n, ok := parseInt(d.args[0])
+		if !ok {
+			return d.errf(`invalid number "%s"`, d.args[0])
+		}
+		l.cfg.Events.WorkerConnections = n
+		return nil
+	}},
+	{name: "accept_mutex", ctx: ctxEvents, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "accept_mutex_delay", ctx: ctxEvents, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "multi_accept", ctx: ctxEvents, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "use", ctx: ctxEvents, min: 1, max: 1, once: true, set: accepted},
+
+	// ---- http ----
+	{name: "server", ctx: ctxHTTP, min: 0, max: 0, block: true, set: func(l *loader, d *directive) error {
+		srv := &ServerConf{Pos: d.pos}
+		d.c.http.Servers = append(d.c.http.Servers, srv)
+		l.serverPos[srv] = d.errPos
+		return l.walk(d.block, &dctx{kind: ctxServer, id: srv, http: d.c.http, srv: srv})
+	}},
+	{name: "lua_shared_dict", ctx: ctxHTTP, min: 2, max: 2, set: setSharedDict},
+	{name: "lua_package_path", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.http.LuaPackagePath = luaPath(l, d.args[0], defaultLuaPath)
+		return nil
+	}},
+	{name: "lua_package_cpath", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.http.LuaPackageCPath = luaPath(l, d.args[0], defaultLuaCPath)
+		return nil
+	}},
+	{name: "init_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
+	{name: "init_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
+	{name: "init_worker_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
+	{name: "init_worker_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
+	{name: "ssl_session_store_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
+	{name: "ssl_session_store_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
+	{name: "ssl_session_fetch_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
+	{name: "ssl_session_fetch_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
+	{name: "lua_max_pending_timers", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
+	{name: "lua_max_running_timers", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
+	{name: "lua_hook_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
+	{name: "lua_socket_connect_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketConnectTimeout = v })},
+	{name: "lua_socket_read_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketReadTimeout = v })},
+	{name: "lua_socket_send_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketSendTimeout = v })},
+	{name: "lua_socket_keepalive_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketKeepalive = v })},
+	{name: "lua_socket_pool_size", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSocketPoolSize = v })},
+	{name: "lua_socket_buffer_size", ctx: ctxHTTP, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "lua_socket_log_errors", ctx: ctxHTTP, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "lua_ssl_trusted_certificate", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		d.c.http.LuaSSLTrustedCertificate = p
+		return fileMustExist(d, p)
+	}},
+	{name: "lua_ssl_verify_depth", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSSLVerifyDepth = v })},
+	{name: "lua_ssl_protocols", ctx: ctxHTTP, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+		p, err := protocols(d)
+		d.c.http.LuaSSLProtocols = p
+		return err
+	}},
+	{name: "lua_code_cache", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "resolver", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
+	{name: "resolver_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
+	{name: "log_format", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
+	{name: "ssl_session_seal_key", ctx: ctxHTTP, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return err
+		}
+		d.c.http.SSLSessionSealKeys = append(d.c.http.SSLSessionSealKeys, p)
+		return nil
+	}},
+
+	// ---- http, server, location ----
+	{name: "root", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.settings().Root = l.prefixPath(d.args[0])
+		return nil
+	}},
+	{name: "index", ctx: ctxHSL, min: 1, max: many, set: func(l *loader, d *directive) error {
+		s := d.c.settings()
+		s.Index = append(s.Index, d.args...)
+		return nil
+	}},
+	{name: "default_type", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.settings().DefaultType = d.args[0]
+		return nil
+	}},
+	{name: "keepalive_timeout", ctx: ctxHSL, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+		v, ok := parseTime(d.args[0], false)
+		if !ok {
+			return d.invalidValue()
+		}
+		if len(d.args) == 2 {
+			if _, ok := parseTime(d.args[1], true); !ok {
+				return d.invalidValue()
+			}
+		}
+		d.c.settings().KeepaliveTimeout = v
+		return nil
+	}},
+	{name: "client_max_body_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientMaxBodySize = v })},
+	{name: "server_tokens", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		switch d.args[0] {
+		case "on", "build":
+			d.c.settings().ServerTokens = true
+		case "off":
+			d.c.settings().ServerTokens = false
+		default:
+			return d.errf(`invalid value "%s"`, d.args[0])
+		}
+		return nil
+	}},
+	{name: "access_log", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
+	{name: "proxy_set_header", ctx: ctxHSL, min: 2, max: 2, set: func(l *loader, d *directive) error {
+		s := d.c.settings()
+		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})
+		return nil
+	}},
+	{name: "client_body_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "proxy_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "fastcgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "scgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "uwsgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "sendfile", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "tcp_nopush", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "tcp_nodelay", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "client_body_buffer_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "client_body_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "client_header_timeout", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "send_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+
+	// ---- TLS: http, server ----
+	{name: "ssl_certificate", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return err
+		}
+		l.certs[d.c.ssl()] = append(l.certs[d.c.ssl()], CertPair{Cert: p, Pos: d.pos})
+		return nil
+	}},
+	{name: "ssl_certificate_key", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return err
+		}
+		l.keys[d.c.ssl()] = append(l.keys[d.c.ssl()], p)
+		return nil
+	}},
+	{name: "ssl_protocols", ctx: ctxHS, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+		p, err := protocols(d)
+		d.c.ssl().Protocols = p
+		return err
+	}},
+	{name: "ssl_ciphers", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.ssl().Ciphers = d.args[0]
+		return nil
+	}},
+	{name: "ssl_prefer_server_ciphers", ctx: ctxHS, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { d.c.ssl().PreferServerCiphers = v })},
+	{name: "ssl_ecdh_curve", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.ssl().ECDHCurve = d.args[0]
+		return nil
+	}},
+	{name: "ssl_session_timeout", ctx: ctxHS, min: 1, max: 1, once: true, set: sec(func(d *directive, v time.Duration) { d.c.ssl().SessionTimeout = v })},
+	{name: "ssl_session_tickets", ctx: ctxHS, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { d.c.ssl().SessionTickets = v })},
+	{name: "ssl_session_ticket_key", ctx: ctxHS, min: 1, max: 1, set: setTicketKey},
+	{name: "ssl_session_cache", ctx: ctxHS, min: 1, max: 2, once: true, set: setSessionCache},
+
+	// ---- server ----
+	{name: "listen", ctx: ctxServer, min: 1, max: many, set: setListen},
+	{name: "server_name", ctx: ctxServer, min: 1, max: many, set: func(l *loader, d *directive) error {
+		d.c.srv.Names = append(d.c.srv.Names, d.args...)
+		return nil
+	}},
+	{name: "http2", ctx: ctxServer, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
+	{name: "location", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
+	{name: "set", ctx: ctxSL, min: 2, max: 2, set: setSet},
+	{name: "return", ctx: ctxSL, min: 1, max: 2, set: setReturn},
+
+	// ---- location ----
+	{name: "content_by_lua_block", ctx: ctxLocation, block: true, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
+	{name: "content_by_lua_file", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
+	{name: "proxy_pass", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: func(l *loader, d *directive) error {
+		u := d.args[0]
+		rest, ok := strings.CutPrefix(u, "http://")
+		if !ok {
+			rest, ok = strings.CutPrefix(u, "https://")
+		}
+		if !ok {
+			return d.errf("invalid URL prefix")
+		}
+		if rest == "" || rest[0] == '/' {
+			return d.errf(`no host in "%s"`, u)
+		}
+		d.c.loc.ProxyPass = u
+		return nil
+	}},
+	{name: "ssl_session_metrics", ctx: ctxLocation, min: 0, max: 0, once: true, slot: "content", set: func(l *loader, d *directive) error {
+		d.c.loc.SSLSessionMetrics = true
+		return nil
+	}},
+}
+
+func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
+
+var _ = strconv.Itoa

@@ -1,0 +1,212 @@
+package confparse
+
+import (
+	"os"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// finish fills defaults and merges inheritable settings downwards
+// (http -> server -> location), as nginx's merge_conf callbacks do.
+func (l *loader) finish() error {
+	c := l.cfg
+	m := &c.Main
+	if !l.isSet(m, "worker_processes") {
+		m.WorkerProcesses = 1
+	}
+	if !l.isSet(m, "daemon") {
+		m.Daemon = true
+	}
+	if !l.isSet(m, "master_process") {
+		m.MasterProcess = true
+	}
+	if m.PID == "" {
+		m.PID = c.Prefix + "logs/nginx.pid"
+	}
+	if len(m.ErrorLogs) == 0 {
+		path := c.Prefix + "logs/error.log"
+		if l.opts.ErrorLog != "" {
+			path = l.prefixPath(l.opts.ErrorLog)
+		}
+		m.ErrorLogs = []errlog.Target{{Path: path, Level: errlog.Error}}
+	}
+	if !l.isSet(&c.Events, "worker_connections") {
+		c.Events.WorkerConnections = 512
+	}
+	h := c.HTTP
+	if h == nil {
+		return nil
+	}
+	if !l.isSet(h, "lua_package_path") {
+		h.LuaPackagePath = defaultLuaPath
+	}
+	if !l.isSet(h, "lua_package_cpath") {
+		h.LuaPackageCPath = defaultLuaCPath
+	}
+	defInt(l, h, "lua_max_pending_timers", &h.LuaMaxPendingTimers, 1024)
+	defInt(l, h, "lua_max_running_timers", &h.LuaMaxRunningTimers, 256)
+	defInt(l, h, "lua_socket_pool_size", &h.LuaSocketPoolSize, 30)
+	defInt(l, h, "lua_ssl_verify_depth", &h.LuaSSLVerifyDepth, 1)
+	defDur(l, h, "lua_hook_timeout", &h.LuaHookTimeout, time.Second)
+	defDur(l, h, "resolver_timeout", &h.ResolverTimeout, 30*time.Second)
+	defDur(l, h, "lua_socket_connect_timeout", &h.LuaSocketConnectTimeout, 60*time.Second)
+	defDur(l, h, "lua_socket_read_timeout", &h.LuaSocketReadTimeout, 60*time.Second)
+	defDur(l, h, "lua_socket_send_timeout", &h.LuaSocketSendTimeout, 60*time.Second)
+	defDur(l, h, "lua_socket_keepalive_timeout", &h.LuaSocketKeepalive, 60*time.Second)
+	if !l.isSet(h, "lua_ssl_protocols") {
+		h.LuaSSLProtocols = []string{"TLSv1.2", "TLSv1.3"}
+	}
+	if !l.isSet(h, "resolver") {
+		h.ResolverIPv6 = true
+	}
+
+	// http-level defaults are merged from a virtual parent holding nginx's defaults.
+	def := Settings{
+		Root:              c.Prefix + "html",
+		Index:             []string{"index.html"},
+		DefaultType:       "text/plain",
+		KeepaliveTimeout:  75 * time.Second,
+		ClientMaxBodySize: 1 << 20,
+		ServerTokens:      true,
+		AccessLogs:        []AccessLog{{Path: c.Prefix + "logs/access.log", Format: "combined"}},
+		ErrorLogs:         m.ErrorLogs,
+	}
+	l.mergeSettings(h, &h.Settings, &def)
+	defSSL := SSLSettings{
+		Protocols:      []string{"TLSv1.2", "TLSv1.3"},
+		Ciphers:        "HIGH:!aNULL:!MD5",
+		ECDHCurve:      "auto",
+		SessionTimeout: 5 * time.Minute,
+		SessionTickets: true,
+	}
+	if err := l.mergeSSL(h, &h.SSL, &defSSL, nil); err != nil {
+		return err
+	}
+	for _, srv := range h.Servers {
+		l.mergeSettings(srv, &srv.Settings, &h.Settings)
+		if err := l.mergeSSL(srv, &srv.SSL, &h.SSL, &h.SSL); err != nil {
+			return err
+		}
+		if len(srv.Listens) == 0 {
+			addr := ":8000"
+			if os.Geteuid() == 0 {
+				addr = ":80"
+			}
+			srv.Listens = []Listen{{Network: "tcp", Addr: addr, Pos: srv.Pos}}
+		}
+		if len(srv.Names) == 0 {
+			srv.Names = []string{""}
+		}
+		for _, ls := range srv.Listens {
+			if ls.SSL && len(srv.SSL.Certificates) == 0 {
+				return &Error{Msg: `no "ssl_certificate" is defined for the "listen ... ssl" directive`, Pos: l.serverPos[srv]}
+			}
+		}
+		l.mergeLocations(srv.Locations, &srv.Settings)
+	}
+	return nil
+}
+
+func (l *loader) mergeLocations(locs []*LocationConf, parent *Settings) {
+	for _, loc := range locs {
+		l.mergeSettings(loc, &loc.Settings, parent)
+		l.mergeLocations(loc.Locations, &loc.Settings)
+	}
+}
+
+func defInt(l *loader, id any, name string, p *int, v int) {
+	if !l.isSet(id, name) {
+		*p = v
+	}
+}
+
+func defDur(l *loader, id any, name string, p *time.Duration, v time.Duration) {
+	if !l.isSet(id, name) {
+		*p = v
+	}
+}
+
+// mergeSettings gives s (written at level id) every value not set there
+// from its parent p.
+func (l *loader) mergeSettings(id any, s, p *Settings) {
+	set := func(n string) bool { return l.isSet(id, n) }
+	if !set("root") {
+		s.Root = p.Root
+	}
+	if !set("index") {
+		s.Index = p.Index
+	}
+	if !set("default_type") {
+		s.DefaultType = p.DefaultType
+	}
+	if !set("keepalive_timeout") {
+		s.KeepaliveTimeout = p.KeepaliveTimeout
+	}
+	if !set("client_max_body_size") {
+		s.ClientMaxBodySize = p.ClientMaxBodySize
+	}
+	if !set("server_tokens") {
+		s.ServerTokens = p.ServerTokens
+	}
+	if !set("access_log") {
+		s.AccessLogs = p.AccessLogs
+	}
+	if !set("error_log") {
+		s.ErrorLogs = p.ErrorLogs
+	}
+	if !set("proxy_set_header") {
+		s.ProxySetHeaders = p.ProxySetHeaders
+	}
+}
+
+// mergeSSL pairs the certificates and keys written at level id and
+// inherits unset TLS settings from p.
+func (l *loader) mergeSSL(id any, s, p, parentLevel *SSLSettings) error {
+	set := func(n string) bool { return l.isSet(id, n) }
+	certs, keys := l.certs[s], l.keys[s]
+	if len(certs) > 0 || len(keys) > 0 {
+		for i := range certs {
+			if i >= len(keys) {
+				return &Error{Msg: `no "ssl_certificate_key" is defined for certificate "` + certs[i].Cert + `"`, Pos: l.certPos(id, certs[i])}
+			}
+			certs[i].Key = keys[i]
+		}
+		if len(keys) > len(certs) {
+			d := l.seen[id]["ssl_certificate_key\x00"]
+			return &Error{Msg: `no "ssl_certificate" is defined for certificate key "` + keys[len(certs)] + `"`, Pos: d.errPos}
+		}
+		s.Certificates = certs
+	} else {
+		s.Certificates = p.Certificates
+	}
+	if !set("ssl_protocols") {
+		s.Protocols = p.Protocols
+	}
+	if !set("ssl_ciphers") {
+		s.Ciphers = p.Ciphers
+	}
+	if !set("ssl_prefer_server_ciphers") {
+		s.PreferServerCiphers = p.PreferServerCiphers
+	}
+	if !set("ssl_ecdh_curve") {
+		s.ECDHCurve = p.ECDHCurve
+	}
+	if !set("ssl_session_timeout") {
+		s.SessionTimeout = p.SessionTimeout
+	}
+	if !set("ssl_session_tickets") {
+		s.SessionTickets = p.SessionTickets
+	}
+	if !set("ssl_session_ticket_key") {
+		s.SessionTicketKeys = p.SessionTicketKeys
+	}
+	if !set("ssl_session_cache") {
+		s.SessionCache = p.SessionCache
+	}
+	return nil
+}
+
+func (l *loader) certPos(id any, c CertPair) Pos {
+	return c.Pos
+}
