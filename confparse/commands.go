@@ -3,6 +3,7 @@ package confparse
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -213,6 +214,51 @@ func size(set func(d *directive, v int64)) func(*loader, *directive) error {
 		}
 		return nil
 	}
+}
+
+// dirMustExist checks that a log file can be created where it is named:
+// nginx opens logs while reading the configuration.
+func dirMustExist(d *directive, path string) error {
+	if path == "stderr" || strings.Contains(path, "$") {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return d.errf(`open() "%s" failed (%s)`, path, errlog.ErrnoText(err))
+	}
+	if !st.IsDir() {
+		return d.errf(`open() "%s" failed (20: Not a directory)`, path)
+	}
+	return nil
+}
+
+// setTypes reads a "types { type ext...; }" block: its lines are MIME
+// types and file extensions, not directives.
+func setTypes(l *loader, d *directive) error {
+	h := d.c.http
+	if h.Types == nil {
+		h.Types = map[string]string{}
+	}
+	for _, st := range d.block {
+		if st.Err != nil {
+			return l.syntaxErr(*st.Err, st.Pos)
+		}
+		if st.Term.Err != nil {
+			return l.syntaxErr(*st.Term.Err, st.Term.Pos)
+		}
+		if !st.Term.Semi {
+			return l.syntaxErr(`unexpected "{"`, st.Term.Pos)
+		}
+		if len(st.Args) == 0 {
+			return l.syntaxErr(`invalid number of arguments in "types" directive`, st.Term.Pos)
+		}
+		typ := st.Name.value()
+		for _, a := range st.Args {
+			h.Types[strings.ToLower(a.value())] = typ
+		}
+	}
+	return nil
 }
 
 // accepted: the directive is recognised and its arguments ignored.
@@ -477,6 +523,9 @@ func setAccessLog(l *loader, d *directive) error {
 		return nil
 	}
 	al := AccessLog{Path: l.prefixPath(d.args[0]), Format: "combined", Pos: d.pos}
+	if err := dirMustExist(d, al.Path); err != nil {
+		return err
+	}
 	if len(d.args) > 1 {
 		al.Format = d.args[1]
 		if _, ok := d.c.http.LogFormats[al.Format]; !ok {
@@ -629,6 +678,9 @@ var commands = []command{
 		if err != nil {
 			return err
 		}
+		if err := dirMustExist(d, t.Path); err != nil {
+			return err
+		}
 		if d.c.kind == ctxMain {
 			l.cfg.Main.ErrorLogs = append(l.cfg.Main.ErrorLogs, t)
 		} else {
@@ -647,6 +699,14 @@ var commands = []command{
 		return nil
 	}},
 	{name: "user", ctx: ctxMain, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+		if _, err := user.Lookup(d.args[0]); err != nil {
+			return d.errf(`getpwnam("%s") failed`, d.args[0])
+		}
+		if len(d.args) == 2 {
+			if _, err := user.LookupGroup(d.args[1]); err != nil {
+				return d.errf(`getgrnam("%s") failed`, d.args[1])
+			}
+		}
 		l.cfg.Main.User = d.args[0]
 		return nil
 	}},
@@ -724,6 +784,7 @@ var commands = []command{
 	{name: "resolver", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
 	{name: "resolver_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
 	{name: "log_format", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
+	{name: "types", ctx: ctxHTTP, block: true, set: setTypes},
 	{name: "ssl_session_seal_key", ctx: ctxHTTP, min: 1, max: 1, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		if err := fileMustExist(d, p); err != nil {

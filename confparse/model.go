@@ -106,6 +106,10 @@ type HTTPConf struct {
 
 	ResolverValid time.Duration // resolver valid=TIME; 0 = use the answers' TTL
 	ResolverIPv6  bool          // resolver ipv6=on|off; default on
+
+	// Types maps a lower-case file extension to its MIME type ("types"
+	// blocks, e.g. an included mime.types); nil when there is none.
+	Types map[string]string
 }
 
 // Settings are the directives allowed in http, server and location that
