@@ -1,0 +1,167 @@
+package ngxapi
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	"github.com/goresty/goresty/ngxapi/shdict"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// h5VM is a real worker pool with the whole ngx API installed; run()
+// executes Lua as a light thread in a phase and returns what it passed to
+// the global out(...) function, one line per call.
+type h5VM struct {
+	t    *testing.T
+	pool *luavm.Pool
+	mu   sync.Mutex
+	out  []string
+	log  string
+}
+
+func newH5VM(t *testing.T, http *confparse.HTTPConf, workers int) *h5VM {
+	t.Helper()
+	if http == nil {
+		http = &confparse.HTTPConf{}
+	}
+	vm := &h5VM{t: t, log: filepath.Join(t.TempDir(), "error.log")}
+	lg, err := errlog.New([]errlog.Target{{Path: vm.log, Level: errlog.Info}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Config: &confparse.Config{HTTP: http}, Dicts: shdict.NewRegistry()}
+	inst := Installer(env)
+	pool, err := luavm.NewPool(luavm.Options{
+		Workers:     workers,
+		Log:         lg,
+		PackagePath: "/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua",
+		Install: func(w *luavm.Worker) {
+			inst(w)
+			w.L.SetGlobal("out", w.L.NewFunction(func(L *lua.LState) int {
+				var b strings.Builder
+				for i := 1; i <= L.GetTop(); i++ {
+					b.WriteString(L.ToStringMeta(L.Get(i)).String())
+				}
+				vm.mu.Lock()
+				vm.out = append(vm.out, b.String())
+				vm.mu.Unlock()
+				return 0
+			}))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.pool = pool
+	t.Cleanup(func() {
+		CloseSocketPools(pool.Workers()...)
+		pool.Close()
+		lg.Close()
+	})
+	return vm
+}
+
+func (vm *h5VM) run(phase luavm.Phase, src string) ([]string, error) {
+	vm.t.Helper()
+	ch, err := luavm.CompileString(src, "test")
+	if err != nil {
+		vm.t.Fatal(err)
+	}
+	vm.mu.Lock()
+	vm.out = nil
+	vm.mu.Unlock()
+	res := vm.pool.Workers()[0].Run(&luavm.Request{Phase: phase, Chunk: ch})
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return append([]string(nil), vm.out...), res.Err
+}
+
+// expect runs src and compares its out() lines.
+func (vm *h5VM) expect(phase luavm.Phase, src string, want ...string) {
+	vm.t.Helper()
+	got, err := vm.run(phase, src)
+	if err != nil {
+		vm.t.Fatalf("lua error: %v\nout: %q", err, got)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		vm.t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func (vm *h5VM) errorLog() string {
+	b, _ := os.ReadFile(vm.log)
+	return string(b)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitPort(t *testing.T, port int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("port %d never opened", port)
+}
+
+// startRedis runs a private redis-server on a random loopback port.
+func startRedis(t *testing.T) int {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed (apt-get install -y redis-server)")
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitPort(t, port)
+	return port
+}
+
+// startMemcached runs a private memcached on a random loopback port.
+func startMemcached(t *testing.T) int {
+	t.Helper()
+	bin, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Skip("memcached not installed (apt-get install -y memcached)")
+	}
+	port := freePort(t)
+	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root")
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitPort(t, port)
+	return port
+}
