@@ -1,0 +1,108 @@
+package luavm
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/goresty/goresty/confparse"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Chunk is compiled Lua code shared (read-only) by every worker.
+type Chunk struct {
+	Name  string
+	Proto *lua.FunctionProto
+}
+
+// Compile compiles an inline block or a _file once. The error text is
+// "<chunkname>:<line>: <message>" as LuaJIT reports it.
+func Compile(code *confparse.LuaCode) (*Chunk, error) {
+	src := code.Source
+	name := code.Name
+	if code.File != "" {
+		b, err := os.ReadFile(code.File)
+		if err != nil {
+			return nil, fmt.Errorf("failed to load Lua file \"%s\": %v", code.File, err)
+		}
+		src = string(b)
+		if name == "" {
+			name = code.File
+		}
+	}
+	return CompileString(src, name)
+}
+
+// CompileString compiles src under the chunk name name.
+func CompileString(src, name string) (*Chunk, error) {
+	p, err := compileProto(src, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Chunk{Name: name, Proto: p}, nil
+}
+
+func compileProto(src, name string) (*lua.FunctionProto, error) {
+	if strings.HasPrefix(src, "#") { // shebang line, as lua's loadfile
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
+			src = "--" + src[i:]
+		} else {
+			src = ""
+		}
+	}
+	stmts, err := parse.Parse(strings.NewReader(src), name)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	p, err := lua.Compile(stmts, name)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	untailCalls(p)
+	return p, nil
+}
+
+// untailCalls turns every "return f(...)" tail call into a plain call
+// (the compiler always follows it with "RETURN A 0", so results are the
+// same). gopher-lua corrupts a coroutine when a tail-called Go function
+// yields, and any Go API function may yield (ngx.sleep, cosockets,
+// ngx.exit). The cost: tail recursion uses call frames like any call.
+func untailCalls(p *lua.FunctionProto) {
+	for i, inst := range p.Code {
+		if int(inst>>26) == lua.OP_TAILCALL {
+			p.Code[i] = inst&0x03ffffff | uint32(lua.OP_CALL)<<26
+		}
+	}
+	for _, c := range p.FunctionPrototypes {
+		untailCalls(c)
+	}
+}
+
+// syntaxError rewrites gopher-lua's "name line:2(column:5) near 'x': msg"
+// into LuaJIT's "name:2: msg near 'x'".
+func syntaxError(name string, err error) error {
+	if pe, ok := err.(*parse.Error); ok {
+		line := pe.Pos.Line
+		msg := pe.Message
+		if line == parse.EOF {
+			return fmt.Errorf("%s: %s near '<eof>'", name, msg)
+		}
+		if pe.Token != "" {
+			return fmt.Errorf("%s:%d: %s near '%s'", name, line, msg, pe.Token)
+		}
+		return fmt.Errorf("%s:%d: %s", name, line, msg)
+	}
+	if ce, ok := err.(*lua.CompileError); ok {
+		return fmt.Errorf("%s:%d: %s", name, ce.Line, ce.Message)
+	}
+	return fmt.Errorf("%s: %v", name, err)
+}
+
+func compilePrelude() (*lua.FunctionProto, error) {
+	stmts, err := parse.Parse(strings.NewReader(prelude), preludeName)
+	if err != nil {
+		return nil, err
+	}
+	return lua.Compile(stmts, preludeName)
+}

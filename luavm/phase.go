@@ -1,0 +1,75 @@
+package luavm
+
+// Phase is the kind of code a light thread runs; it decides which ngx APIs
+// may be called (see ngxapi/phases.go) and whether the thread may yield.
+type Phase uint8
+
+const (
+	PhaseInit Phase = iota
+	PhaseInitWorker
+	PhaseSSLSessionStore
+	PhaseSSLSessionFetch
+	PhaseContent
+	PhaseTimer
+	NumPhases // number of phases; not a phase
+)
+
+var phaseNames = [NumPhases]string{
+	PhaseInit:            "init",
+	PhaseInitWorker:      "init_worker",
+	PhaseSSLSessionStore: "ssl_session_store",
+	PhaseSSLSessionFetch: "ssl_session_fetch",
+	PhaseContent:         "content",
+	PhaseTimer:           "timer",
+}
+
+var phaseContexts = [NumPhases]string{
+	PhaseInit:            "init_by_lua*",
+	PhaseInitWorker:      "init_worker_by_lua*",
+	PhaseSSLSessionStore: "ssl_session_store_by_lua*",
+	PhaseSSLSessionFetch: "ssl_session_fetch_by_lua*",
+	PhaseContent:         "content_by_lua*",
+	PhaseTimer:           "ngx.timer",
+}
+
+// String is the name ngx.get_phase() returns.
+func (p Phase) String() string {
+	if p < NumPhases {
+		return phaseNames[p]
+	}
+	return "unknown"
+}
+
+// Context is the name used in "API disabled in the context of ..." errors
+// and in error log lines.
+func (p Phase) Context() string {
+	if p < NumPhases {
+		return phaseContexts[p]
+	}
+	return "unknown"
+}
+
+// Yieldable reports whether a light thread in this phase may suspend
+// (ngx.sleep, cosockets). init, init_worker and the session store hook run
+// to completion in one go, under Options.HookTimeout.
+func (p Phase) Yieldable() bool {
+	switch p {
+	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer:
+		return true
+	}
+	return false
+}
+
+// failurePrefix is how OpenResty introduces a Lua error of this phase in
+// the error log.
+func (p Phase) failurePrefix() string {
+	switch p {
+	case PhaseInit:
+		return "init_by_lua error: "
+	case PhaseInitWorker:
+		return "init_worker_by_lua error: "
+	case PhaseSSLSessionStore:
+		return "failed to run session_store_by_lua*: "
+	}
+	return "lua entry thread aborted: runtime error: "
+}

@@ -1,0 +1,319 @@
+// Package luavm runs Lua the way OpenResty does, inside one Go process:
+// N workers, each one *lua.LState owned by one goroutine and fed through a
+// queue; every handler, hook and timer callback is a light thread (a
+// coroutine) that may suspend while Go does the blocking part elsewhere.
+package luavm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Options configure a Pool.
+type Options struct {
+	Workers                   int // <= 0: runtime.NumCPU()
+	Prefix                    string
+	PackagePath, PackageCPath string        // lua_package_path / lua_package_cpath, ";;" resolved
+	MaxPendingTimers          int           // lua_max_pending_timers; default 1024
+	MaxRunningTimers          int           // lua_max_running_timers; default 256
+	HookTimeout               time.Duration // deadline of non-yielding phases; default 1s, < 0 none
+	Log                       *errlog.Logger
+	Install                   func(w *Worker) // ngxapi.Installer(env); runs on the worker goroutine at start
+
+	// Init and InitWorker (init_by_lua*, init_worker_by_lua*) run on every
+	// worker after Install, with _G as their global environment. A failing
+	// Init makes NewPool fail; a failing InitWorker is only logged.
+	Init, InitWorker *Chunk
+
+	// Per-coroutine limits (0 = default): call frames and value stack slots.
+	CallStackSize   int // default 5000
+	RegistryMaxSize int // default 1<<20 slots
+	QueueSize       int // default 4096
+}
+
+// Pool is the set of workers.
+type Pool struct {
+	opts    Options
+	workers []*Worker
+	next    atomic.Uint32
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// Default limits.
+const (
+	DefaultMaxPendingTimers = 1024
+	DefaultMaxRunningTimers = 256
+	DefaultHookTimeout      = time.Second
+)
+
+// NewPool starts the workers, installs the API and runs Init/InitWorker.
+func NewPool(opts Options) (*Pool, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.NumCPU()
+	}
+	if opts.MaxPendingTimers <= 0 {
+		opts.MaxPendingTimers = DefaultMaxPendingTimers
+	}
+	if opts.MaxRunningTimers <= 0 {
+		opts.MaxRunningTimers = DefaultMaxRunningTimers
+	}
+	if opts.HookTimeout == 0 {
+		opts.HookTimeout = DefaultHookTimeout
+	}
+	if opts.CallStackSize <= 0 {
+		opts.CallStackSize = 5000
+	}
+	if opts.RegistryMaxSize <= 0 {
+		opts.RegistryMaxSize = 1 << 20
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 4096
+	}
+	if opts.Log == nil {
+		opts.Log = errlog.StderrLogger(errlog.Error)
+	}
+	p := &Pool{opts: opts}
+	ready := make(chan error, opts.Workers)
+	for i := 0; i < opts.Workers; i++ {
+		w := &Worker{
+			ID:      i,
+			Log:     opts.Log.ForWorker(i),
+			pool:    p,
+			q:       make(chan qitem, opts.QueueSize),
+			stop:    make(chan struct{}),
+			stopped: make(chan struct{}),
+			idle:    make(chan struct{}),
+			hctx:    newHookCtx(),
+		}
+		w.htimer = time.AfterFunc(time.Hour, w.fireDeadline)
+		w.htimer.Stop()
+		p.workers = append(p.workers, w)
+		go w.main(ready)
+	}
+	var first error
+	for range p.workers {
+		if err := <-ready; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		p.Close()
+		return nil, first
+	}
+	if opts.Init != nil {
+		for _, w := range p.workers {
+			if r := w.Run(&Request{Phase: PhaseInit, Chunk: opts.Init}); r.Err != nil {
+				p.Close()
+				return nil, r.Err
+			}
+		}
+	}
+	if opts.InitWorker != nil {
+		for _, w := range p.workers {
+			w.Run(&Request{Phase: PhaseInitWorker, Chunk: opts.InitWorker})
+		}
+	}
+	return p, nil
+}
+
+// Options returns the pool's resolved options.
+func (p *Pool) Options() Options { return p.opts }
+
+// Workers returns every worker.
+func (p *Pool) Workers() []*Worker { return p.workers }
+
+// Next picks a worker round-robin for a new connection.
+func (p *Pool) Next() *Worker {
+	n := p.next.Add(1)
+	return p.workers[int(n)%len(p.workers)]
+}
+
+// Shutdown stops gracefully: every pending timer fires at once with
+// premature = true, then it waits for running light threads (timers,
+// handlers) to end, or for ctx, and closes the pool.
+func (p *Pool) Shutdown(ctx context.Context) {
+	for _, w := range p.workers {
+		w := w
+		w.exiting.Store(true)
+		w.send(qitem{kind: qFunc, fn: w.expireTimers})
+	}
+	for _, w := range p.workers {
+		select {
+		case <-w.idle:
+		case <-w.stopped:
+		case <-ctx.Done():
+		}
+	}
+	p.Close()
+}
+
+// Close stops every worker at once; light threads still parked are dropped
+// and callers waiting in Run get ErrClosed.
+func (p *Pool) Close() {
+	p.closeMu.Lock()
+	if p.closed {
+		p.closeMu.Unlock()
+		return
+	}
+	p.closed = true
+	p.closeMu.Unlock()
+	for _, w := range p.workers {
+		w.exiting.Store(true)
+		w.quit.Store(true)
+		close(w.stop)
+	}
+	for _, w := range p.workers {
+		<-w.stopped
+	}
+}
+
+func (w *Worker) main(ready chan<- error) {
+	defer close(w.stopped)
+	if err := w.setup(); err != nil {
+		ready <- err
+		return
+	}
+	ready <- nil
+	w.loop()
+	w.htimer.Stop()
+	w.stopTimers()
+	w.L.Close()
+}
+
+func (w *Worker) setup() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("failed to initialize Lua VM: %v", r)
+		}
+	}()
+	o := w.pool.opts
+	w.L = lua.NewState(lua.Options{
+		CallStackSize:       o.CallStackSize,
+		RegistrySize:        256,
+		RegistryGrowStep:    256,
+		RegistryMaxSize:     o.RegistryMaxSize,
+		MinimizeStackMemory: true,
+	})
+	w.timers.set = make(map[*timer]struct{})
+	if err := w.sandbox(); err != nil {
+		return err
+	}
+	if o.Install != nil {
+		o.Install(w)
+	}
+	return nil
+}
+
+// Exiting reports whether the pool is shutting down (ngx.worker.exiting()).
+func (w *Worker) Exiting() bool { return w.exiting.Load() }
+
+// Count is the number of workers (ngx.worker.count()).
+func (w *Worker) Count() int { return len(w.pool.workers) }
+
+// Marker is the value a Go API function yields (through Suspend, Sleep or
+// Exit); the pcall and coroutine wrappers pass it up to the worker.
+func (w *Worker) Marker() lua.LValue { return w.marker }
+
+func (w *Worker) send(it qitem) bool {
+	select {
+	case w.q <- it:
+		return true
+	case <-w.stop:
+		return false
+	}
+}
+
+var errHookTimeout = errors.New("lua_hook_timeout exceeded")
+
+// hookCtx is the deadline context of a non-yielding hook. One is reused
+// for every run on a worker until it actually fires.
+type hookCtx struct {
+	mu    sync.Mutex
+	done  chan struct{}
+	fired bool
+	fns   []func()
+}
+
+func newHookCtx() *hookCtx { return &hookCtx{done: make(chan struct{})} }
+
+func (h *hookCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (h *hookCtx) Done() <-chan struct{}       { return h.done }
+func (h *hookCtx) Value(any) any               { return nil }
+func (h *hookCtx) Err() error {
+	select {
+	case <-h.done:
+		return errHookTimeout
+	default:
+		return nil
+	}
+}
+
+// AfterFunc lets context.WithCancel children (gopher-lua coroutines made
+// inside the hook) follow this context without a goroutine each.
+func (h *hookCtx) AfterFunc(f func()) func() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fired {
+		go f()
+		return func() bool { return false }
+	}
+	h.fns = append(h.fns, f)
+	return func() bool { return true } // registrations are dropped at disarm
+}
+
+func (w *Worker) armDeadline() *hookCtx {
+	to := w.pool.opts.HookTimeout
+	w.hmu.Lock()
+	hc := w.hctx
+	w.harmed = true
+	w.hdl = time.Now().Add(to)
+	w.hmu.Unlock()
+	w.htimer.Reset(to)
+	return hc
+}
+
+func (w *Worker) disarmDeadline(hc *hookCtx) bool {
+	w.htimer.Stop()
+	w.hmu.Lock()
+	w.harmed = false
+	hc.mu.Lock()
+	fired := hc.fired
+	hc.fns = hc.fns[:0]
+	hc.mu.Unlock()
+	if fired {
+		w.hctx = newHookCtx()
+	}
+	w.hmu.Unlock()
+	return fired
+}
+
+func (w *Worker) fireDeadline() {
+	w.hmu.Lock()
+	defer w.hmu.Unlock()
+	if !w.harmed || time.Now().Before(w.hdl) {
+		return
+	}
+	hc := w.hctx
+	hc.mu.Lock()
+	if hc.fired {
+		hc.mu.Unlock()
+		return
+	}
+	hc.fired = true
+	close(hc.done)
+	fns := hc.fns
+	hc.fns = nil
+	hc.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}

@@ -1,0 +1,352 @@
+package luavm
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// DefaultPackagePath is what ";;" stands for in lua_package_path.
+const DefaultPackagePath = "./?.lua;/usr/local/share/lua/5.1/?.lua;/usr/local/share/lua/5.1/?/init.lua;/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"
+
+// DefaultPackageCPath is what ";;" stands for in lua_package_cpath.
+const DefaultPackageCPath = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/x86_64-linux-gnu/lua/5.1/?.so;/usr/lib/lua/5.1/?.so"
+
+// prelude makes yields from Go API functions (ngx.sleep, cosockets,
+// ngx.exit) pass through pcall, xpcall and user coroutines, as they do in
+// OpenResty: gopher-lua's own pcall runs its callee on the Go stack, which a
+// coroutine yield cannot cross. pcall runs its callee as a coroutine and
+// relays every yield outwards; coroutine.resume/wrap relay only the
+// worker's marker and hand ordinary yields to their caller.
+const prelude = `
+local marker, is_gfunc = ...
+local gsub, type = string.gsub, type
+
+-- errors raised by a Go function called through the wrappers below would
+-- carry the wrapper's position; Lua reports none for C functions.
+local function clean(e)
+  if type(e) == "string" then return (gsub(e, "^goresty%.pcall:%d+: ", "")) end
+  return e
+end
+
+local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
+local select, error = select, error
+
+local function pack(...) return {n = select("#", ...), ...} end
+
+local function callable(f)
+  if is_gfunc(f) then
+    return function(...) local r = pack(f(...)) return unpack(r, 1, r.n) end
+  end
+  return f
+end
+
+local function pfinish(co, ok, ...)
+  if not ok then return false, clean(...) end
+  if co_status(co) == "dead" then return true, ... end
+  return pfinish(co, co_resume(co, co_yield(...)))
+end
+
+function pcall(f, ...)
+  local t = type(f)
+  if t ~= "function" then
+    local mt = getmetatable(f)
+    if type(mt) ~= "table" or type(mt.__call) ~= "function" then
+      return false, "attempt to call a " .. t .. " value"
+    end
+    local obj = f
+    f = function(...) local r = pack(obj(...)) return unpack(r, 1, r.n) end
+  end
+  local co = co_create(callable(f))
+  return pfinish(co, co_resume(co, ...))
+end
+
+local function xfinish(co, h, ok, ...)
+  if not ok then
+    return false, h(clean(...))
+  end
+  if co_status(co) == "dead" then return true, ... end
+  return xfinish(co, h, co_resume(co, co_yield(...)))
+end
+
+function xpcall(f, h, ...)
+  if type(f) ~= "function" then
+    return false, h("attempt to call a " .. type(f) .. " value")
+  end
+  local co = co_create(callable(f))
+  return xfinish(co, h, co_resume(co, ...))
+end
+
+local function rfinish(co, ok, ...)
+  if ok and (...) == marker and co_status(co) == "suspended" then
+    return rfinish(co, co_resume(co, co_yield(...)))
+  end
+  if not ok then return false, clean(...) end
+  return ok, ...
+end
+
+coroutine.resume = function(co, ...)
+  return rfinish(co, co_resume(co, ...))
+end
+
+local function wfinish(co, ok, ...)
+  if not ok then error(clean(...), 0) end
+  if (...) == marker and co_status(co) == "suspended" then
+    return wfinish(co, co_resume(co, co_yield(...)))
+  end
+  return ...
+end
+
+coroutine.wrap = function(f)
+  local co = co_create(callable(f))
+  return function(...) return wfinish(co, co_resume(co, ...)) end
+end
+
+coroutine.create = function(f)
+  return co_create(callable(f))
+end
+`
+
+func (w *Worker) sandbox() error {
+	L := w.L
+	o := w.pool.opts
+	w.marker = L.NewUserData()
+	w.marker.Value = "goresty.yield"
+
+	// per-run environments fall back to _G
+	w.envMeta = L.NewTable()
+	w.envMeta.RawSetString("__index", L.G.Global)
+
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return fmt.Errorf("lua: no package table")
+	}
+	path := o.PackagePath
+	if path == "" {
+		path = DefaultPackagePath
+	}
+	cpath := o.PackageCPath
+	if cpath == "" {
+		cpath = DefaultPackageCPath
+	}
+	pkg.RawSetString("path", lua.LString(path))
+	pkg.RawSetString("cpath", lua.LString(cpath))
+	loaders := L.NewTable()
+	loaders.Append(L.NewFunction(preloadLoader))
+	loaders.Append(L.NewFunction(w.luaLoader))
+	loaders.Append(L.NewFunction(cLoader))
+	pkg.RawSetString("loaders", loaders)
+	L.SetField(L.Get(lua.RegistryIndex), "_LOADERS", loaders)
+	L.SetGlobal("require", L.NewFunction(require))
+	pkg.RawSetString("loadlib", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("package.loadlib is disabled: goresty cannot load native code")
+		return 0
+	}))
+	if osT, ok := L.GetGlobal("os").(*lua.LTable); ok {
+		osT.RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError("os.exit is disabled in goresty")
+			return 0
+		}))
+	}
+
+	// the prelude keeps its tail calls (they only target its own Lua
+	// functions), so relaying many yields does not grow the stack.
+	proto, err := compilePrelude()
+	if err != nil {
+		return err
+	}
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = L.G.Global
+	isG := L.NewFunction(func(L *lua.LState) int {
+		f, ok := L.Get(1).(*lua.LFunction)
+		L.Push(lua.LBool(ok && f.IsG))
+		return 1
+	})
+	L.Push(fn)
+	L.Push(w.marker)
+	L.Push(isG)
+	if err := L.PCall(2, 0, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// callWrapper wraps a Go function in a Lua function so that it can be the
+// base function of a coroutine.
+func (w *Worker) callWrapper(g *lua.LFunction) *lua.LFunction {
+	return w.L.NewFunction(func(L *lua.LState) int {
+		L.Insert(g, 1)
+		L.Call(L.GetTop()-1, lua.MultRet)
+		return L.GetTop()
+	})
+}
+
+const preludeName = "goresty.pcall"
+
+// require is Lua 5.1's require with its messages; the module runs with _G
+// as its environment and is cached in package.loaded of this worker.
+func require(L *lua.LState) int {
+	name := L.CheckString(1)
+	loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable)
+	if !ok {
+		L.RaiseError("package.loaded must be a table")
+	}
+	if v := loaded.RawGetString(name); lua.LVAsBool(v) {
+		if v == requireSentinel {
+			L.RaiseError("loop or previous error loading module '%s'", name)
+		}
+		L.Push(v)
+		return 1
+	}
+	var loaders *lua.LTable
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		loaders, _ = pkg.RawGetString("loaders").(*lua.LTable)
+	}
+	if loaders == nil {
+		L.RaiseError("'package.loaders' must be a table")
+	}
+	var msg strings.Builder
+	var mod *lua.LFunction
+	for i := 1; ; i++ {
+		ld := loaders.RawGetInt(i)
+		if ld == lua.LNil {
+			L.RaiseError("module '%s' not found:%s", name, msg.String())
+		}
+		L.Push(ld)
+		L.Push(lua.LString(name))
+		L.Call(1, 1)
+		r := L.Get(-1)
+		L.Pop(1)
+		if f, ok := r.(*lua.LFunction); ok {
+			mod = f
+			break
+		}
+		if s, ok := r.(lua.LString); ok {
+			msg.WriteString(string(s))
+		}
+	}
+	loaded.RawSetString(name, requireSentinel)
+	L.Push(mod)
+	L.Push(lua.LString(name))
+	L.Call(1, 1)
+	r := L.Get(-1)
+	L.Pop(1)
+	if r != lua.LNil {
+		loaded.RawSetString(name, r)
+	}
+	if loaded.RawGetString(name) == requireSentinel {
+		loaded.RawSetString(name, lua.LTrue)
+	}
+	L.Push(loaded.RawGetString(name))
+	return 1
+}
+
+var requireSentinel = &lua.LUserData{Metatable: lua.LNil}
+
+func preloadLoader(L *lua.LState) int {
+	name := L.CheckString(1)
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		if pre, ok := pkg.RawGetString("preload").(*lua.LTable); ok {
+			if f := pre.RawGetString(name); f != lua.LNil {
+				L.Push(f)
+				return 1
+			}
+		}
+	}
+	L.Push(lua.LString("\n\tno field package.preload['" + name + "']"))
+	return 1
+}
+
+// moduleCache keeps compiled Lua modules by path, shared by all workers.
+var moduleCache sync.Map // path -> *cachedModule
+
+type cachedModule struct {
+	mod   int64
+	size  int64
+	proto *lua.FunctionProto
+}
+
+func searchPath(name, path string) (string, string) {
+	name = strings.ReplaceAll(name, ".", "/")
+	var miss strings.Builder
+	for _, tpl := range strings.Split(path, ";") {
+		if tpl == "" {
+			continue
+		}
+		f := strings.ReplaceAll(tpl, "?", name)
+		if st, err := os.Stat(f); err == nil && !st.IsDir() {
+			return f, ""
+		}
+		miss.WriteString("\n\tno file '")
+		miss.WriteString(f)
+		miss.WriteString("'")
+	}
+	return "", miss.String()
+}
+
+// luaLoader finds name in package.path and loads it with _G as its
+// environment (gopher-lua's own loader would give the module the
+// environment of whichever handler required it first).
+func (w *Worker) luaLoader(L *lua.LState) int {
+	name := L.CheckString(1)
+	path := ""
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		path = lua.LVAsString(pkg.RawGetString("path"))
+	}
+	file, miss := searchPath(name, path)
+	if file == "" {
+		L.Push(lua.LString(miss))
+		return 1
+	}
+	proto, err := loadModuleProto(file)
+	if err != nil {
+		L.RaiseError("error loading module '%s' from file '%s':\n\t%v", name, file, err)
+	}
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = L.G.Global
+	L.Push(fn)
+	return 1
+}
+
+func loadModuleProto(file string) (*lua.FunctionProto, error) {
+	st, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := moduleCache.Load(file); ok {
+		cm := c.(*cachedModule)
+		if cm.mod == st.ModTime().UnixNano() && cm.size == st.Size() {
+			return cm.proto, nil
+		}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	proto, err := compileProto(string(b), file)
+	if err != nil {
+		return nil, err
+	}
+	moduleCache.Store(file, &cachedModule{mod: st.ModTime().UnixNano(), size: st.Size(), proto: proto})
+	return proto, nil
+}
+
+// cLoader stands where Lua's C-module loader would: a module found in
+// package.cpath is reported as unloadable rather than silently missing.
+func cLoader(L *lua.LState) int {
+	name := L.CheckString(1)
+	cpath := ""
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		cpath = lua.LVAsString(pkg.RawGetString("cpath"))
+	}
+	file, miss := searchPath(name, cpath)
+	if file == "" {
+		L.Push(lua.LString(miss))
+		return 1
+	}
+	L.RaiseError("error loading module '%s' from file '%s':\n\tnative (C) modules are not supported by goresty", name, file)
+	return 0
+}

@@ -1,0 +1,135 @@
+package luavm
+
+import (
+	"errors"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Timer errors, worded as OpenResty's ngx.timer.at returns them.
+var (
+	ErrTooManyTimers  = errors.New("too many pending timers")
+	ErrProcessExiting = errors.New("process exiting")
+)
+
+type timerState struct {
+	pending int // armed, not yet fired
+	running int // callbacks running now
+	set     map[*timer]struct{}
+}
+
+type timer struct {
+	fn    *lua.LFunction
+	args  []lua.LValue
+	delay time.Duration
+	every bool
+	t     *time.Timer
+	conn  *errlog.Conn
+}
+
+// TimerAt arms a timer on the current worker (ngx.timer.at / every): after
+// delay, fn runs as a new light thread with (premature, args...). It must be
+// called on the worker goroutine.
+func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LValue, every bool) error {
+	if w.exiting.Load() && (delay > 0 || every) {
+		return ErrProcessExiting
+	}
+	if w.timers.pending >= w.pool.opts.MaxPendingTimers {
+		return ErrTooManyTimers
+	}
+	tm := &timer{fn: fn, args: args, delay: delay, every: every}
+	if t := w.cur; t != nil && t.Conn != nil {
+		c := *t.Conn
+		c.Context = PhaseTimer.Context()
+		c.Request, c.Host = "", ""
+		tm.conn = &c
+	} else {
+		tm.conn = &errlog.Conn{Context: PhaseTimer.Context()}
+	}
+	w.arm(tm)
+	return nil
+}
+
+func (w *Worker) arm(tm *timer) {
+	w.timers.pending++
+	w.timers.set[tm] = struct{}{}
+	tm.t = time.AfterFunc(tm.delay, func() { w.send(qitem{kind: qTimer, tm: tm}) })
+}
+
+// PendingTimers is ngx.timer.pending_count().
+func (w *Worker) PendingTimers() int { return w.timers.pending }
+
+// RunningTimers is ngx.timer.running_count().
+func (w *Worker) RunningTimers() int { return w.timers.running }
+
+func (w *Worker) fireTimer(tm *timer) {
+	if _, ok := w.timers.set[tm]; !ok {
+		return // already fired prematurely
+	}
+	delete(w.timers.set, tm)
+	w.timers.pending--
+	premature := w.exiting.Load()
+	if tm.every && !premature {
+		next := *tm
+		w.arm(&next)
+	}
+	if w.timers.running >= w.pool.opts.MaxRunningTimers {
+		w.Log.LogConn(errlog.Alert, tm.conn, itoa(w.pool.opts.MaxRunningTimers)+" lua_max_running_timers are not enough")
+		return
+	}
+	w.timers.running++
+	th := w.newThread(PhaseTimer, nil, tm.conn, "")
+	th.timer = tm
+	args := make([]lua.LValue, 0, 1+len(tm.args))
+	args = append(args, lua.LBool(premature))
+	args = append(args, tm.args...)
+	fn := tm.fn
+	// A Go function cannot be the base of a coroutine that yields: wrap it.
+	if fn.IsG {
+		fn = w.callWrapper(fn)
+	}
+	w.resume(th, fn, args)
+}
+
+// expireTimers runs every pending timer now with premature = true
+// (graceful shutdown).
+func (w *Worker) expireTimers() {
+	for tm := range w.timers.set {
+		if tm.t.Stop() {
+			w.fireTimer(tm)
+		}
+	}
+	if w.threads == 0 && w.timers.pending == 0 {
+		w.idleOnce.Do(func() { close(w.idle) })
+	}
+}
+
+func (w *Worker) stopTimers() {
+	for tm := range w.timers.set {
+		tm.t.Stop()
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,425 @@
+package luavm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Request asks a worker to run a chunk as a new light thread.
+type Request struct {
+	Phase Phase
+	Chunk *Chunk
+	Ctx   any          // phase data: *ngxapi.HTTPCtx, *ngxapi.SessionCtx, ...
+	Conn  *errlog.Conn // suffixes for log lines made while it runs
+}
+
+// Result is how a light thread started by Run ended.
+type Result struct {
+	Err    error // the Lua error (already logged), nil on success
+	Exit   int   // code given to ngx.exit
+	Exited bool  // ngx.exit was called
+}
+
+// Thread is a light thread: one coroutine on a worker.
+type Thread struct {
+	Phase Phase
+	Ctx   any
+	Conn  *errlog.Conn
+
+	w      *Worker
+	co     *lua.LState
+	ngxCtx *lua.LTable
+	job    *runJob
+	timer  *timer
+	exit   int
+	exited bool
+	parked bool
+	dead   bool
+	name   string // chunk name, for messages
+}
+
+// Worker returns the worker the thread runs on.
+func (t *Thread) Worker() *Worker { return t.w }
+
+// NgxCtx returns the thread's ngx.ctx table, creating it on first use.
+func (t *Thread) NgxCtx() *lua.LTable {
+	if t.ngxCtx == nil {
+		t.ngxCtx = t.w.L.NewTable()
+	}
+	return t.ngxCtx
+}
+
+// SetNgxCtx replaces the thread's ngx.ctx table (ngx.ctx = t).
+func (t *Thread) SetNgxCtx(tb *lua.LTable) { t.ngxCtx = tb }
+
+// Exited reports whether ngx.exit was called, and with which code.
+func (t *Thread) Exited() (int, bool) { return t.exit, t.exited }
+
+type qkind uint8
+
+const (
+	qRun qkind = iota + 1
+	qResume
+	qFunc
+	qTimer
+)
+
+type qitem struct {
+	kind qkind
+	job  *runJob
+	th   *Thread
+	vals []lua.LValue
+	fn   func()
+	tm   *timer
+}
+
+type runJob struct {
+	req  *Request
+	done chan Result
+}
+
+var jobPool = sync.Pool{New: func() any { return &runJob{done: make(chan Result, 1)} }}
+
+// Worker is one Lua VM and the goroutine that owns it.
+type Worker struct {
+	ID  int
+	L   *lua.LState // touched only on the worker goroutine
+	Log *errlog.Logger
+
+	pool    *Pool
+	q       chan qitem
+	cur     *Thread
+	free    []*lua.LState // finished coroutines ready for reuse
+	envMeta *lua.LTable   // {__index = _G} for per-run function environments
+	marker  *lua.LUserData
+
+	// hook deadline (non-yielding phases)
+	hmu      sync.Mutex
+	hctx     *hookCtx
+	hdl      time.Time
+	harmed   bool
+	htimer   *time.Timer
+	threads  int           // live light threads (worker goroutine only)
+	stop     chan struct{} // closed by Close
+	stopped  chan struct{} // closed when the goroutine has ended
+	idle     chan struct{} // closed when exiting and nothing is left to run
+	idleOnce sync.Once
+	quit     atomic.Bool
+	exiting  atomic.Bool
+	timers   timerState
+}
+
+// Current is the light thread being resumed now, nil when none (e.g. while
+// a module is loaded at worker start). ngxapi code runs on the worker
+// goroutine, so this is always the thread that called it.
+func (w *Worker) Current() *Thread { return w.cur }
+
+// Pool returns the pool the worker belongs to.
+func (w *Worker) Pool() *Pool { return w.pool }
+
+// Post runs fn on the worker goroutine via its queue.
+func (w *Worker) Post(fn func()) { w.q <- qitem{kind: qFunc, fn: fn} }
+
+// Run starts the chunk as a new light thread on w and blocks the calling
+// goroutine (never the worker) until the thread ends. A Lua error is
+// logged with OpenResty's wording and returned in Result.Err.
+func (w *Worker) Run(req *Request) Result {
+	if w.quit.Load() {
+		return Result{Err: ErrClosed}
+	}
+	j := jobPool.Get().(*runJob)
+	j.req = req
+	if !w.send(qitem{kind: qRun, job: j}) {
+		return Result{Err: ErrClosed}
+	}
+	select {
+	case res := <-j.done:
+		j.req = nil
+		jobPool.Put(j)
+		return res
+	case <-w.stopped:
+		select { // it may have finished just before the stop
+		case res := <-j.done:
+			return res
+		default:
+		}
+		return Result{Err: ErrClosed}
+	}
+}
+
+// ErrClosed is returned by Run on a closed pool.
+var ErrClosed = errors.New("lua VM closed")
+
+// loop is the worker goroutine's dispatcher.
+func (w *Worker) loop() {
+	for {
+		var it qitem
+		select {
+		case it = <-w.q:
+		case <-w.stop:
+			return
+		}
+		switch it.kind {
+		case qRun:
+			w.startRun(it.job)
+		case qResume:
+			if it.th.dead {
+				continue
+			}
+			it.th.parked = false
+			w.resume(it.th, nil, it.vals)
+		case qFunc:
+			w.safeCall(it.fn)
+		case qTimer:
+			w.fireTimer(it.tm)
+		}
+		if w.exiting.Load() && w.threads == 0 && w.timers.pending == 0 {
+			w.idleOnce.Do(func() { close(w.idle) })
+		}
+	}
+}
+
+func (w *Worker) safeCall(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.Log.Logf(errlog.Alert, "lua worker: panic in posted function: %v", r)
+		}
+	}()
+	fn()
+}
+
+func (w *Worker) newThread(ph Phase, ctx any, conn *errlog.Conn, name string) *Thread {
+	t := &Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn, name: name}
+	if n := len(w.free); n > 0 {
+		t.co = w.free[n-1]
+		w.free = w.free[:n-1]
+	} else {
+		t.co, _ = w.L.NewThread()
+	}
+	w.threads++
+	return t
+}
+
+func (w *Worker) startRun(j *runJob) {
+	req := j.req
+	if req.Chunk == nil || req.Chunk.Proto == nil {
+		j.done <- Result{Err: errors.New("no Lua chunk")}
+		return
+	}
+	t := w.newThread(req.Phase, req.Ctx, req.Conn, req.Chunk.Name)
+	t.job = j
+	fn := w.L.NewFunctionFromProto(req.Chunk.Proto)
+	if req.Phase != PhaseInit && req.Phase != PhaseInitWorker {
+		env := w.L.CreateTable(0, 0)
+		env.Metatable = w.envMeta
+		fn.Env = env
+	} else {
+		fn.Env = w.L.G.Global
+	}
+	w.resume(t, fn, nil)
+}
+
+// resume runs t until it yields or ends. fn is set for the first resume.
+func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
+	prev := w.cur
+	w.cur = t
+	var (
+		st   lua.ResumeState
+		err  error
+		ret  []lua.LValue
+		late bool
+	)
+	if !t.Phase.Yieldable() && w.pool.opts.HookTimeout > 0 {
+		hc := w.armDeadline()
+		t.co.SetContext(hc)
+		st, err, ret = w.L.Resume(t.co, fn, args...)
+		late = w.disarmDeadline(hc)
+		t.co.RemoveContext()
+	} else {
+		st, err, ret = w.L.Resume(t.co, fn, args...)
+	}
+	w.cur = prev
+	switch {
+	case t.exited:
+		w.finish(t, nil, false)
+	case st == lua.ResumeOK:
+		w.finish(t, nil, true)
+	case st == lua.ResumeError:
+		if late {
+			w.Log.LogConn(errlog.Warn, t.Conn, fmt.Sprintf("lua hook aborted after lua_hook_timeout %v", w.pool.opts.HookTimeout))
+		}
+		w.finish(t, err, false)
+	case len(ret) > 0 && ret[0] == w.marker:
+		// parked by Suspend/Sleep: resumed through the queue.
+		if !t.parked && !t.exited {
+			w.finish(t, errors.New("light thread yielded without a pending operation"), false)
+		}
+	default:
+		// plain coroutine.yield() in the entry thread: give others a turn.
+		if !t.Phase.Yieldable() {
+			w.finish(t, errors.New("attempt to yield across C-call boundary"), false)
+			return
+		}
+		t.parked = true
+		w.requeue(t, nil)
+	}
+}
+
+func (w *Worker) requeue(t *Thread, vals []lua.LValue) {
+	it := qitem{kind: qResume, th: t, vals: vals}
+	select {
+	case w.q <- it:
+	default:
+		go w.send(it)
+	}
+}
+
+func luaErrString(err error) string {
+	if ae, ok := err.(*lua.ApiError); ok {
+		if s, ok := ae.Object.(lua.LString); ok {
+			return string(s)
+		}
+		if ae.Object != nil && ae.Object != lua.LNil {
+			return ae.Object.String()
+		}
+	}
+	return err.Error()
+}
+
+// LuaError is a Lua runtime error of a light thread.
+type LuaError struct {
+	Msg       string // the error value as a string
+	Traceback string // "stack traceback:\n..." when available
+}
+
+func (e *LuaError) Error() string { return e.Msg }
+
+func (w *Worker) finish(t *Thread, err error, clean bool) {
+	var lerr *LuaError
+	if err != nil {
+		msg := err.Error()
+		tb := ""
+		if ae, ok := err.(*lua.ApiError); ok {
+			msg = errValueString(ae.Object)
+			tb = ae.StackTrace
+		}
+		lerr = &LuaError{Msg: msg, Traceback: tb}
+		w.logFailure(t, lerr)
+	}
+	if t.timer != nil {
+		w.timers.running--
+	}
+	res := Result{Exit: t.exit, Exited: t.exited}
+	if lerr != nil {
+		res.Err = lerr
+	}
+	j := t.job
+	co := t.co
+	// Reuse the coroutine only when it finished normally.
+	if clean && co.GetTop() == 0 && len(w.free) < 64 {
+		co.Dead = false
+		w.free = append(w.free, co)
+	}
+	*t = Thread{w: w, dead: true}
+	w.threads--
+	if j != nil {
+		j.done <- res
+	}
+	// Thread structs are not recycled: a late queue item may still hold one
+	// (dead=true makes it a no-op).
+}
+
+func errValueString(v lua.LValue) string {
+	switch x := v.(type) {
+	case nil:
+		return "unknown reason"
+	case lua.LString:
+		return string(x)
+	case *lua.LNilType:
+		return "unknown reason"
+	case lua.LNumber:
+		return x.String()
+	}
+	return v.String()
+}
+
+func (w *Worker) logFailure(t *Thread, e *LuaError) {
+	msg := t.Phase.failurePrefix() + e.Msg
+	w.Log.LogConn(errlog.Error, t.Conn, msg)
+}
+
+// Suspend parks the current light thread, runs op on another goroutine, and
+// resumes the thread through the worker queue with op's results as the Lua
+// call's return values. op must return only scalar LValues. Use as:
+//
+//	return w.Suspend(L, op)
+func (w *Worker) Suspend(L *lua.LState, op func() []lua.LValue) int {
+	t := w.prepareYield(L)
+	go func() {
+		vals := safeOp(op)
+		w.send(qitem{kind: qResume, th: t, vals: vals})
+	}()
+	return L.Yield(w.marker)
+}
+
+// Sleep parks the current light thread for d without using a goroutine
+// (ngx.sleep); a zero d just lets the other queued work run first.
+func (w *Worker) Sleep(L *lua.LState, d time.Duration) int {
+	t := w.prepareYield(L)
+	if d <= 0 {
+		w.requeue(t, nil)
+	} else {
+		time.AfterFunc(d, func() { w.send(qitem{kind: qResume, th: t}) })
+	}
+	return L.Yield(w.marker)
+}
+
+// Exit ends the current light thread at once (ngx.exit in hooks and
+// timers); Run reports code in Result.Exit. Use as: return w.Exit(L, code)
+func (w *Worker) Exit(L *lua.LState, code int) int {
+	t := w.cur
+	if t == nil {
+		L.RaiseError("no request found")
+	}
+	t.exit, t.exited = code, true
+	return L.Yield(w.marker)
+}
+
+func (w *Worker) prepareYield(L *lua.LState) *Thread {
+	t := w.cur
+	if t == nil {
+		L.RaiseError("no request found")
+	}
+	if !t.Phase.Yieldable() {
+		L.RaiseError("API disabled in the context of %s", t.Phase.Context())
+	}
+	// A Go function between us and the coroutine's base (table.sort's
+	// comparator, a metamethod, a __gc, ...) cannot be crossed by a yield.
+	for lvl := 1; ; lvl++ {
+		dbg, ok := L.GetStack(lvl)
+		if !ok {
+			break
+		}
+		L.GetInfo("S", dbg, lua.LNil)
+		if dbg.What == "G" {
+			L.RaiseError("attempt to yield across C-call boundary")
+		}
+	}
+	t.parked = true
+	return t
+}
+
+func safeOp(op func() []lua.LValue) (vals []lua.LValue) {
+	defer func() {
+		if r := recover(); r != nil {
+			vals = []lua.LValue{lua.LNil, lua.LString(fmt.Sprintf("internal error: %v", r))}
+		}
+	}()
+	return op()
+}

@@ -1,0 +1,384 @@
+package ngxapi
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ngx.null is Null (declared with cjson in cjson.go): one sentinel for the
+// whole process, compared by identity.
+
+// Versions reported by ngx.config.
+const (
+	NginxVersion  = 1022001 // ngx.config.nginx_version (1.22.1, the Debian peer)
+	NgxLuaVersion = 10023   // ngx.config.ngx_lua_version (0.10.23)
+)
+
+// ContentExit, when set (by the HTTP part), handles ngx.exit in content
+// phases: it sends or finalises the response, then returns w.Exit(L, code).
+var ContentExit func(w *luavm.Worker, L *lua.LState, code int) int
+
+var coreConstants = map[string]int{
+	"OK": 0, "ERROR": -1, "AGAIN": -2, "DONE": -4, "DECLINED": -5,
+
+	"STDERR": 0, "EMERG": 1, "ALERT": 2, "CRIT": 3, "ERR": 4, "WARN": 5,
+	"NOTICE": 6, "INFO": 7, "DEBUG": 8,
+
+	"HTTP_GET": 2, "HTTP_HEAD": 4, "HTTP_POST": 8, "HTTP_PUT": 16,
+	"HTTP_DELETE": 32, "HTTP_MKCOL": 64, "HTTP_COPY": 128, "HTTP_MOVE": 256,
+	"HTTP_OPTIONS": 512, "HTTP_PROPFIND": 1024, "HTTP_PROPPATCH": 2048,
+	"HTTP_LOCK": 4096, "HTTP_UNLOCK": 8192, "HTTP_PATCH": 16384,
+	"HTTP_TRACE": 32768,
+
+	"HTTP_CONTINUE": 100, "HTTP_SWITCHING_PROTOCOLS": 101,
+	"HTTP_OK": 200, "HTTP_CREATED": 201, "HTTP_ACCEPTED": 202,
+	"HTTP_NO_CONTENT": 204, "HTTP_PARTIAL_CONTENT": 206,
+	"HTTP_SPECIAL_RESPONSE": 300, "HTTP_MOVED_PERMANENTLY": 301,
+	"HTTP_MOVED_TEMPORARILY": 302, "HTTP_SEE_OTHER": 303,
+	"HTTP_NOT_MODIFIED": 304, "HTTP_TEMPORARY_REDIRECT": 307,
+	"HTTP_PERMANENT_REDIRECT": 308,
+	"HTTP_BAD_REQUEST":        400, "HTTP_UNAUTHORIZED": 401,
+	"HTTP_PAYMENT_REQUIRED": 402, "HTTP_FORBIDDEN": 403,
+	"HTTP_NOT_FOUND": 404, "HTTP_NOT_ALLOWED": 405,
+	"HTTP_NOT_ACCEPTABLE": 406, "HTTP_REQUEST_TIMEOUT": 408,
+	"HTTP_CONFLICT": 409, "HTTP_GONE": 410,
+	"HTTP_UPGRADE_REQUIRED": 426, "HTTP_TOO_MANY_REQUESTS": 429,
+	"HTTP_CLOSE": 444, "HTTP_ILLEGAL": 451,
+	"HTTP_INTERNAL_SERVER_ERROR": 500, "HTTP_METHOD_NOT_IMPLEMENTED": 501,
+	"HTTP_BAD_GATEWAY": 502, "HTTP_SERVICE_UNAVAILABLE": 503,
+	"HTTP_GATEWAY_TIMEOUT": 504, "HTTP_VERSION_NOT_SUPPORTED": 505,
+	"HTTP_INSUFFICIENT_STORAGE": 507,
+}
+
+func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
+	L := w.L
+	for k, v := range coreConstants {
+		ngx.RawSetString(k, lua.LNumber(v))
+	}
+	ngx.RawSetString("null", Null)
+
+	fn := func(name string, f lua.LGFunction) { ngx.RawSetString(name, L.NewFunction(f)) }
+
+	fn("log", func(L *lua.LState) int {
+		check(w, L, "ngx.log")
+		lv := L.CheckInt(1)
+		if lv < int(errlog.Stderr) || lv > int(errlog.Debug) {
+			L.ArgError(1, "bad log level")
+		}
+		luaLog(w, L, errlog.Level(lv), 2)
+		return 0
+	})
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "print")
+		luaLog(w, L, errlog.Notice, 1)
+		return 0
+	}))
+	fn("get_phase", func(L *lua.LState) int {
+		L.Push(lua.LString(currentPhase(w).String()))
+		return 1
+	})
+	fn("sleep", func(L *lua.LState) int {
+		check(w, L, "ngx.sleep")
+		sec := float64(L.CheckNumber(1))
+		if sec < 0 || math.IsNaN(sec) {
+			L.RaiseError("invalid sleep duration \"%s\"", L.Get(1).String())
+		}
+		return w.Sleep(L, time.Duration(sec*float64(time.Second)))
+	})
+	fn("exit", func(L *lua.LState) int {
+		check(w, L, "ngx.exit")
+		code := L.CheckInt(1)
+		if currentPhase(w) == luavm.PhaseContent && ContentExit != nil {
+			return ContentExit(w, L, code)
+		}
+		return w.Exit(L, code)
+	})
+
+	installTimer(w, ngx)
+	installTime(w, ngx)
+
+	worker := L.NewTable()
+	ngx.RawSetString("worker", worker)
+	worker.RawSetString("id", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "ngx.worker.id")
+		L.Push(lua.LNumber(w.ID))
+		return 1
+	}))
+	worker.RawSetString("count", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "ngx.worker.count")
+		L.Push(lua.LNumber(w.Count()))
+		return 1
+	}))
+	worker.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "ngx.worker.pid")
+		L.Push(lua.LNumber(os.Getpid()))
+		return 1
+	}))
+	worker.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "ngx.worker.exiting")
+		L.Push(lua.LBool(w.Exiting()))
+		return 1
+	}))
+
+	prefix := w.Pool().Options().Prefix
+	if env.Config != nil && env.Config.Prefix != "" {
+		prefix = env.Config.Prefix
+	}
+	config := L.NewTable()
+	ngx.RawSetString("config", config)
+	config.RawSetString("subsystem", lua.LString("http"))
+	config.RawSetString("debug", lua.LFalse)
+	config.RawSetString("is_console", lua.LFalse)
+	config.RawSetString("nginx_version", lua.LNumber(NginxVersion))
+	config.RawSetString("ngx_lua_version", lua.LNumber(NgxLuaVersion))
+	config.RawSetString("prefix", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(prefix))
+		return 1
+	}))
+	config.RawSetString("nginx_configure", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(""))
+		return 1
+	}))
+
+	installRestyCore(w)
+}
+
+// finishCore runs after every registered part: ngx.ctx is per light
+// thread, so it lives behind the ngx table's metatable.
+func finishCore(w *luavm.Worker, ngx *lua.LTable) {
+	L := w.L
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if L.CheckString(2) == "ctx" {
+			check(w, L, "ngx.ctx")
+			L.Push(w.Current().NgxCtx())
+			return 1
+		}
+		L.Push(lua.LNil)
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		k := L.Get(2)
+		if s, ok := k.(lua.LString); ok && s == "ctx" {
+			check(w, L, "ngx.ctx")
+			t, ok := L.Get(3).(*lua.LTable)
+			if !ok {
+				L.RaiseError("ctx should be a table while getting a %s", L.Get(3).Type().String())
+			}
+			w.Current().SetNgxCtx(t)
+			return 0
+		}
+		L.RawSet(L.CheckTable(1), k, L.Get(3))
+		return 0
+	}))
+	L.SetMetatable(ngx, mt)
+}
+
+// luaLog writes the arguments from index first on as one message, with
+// OpenResty's "[lua] <source>:<line>: <function>(): " prefix.
+func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
+	if !w.Log.Enabled(level) {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("[lua] ")
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sln", dbg, lua.LNil); err == nil {
+			b.WriteString(shortSrc(dbg.Source))
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(dbg.CurrentLine))
+			b.WriteString(": ")
+			if dbg.Name != "" && dbg.What != "main" {
+				b.WriteString(dbg.Name)
+				b.WriteString("(): ")
+			}
+		}
+	}
+	top := L.GetTop()
+	for i := first; i <= top; i++ {
+		v := L.Get(i)
+		switch x := v.(type) {
+		case lua.LString:
+			b.WriteString(string(x))
+		case lua.LNumber:
+			b.WriteString(FormatNumber(float64(x)))
+		case lua.LBool:
+			if x {
+				b.WriteString("true")
+			} else {
+				b.WriteString("false")
+			}
+		case *lua.LNilType:
+			b.WriteString("nil")
+		case *lua.LUserData:
+			if x == Null {
+				b.WriteString("null")
+			} else {
+				L.ArgError(i, "string, number, boolean, or nil expected, got userdata")
+			}
+		case *lua.LTable:
+			if L.GetMetaField(x, "__tostring") == lua.LNil {
+				L.ArgError(i, "expected table to have __tostring metamethod")
+			}
+			b.WriteString(L.ToStringMeta(x).String())
+		default:
+			L.ArgError(i, "string, number, boolean, or nil expected, got "+v.Type().String())
+		}
+	}
+	var conn *errlog.Conn
+	if t := w.Current(); t != nil {
+		conn = t.Conn
+	}
+	w.Log.LogConn(level, conn, b.String())
+}
+
+// shortSrc shortens a chunk name as LuaJIT's short_src does (60 bytes).
+func shortSrc(s string) string {
+	const idsize = 60
+	if len(s) < idsize {
+		return s
+	}
+	return "..." + s[len(s)-(idsize-4):]
+}
+
+// FormatNumber renders a Lua number as LuaJIT's tostring does ("%.14g").
+func FormatNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e14 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	return fmt.Sprintf("%.14g", f)
+}
+
+func installTimer(w *luavm.Worker, ngx *lua.LTable) {
+	L := w.L
+	timer := L.NewTable()
+	ngx.RawSetString("timer", timer)
+	arm := func(api string, every bool) lua.LGFunction {
+		return func(L *lua.LState) int {
+			check(w, L, api)
+			delay := float64(L.CheckNumber(1))
+			f := L.CheckFunction(2)
+			if delay < 0 || math.IsNaN(delay) {
+				L.ArgError(1, "invalid delay")
+			}
+			if every && delay == 0 {
+				L.ArgError(1, "delay cannot be zero")
+			}
+			var args []lua.LValue
+			if n := L.GetTop(); n > 2 {
+				args = make([]lua.LValue, 0, n-2)
+				for i := 3; i <= n; i++ {
+					args = append(args, L.Get(i))
+				}
+			}
+			if err := w.TimerAt(time.Duration(delay*float64(time.Second)), f, args, every); err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString(err.Error()))
+				return 2
+			}
+			L.Push(lua.LTrue)
+			return 1
+		}
+	}
+	timer.RawSetString("at", L.NewFunction(arm("ngx.timer.at", false)))
+	timer.RawSetString("every", L.NewFunction(arm("ngx.timer.every", true)))
+	timer.RawSetString("running_count", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "ngx.timer.running_count")
+		L.Push(lua.LNumber(w.RunningTimers()))
+		return 1
+	}))
+	timer.RawSetString("pending_count", L.NewFunction(func(L *lua.LState) int {
+		check(w, L, "ngx.timer.pending_count")
+		L.Push(lua.LNumber(w.PendingTimers()))
+		return 1
+	}))
+}
+
+func installTime(w *luavm.Worker, ngx *lua.LTable) {
+	L := w.L
+	fn := func(name string, f lua.LGFunction) { ngx.RawSetString(name, L.NewFunction(f)) }
+	fn("now", func(L *lua.LState) int {
+		check(w, L, "ngx.now")
+		ms := time.Now().UnixMilli()
+		L.Push(lua.LNumber(float64(ms) / 1000))
+		return 1
+	})
+	fn("time", func(L *lua.LState) int {
+		check(w, L, "ngx.time")
+		L.Push(lua.LNumber(time.Now().Unix()))
+		return 1
+	})
+	fn("update_time", func(L *lua.LState) int {
+		check(w, L, "ngx.update_time")
+		return 0
+	})
+	fn("today", func(L *lua.LState) int {
+		check(w, L, "ngx.today")
+		L.Push(lua.LString(time.Now().Format("2006-01-02")))
+		return 1
+	})
+	fn("localtime", func(L *lua.LState) int {
+		check(w, L, "ngx.localtime")
+		L.Push(lua.LString(time.Now().Format("2006-01-02 15:04:05")))
+		return 1
+	})
+	fn("utctime", func(L *lua.LState) int {
+		check(w, L, "ngx.utctime")
+		L.Push(lua.LString(time.Now().UTC().Format("2006-01-02 15:04:05")))
+		return 1
+	})
+	fn("http_time", func(L *lua.LState) int {
+		check(w, L, "ngx.http_time")
+		sec := int64(L.CheckNumber(1))
+		L.Push(lua.LString(time.Unix(sec, 0).UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
+		return 1
+	})
+	fn("cookie_time", func(L *lua.LState) int {
+		check(w, L, "ngx.cookie_time")
+		sec := int64(L.CheckNumber(1))
+		L.Push(lua.LString(time.Unix(sec, 0).UTC().Format("Mon, 02-Jan-06 15:04:05 GMT")))
+		return 1
+	})
+	fn("parse_http_time", func(L *lua.LState) int {
+		check(w, L, "ngx.parse_http_time")
+		s := L.CheckString(1)
+		if t, ok := parseHTTPTime(s); ok {
+			L.Push(lua.LNumber(t.Unix()))
+		} else {
+			L.Push(lua.LNil)
+		}
+		return 1
+	})
+}
+
+// parseHTTPTime accepts the formats nginx's ngx_parse_http_time does:
+// RFC 1123, RFC 850 and asctime.
+func parseHTTPTime(s string) (time.Time, bool) {
+	for _, layout := range []string{
+		"Mon, 02 Jan 2006 15:04:05 GMT",
+		"Monday, 02-Jan-06 15:04:05 GMT",
+		"Mon, 02-Jan-06 15:04:05 GMT",
+		"Mon Jan _2 15:04:05 2006",
+	} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

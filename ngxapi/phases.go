@@ -1,0 +1,157 @@
+package ngxapi
+
+import (
+	"github.com/goresty/goresty/luavm"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// phaseSet is a set of phases, one bit each.
+type phaseSet uint32
+
+func phases(ps ...luavm.Phase) phaseSet {
+	var s phaseSet
+	for _, p := range ps {
+		s |= 1 << p
+	}
+	return s
+}
+
+func (s phaseSet) has(p luavm.Phase) bool { return s&(1<<p) != 0 }
+
+const (
+	pInit       = luavm.PhaseInit
+	pInitWorker = luavm.PhaseInitWorker
+	pStore      = luavm.PhaseSSLSessionStore
+	pFetch      = luavm.PhaseSSLSessionFetch
+	pContent    = luavm.PhaseContent
+	pTimer      = luavm.PhaseTimer
+)
+
+var (
+	anyPhase     = phases(pInit, pInitWorker, pStore, pFetch, pContent, pTimer)
+	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer)
+	yieldable    = phases(pFetch, pContent, pTimer) // may suspend the light thread
+	requestOnly  = phases(pContent)
+	sessionHooks = phases(pStore, pFetch)
+)
+
+// apiPhases is THE table deciding where each API may be called, following
+// OpenResty's "context:" lines. A call elsewhere raises
+// "API disabled in the context of <phase context>". Anyone may add rows;
+// check() refuses an API missing here, so a new entry point cannot forget it.
+var apiPhases = map[string]phaseSet{
+	// core (ngx.go)
+	"ngx.log":                 anyPhase,
+	"print":                   anyPhase,
+	"ngx.get_phase":           anyPhase,
+	"ngx.sleep":               yieldable,
+	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer),
+	"ngx.ctx":                 notInit,
+	"ngx.timer.at":            notInit,
+	"ngx.timer.every":         notInit,
+	"ngx.timer.running_count": notInit,
+	"ngx.timer.pending_count": notInit,
+	"ngx.now":                 anyPhase,
+	"ngx.time":                anyPhase,
+	"ngx.today":               anyPhase,
+	"ngx.localtime":           anyPhase,
+	"ngx.utctime":             anyPhase,
+	"ngx.update_time":         anyPhase,
+	"ngx.http_time":           anyPhase,
+	"ngx.cookie_time":         anyPhase,
+	"ngx.parse_http_time":     anyPhase,
+	"ngx.worker.id":           anyPhase,
+	"ngx.worker.count":        anyPhase,
+	"ngx.worker.pid":          anyPhase,
+	"ngx.worker.exiting":      anyPhase,
+
+	// cosockets (H5): creating and using a socket suspends the thread
+	"ngx.socket.tcp":     yieldable,
+	"ngx.socket.udp":     yieldable,
+	"ngx.socket.connect": yieldable,
+	"ngx.socket.stream":  yieldable,
+
+	// shared dicts (H5)
+	"ngx.shared": anyPhase,
+
+	// HTTP request and response (H3)
+	"ngx.say":               requestOnly,
+	"ngx.print":             requestOnly,
+	"ngx.flush":             requestOnly,
+	"ngx.eof":               requestOnly,
+	"ngx.status":            requestOnly,
+	"ngx.header":            requestOnly,
+	"ngx.var":               requestOnly,
+	"ngx.redirect":          requestOnly,
+	"ngx.send_headers":      requestOnly,
+	"ngx.headers_sent":      requestOnly,
+	"ngx.req.get_method":    requestOnly,
+	"ngx.req.get_uri_args":  requestOnly,
+	"ngx.req.get_post_args": requestOnly,
+	"ngx.req.get_headers":   requestOnly,
+	"ngx.req.read_body":     requestOnly,
+	"ngx.req.get_body_data": requestOnly,
+	"ngx.req.get_body_file": requestOnly,
+	"ngx.req.discard_body":  requestOnly,
+	"ngx.req.http_version":  requestOnly,
+	"ngx.req.raw_header":    requestOnly,
+	"ngx.req.start_time":    requestOnly,
+	"ngx.req.is_internal":   requestOnly,
+	"ngx.req.set_header":    requestOnly,
+	"ngx.req.clear_header":  requestOnly,
+	"ngx.req.set_uri":       requestOnly,
+	"ngx.req.set_uri_args":  requestOnly,
+	"ngx.req.set_method":    requestOnly,
+	"ngx.req.set_body_data": requestOnly,
+	"ngx.req.socket":        requestOnly,
+	"ngx.location.capture":  requestOnly,
+	"ngx.exec":              requestOnly,
+	"ngx.on_abort":          requestOnly,
+	"ngx.thread.spawn":      yieldable,
+	"ngx.thread.wait":       yieldable,
+	"ngx.thread.kill":       yieldable,
+	"ngx.resp.get_headers":  requestOnly,
+
+	// TLS session hooks (H4)
+	"ngx.ssl.session.get_session_id":         sessionHooks,
+	"ngx.ssl.session.get_serialized_session": phases(pStore),
+	"ngx.ssl.session.set_serialized_session": phases(pFetch),
+	"ngx.ssl.server_name":                    phases(pStore, pFetch, pContent),
+	"ngx.ssl.get_tls1_version":               phases(pStore, pFetch, pContent),
+	"ngx.ssl.get_tls1_version_str":           phases(pStore, pFetch, pContent),
+	"ngx.ssl.raw_server_addr":                phases(pStore, pFetch, pContent),
+	"ngx.ssl.raw_client_addr":                phases(pStore, pFetch, pContent),
+
+	// pure functions (H8): allowed everywhere, listed for completeness
+	"ngx.re":         anyPhase,
+	"ngx.codec":      anyPhase,
+	"cjson":          anyPhase,
+	"resty.lrucache": anyPhase,
+}
+
+// Allowed reports whether api may run in phase p (for tests and tools).
+func Allowed(api string, p luavm.Phase) bool {
+	s, ok := apiPhases[api]
+	return ok && s.has(p)
+}
+
+// currentPhase is the phase of the running light thread; code that runs
+// outside one (a module loaded while the worker starts) counts as init.
+func currentPhase(w *luavm.Worker) luavm.Phase {
+	if t := w.Current(); t != nil {
+		return t.Phase
+	}
+	return luavm.PhaseInit
+}
+
+// check raises OpenResty's "API disabled in the context of ..." when api
+// may not run in the current phase. Every API entry point calls it first.
+func check(w *luavm.Worker, L *lua.LState, api string) {
+	s, ok := apiPhases[api]
+	if !ok {
+		L.RaiseError("goresty: API %s is missing from the phase table", api)
+	}
+	if p := currentPhase(w); !s.has(p) {
+		L.RaiseError("API disabled in the context of %s", p.Context())
+	}
+}
