@@ -1,0 +1,135 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSummarize(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want stat
+		str  string
+	}{
+		{nil, stat{}, "—"},
+		{[]float64{5}, stat{5, 5, 5, 1}, "5"},
+		{[]float64{3, 1, 2}, stat{2, 1, 3, 3}, "2 [1–3]"},
+		{[]float64{4, 1, 3, 2}, stat{2.5, 1, 4, 4}, "2 [1–4]"},
+	}
+	for _, tc := range tests {
+		got := summarize(tc.in)
+		if got != tc.want || got.String() != tc.str {
+			t.Errorf("summarize(%v) = %+v %q, want %+v %q", tc.in, got, got.String(), tc.want, tc.str)
+		}
+	}
+}
+
+func TestSTimeParsing(t *testing.T) {
+	out := "Collecting connection statistics for 2 seconds\n" +
+		"Now timing with session id reuse.\nstarting\nrrr*r\nrr\n\n" +
+		"17455 connections in 0.60s; 29091.67 connections/user sec, bytes read 0\n" +
+		"17455 connections in 3 real seconds, 0 bytes read per connection\n"
+	m := sTimeConns.FindStringSubmatch(out)
+	if m == nil || m[1] != "17455" {
+		t.Fatalf("connections: %v", m)
+	}
+	if n := countReused(out[strings.Index(out, "starting"):]); n != 6 {
+		t.Errorf("countReused = %d, want 6", n)
+	}
+}
+
+func TestCPUTicks(t *testing.T) {
+	before, err := cpuTicks([]int{os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	us, err := cpuSince(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if us < 10000 {
+		t.Errorf("50 ms of spinning counted as %.0f µs", us)
+	}
+	if _, err := cpuSince(map[int]uint64{1 << 30: 0}); err == nil {
+		t.Error("a vanished pid is not an error")
+	}
+}
+
+func TestLogLevels(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
+	log := "2026/11/24 14:00:00 [error] 12#12: *3 failed to store the session: no memory, client: 127.0.0.1, server: 0.0.0.0:443\n" +
+		"2026/11/24 14:00:01 [error] 12#12: *9 failed to store the session: no memory, client: 127.0.0.1, server: 0.0.0.0:443\n" +
+		"2026/11/24 14:00:02 [warn] 12#12: something\n" +
+		"2026/11/24 14:00:02 [notice] 12#12: start worker\n"
+	os.WriteFile(filepath.Join(dir, "logs", "error.log"), []byte(log), 0o644)
+	in := &instance{Prefix: dir + "/"}
+	if got := levels(in.logLevels()); got != "error: 2, warn: 1" {
+		t.Errorf("levels = %q", got)
+	}
+	s := in.logSample(5)
+	if len(s) != 1 || s[0] != "[error] failed to store the session: no memory" {
+		t.Errorf("sample = %q", s)
+	}
+}
+
+// The rendered configuration is valid nginx, and the instance machinery
+// starts it, finds master and workers, fills its dict and stops it.
+func TestNginxInstance(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx not installed")
+	}
+	if _, err := os.Stat("/usr/lib/nginx/modules/ngx_http_lua_module.so"); err != nil {
+		t.Skip("libnginx-mod-http-lua not installed")
+	}
+	certs, _ := filepath.Abs("../../../t/cert")
+	p := confParams{Server: "nginx", Variant: "hooks", Workers: 2, Cert: filepath.Join(certs, "ecdsa.crt"),
+		Key: filepath.Join(certs, "ecdsa.key"), Port: freePort(t), AdminPort: freePort(t), DictSize: "16m"}
+	in, err := newInstance("nginx", nginx, t.TempDir(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.start(); err != nil {
+		t.Fatal(err)
+	}
+	defer in.stop()
+	if n := len(in.pids()); n != 3 {
+		t.Errorf("%d processes, want master + 2 workers", n)
+	}
+	stored, forced, err := fillRequest(&http.Client{Timeout: 10 * time.Second}, p.AdminPort, 10, 1000)
+	if err != nil || stored != 1000 || forced != 0 {
+		t.Errorf("fill: %d stored, %d forced, %v", stored, forced, err)
+	}
+	if pss, rss, err := in.memory(); err != nil || pss <= 0 || rss < pss {
+		t.Errorf("memory: pss %d rss %d %v", pss, rss, err)
+	}
+	in.stop()
+	if in.alive() {
+		t.Error("still running after stop")
+	}
+	if l := in.logLevels(); len(l) != 0 {
+		t.Errorf("error log: %v %q", l, in.logSample(5))
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// confParams describe one server instance's configuration. nginx and goresty
+// get the same text except nginx's load_module lines.
+type confParams struct {
+	Server    string // "nginx" or "goresty"
+	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua
+	Workers   int
+	Cert, Key string // absolute paths
+	Port      int    // HTTPS
+	AdminPort int    // plain HTTP: /fill for the shared-dict memory test
+	DictSize  string // lua_shared_dict size, e.g. "1024m"
+}
+
+const hooks = `
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        local id, err = ssl_sess.get_session_id()
+        if not id then
+            ngx.log(ngx.ERR, "failed to get the session id: ", err)
+            return
+        end
+        local sess, err = ssl_sess.get_serialized_session()
+        if not sess then
+            ngx.log(ngx.ERR, "failed to serialize the session: ", err)
+            return
+        end
+        local ok, err = ngx.shared.sess:set(id, sess, 3600)
+        if not ok then
+            ngx.log(ngx.ERR, "failed to store the session: ", err)
+        end
+    }
+
+    ssl_session_fetch_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        local id, err = ssl_sess.get_session_id()
+        if not id then
+            ngx.log(ngx.ERR, "failed to get the session id: ", err)
+            return
+        end
+        local sess = ngx.shared.sess:get(id)
+        if not sess then
+            return
+        end
+        local ok, err = ssl_sess.set_serialized_session(sess)
+        if not ok then
+            ngx.log(ngx.ERR, "failed to resume the session: ", err)
+        end
+    }
+`
+
+// fill stores n fake sessions (64-hex-digit ids, ~160-byte values, the size
+// of a serialized TLS 1.2 session) from ?from= on, and says how many were
+// stored and how many evicted others.
+const fill = `
+        location = /fill {
+            content_by_lua_block {
+                local dict = ngx.shared.sess
+                local from = tonumber(ngx.var.arg_from) or 0
+                local n = tonumber(ngx.var.arg_n) or 0
+                local pad = string.rep("s", 150)
+                local zeros = string.rep("0", 64)
+                local stored, forcible = 0, 0
+                for i = from, from + n - 1 do
+                    local s = tostring(i)
+                    local key = string.sub(zeros, 1, 64 - #s) .. s
+                    local ok, err, forced = dict:set(key, pad .. s, 3600)
+                    if ok then
+                        stored = stored + 1
+                    end
+                    if forced then
+                        forcible = forcible + 1
+                    end
+                end
+                ngx.say(stored, " ", forcible)
+            }
+        }
+`
+
+func (p confParams) render() string {
+	var b strings.Builder
+	if p.Server == "nginx" {
+		b.WriteString("load_module /usr/lib/nginx/modules/ndk_http_module.so;\n")
+		b.WriteString("load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n\n")
+	}
+	fmt.Fprintf(&b, `daemon off;
+worker_processes %d;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+
+events {
+    worker_connections 16384;
+}
+
+http {
+    access_log off;
+    lua_shared_dict sess %s;
+`, p.Workers, p.DictSize)
+	if p.Variant == "hooks" {
+		b.WriteString(hooks)
+	}
+	fmt.Fprintf(&b, `
+    server {
+        listen 127.0.0.1:%d ssl;
+        server_name test.com;
+        ssl_certificate %s;
+        ssl_certificate_key %s;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_tickets off;
+`, p.Port, p.Cert, p.Key)
+	if p.Variant == "cache" {
+		b.WriteString("        ssl_session_cache shared:SSL:64m;\n")
+	}
+	fmt.Fprintf(&b, `
+        location / {
+            return 200 "ok\n";
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%d;
+%s    }
+}
+`, p.AdminPort, fill)
+	return b.String()
+}
