@@ -154,7 +154,7 @@ func flagValue(d *directive) (bool, error) {
 	return false, d.errf(`invalid value "%s" in "%s" directive, it must be "on" or "off"`, d.args[0], d.name)
 }
 
-func flag(set func(d *directive, v bool)) func(*loader, *directive) error {
+func onOff(set func(d *directive, v bool)) func(*loader, *directive) error {
 	return func(_ *loader, d *directive) error {
 		v, err := flagValue(d)
 		if err == nil && set != nil {
@@ -523,9 +523,6 @@ func setAccessLog(l *loader, d *directive) error {
 		return nil
 	}
 	al := AccessLog{Path: l.prefixPath(d.args[0]), Format: "combined", Pos: d.pos}
-	if err := dirMustExist(d, al.Path); err != nil {
-		return err
-	}
 	if len(d.args) > 1 {
 		al.Format = d.args[1]
 		if _, ok := d.c.http.LogFormats[al.Format]; !ok {
@@ -537,6 +534,9 @@ func setAccessLog(l *loader, d *directive) error {
 				return d.errf(`invalid parameter "%s"`, p)
 			}
 		}
+	}
+	if err := dirMustExist(d, al.Path); err != nil {
+		return err
 	}
 	if len(s.AccessLogs) == 1 && s.AccessLogs[0].Off {
 		s.AccessLogs = nil
@@ -671,8 +671,8 @@ var commands = []command{
 		l.cfg.Main.WorkerProcesses = n
 		return nil
 	}},
-	{name: "daemon", ctx: ctxMain, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { mainOf(d).Daemon = v })},
-	{name: "master_process", ctx: ctxMain, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
+	{name: "daemon", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).Daemon = v })},
+	{name: "master_process", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
 	{name: "error_log", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {
 		t, err := errorLogTarget(l, d)
 		if err != nil {
@@ -730,9 +730,9 @@ var commands = []command{
 		l.cfg.Events.WorkerConnections = n
 		return nil
 	}},
-	{name: "accept_mutex", ctx: ctxEvents, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "accept_mutex", ctx: ctxEvents, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "accept_mutex_delay", ctx: ctxEvents, min: 1, max: 1, once: true, set: msec(nil)},
-	{name: "multi_accept", ctx: ctxEvents, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "multi_accept", ctx: ctxEvents, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "use", ctx: ctxEvents, min: 1, max: 1, once: true, set: accepted},
 
 	// ---- http ----
@@ -768,7 +768,7 @@ var commands = []command{
 	{name: "lua_socket_keepalive_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketKeepalive = v })},
 	{name: "lua_socket_pool_size", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSocketPoolSize = v })},
 	{name: "lua_socket_buffer_size", ctx: ctxHTTP, min: 1, max: 1, once: true, set: size(nil)},
-	{name: "lua_socket_log_errors", ctx: ctxHTTP, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "lua_socket_log_errors", ctx: ctxHTTP, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "lua_ssl_trusted_certificate", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		d.c.http.LuaSSLTrustedCertificate = p
@@ -780,7 +780,7 @@ var commands = []command{
 		d.c.http.LuaSSLProtocols = p
 		return err
 	}},
-	{name: "lua_code_cache", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "lua_code_cache", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "resolver", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
 	{name: "resolver_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
 	{name: "log_format", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
@@ -844,9 +844,9 @@ var commands = []command{
 	{name: "fastcgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "scgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "uwsgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "sendfile", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
-	{name: "tcp_nopush", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
-	{name: "tcp_nodelay", ctx: ctxHSL, min: 1, max: 1, once: true, set: flag(nil)},
+	{name: "sendfile", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "tcp_nopush", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "tcp_nodelay", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "client_body_buffer_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
 	{name: "client_body_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
 	{name: "client_header_timeout", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(nil)},
@@ -878,13 +878,13 @@ var commands = []command{
 		d.c.ssl().Ciphers = d.args[0]
 		return nil
 	}},
-	{name: "ssl_prefer_server_ciphers", ctx: ctxHS, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { d.c.ssl().PreferServerCiphers = v })},
+	{name: "ssl_prefer_server_ciphers", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().PreferServerCiphers = v })},
 	{name: "ssl_ecdh_curve", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.ssl().ECDHCurve = d.args[0]
 		return nil
 	}},
 	{name: "ssl_session_timeout", ctx: ctxHS, min: 1, max: 1, once: true, set: sec(func(d *directive, v time.Duration) { d.c.ssl().SessionTimeout = v })},
-	{name: "ssl_session_tickets", ctx: ctxHS, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { d.c.ssl().SessionTickets = v })},
+	{name: "ssl_session_tickets", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().SessionTickets = v })},
 	{name: "ssl_session_ticket_key", ctx: ctxHS, min: 1, max: 1, set: setTicketKey},
 	{name: "ssl_session_cache", ctx: ctxHS, min: 1, max: 2, once: true, set: setSessionCache},
 
@@ -894,7 +894,7 @@ var commands = []command{
 		d.c.srv.Names = append(d.c.srv.Names, d.args...)
 		return nil
 	}},
-	{name: "http2", ctx: ctxServer, min: 1, max: 1, once: true, set: flag(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
+	{name: "http2", ctx: ctxServer, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
 	{name: "location", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
 	{name: "set", ctx: ctxSL, min: 2, max: 2, set: setSet},
 	{name: "return", ctx: ctxSL, min: 1, max: 2, set: setReturn},

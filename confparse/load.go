@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -39,14 +40,42 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	msg := printable(e.Msg)
 	switch {
 	case e.Pos.File == "":
-		return e.Msg
+		return msg
 	case e.Pos.Line == 0:
-		return e.Msg + " in " + e.Pos.File
+		return msg + " in " + printable(e.Pos.File)
 	default:
-		return fmt.Sprintf("%s in %s:%d", e.Msg, e.Pos.File, e.Pos.Line)
+		return fmt.Sprintf("%s in %s:%d", msg, printable(e.Pos.File), e.Pos.Line)
 	}
+}
+
+// printable keeps an error on one readable line: control characters and
+// bytes that are not UTF-8 (from a binary file) are shown as \xNN.
+func printable(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n <= 1) || r < 0x20 || r == 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+n])
+		i += n
+	}
+	return b.String()
 }
 
 const cmdlineName = "command line"
@@ -66,10 +95,19 @@ type loader struct {
 	serverPos map[*ServerConf]Pos           // line of each server's "{"
 	certs     map[*SSLSettings][]CertPair   // ssl_certificate per level, paired in finish
 	keys      map[*SSLSettings][]string     // ssl_certificate_key per level
+	data      []byte                        // main file text when given (loadData)
 }
 
 // Load reads, checks and resolves a configuration.
 func Load(opts Options) (*Config, error) {
+	l, err := newLoader(opts)
+	if err != nil {
+		return nil, err
+	}
+	return l.load()
+}
+
+func newLoader(opts Options) (*loader, error) {
 	prefix := opts.Prefix
 	if prefix == "" {
 		wd, err := os.Getwd()
@@ -102,6 +140,11 @@ func Load(opts Options) (*Config, error) {
 		keys:      map[*SSLSettings][]string{},
 		cfg:       &Config{File: conf, Prefix: prefix},
 	}
+	return l, nil
+}
+
+func (l *loader) load() (*Config, error) {
+	opts, conf := l.opts, l.cfg.File
 	main := &dctx{kind: ctxMain, id: &l.cfg.Main}
 	if opts.Globals != "" {
 		ast, err := parseBytes(cmdlineName, []byte(opts.Globals), true)
@@ -119,6 +162,16 @@ func Load(opts Options) (*Config, error) {
 		return nil, err
 	}
 	return l.cfg, nil
+}
+
+// loadData is Load with the main file's text given (tests and fuzzing).
+func loadData(opts Options, data []byte) (*Config, error) {
+	l, err := newLoader(opts)
+	if err != nil {
+		return nil, err
+	}
+	l.data = data
+	return l.load()
 }
 
 // readFile reads one configuration file with nginx's error wording.
@@ -163,7 +216,10 @@ func (l *loader) includeFile(path string, c *dctx, at *directive) error {
 	if len(l.including) >= maxIncludeDepth {
 		return &Error{Msg: fmt.Sprintf(`too many nested includes (more than %d)`, maxIncludeDepth), Pos: errPos}
 	}
-	b, err := l.readFile(path)
+	b, err := l.data, error(nil)
+	if b == nil || at != nil {
+		b, err = l.readFile(path)
+	}
 	if err != nil {
 		return &Error{Msg: err.Error(), Pos: errPos}
 	}
