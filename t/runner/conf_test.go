@@ -1,0 +1,54 @@
+package runner
+
+import (
+	"strings"
+	"testing"
+)
+
+// The skeleton must keep Test::Nginx's line numbers; the README documents
+// them for one-line main_config/http_config/config/post_main_config.
+func TestWriteConfigLineNumbers(t *testing.T) {
+	conf := WriteConfig(ConfParams{
+		Workers: 1, Daemon: true, ErrorLog: "/p/logs/error.log", LogLevel: "debug",
+		PidFile: "/p/logs/nginx.pid", AccessLog: "/p/logs/access.log",
+		Config: "CONFIG\n",
+		Port: "1984", ServerName: "localhost", HTMLDir: "/p/html", WorkerConnections: 64, Root: true,
+	})
+	lines := strings.Split(conf, "\n")
+	want := map[int]string{
+		1: "worker_processes  1;", 2: "daemon on;", 3: "master_process off;",
+		4: "error_log /p/logs/error.log debug;", 5: "pid       /p/logs/nginx.pid;",
+		13: "#env LUA_PATH;", 16: "", 18: "http {", 25: "", 27: "    server {",
+		28: "        listen          1984;", 29: "        server_name     'localhost';",
+		39: "        # Begin test case config...", 40: "CONFIG", 42: "        # End test case config.",
+		44: "        location / {", 45: "            root /p/html;", 49: "}", 51: "",
+		53: "#timer_resolution 100ms;", 55: "events {", 58: "    worker_connections  64;", 59: "}",
+		60: "env ASAN_OPTIONS;", 63: "user root;",
+	}
+	for n, w := range want {
+		if got := lines[n-1]; got != w {
+			t.Errorf("line %d = %q, want %q", n, got, w)
+		}
+	}
+	if len(lines) != 64 || lines[63] != "" {
+		t.Errorf("conf has %d lines:\n%s", len(lines), conf)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	env := map[string]string{"TEST_NGINX_SERVER_PORT": "1984", "TEST_NGINX_HTML_DIR": "/h"}
+	rp := map[string]string{}
+	got, err := Expand("listen $TEST_NGINX_SERVER_PORT; root $TEST_NGINX_HTML_DIR/x; a $TEST_NGINX_RAND_PORT_1 b $TEST_NGINX_RAND_PORT_1 c $TEST_NGINX_RAND_PORT_2", env, rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "listen 1984; root /h/x; a "+rp["TEST_NGINX_RAND_PORT_1"]+" b "+rp["TEST_NGINX_RAND_PORT_1"]+" c ") {
+		t.Errorf("got %q", got)
+	}
+	if rp["TEST_NGINX_RAND_PORT_1"] == "" || rp["TEST_NGINX_RAND_PORT_1"] == rp["TEST_NGINX_RAND_PORT_2"] {
+		t.Errorf("rand ports %v", rp)
+	}
+	if _, err := Expand("$TEST_NGINX_NOPE", env, rp); err == nil || !strings.Contains(err.Error(), "no environment TEST_NGINX_NOPE defined") {
+		t.Errorf("unknown variable: err = %v", err)
+	}
+}

@@ -1,0 +1,643 @@
+package runner
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Options configure a run. The zero value is not usable: Binary is needed.
+type Options struct {
+	Binary      string            // the server binary (goresty or nginx)
+	RepeatEach  int               // > 0 forces this repeat count (TEST_NGINX_REPEAT_EACH)
+	Env         map[string]string // base environment seen by the specs ($ENV{X}, $TEST_NGINX_X)
+	Sleep       time.Duration     // wait before reading the error log (TEST_NGINX_SLEEP * 3)
+	LoadModules string            // TEST_NGINX_LOAD_MODULES: "load_module X;" appended to main_config
+	LogLevel    string            // TEST_NGINX_LOG_LEVEL: default error_log level (debug)
+	Timeout     time.Duration     // TEST_NGINX_TIMEOUT: default client timeout (3s)
+	Helpers     *Helpers          // builds helper commands for --- exec (may be nil)
+	Verbose     bool
+	NoClean     bool // TEST_NGINX_NO_CLEAN: keep each file's server root (path is logged)
+}
+
+// Supported sections. Anything else makes the block fail.
+var supportedSections = map[string]bool{
+	"main_config": true, "http_config": true, "post_main_config": true, "config": true,
+	"request": true, "pipelined_requests": true, "raw_request": true, "request_body": true,
+	"more_headers": true, "raw_request_middle_delay": true,
+	"response_body": true, "response_body_like": true, "response_body_unlike": true,
+	"error_code": true, "error_code_like": true,
+	"response_headers": true, "response_headers_like": true,
+	"raw_response_headers_like": true, "raw_response_headers_unlike": true,
+	"ignore_response": true, "abort": true,
+	"error_log": true, "no_error_log": true, "grep_error_log": true, "grep_error_log_out": true,
+	"shutdown_error_log": true, "no_shutdown_error_log": true,
+	"access_log": true, "no_access_log": true,
+	"must_die": true, "user_files": true, "wait": true, "timeout": true,
+	"log_level": true, "server_name": true,
+	"ONLY": true, "SKIP": true, "LAST": true, "no_check_leak": true,
+	// goresty extensions
+	"tls": true, "tls_session": true, "tls_protocol": true, "tls_error_like": true,
+	"exec": true, "exec_out": true, "exec_out_like": true, "exec_status": true,
+}
+
+type fileRun struct {
+	t       *testing.T
+	opts    *Options
+	file    *File
+	env     map[string]string
+	root    string // server root (prefix)
+	prev    *Block // last block with a --- config, for blocks without one
+	version string
+}
+
+// Env returns the environment a file runs with: the base environment plus
+// per-file TEST_NGINX_SERVER_PORT, TEST_NGINX_SERVER_SSL_PORT,
+// TEST_NGINX_SERVER_ROOT and TEST_NGINX_HTML_DIR.
+func fileEnv(base map[string]string, root string) (map[string]string, error) {
+	env := make(map[string]string, len(base)+8)
+	for k, v := range base {
+		env[k] = v
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	sslPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	env["TEST_NGINX_SERVER_PORT"] = port
+	env["TEST_NGINX_PORT"] = port
+	env["TEST_NGINX_SERVER_SSL_PORT"] = sslPort
+	env["TEST_NGINX_SERVER_ROOT"] = root
+	env["TEST_NGINX_HTML_DIR"] = filepath.Join(root, "html")
+	return env, nil
+}
+
+// RunFile runs every block of a .t file as a subtest of t.
+func RunFile(t *testing.T, path string, opts *Options) {
+	t.Helper()
+	var work string
+	if opts.NoClean {
+		var err error
+		work, err = os.MkdirTemp("", "goresty-spec-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("server root kept in %s", filepath.Join(work, "servroot"))
+	} else {
+		work = t.TempDir()
+	}
+	root := filepath.Join(work, "servroot")
+	env, err := fileEnv(opts.Env, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFile(path, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Blocks) == 0 {
+		t.Fatalf("%s: no test blocks", path)
+	}
+	fr := &fileRun{t: t, opts: opts, file: f, env: f.Pre.Env, root: root}
+	blocks := f.Blocks
+	var only []*Block
+	for _, b := range blocks {
+		if b.Has("ONLY") {
+			only = append(only, b)
+		}
+	}
+	if len(only) > 0 {
+		t.Logf("%s: running only the blocks with --- ONLY", f.Name)
+		blocks = only
+	}
+	for _, b := range blocks {
+		b := b
+		ok := t.Run(b.Name, func(t *testing.T) {
+			if b.Has("SKIP") {
+				t.Skip("--- SKIP")
+			}
+			fr.runBlock(t, b)
+		})
+		_ = ok
+		if b.Has("LAST") {
+			break
+		}
+	}
+	if len(only) > 0 {
+		t.Errorf("%s: --- ONLY is set: other blocks were not run", f.Name)
+	}
+}
+
+type blockRun struct {
+	fr         *fileRun
+	t          *testing.T
+	b          *Block
+	cfgBlock   *Block // block providing main/http/config/user_files
+	name       string
+	env        map[string]string
+	randPorts  map[string]string
+	timeout    time.Duration
+	errLog     string
+	accLog     string
+	pidFile    string
+	stderr     string
+	logPos     int64
+	pid        int
+	repeat     int
+	tlsOpts    *TLSOptions
+	tlsCacheOn bool
+	tlsAddr    string
+	sleep      time.Duration
+}
+
+func (fr *fileRun) runBlock(t *testing.T, b *Block) {
+	for _, s := range b.Sections {
+		if !supportedSections[s.Name] {
+			t.Fatalf("%s (line %d): unsupported section %q", b.Name, s.Line, s.Name)
+		}
+	}
+	br := &blockRun{fr: fr, t: t, b: b, name: fr.file.Name + " " + b.Name,
+		env: fr.env, randPorts: map[string]string{}}
+	br.cfgBlock = b
+	if !b.Has("config") {
+		if fr.prev == nil {
+			t.Fatalf("%s - no '--- config' section specified and could not get previous one", b.Name)
+		}
+		br.cfgBlock = fr.prev
+	} else {
+		fr.prev = b
+	}
+	br.timeout = fr.opts.Timeout
+	if fr.file.Pre.Timeout > 0 {
+		br.timeout = time.Duration(fr.file.Pre.Timeout * float64(time.Second))
+	}
+	if s, ok, err := b.Str("timeout"); err != nil {
+		t.Fatal(err)
+	} else if ok {
+		sec, err := parseTime(s)
+		if err != nil {
+			t.Fatalf("--- timeout: %v", err)
+		}
+		br.timeout = time.Duration(sec * float64(time.Second))
+	}
+	br.sleep = fr.opts.Sleep
+	br.repeat = fr.file.Pre.RepeatEach
+	if fr.opts.RepeatEach > 0 {
+		br.repeat = fr.opts.RepeatEach
+	}
+	if br.repeat < 1 {
+		br.repeat = 1
+	}
+	if err := br.setupTLS(); err != nil {
+		t.Fatal(err)
+	}
+	if err := br.setupRoot(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Has("must_die") {
+		br.runMustDie()
+		return
+	}
+	if !br.start() {
+		return
+	}
+	defer br.stop()
+	for rep := 0; rep < br.repeat; rep++ {
+		br.runRepeat(rep)
+	}
+}
+
+func (br *blockRun) expand(text string) string {
+	out, err := Expand(text, br.env, br.randPorts)
+	if err != nil {
+		br.t.Fatalf("%s - %v", br.b.Name, err)
+	}
+	return out
+}
+
+func (br *blockRun) str(b *Block, name string) string {
+	s, _, err := b.Str(name)
+	if err != nil {
+		br.t.Fatal(err)
+	}
+	return s
+}
+
+func (br *blockRun) setupRoot() error {
+	root := br.fr.root
+	if err := os.RemoveAll(root); err != nil {
+		return err
+	}
+	for _, d := range []string{"conf", "html", "logs"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "html", "index.html"),
+		[]byte("<html><head><title>It works!</title></head><body>It works!</body></html>"), 0o644); err != nil {
+		return err
+	}
+	br.errLog = filepath.Join(root, "logs", "error.log")
+	br.accLog = filepath.Join(root, "logs", "access.log")
+	br.pidFile = filepath.Join(root, "logs", "nginx.pid")
+	br.stderr = filepath.Join(root, "stderr.out")
+	if err := br.writeUserFiles(); err != nil {
+		return err
+	}
+	pre := br.fr.file.Pre
+	cb := br.cfgBlock
+	logLevel := br.fr.opts.LogLevel
+	if pre.LogLevel != "" {
+		logLevel = pre.LogLevel
+	}
+	if s := br.str(br.b, "log_level"); s != "" {
+		logLevel = strings.TrimSpace(s)
+	}
+	serverName := "localhost"
+	if pre.ServerName != "" {
+		serverName = pre.ServerName
+	}
+	if s := br.str(br.b, "server_name"); s != "" {
+		serverName = strings.TrimSpace(s)
+	}
+	serverName = strings.ReplaceAll(serverName, `\`, `\\`)
+	serverName = strings.ReplaceAll(serverName, `'`, `\'`)
+	main := br.str(cb, "main_config")
+	if br.fr.opts.LoadModules != "" {
+		var mods []string
+		for _, m := range strings.Fields(br.fr.opts.LoadModules) {
+			mods = append(mods, "load_module "+m+";")
+		}
+		main += strings.Join(mods, " ")
+	}
+	workers := 1
+	if pre.Workers > 0 {
+		workers = pre.Workers
+	}
+	wc := 64
+	if pre.WorkerConnections > 0 {
+		wc = pre.WorkerConnections
+	}
+	p := ConfParams{
+		Workers:           workers,
+		Daemon:            true,
+		MasterOn:          pre.MasterOn,
+		ErrorLog:          br.errLog,
+		LogLevel:          logLevel,
+		PidFile:           br.pidFile,
+		AccessLog:         br.accLog,
+		EnvToNginx:        pre.EnvToNginx,
+		MainConfig:        br.expand(main),
+		HTTPConfig:        br.expand(br.str(cb, "http_config")),
+		PostMainConfig:    br.expand(br.str(cb, "post_main_config")),
+		Port:              br.env["TEST_NGINX_SERVER_PORT"],
+		ServerName:        serverName,
+		Config:            br.expand(br.str(cb, "config")),
+		HTMLDir:           filepath.Join(root, "html"),
+		NoRootLocation:    pre.NoRootLocation,
+		WorkerConnections: wc,
+		Root:              os.Geteuid() == 0,
+	}
+	return os.WriteFile(filepath.Join(root, "conf", "nginx.conf"), []byte(WriteConfig(p)), 0o644)
+}
+
+var userFileRe = regexp.MustCompile(`^>>> (\S+)(?:\s+(.+))?$`)
+
+func (br *blockRun) writeUserFiles() error {
+	s := br.cfgBlock.Get("user_files")
+	if br.b.Has("user_files") {
+		s = br.b.Get("user_files")
+	}
+	if s == nil {
+		return nil
+	}
+	type uf struct{ name, body, date string }
+	var files []uf
+	switch s.Value.Kind {
+	case KindStr:
+		var cur *uf
+		for _, l := range strings.SplitAfter(s.Value.Str, "\n") {
+			if m := userFileRe.FindStringSubmatch(strings.TrimRight(l, "\n")); m != nil {
+				files = append(files, uf{name: m[1], date: m[2]})
+				cur = &files[len(files)-1]
+				continue
+			}
+			if cur != nil {
+				cur.body += l
+			}
+		}
+	case KindList:
+		for _, e := range s.Value.List {
+			if e.Kind != KindList || len(e.List) < 1 {
+				return fmt.Errorf("--- user_files: each entry must be [name, body, date?]")
+			}
+			f := uf{name: e.List[0].Str}
+			if len(e.List) > 1 {
+				f.body = e.List[1].Str
+			}
+			if len(e.List) > 2 {
+				f.date = e.List[2].Str
+			}
+			files = append(files, f)
+		}
+	default:
+		return fmt.Errorf("--- user_files: wrong value type %s", s.Value.Kind)
+	}
+	for _, f := range files {
+		path := f.name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(br.fr.root, "html", f.name)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(br.expand(f.body)), 0o644); err != nil {
+			return err
+		}
+		if f.date != "" {
+			tm, err := parseTouchDate(f.date)
+			if err != nil {
+				return err
+			}
+			if err := os.Chtimes(path, tm, tm); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parseTouchDate parses touch -t's [[CC]YY]MMDDhhmm[.ss], in GMT.
+func parseTouchDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	sec := "00"
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		s, sec = s[:i], s[i+1:]
+	}
+	switch len(s) {
+	case 8:
+		s = strconv.Itoa(time.Now().UTC().Year()) + s
+	case 10:
+		s = "20" + s
+	}
+	return time.Parse("20060102150405", s+sec)
+}
+
+func (br *blockRun) procEnv() []string {
+	keys := make([]string, 0, len(br.env))
+	for k := range br.env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(keys)+len(br.randPorts))
+	for _, k := range keys {
+		out = append(out, k+"="+br.env[k])
+	}
+	for k, v := range br.randPorts {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func (br *blockRun) start() bool {
+	t := br.t
+	var res StartResult
+	for try := 0; ; try++ {
+		res = RunStart(br.fr.opts.Binary, br.fr.root, br.stderr, br.procEnv(), 30*time.Second)
+		if res.Err == nil && res.ExitCode == 0 {
+			break
+		}
+		if try < 5 && strings.Contains(res.Stderr+br.readAll(br.errLog), "Address already in use") {
+			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+			continue
+		}
+		t.Errorf("%s - cannot start the server: %v (exit %d)\nstderr:\n%s\nerror.log tail:\n%s",
+			br.b.Name, res.Err, res.ExitCode, res.Stderr, tail(br.readAll(br.errLog), 20))
+		return false
+	}
+	pid, err := WaitReady(br.pidFile, br.env["TEST_NGINX_SERVER_PORT"], 10*time.Second)
+	if err != nil {
+		t.Errorf("%s - %v\nstderr:\n%s\nerror.log tail:\n%s", br.b.Name, err, res.Stderr, tail(br.readAll(br.errLog), 20))
+		if pid > 0 {
+			Stop(pid, time.Second)
+		}
+		return false
+	}
+	br.pid = pid
+	return true
+}
+
+func (br *blockRun) stop() {
+	t := br.t
+	if br.pid == 0 {
+		return
+	}
+	if !Alive(br.pid) {
+		t.Errorf("%s - the server process %d exited before the end of the test\nerror.log tail:\n%s\nstderr:\n%s",
+			br.b.Name, br.pid, tail(br.readAll(br.errLog), 20), br.readAll(br.stderr))
+		return
+	}
+	if msg := Stop(br.pid, br.timeout); msg != "" {
+		t.Errorf("%s - %s", br.b.Name, msg)
+	}
+	if out := br.readAll(br.stderr); regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`).MatchString(out) {
+		t.Errorf("%s - the server crashed or raced:\n%s", br.b.Name, out)
+	}
+	if br.b.Has("shutdown_error_log") || br.b.Has("no_shutdown_error_log") {
+		lines := br.logLines()
+		br.matchLines("shutdown_error_log", br.b.Get("shutdown_error_log"), lines, true, 0)
+		br.matchLines("no_shutdown_error_log", br.b.Get("no_shutdown_error_log"), lines, false, 0)
+	}
+}
+
+func (br *blockRun) readAll(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// logLines returns the error log lines written since the last call (all of
+// them with check_accum_error_log).
+func (br *blockRun) logLines() []string {
+	data, err := os.ReadFile(br.errLog)
+	if err != nil {
+		return nil
+	}
+	pos := br.logPos
+	if pos > int64(len(data)) {
+		pos = 0
+	}
+	if br.fr.file.Pre.CheckAccumErrLog {
+		pos = 0
+	} else {
+		// only whole lines: a half-written last line is read next time
+		end := int64(strings.LastIndexByte(string(data), '\n') + 1)
+		if end < pos {
+			end = pos
+		}
+		data = data[:end]
+		br.logPos = end
+	}
+	return splitLines(string(data[pos:]))
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.SplitAfter(strings.TrimSuffix(s, "\n")+"\n", "\n")[:strings.Count(strings.TrimSuffix(s, "\n")+"\n", "\n")]
+}
+
+func (br *blockRun) runMustDie() {
+	t := br.t
+	want := strings.TrimSpace(br.str(br.b, "must_die"))
+	for rep := 0; rep < br.repeat; rep++ {
+		os.Remove(br.pidFile)
+		res := RunStart(br.fr.opts.Binary, br.fr.root, br.stderr, br.procEnv(), 30*time.Second)
+		switch {
+		case res.Err != nil && !res.Signaled:
+			t.Errorf("%s - failed to execute the server command line: %v", br.b.Name, res.Err)
+		case res.Signaled:
+			t.Errorf("%s - the server was killed by a signal: %v\nstderr:\n%s", br.b.Name, res.Err, res.Stderr)
+		case want != "" && isNumber(want):
+			if strconv.Itoa(res.ExitCode) != want {
+				t.Errorf("%s - die with the expected exit code: got %d, want %s\nstderr:\n%s", br.b.Name, res.ExitCode, want, res.Stderr)
+			}
+		case res.ExitCode == 0:
+			t.Errorf("%s - die as expected: the server started (exit status 0)", br.b.Name)
+		}
+		// error_log patterns are matched against stderr and error.log
+		lines := append(splitLines(res.Stderr), br.logLines()...)
+		br.checkLogLines(lines, rep)
+		if res.ExitCode == 0 && res.Err == nil {
+			if pid, err := WaitReady(br.pidFile, "", 2*time.Second); err == nil {
+				Stop(pid, br.timeout)
+			}
+		}
+	}
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// setupTLS reads the goresty "--- tls" section.
+func (br *blockRun) setupTLS() error {
+	s := br.b.Get("tls")
+	if s == nil {
+		for _, n := range []string{"tls_session", "tls_protocol", "tls_error_like"} {
+			if br.b.Has(n) {
+				return fmt.Errorf("--- %s needs --- tls", n)
+			}
+		}
+		return nil
+	}
+	if s.Value.Kind != KindStr {
+		return fmt.Errorf("--- tls: expected key: value lines")
+	}
+	o := &TLSOptions{}
+	port := br.env["TEST_NGINX_SERVER_SSL_PORT"]
+	cacheOn := false
+	txt := strings.TrimSpace(s.Value.Str)
+	if txt == "on" || txt == "1" {
+		txt = ""
+	}
+	for _, l := range strings.Split(txt, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			return fmt.Errorf("--- tls: bad line %q (want key: value)", l)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(br.expand(strings.TrimSpace(v)))
+		switch k {
+		case "sni", "server_name":
+			o.ServerName = v
+		case "port":
+			port = v
+		case "version", "versions":
+			lo, hi, _ := strings.Cut(v, "-")
+			if hi == "" {
+				hi = lo
+			}
+			var err error
+			if o.MinVersion, err = parseTLSVersion(lo); err != nil {
+				return err
+			}
+			if o.MaxVersion, err = parseTLSVersion(hi); err != nil {
+				return err
+			}
+		case "session_cache", "sessions":
+			switch v {
+			case "on":
+				cacheOn = true
+			case "off":
+			default:
+				return fmt.Errorf("--- tls: session_cache must be on or off")
+			}
+		case "verify":
+			switch v {
+			case "on":
+				o.Verify = true
+				pool := x509.NewCertPool()
+				ca := filepath.Join(br.env["TEST_NGINX_CERT_DIR"], "ca.crt")
+				pem, err := os.ReadFile(ca)
+				if err != nil {
+					return fmt.Errorf("--- tls: verify: %v", err)
+				}
+				pool.AppendCertsFromPEM(pem)
+				o.RootCAs = &tls.Config{RootCAs: pool}
+			case "off":
+			default:
+				return fmt.Errorf("--- tls: verify must be on or off")
+			}
+		case "alpn":
+			for _, p := range strings.Split(v, ",") {
+				o.ALPN = append(o.ALPN, strings.TrimSpace(p))
+			}
+		default:
+			return fmt.Errorf("--- tls: unsupported key %q", k)
+		}
+	}
+	br.tlsCacheOn = cacheOn
+	br.tlsOpts = o
+	br.tlsAddr = "127.0.0.1:" + port
+	return nil
+}
+
+func parseTLSVersion(s string) (uint16, error) {
+	switch strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "TLSv"), "tls") {
+	case "1.0", "1":
+		return tls.VersionTLS10, nil
+	case "1.1":
+		return tls.VersionTLS11, nil
+	case "1.2":
+		return tls.VersionTLS12, nil
+	case "1.3":
+		return tls.VersionTLS13, nil
+	case "", "any":
+		return 0, nil
+	}
+	return 0, fmt.Errorf("--- tls: unknown TLS version %q", s)
+}
