@@ -103,7 +103,14 @@ func main() {
 	flag.StringVar(&jsonOut, "json", "bench/results.json", "raw samples (\"\": none)")
 	flag.Parse()
 	if b.quick {
-		b.rounds, b.secs, b.fillN, b.concN, b.concRounds = 1, 1, 20000, 300, 1
+		// Smoke-run sizes, unless given explicitly.
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]*int{"rounds": &b.rounds, "time": &b.secs, "sessions": &b.fillN, "concurrent": &b.concN, "conc-rounds": &b.concRounds} {
+			if !set[name] {
+				*v = map[string]int{"rounds": 1, "time": 1, "sessions": 20000, "concurrent": 300, "conc-rounds": 1}[name]
+			}
+		}
 	}
 	if err := b.run(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
