@@ -68,7 +68,11 @@ func compileProto(src, name string) (*lua.FunctionProto, error) {
 // same). gopher-lua corrupts a coroutine when a tail-called Go function
 // yields, and any Go API function may yield (ngx.sleep, cosockets,
 // ngx.exit). The cost: tail recursion uses call frames like any call.
+//
+// It also drops Lua 5.0's implicit "arg" table (LuaJIT has none), which
+// gopher-lua would otherwise build on every run of a chunk.
 func untailCalls(p *lua.FunctionProto) {
+	p.IsVarArg &^= lua.VarArgNeedsArg
 	for i, inst := range p.Code {
 		if int(inst>>26) == lua.OP_TAILCALL {
 			p.Code[i] = inst&0x03ffffff | uint32(lua.OP_CALL)<<26

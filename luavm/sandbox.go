@@ -22,7 +22,7 @@ const DefaultPackageCPath = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/x86_64-
 // relays every yield outwards; coroutine.resume/wrap relay only the
 // worker's marker and hand ordinary yields to their caller.
 const prelude = `
-local marker, is_gfunc = ...
+local marker, is_gfunc, xresume = ...
 local gsub, type = string.gsub, type
 
 -- errors raised by a Go function called through the wrappers below would
@@ -44,10 +44,12 @@ local function callable(f)
   return f
 end
 
-local function pfinish(co, ok, ...)
-  if not ok then return false, clean(...) end
-  if co_status(co) == "dead" then return true, ... end
-  return pfinish(co, co_resume(co, co_yield(...)))
+-- xresume(nil, f, ...) starts f on a pooled coroutine, xresume(co, nil, ...)
+-- resumes it; both return co, status (0 done, 1 yielded, 2 error), values.
+local function pfinish(co, st, ...)
+  if st == 0 then return true, ... end
+  if st == 2 then return false, clean(...) end
+  return pfinish(xresume(co, nil, co_yield(...)))
 end
 
 function pcall(f, ...)
@@ -60,24 +62,20 @@ function pcall(f, ...)
     local obj = f
     f = function(...) local r = pack(obj(...)) return unpack(r, 1, r.n) end
   end
-  local co = co_create(callable(f))
-  return pfinish(co, co_resume(co, ...))
+  return pfinish(xresume(nil, callable(f), ...))
 end
 
-local function xfinish(co, h, ok, ...)
-  if not ok then
-    return false, h(clean(...))
-  end
-  if co_status(co) == "dead" then return true, ... end
-  return xfinish(co, h, co_resume(co, co_yield(...)))
+local function xfinish(h, co, st, ...)
+  if st == 0 then return true, ... end
+  if st == 2 then return false, h(clean(...)) end
+  return xfinish(h, xresume(co, nil, co_yield(...)))
 end
 
 function xpcall(f, h, ...)
   if type(f) ~= "function" then
     return false, h("attempt to call a " .. type(f) .. " value")
   end
-  local co = co_create(callable(f))
-  return xfinish(co, h, co_resume(co, ...))
+  return xfinish(h, xresume(nil, callable(f), ...))
 end
 
 local function rfinish(co, ok, ...)
@@ -168,10 +166,67 @@ func (w *Worker) sandbox() error {
 	L.Push(fn)
 	L.Push(w.marker)
 	L.Push(isG)
-	if err := L.PCall(2, 0, nil); err != nil {
+	L.Push(L.NewFunction(w.xresume))
+	if err := L.PCall(3, 0, nil); err != nil {
 		return err
 	}
 	return nil
+}
+
+// xresume backs the prelude's pcall/xpcall with coroutines taken from the
+// worker's pool instead of coroutine.create's fresh ones (a new coroutine
+// costs ~20 KB; pcall is common on hot paths).
+func (w *Worker) xresume(L *lua.LState) int {
+	var co *lua.LState
+	var fn *lua.LFunction
+	if v := L.Get(1); v != lua.LNil {
+		co = L.CheckThread(1)
+	} else {
+		fn = L.CheckFunction(2)
+		co = w.takeCo()
+	}
+	top := L.GetTop()
+	var args []lua.LValue
+	if top > 2 {
+		args = make([]lua.LValue, 0, top-2)
+		for i := 3; i <= top; i++ {
+			args = append(args, L.Get(i))
+		}
+	}
+	ctx := L.Context()
+	if ctx != nil {
+		co.SetContext(ctx)
+	}
+	st, err, ret := L.Resume(co, fn, args...)
+	if ctx != nil {
+		co.RemoveContext()
+	}
+	L.SetTop(0)
+	L.Push(co)
+	switch st {
+	case lua.ResumeOK:
+		L.Push(lua.LNumber(0))
+		for _, v := range ret {
+			L.Push(v)
+		}
+		if len(ret) == 1 && ret[0] == lua.LNil {
+			L.Pop(1) // Resume reports "no values" as one nil
+		}
+		w.putCo(co)
+	case lua.ResumeYield:
+		L.Push(lua.LNumber(1))
+		for _, v := range ret {
+			L.Push(v)
+		}
+	default:
+		L.Push(lua.LNumber(2))
+		if ae, ok := err.(*lua.ApiError); ok {
+			L.Push(ae.Object)
+		} else {
+			L.Push(lua.LString(err.Error()))
+		}
+	}
+	return L.GetTop()
 }
 
 // callWrapper wraps a Go function in a Lua function so that it can be the

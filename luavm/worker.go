@@ -196,12 +196,7 @@ func (w *Worker) safeCall(fn func()) {
 
 func (w *Worker) newThread(ph Phase, ctx any, conn *errlog.Conn, name string) *Thread {
 	t := &Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn, name: name}
-	if n := len(w.free); n > 0 {
-		t.co = w.free[n-1]
-		w.free = w.free[:n-1]
-	} else {
-		t.co, _ = w.L.NewThread()
-	}
+	t.co = w.takeCo()
 	w.threads++
 	return t
 }
@@ -280,6 +275,27 @@ func (w *Worker) requeue(t *Thread, vals []lua.LValue) {
 	}
 }
 
+// takeCo returns a coroutine from the worker's pool or a new one.
+func (w *Worker) takeCo() *lua.LState {
+	if n := len(w.free); n > 0 {
+		co := w.free[n-1]
+		w.free = w.free[:n-1]
+		return co
+	}
+	co, _ := w.L.NewThread()
+	return co
+}
+
+// putCo keeps a coroutine that finished normally for reuse (ResumeOK means
+// its call stack is empty; only stale registers remain).
+func (w *Worker) putCo(co *lua.LState) {
+	if len(w.free) < 256 {
+		co.SetTop(0)
+		co.Dead = false
+		w.free = append(w.free, co)
+	}
+}
+
 func luaErrString(err error) string {
 	if ae, ok := err.(*lua.ApiError); ok {
 		if s, ok := ae.Object.(lua.LString); ok {
@@ -322,9 +338,8 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	j := t.job
 	co := t.co
 	// Reuse the coroutine only when it finished normally.
-	if clean && co.GetTop() == 0 && len(w.free) < 64 {
-		co.Dead = false
-		w.free = append(w.free, co)
+	if clean {
+		w.putCo(co)
 	}
 	*t = Thread{w: w, dead: true}
 	w.threads--
