@@ -218,3 +218,81 @@ qr/content_by_lua\(nginx\.conf:41\):2: boom/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*unknown directive "no_such_directive" in \S+nginx\.conf:41/
+
+
+
+=== TEST 13: HTTPS (--- tls): a TLS 1.2 session is resumed; --- exec runs openssl
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { content_by_lua_block { ngx.say("ok") } }
+    }
+--- config
+--- exec
+openssl s_client -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -tls1_2 -servername test.com -sess_out sess.pem </dev/null 2>&1 | grep -E '^(New|Reused),'
+openssl s_client -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -tls1_2 -servername test.com -sess_in sess.pem </dev/null 2>&1 | grep -E '^(New|Reused),'
+--- exec_out_like eval
+[qr/^New, TLSv1.2/, qr/^Reused, TLSv1.2/]
+--- request eval
+["GET /", "GET /"]
+--- tls
+sni: test.com
+version: 1.2
+session_cache: on
+verify: on
+--- tls_session
+New
+Reused
+--- tls_protocol: TLSv1.2
+--- response_body eval
+["ok\n", "ok\n"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: HTTPS (--- tls): TLS 1.3 resumption
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { content_by_lua_block { ngx.say("ok") } }
+    }
+--- config
+--- request eval
+["GET /", "GET /", "GET /"]
+--- tls
+sni: test.com
+version: 1.3
+session_cache: on
+--- tls_session eval
+["New", "Reused", "Reused"]
+--- tls_protocol: TLSv1.3
+--- response_body eval
+["ok\n", "ok\n", "ok\n"]
+
+
+
+=== TEST 15: HTTPS (--- tls): a handshake failure is matched by --- tls_error_like
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_protocols TLSv1.2;
+        location / { content_by_lua_block { ngx.say("ok") } }
+    }
+--- config
+--- request
+GET /
+--- tls
+version: 1.3
+--- tls_error_like: protocol version
+--- ignore_response

@@ -34,10 +34,12 @@ func (br *blockRun) runRepeat(rep int) {
 		}
 	}
 	if !did && !br.b.Has("exec") {
-		br.t.Errorf("%s - request empty: no --- request, --- pipelined_requests, --- raw_request or --- exec", br.b.Name)
+		br.t.Errorf("%s - request empty: no --- request, --- pipelined_requests, --- raw_request or --- exec", br.label())
 	}
 	br.waitSection()
+	br.logNote = br.finalNote
 	br.checkErrorLog(rep)
+	br.logNote, br.finalNote = "", ""
 	br.checkAccessLog(rep)
 }
 
@@ -108,7 +110,7 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 	}
 	if s := b.Get("pipelined_requests"); s != nil {
 		if s.Value.Kind != KindList {
-			br.t.Fatalf("%s - invalid entries in --- pipelined_requests (need an eval [...] list)", b.Name)
+			br.t.Fatalf("%s - invalid entries in --- pipelined_requests (need an eval [...] list)", br.label())
 		}
 		var all strings.Builder
 		for i, r := range s.Value.List {
@@ -118,7 +120,7 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 			}
 			req, err := BuildRequest(r.Str, moreFor(i), serverName, conn, body)
 			if err != nil {
-				br.t.Fatalf("%s - %v", b.Name, err)
+				br.t.Fatalf("%s - %v", br.label(), err)
 			}
 			all.WriteString(req)
 		}
@@ -126,13 +128,13 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 	}
 	s := b.Get("request")
 	if s == nil {
-		br.t.Fatalf("%s - request empty", b.Name)
+		br.t.Fatalf("%s - request empty", br.label())
 	}
 	switch s.Value.Kind {
 	case KindStr:
 		req, err := BuildRequest(s.Value.Str, moreFor(0), serverName, "close", body)
 		if err != nil {
-			br.t.Fatalf("%s - %v", b.Name, err)
+			br.t.Fatalf("%s - %v", br.label(), err)
 		}
 		return []reqSpec{{packets: []string{req}, n: 1, head: isHead(s.Value.Str)}}, false
 	case KindList:
@@ -142,7 +144,7 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 			case KindStr:
 				req, err := BuildRequest(r.Str, moreFor(i), serverName, "close", body)
 				if err != nil {
-					br.t.Fatalf("%s - %v", b.Name, err)
+					br.t.Fatalf("%s - %v", br.label(), err)
 				}
 				out = append(out, reqSpec{packets: []string{req}, n: 1, head: isHead(r.Str)})
 			case KindList:
@@ -156,7 +158,7 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 				}
 				req, err := BuildRequest(whole, moreFor(i), serverName, "close", body)
 				if err != nil {
-					br.t.Fatalf("%s - %v", b.Name, err)
+					br.t.Fatalf("%s - %v", br.label(), err)
 				}
 				extra := len(req) - len(whole)
 				var packets []string
@@ -173,17 +175,21 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 				}
 				out = append(out, reqSpec{packets: packets, n: 1, head: isHead(whole)})
 			default:
-				br.t.Fatalf("%s - invalid --- request entry", b.Name)
+				br.t.Fatalf("%s - invalid --- request entry", br.label())
 			}
 		}
 		return out, len(out) > 1
 	}
-	br.t.Fatalf("%s - invalid --- request: must be a string or a list of requests", b.Name)
+	br.t.Fatalf("%s - invalid --- request: must be a string or a list of requests", br.label())
 	return nil, false
 }
 
 func (br *blockRun) runRequests(rep int) {
 	reqs, needArray := br.buildRequests()
+	br.nreqs = 0
+	for _, r := range reqs {
+		br.nreqs += r.n
+	}
 	addr := "127.0.0.1:" + br.env["TEST_NGINX_SERVER_PORT"]
 	if br.tlsOpts != nil {
 		addr = br.tlsAddr
@@ -200,7 +206,7 @@ func (br *blockRun) runRequests(rep int) {
 	for ri, rq := range reqs {
 		sr := Send(addr, rq.packets, middle, br.timeout, br.tlsOpts)
 		if sr.TimedOut && !br.b.Has("abort") {
-			br.t.Errorf("%s - ERROR: client socket timed out (repeat %d, req %d)", br.b.Name, rep, reqIdx)
+			br.t.Errorf("%s - ERROR: client socket timed out (repeat %d, req %d)", br.label(), rep, reqIdx)
 		}
 		br.checkTLS(sr, reqIdx, len(reqs) > 1 || rq.n > 1, rep)
 		raw := sr.Raw
@@ -211,10 +217,10 @@ func (br *blockRun) runRequests(rep int) {
 				var perr error
 				res, left, perr = ParseResponse(raw, rq.head)
 				if perr != nil && !br.b.Has("ignore_response") {
-					br.t.Errorf("%s - %v (repeat %d, req %d)", br.b.Name, perr, rep, reqIdx)
+					br.t.Errorf("%s - %v (repeat %d, req %d)", br.label(), perr, rep, reqIdx)
 				}
 				if k == rq.n-1 && len(left) > 0 && !br.b.Has("ignore_response") {
-					br.t.Logf("WARNING: %s - unexpected extra bytes after the response: %q", br.b.Name, left)
+					br.t.Logf("WARNING: %s - unexpected extra bytes after the response: %q", br.label(), left)
 				}
 				raw = left
 			} else {
@@ -226,7 +232,11 @@ func (br *blockRun) runRequests(rep int) {
 			last := ri == len(reqs)-1 && k == rq.n-1
 			if !last {
 				br.waitSection()
+				br.logNote = fmt.Sprintf(" [error log checked after request %d of %d: Test::Nginx checks it after every request, each check sees only the lines written since the previous one]", reqIdx+1, br.nreqs)
 				br.checkErrorLog(rep)
+				br.logNote = ""
+			} else if br.nreqs > 1 {
+				br.finalNote = fmt.Sprintf(" [error log checked after the last request (%d of %d): the lines already seen by the check after request %d are not seen again]", br.nreqs, br.nreqs, br.nreqs-1)
 			}
 			reqIdx++
 		}
@@ -243,12 +253,12 @@ func (br *blockRun) indexed(name string, idx int, needArray bool) (Value, bool) 
 	v := s.Value
 	if v.Kind == KindList {
 		if idx >= len(v.List) {
-			br.t.Fatalf("%s - --- %s has %d entries, no entry for request %d", br.b.Name, name, len(v.List), idx)
+			br.t.Fatalf("%s - --- %s has %d entries, no entry for request %d", br.label(), name, len(v.List), idx)
 		}
 		return v.List[idx], true
 	}
 	if needArray {
-		br.t.Fatalf("%s - you asked for many requests, the expected results of --- %s should be an eval [...] list as well", br.b.Name, name)
+		br.t.Fatalf("%s - you asked for many requests, the expected results of --- %s should be an eval [...] list as well", br.label(), name)
 	}
 	return v, true
 }
@@ -268,7 +278,7 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 			t.Fatalf("--- error_code_like: %v", err)
 		}
 		if !re.MatchString(res.Code) {
-			t.Errorf("%s - status code ok %s: got %q, want like %s", br.b.Name, where, res.Code, v)
+			t.Errorf("%s - status code ok %s: got %q, want like %s", br.label(), where, res.Code, v)
 		}
 	} else {
 		want := "200"
@@ -276,7 +286,7 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 			want = strings.TrimSpace(v.Str)
 		}
 		if res.Code != want {
-			t.Errorf("%s - status code ok %s: got %q, want %q", br.b.Name, where, res.Code, want)
+			t.Errorf("%s - status code ok %s: got %q, want %q", br.label(), where, res.Code, want)
 		}
 	}
 	// raw headers
@@ -287,7 +297,7 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 				t.Fatalf("--- %s: %v", n, err)
 			}
 			if re.MatchString(res.RawHeaders) != (n == "raw_response_headers_like") {
-				t.Errorf("%s - %s %s: raw headers %q vs %s", br.b.Name, n, where, res.RawHeaders, v)
+				t.Errorf("%s - %s %s: raw headers %q vs %s", br.label(), n, where, res.RawHeaders, v)
 			}
 		}
 	}
@@ -297,14 +307,14 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 			if h.absent {
 				re := regexp.MustCompile(`(?mi)^\s*` + regexp.QuoteMeta(h.key) + `\s*:`)
 				if re.MatchString(res.RawHeaders) {
-					t.Errorf("%s - header %s not present in the raw headers %s: it is", br.b.Name, h.key, where)
+					t.Errorf("%s - header %s not present in the raw headers %s: it is", br.label(), h.key, where)
 				}
 				continue
 			}
 			got, _ := res.Header(h.key)
 			want := br.subPort(h.val)
 			if got != want {
-				t.Errorf("%s - header %s ok %s: got %q, want %q", br.b.Name, h.key, where, got, want)
+				t.Errorf("%s - header %s ok %s: got %q, want %q", br.label(), h.key, where, got, want)
 			}
 		}
 	} else if v, ok := br.indexed("response_headers_like", idx, needArray); ok {
@@ -315,7 +325,7 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 				t.Fatalf("--- response_headers_like: %v", err)
 			}
 			if !re.MatchString(got) {
-				t.Errorf("%s - header %s like ok %s: got %q, want like /^%s$/", br.b.Name, h.key, where, got, h.val)
+				t.Errorf("%s - header %s like ok %s: got %q, want like /^%s$/", br.label(), h.key, where, got, h.val)
 			}
 		}
 	}
@@ -324,13 +334,13 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 		switch v.Kind {
 		case KindRegex:
 			if !v.Re.MatchString(res.Body) {
-				t.Errorf("%s - response_body - like %s:\ngot:  %q\nwant like: %s", br.b.Name, where, res.Body, v)
+				t.Errorf("%s - response_body - like %s:\ngot:  %q\nwant like: %s", br.label(), where, res.Body, v)
 			}
 		case KindUndef:
 		default:
 			want := br.subPort(v.Str)
 			if res.Body != want {
-				t.Errorf("%s - response_body - response is expected %s:\ngot:  %q\nwant: %q", br.b.Name, where, res.Body, want)
+				t.Errorf("%s - response_body - response is expected %s:\ngot:  %q\nwant: %q", br.label(), where, res.Body, want)
 			}
 		}
 	} else {
@@ -344,7 +354,7 @@ func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep in
 					t.Fatalf("--- %s: %v", n, err)
 				}
 				if re.MatchString(res.Body) != (n == "response_body_like") {
-					t.Errorf("%s - %s - response is expected %s:\ngot: %q\npattern: %s", br.b.Name, n, where, res.Body, v)
+					t.Errorf("%s - %s - response is expected %s:\ngot: %q\npattern: %s", br.label(), n, where, res.Body, v)
 				}
 				break
 			}
@@ -403,7 +413,7 @@ func (br *blockRun) perRequestLine(name string, idx int) (Value, bool) {
 	switch s.Value.Kind {
 	case KindList:
 		if idx >= len(s.Value.List) {
-			br.t.Fatalf("%s - --- %s has no entry for request %d", br.b.Name, name, idx)
+			br.t.Fatalf("%s - --- %s has no entry for request %d", br.label(), name, idx)
 		}
 		return s.Value.List[idx], true
 	case KindStr:
@@ -412,7 +422,7 @@ func (br *blockRun) perRequestLine(name string, idx int) (Value, bool) {
 			return Value{Kind: KindStr, Str: lines[0]}, true
 		}
 		if idx >= len(lines) {
-			br.t.Fatalf("%s - --- %s has %d lines, none for request %d", br.b.Name, name, len(lines), idx)
+			br.t.Fatalf("%s - --- %s has %d lines, none for request %d", br.label(), name, len(lines), idx)
 		}
 		return Value{Kind: KindStr, Str: lines[idx]}, true
 	}
@@ -435,12 +445,12 @@ func (br *blockRun) checkTLS(sr SendResult, idx int, needArray bool, rep int) {
 			msg = sr.Err.Error()
 		}
 		if !re.MatchString(msg) {
-			t.Errorf("%s - tls_error_like %s: got %q, want like %s", br.b.Name, where, msg, v)
+			t.Errorf("%s - tls_error_like %s: got %q, want like %s", br.label(), where, msg, v)
 		}
 		return
 	}
 	if sr.Err != nil {
-		t.Errorf("%s - %v %s", br.b.Name, sr.Err, where)
+		t.Errorf("%s - %v %s", br.label(), sr.Err, where)
 		return
 	}
 	if sr.TLS == nil {
@@ -452,13 +462,13 @@ func (br *blockRun) checkTLS(sr SendResult, idx int, needArray bool, rep int) {
 			got = "Reused"
 		}
 		if strings.TrimSpace(v.Str) != got {
-			t.Errorf("%s - tls_session %s: got %s, want %s", br.b.Name, where, got, strings.TrimSpace(v.Str))
+			t.Errorf("%s - tls_session %s: got %s, want %s", br.label(), where, got, strings.TrimSpace(v.Str))
 		}
 	}
 	if v, ok := br.perRequestLine("tls_protocol", idx); ok {
 		got := tlsVersionName(sr.TLS.Version)
 		if strings.TrimSpace(v.Str) != got {
-			t.Errorf("%s - tls_protocol %s: got %s, want %s", br.b.Name, where, got, strings.TrimSpace(v.Str))
+			t.Errorf("%s - tls_protocol %s: got %s, want %s", br.label(), where, got, strings.TrimSpace(v.Str))
 		}
 	}
 }
@@ -479,18 +489,18 @@ func (br *blockRun) checkLogLines(lines []string, rep int) {
 		pat := g.Value
 		if pat.Kind == KindList {
 			if rep >= len(pat.List) {
-				t.Fatalf("%s - --- grep_error_log has no entry for repeat %d", b.Name, rep)
+				t.Fatalf("%s - --- grep_error_log has no entry for repeat %d", br.label(), rep)
 			}
 			pat = pat.List[rep]
 		}
 		outSec := b.Get("grep_error_log_out")
 		if outSec == nil {
-			t.Fatalf("%s - no --- grep_error_log_out defined but --- grep_error_log is defined", b.Name)
+			t.Fatalf("%s - no --- grep_error_log_out defined but --- grep_error_log is defined", br.label())
 		}
 		want := outSec.Value
 		if want.Kind == KindList {
 			if rep >= len(want.List) {
-				t.Fatalf("%s - --- grep_error_log_out has no entry for repeat %d", b.Name, rep)
+				t.Fatalf("%s - --- grep_error_log_out has no entry for repeat %d", br.label(), rep)
 			}
 			want = want.List[rep]
 		}
@@ -516,15 +526,15 @@ func (br *blockRun) checkLogLines(lines []string, rep int) {
 		switch want.Kind {
 		case KindRegex:
 			if !want.Re.MatchString(got.String()) {
-				t.Errorf("%s - grep_error_log_out (repeat %d):\ngot:\n%s\nwant like: %s", b.Name, rep, got.String(), want)
+				t.Errorf("%s - grep_error_log_out (repeat %d)%s:\ngot:\n%s\nwant like: %s", br.label(), rep, br.logNote, got.String(), want)
 			}
 		default:
 			if got.String() != want.Str {
-				t.Errorf("%s - grep_error_log_out (repeat %d):\ngot:\n%q\nwant:\n%q", b.Name, rep, got.String(), want.Str)
+				t.Errorf("%s - grep_error_log_out (repeat %d)%s:\ngot:\n%q\nwant:\n%q", br.label(), rep, br.logNote, got.String(), want.Str)
 			}
 		}
 	} else if b.Has("grep_error_log_out") {
-		t.Fatalf("%s - no --- grep_error_log defined but --- grep_error_log_out is defined", b.Name)
+		t.Fatalf("%s - no --- grep_error_log defined but --- grep_error_log_out is defined", br.label())
 	}
 	mentioned := func(level string) bool {
 		for _, n := range []string{"error_log", "no_error_log"} {
@@ -542,7 +552,7 @@ func (br *blockRun) checkLogLines(lines []string, rep int) {
 		}
 		for _, l := range lines {
 			if strings.Contains(l, lvl+"]") {
-				t.Logf("WARNING: %s - %s", b.Name, strings.TrimSuffix(l, "\n"))
+				t.Logf("WARNING: %s - %s", br.label(), strings.TrimSuffix(l, "\n"))
 			}
 		}
 	}
@@ -611,11 +621,11 @@ func (br *blockRun) matchLines(name string, s *Section, lines []string, want boo
 			}
 		}
 		if want && found == "" {
-			t.Errorf("%s - pattern \"%s\" should match a line in %s (repeat %d)", br.b.Name, p, file, rep)
+			t.Errorf("%s - pattern \"%s\" should match a line in %s (repeat %d)%s", br.label(), p, file, rep, br.logNote)
 		}
 		if !want && found != "" {
-			t.Errorf("%s - pattern \"%s\" should not match any line in %s but matches line %q (repeat %d)",
-				br.b.Name, p, file, strings.TrimSuffix(found, "\n"), rep)
+			t.Errorf("%s - pattern \"%s\" should not match any line in %s but matches line %q (repeat %d)%s",
+				br.label(), p, file, strings.TrimSuffix(found, "\n"), rep, br.logNote)
 		}
 	}
 }
@@ -653,7 +663,7 @@ func (br *blockRun) runExec(rep int) {
 	if br.fr.opts.Helpers != nil {
 		path, err := br.fr.opts.Helpers.PathFor(strings.Join(cmds, "\n"))
 		if err != nil {
-			t.Fatalf("%s - building helper commands: %v", br.b.Name, err)
+			t.Fatalf("%s - building helper commands: %v", br.label(), err)
 		}
 		env = append(env, "PATH="+path)
 	}
@@ -673,7 +683,7 @@ func (br *blockRun) runExec(rep int) {
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()
 		} else if err != nil {
-			t.Errorf("%s - exec %q: %v", br.b.Name, c, err)
+			t.Errorf("%s - exec %q: %v", br.label(), c, err)
 			code = -1
 		}
 		wantCode := "0"
@@ -682,13 +692,13 @@ func (br *blockRun) runExec(rep int) {
 		}
 		if wantCode != "any" && strconv.Itoa(code) != wantCode {
 			t.Errorf("%s - exec %q (repeat %d): exit status %d, want %s\nstdout:\n%s\nstderr:\n%s",
-				br.b.Name, c, rep, code, wantCode, out.String(), errb.String())
+				br.label(), c, rep, code, wantCode, out.String(), errb.String())
 		}
 		if br.fr.opts.Verbose {
 			t.Logf("exec %q:\n%s%s", c, out.String(), errb.String())
 		}
 		if v, ok := br.perExecList("exec_out", i); ok && out.String() != v.Str {
-			t.Errorf("%s - exec_out of %q (repeat %d):\ngot:  %q\nwant: %q", br.b.Name, c, rep, out.String(), v.Str)
+			t.Errorf("%s - exec_out of %q (repeat %d):\ngot:  %q\nwant: %q", br.label(), c, rep, out.String(), v.Str)
 		}
 		if v, ok := br.perExecList("exec_out_like", i); ok {
 			re, err := br.likeRegexp(v, "s")
@@ -696,7 +706,7 @@ func (br *blockRun) runExec(rep int) {
 				t.Fatalf("--- exec_out_like: %v", err)
 			}
 			if !re.MatchString(out.String()) {
-				t.Errorf("%s - exec_out_like of %q (repeat %d):\ngot: %q\npattern: %s\nstderr:\n%s", br.b.Name, c, rep, out.String(), v, errb.String())
+				t.Errorf("%s - exec_out_like of %q (repeat %d):\ngot: %q\npattern: %s\nstderr:\n%s", br.label(), c, rep, out.String(), v, errb.String())
 			}
 		}
 		all.WriteString(out.String())
@@ -708,7 +718,7 @@ func (br *blockRun) runExec(rep int) {
 		}
 		got := all.String()
 		if n == "exec_out" && got != sec.Value.Str {
-			t.Errorf("%s - exec_out (repeat %d):\ngot:  %q\nwant: %q", br.b.Name, rep, got, sec.Value.Str)
+			t.Errorf("%s - exec_out (repeat %d):\ngot:  %q\nwant: %q", br.label(), rep, got, sec.Value.Str)
 		}
 		if n == "exec_out_like" {
 			re, err := br.likeRegexp(sec.Value, "s")
@@ -716,7 +726,7 @@ func (br *blockRun) runExec(rep int) {
 				t.Fatalf("--- exec_out_like: %v", err)
 			}
 			if !re.MatchString(got) {
-				t.Errorf("%s - exec_out_like (repeat %d):\ngot: %q\npattern: %s", br.b.Name, rep, got, sec.Value)
+				t.Errorf("%s - exec_out_like (repeat %d):\ngot: %q\npattern: %s", br.label(), rep, got, sec.Value)
 			}
 		}
 	}
@@ -730,7 +740,7 @@ func (br *blockRun) perExecList(name string, i int) (Value, bool) {
 		return Value{}, false
 	}
 	if i >= len(s.Value.List) {
-		br.t.Fatalf("%s - --- %s has no entry for command %d", br.b.Name, name, i)
+		br.t.Fatalf("%s - --- %s has no entry for command %d", br.label(), name, i)
 	}
 	return s.Value.List[i], true
 }

@@ -12,7 +12,7 @@ func TestWriteConfigLineNumbers(t *testing.T) {
 		Workers: 1, Daemon: true, ErrorLog: "/p/logs/error.log", LogLevel: "debug",
 		PidFile: "/p/logs/nginx.pid", AccessLog: "/p/logs/access.log",
 		Config: "CONFIG\n",
-		Port: "1984", ServerName: "localhost", HTMLDir: "/p/html", WorkerConnections: 64, Root: true,
+		Port:   "1984", ServerName: "localhost", HTMLDir: "/p/html", WorkerConnections: 64, Root: true,
 	})
 	lines := strings.Split(conf, "\n")
 	want := map[int]string{

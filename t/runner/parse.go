@@ -533,7 +533,7 @@ func splitPerlStatements(src string) ([]perlStmt, error) {
 			depth++
 		case c == '}' || c == ')' || c == ']':
 			depth--
-			if depth == 0 && c == '}' {
+			if depth == 0 && c == '}' && regexp.MustCompile(`^\s*(sub\b|BEGIN\b|END\b|\{)`).MatchString(cur.String()) {
 				// a top-level block like "sub foo { ... }" ends a statement
 				cur.WriteByte(c)
 				i++

@@ -157,22 +157,24 @@ type blockRun struct {
 	repeat     int
 	tlsOpts    *TLSOptions
 	tlsCacheOn bool
+	nreqs      int    // requests in this repetition
+	logNote    string // explains which portion of the log a failed check saw
+	finalNote  string
 	tlsAddr    string
 	sleep      time.Duration
 }
 
 func (fr *fileRun) runBlock(t *testing.T, b *Block) {
+	br := &blockRun{fr: fr, t: t, b: b, env: fr.env, randPorts: map[string]string{}}
 	for _, s := range b.Sections {
 		if !supportedSections[s.Name] {
-			t.Fatalf("%s (line %d): unsupported section %q", b.Name, s.Line, s.Name)
+			t.Fatalf("%s: unsupported section %q (line %d)", br.label(), s.Name, s.Line)
 		}
 	}
-	br := &blockRun{fr: fr, t: t, b: b, name: fr.file.Name + " " + b.Name,
-		env: fr.env, randPorts: map[string]string{}}
 	br.cfgBlock = b
 	if !b.Has("config") {
 		if fr.prev == nil {
-			t.Fatalf("%s - no '--- config' section specified and could not get previous one", b.Name)
+			t.Fatalf("%s - no '--- config' section specified and could not get previous one", br.label())
 		}
 		br.cfgBlock = fr.prev
 	} else {
@@ -221,7 +223,7 @@ func (fr *fileRun) runBlock(t *testing.T, b *Block) {
 func (br *blockRun) expand(text string) string {
 	out, err := Expand(text, br.env, br.randPorts)
 	if err != nil {
-		br.t.Fatalf("%s - %v", br.b.Name, err)
+		br.t.Fatalf("%s - %v", br.label(), err)
 	}
 	return out
 }
@@ -423,12 +425,12 @@ func (br *blockRun) start() bool {
 			continue
 		}
 		t.Errorf("%s - cannot start the server: %v (exit %d)\nstderr:\n%s\nerror.log tail:\n%s",
-			br.b.Name, res.Err, res.ExitCode, res.Stderr, tail(br.readAll(br.errLog), 20))
+			br.label(), res.Err, res.ExitCode, res.Stderr, tail(br.readAll(br.errLog), 20))
 		return false
 	}
 	pid, err := WaitReady(br.pidFile, br.env["TEST_NGINX_SERVER_PORT"], 10*time.Second)
 	if err != nil {
-		t.Errorf("%s - %v\nstderr:\n%s\nerror.log tail:\n%s", br.b.Name, err, res.Stderr, tail(br.readAll(br.errLog), 20))
+		t.Errorf("%s - %v\nstderr:\n%s\nerror.log tail:\n%s", br.label(), err, res.Stderr, tail(br.readAll(br.errLog), 20))
 		if pid > 0 {
 			Stop(pid, time.Second)
 		}
@@ -445,14 +447,14 @@ func (br *blockRun) stop() {
 	}
 	if !Alive(br.pid) {
 		t.Errorf("%s - the server process %d exited before the end of the test\nerror.log tail:\n%s\nstderr:\n%s",
-			br.b.Name, br.pid, tail(br.readAll(br.errLog), 20), br.readAll(br.stderr))
+			br.label(), br.pid, tail(br.readAll(br.errLog), 20), br.readAll(br.stderr))
 		return
 	}
 	if msg := Stop(br.pid, br.timeout); msg != "" {
-		t.Errorf("%s - %s", br.b.Name, msg)
+		t.Errorf("%s - %s", br.label(), msg)
 	}
 	if out := br.readAll(br.stderr); regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`).MatchString(out) {
-		t.Errorf("%s - the server crashed or raced:\n%s", br.b.Name, out)
+		t.Errorf("%s - the server crashed or raced:\n%s", br.label(), out)
 	}
 	if br.b.Has("shutdown_error_log") || br.b.Has("no_shutdown_error_log") {
 		lines := br.logLines()
@@ -514,15 +516,15 @@ func (br *blockRun) runMustDie() {
 		res := RunStart(br.fr.opts.Binary, br.fr.root, br.stderr, br.procEnv(), 30*time.Second)
 		switch {
 		case res.Err != nil && !res.Signaled:
-			t.Errorf("%s - failed to execute the server command line: %v", br.b.Name, res.Err)
+			t.Errorf("%s - failed to execute the server command line: %v", br.label(), res.Err)
 		case res.Signaled:
-			t.Errorf("%s - the server was killed by a signal: %v\nstderr:\n%s", br.b.Name, res.Err, res.Stderr)
+			t.Errorf("%s - the server was killed by a signal: %v\nstderr:\n%s", br.label(), res.Err, res.Stderr)
 		case want != "" && isNumber(want):
 			if strconv.Itoa(res.ExitCode) != want {
-				t.Errorf("%s - die with the expected exit code: got %d, want %s\nstderr:\n%s", br.b.Name, res.ExitCode, want, res.Stderr)
+				t.Errorf("%s - die with the expected exit code: got %d, want %s\nstderr:\n%s", br.label(), res.ExitCode, want, res.Stderr)
 			}
 		case res.ExitCode == 0:
-			t.Errorf("%s - die as expected: the server started (exit status 0)", br.b.Name)
+			t.Errorf("%s - die as expected: the server started (exit status 0)", br.label())
 		}
 		// error_log patterns are matched against stderr and error.log
 		lines := append(splitLines(res.Stderr), br.logLines()...)
@@ -640,4 +642,9 @@ func parseTLSVersion(s string) (uint16, error) {
 		return 0, nil
 	}
 	return 0, fmt.Errorf("--- tls: unknown TLS version %q", s)
+}
+
+// label names the block in messages: "file.t:LINE: TEST N: title".
+func (br *blockRun) label() string {
+	return fmt.Sprintf("%s:%d: %s", br.fr.file.Name, br.b.Line, br.b.Name)
 }
