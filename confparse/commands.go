@@ -270,14 +270,21 @@ func fileMustExist(d *directive, path string) error {
 	if strings.Contains(path, "$") {
 		return nil // holds variables: resolved at run time
 	}
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return d.errf(`open() "%s" failed (%s)`, path, errlog.ErrnoText(err))
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
+	if st.IsDir() {
 		return d.errf(`read() "%s" failed (21: Is a directory)`, path)
 	}
+	if !st.Mode().IsRegular() {
+		return d.errf(`"%s" is not a regular file`, path)
+	}
+	f, err := os.Open(path) // a regular file: opening it cannot block
+	if err != nil {
+		return d.errf(`open() "%s" failed (%s)`, path, errlog.ErrnoText(err))
+	}
+	f.Close()
 	return nil
 }
 

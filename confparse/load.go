@@ -176,21 +176,25 @@ func loadData(opts Options, data []byte) (*Config, error) {
 
 // readFile reads one configuration file with nginx's error wording.
 func (l *loader) readFile(path string) ([]byte, error) {
+	// Stat first: opening a FIFO or a device could block or never end.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, errlog.ErrnoText(err))
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("read() \"%s\" failed (21: Is a directory)", path)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("\"%s\" is not a regular file", path)
+	}
+	if st.Size() > maxFileSize {
+		return nil, fmt.Errorf("configuration file \"%s\" is too large (%d bytes)", path, st.Size())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, errlog.ErrnoText(err))
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("fstat() \"%s\" failed (%s)", path, errlog.ErrnoText(err))
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("read() \"%s\" failed (21: Is a directory)", path)
-	}
-	if st.Size() > maxFileSize {
-		return nil, fmt.Errorf("configuration file \"%s\" is too large (%d bytes)", path, st.Size())
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read() \"%s\" failed (%s)", path, errlog.ErrnoText(err))

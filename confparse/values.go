@@ -1,6 +1,7 @@
 package confparse
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -138,6 +139,9 @@ func parseListen(arg string) (network, addr, errMsg string) {
 			return "", "", `invalid host in "` + arg + `" of the "listen" directive`
 		}
 		host = arg[1:end]
+		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
+			return "", "", `host not found in "` + arg + `" of the "listen" directive`
+		}
 		rest := arg[end+1:]
 		if rest != "" {
 			if rest[0] != ':' {
