@@ -77,3 +77,14 @@ local ssl_sess = require "ngx.ssl.session"
 local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
 if sess then ssl_sess.set_serialized_session(sess) end
 `
+
+// The same through ForConn (a Config clone per connection, session id
+// recorded for $ssl_session_id).
+func BenchmarkResumedLuaHooksForConnTLS12(b *testing.B) {
+	e := newLuaEnv(b, storeLuaQuiet, fetchLuaQuiet, nil)
+	srv := e.server(nil, "a")
+	listener := &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return e.m.ForConn(srv, &ConnSession{}), nil
+	}}
+	benchResumed(b, listener, tls.VersionTLS12)
+}

@@ -51,9 +51,19 @@ var errExit = errors.New("ngx.exit(ngx.ERROR)")
 func (h *luaHooks) hasStore() bool { return h.storeChunk != nil }
 func (h *luaHooks) hasFetch() bool { return h.fetchChunk != nil }
 
+// logConn is the log suffixes for a hook of c's connection.
+func logConn(c *call, shared *errlog.Conn) *errlog.Conn {
+	if c.conn == nil || c.conn.Log == nil {
+		return shared
+	}
+	lc := *c.conn.Log
+	lc.Context = shared.Context
+	return &lc
+}
+
 func (h *luaHooks) store(c *call) error {
 	ctx := &ngxapi.SessionCtx{ID: c.id, Serialized: c.serialized, ServerName: c.cs.ServerName, Version: c.cs.Version}
-	res := h.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLSessionStore, Chunk: h.storeChunk, Ctx: ctx, Conn: storeConn})
+	res := h.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLSessionStore, Chunk: h.storeChunk, Ctx: ctx, Conn: logConn(c, storeConn)})
 	if res.Err != nil {
 		return res.Err
 	}
@@ -65,7 +75,7 @@ func (h *luaHooks) store(c *call) error {
 
 func (h *luaHooks) fetch(c *call) error {
 	ctx := &ngxapi.SessionCtx{ID: c.id, ServerName: c.cs.ServerName, Version: c.cs.Version, Decoder: c}
-	res := h.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: ctx, Conn: fetchConn})
+	res := h.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: ctx, Conn: logConn(c, fetchConn)})
 	if res.Err != nil {
 		return res.Err
 	}

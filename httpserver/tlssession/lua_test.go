@@ -244,3 +244,42 @@ func TestLuaSealedSessions(t *testing.T) {
 		})
 	}
 }
+
+// ForConn: per-connection session id ($ssl_session_id) and hook log lines
+// carrying the connection's suffixes.
+func TestForConn(t *testing.T) {
+	for _, ver := range versions {
+		t.Run(ver.name, func(t *testing.T) {
+			e := newLuaEnv(t, storeLua, fetchLua, nil)
+			srv := e.server(nil, "a")
+			var sessions []*ConnSession
+			listener := &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+				s := &ConnSession{Log: &errlog.Conn{ID: uint64(len(sessions) + 1), Client: "192.0.2.7", Server: "0.0.0.0:443"}}
+				sessions = append(sessions, s)
+				return e.m.ForConn(srv, s), nil
+			}}
+			expect(t, run(t, 3, listener, client(t, ver.v)), false, true, true)
+			ids := []string{sessions[0].ID(), sessions[1].ID(), sessions[2].ID()}
+			for _, id := range ids {
+				if len(id) != 64 {
+					t.Fatalf("ids %q", ids)
+				}
+			}
+			if ver.v == tls.VersionTLS12 && (ids[0] != ids[1] || ids[1] != ids[2]) {
+				t.Errorf("TLS 1.2 resumption changed the id: %q", ids)
+			}
+			if ver.v == tls.VersionTLS13 && (ids[0] == ids[1] || ids[1] == ids[2]) {
+				t.Errorf("TLS 1.3 tickets reused an id: %q", ids)
+			}
+			log := e.errorLog()
+			if !strings.Contains(log, "*1 [lua] ssl_session_store_by_lua(nginx.conf:10):") ||
+				!strings.Contains(log, ", context: ssl_session_store_by_lua*, client: 192.0.2.7, server: 0.0.0.0:443") ||
+				!strings.Contains(log, ", context: ssl_session_fetch_by_lua*, client: 192.0.2.7, server: 0.0.0.0:443") {
+				t.Errorf("log lines lack the connection: %s", log)
+			}
+			if e.m.ForConn(&tls.Config{}, &ConnSession{}) == nil {
+				t.Error("ForConn of an unknown config")
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@
 package tlssession
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -190,8 +191,8 @@ func (m *Manager) Configure(cfg *tls.Config, srv *confparse.ServerConf, vhostNam
 		return nil
 	}
 	cfg.SessionTicketsDisabled = false
-	cfg.WrapSession = v.wrap
-	cfg.UnwrapSession = v.unwrap
+	cfg.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) { return v.wrap(cs, ss, nil) }
+	cfg.UnwrapSession = func(id []byte, cs tls.ConnectionState) (*tls.SessionState, error) { return v.unwrap(id, cs, nil) }
 	m.mu.Lock()
 	m.configs[cfg] = v
 	m.mu.Unlock()
@@ -212,6 +213,54 @@ func (m *Manager) builtin(name string, size int64) *shdict.Dict {
 	return d
 }
 
+// ConnSession is what one connection's handshake did with sessions (see
+// ForConn).
+type ConnSession struct {
+	// Log, when set, gives hook log lines the connection's suffixes
+	// (connection number, client, server); Context is filled in.
+	Log   *errlog.Conn
+	id    [IDLen]byte
+	hasID bool
+}
+
+// ID is the session id issued or resumed on the connection in lowercase
+// hex ($ssl_session_id); "" when there is none (stateless tickets, no
+// resumption, a client refusing tickets).
+func (s *ConnSession) ID() string {
+	if s == nil || !s.hasID {
+		return ""
+	}
+	return hex.EncodeToString(s.id[:])
+}
+
+func (s *ConnSession) set(id []byte) {
+	if s != nil && len(id) == IDLen {
+		copy(s.id[:], id)
+		s.hasID = true
+	}
+}
+
+// ForConn returns the tls.Config for one connection of a server block
+// whose config went through Configure: a shallow clone whose session
+// hooks record the session id into s and log with s.Log. It returns cfg
+// itself when the server block has no stateful sessions. Cost: a Config
+// clone and two closures per handshake, so call it (from
+// GetConfigForClient) only when $ssl_session_id or hook log lines with
+// client addresses are wanted; DidResume in tls.ConnectionState is always
+// there.
+func (m *Manager) ForConn(cfg *tls.Config, s *ConnSession) *tls.Config {
+	m.mu.Lock()
+	v := m.configs[cfg]
+	m.mu.Unlock()
+	if v == nil || !v.stateful || s == nil {
+		return cfg
+	}
+	c := cfg.Clone()
+	c.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) { return v.wrap(cs, ss, s) }
+	c.UnwrapSession = func(id []byte, cs tls.ConnectionState) (*tls.SessionState, error) { return v.unwrap(id, cs, s) }
+	return c
+}
+
 // call is one hook invocation; it is also what set_serialized_session
 // reports to (DecodeSession).
 type call struct {
@@ -219,6 +268,7 @@ type call struct {
 	id         []byte
 	serialized []byte // store: the envelope handed to Lua
 	cs         *tls.ConnectionState
+	conn       *ConnSession // nil unless ForConn
 
 	// fetch results
 	set     bool
@@ -297,7 +347,7 @@ func (v *vhost) check(plain []byte) (rejectReason, *tls.SessionState, []byte) {
 }
 
 // wrap is tls.Config.WrapSession.
-func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSession) ([]byte, error) {
 	m := v.m
 	state, err := ss.Bytes()
 	if err != nil {
@@ -320,6 +370,9 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, erro
 	// sends a new ticket, OpenSSL would just echo the session id): the
 	// session is not new, the store hook does not run again.
 	if cs.DidResume && cs.Version <= tls.VersionTLS12 {
+		if conn != nil && conn.hasID {
+			return bytes.Clone(conn.id[:]), nil
+		}
 		if id, ok := m.reissue.get(stateSecret(state)); ok {
 			return id, nil
 		}
@@ -339,24 +392,25 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, erro
 		v.cache.Set(string(id), shdict.StringValue(string(env)), v.timeout, 0)
 	}
 	if v.hooks && m.hooks.hasStore() {
-		c := &call{v: v, id: id, serialized: env, cs: &cs}
+		c := &call{v: v, id: id, serialized: env, cs: &cs, conn: conn}
 		if err := m.hooks.store(c); err != nil {
 			m.c.StoreErrors.Add(1)
 		}
 	}
 	m.c.Stored.Add(1)
+	conn.set(id)
 	return id, nil
 }
 
 // unwrap is tls.Config.UnwrapSession. It never returns an error: anything
 // wrong means a full handshake.
-func (v *vhost) unwrap(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+func (v *vhost) unwrap(identity []byte, cs tls.ConnectionState, conn *ConnSession) (*tls.SessionState, error) {
 	m := v.m
 	if len(identity) == 0 { // a TLS 1.2 client asking for a ticket, not offering one
 		return nil, nil
 	}
 	if len(identity) != IDLen || !v.stateful {
-		return v.unwrapStateless(identity), nil
+		return v.unwrapStateless(identity, conn), nil
 	}
 	var (
 		reason rejectReason
@@ -371,7 +425,7 @@ func (v *vhost) unwrap(identity []byte, cs tls.ConnectionState) (*tls.SessionSta
 		}
 	}
 	if !found && v.hooks && m.hooks.hasFetch() {
-		c := &call{v: v, id: identity, cs: &cs}
+		c := &call{v: v, id: identity, cs: &cs, conn: conn}
 		if err := m.hooks.fetch(c); err != nil {
 			m.c.FetchErrors.Add(1)
 			return nil, nil
@@ -389,17 +443,19 @@ func (v *vhost) unwrap(identity []byte, cs tls.ConnectionState) (*tls.SessionSta
 		return nil, nil
 	}
 	if reason != rejectNone {
-		m.reject(reason, identity, v)
+		m.reject(reason, identity, v, conn)
 		return nil, nil
 	}
 	m.c.Hits.Add(1)
-	if cs.Version <= tls.VersionTLS12 {
+	if conn != nil {
+		conn.set(identity)
+	} else if cs.Version <= tls.VersionTLS12 {
 		m.reissue.put(secret, identity, m.now())
 	}
 	return ss, nil
 }
 
-func (v *vhost) unwrapStateless(ticket []byte) *tls.SessionState {
+func (v *vhost) unwrapStateless(ticket []byte, conn *ConnSession) *tls.SessionState {
 	m := v.m
 	if len(v.tickets) == 0 {
 		m.c.Misses.Add(1)
@@ -412,20 +468,24 @@ func (v *vhost) unwrapStateless(ticket []byte) *tls.SessionState {
 		if err == errUnknownKey || len(ticket) == IDLen {
 			m.c.Misses.Add(1)
 		} else {
-			m.reject(rejectCorrupt, nil, v)
+			m.reject(rejectCorrupt, nil, v, conn)
 		}
 		return nil
 	}
 	reason, ss, _ := v.check(plain)
 	if reason != rejectNone {
-		m.reject(reason, nil, v)
+		m.reject(reason, nil, v, conn)
 		return nil
 	}
 	m.c.Hits.Add(1)
 	return ss
 }
 
-func (m *Manager) reject(r rejectReason, id []byte, v *vhost) {
+func (m *Manager) reject(r rejectReason, id []byte, v *vhost, conn *ConnSession) {
+	var lc *errlog.Conn
+	if conn != nil {
+		lc = conn.Log
+	}
 	what := "ssl session ticket"
 	if id != nil {
 		what = "ssl session " + hex.EncodeToString(id)
@@ -434,14 +494,14 @@ func (m *Manager) reject(r rejectReason, id []byte, v *vhost) {
 	case rejectExpired:
 		m.c.Expired.Add(1)
 		if m.log.Enabled(errlog.Info) {
-			m.log.Log(errlog.Info, fmt.Sprintf("%s expired (ssl_session_timeout %s), full handshake", what, durationText(v.timeout)))
+			m.log.LogConn(errlog.Info, lc, fmt.Sprintf("%s expired (ssl_session_timeout %s), full handshake", what, durationText(v.timeout)))
 		}
 	case rejectForeign:
 		m.c.Foreign.Add(1)
-		m.log.Log(errlog.Warn, what+" was created under another server block, full handshake")
+		m.log.LogConn(errlog.Warn, lc, what+" was created under another server block, full handshake")
 	case rejectCorrupt:
 		m.c.Corrupt.Add(1)
-		m.log.Log(errlog.Error, what+" rejected: failed to de-serialize session, full handshake")
+		m.log.LogConn(errlog.Error, lc, what+" rejected: failed to de-serialize session, full handshake")
 	}
 }
 
