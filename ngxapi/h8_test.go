@@ -1,0 +1,53 @@
+package ngxapi
+
+import (
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// newH8State returns a bare LState with H8's modules installed the way the
+// worker installer does (ngx global table, preloaded modules).
+func newH8State(t testing.TB) *lua.LState {
+	t.Helper()
+	L := lua.NewState()
+	t.Cleanup(L.Close)
+	ngx := L.NewTable()
+	ngx.RawSetString("null", Null)
+	L.SetGlobal("ngx", ngx)
+	OpenCJSON(L)
+	OpenCodec(L, ngx)
+	OpenRe(L, ngx)
+	OpenLRUCache(L)
+	return L
+}
+
+// luaCase is Lua code whose single return value (converted with tostring)
+// must equal want.
+type luaCase struct {
+	name, code, want string
+}
+
+func runLuaCases(t *testing.T, cases []luaCase) {
+	t.Helper()
+	L := newH8State(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fn, err := L.LoadString(c.code)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			L.Push(fn)
+			if err := L.PCall(0, 1, nil); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			got := L.ToStringMeta(L.Get(-1)).String()
+			L.Pop(1)
+			if got != c.want {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func luaString(s string) lua.LString { return lua.LString(s) }

@@ -1,0 +1,17 @@
+package ngxapi
+
+import (
+	"github.com/goresty/goresty/luavm"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// H8's pure-Lua-module parts: codecs, ngx.re, cjson, resty.lrucache. They
+// never yield and are allowed in every phase, so they skip check().
+func init() {
+	register("utils", func(w *luavm.Worker, ngx *lua.LTable, env *Env) {
+		OpenCodec(w.L, ngx)
+		OpenRe(w.L, ngx)
+		OpenCJSON(w.L)
+		OpenLRUCache(w.L)
+	})
+}
