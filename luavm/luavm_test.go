@@ -391,3 +391,22 @@ func TestShutdownPremature(t *testing.T) {
 		t.Fatalf("after shutdown: %v", r.Err)
 	}
 }
+
+func TestNonStringErrors(t *testing.T) {
+	p, tl := newTestPool(t, Options{})
+	w := p.Next()
+	for src, want := range map[string]string{
+		`error({})`:  "unknown reason",
+		`error(nil)`: "unknown reason",
+		`error(42)`:  "42",
+		`error(1.5)`: "1.5",
+	} {
+		r, _ := run(t, w, PhaseContent, "c", src)
+		if r.Err == nil || r.Err.Error() != want {
+			t.Errorf("%s: got %v", src, r.Err)
+		}
+		if !strings.Contains(tl.text(), "lua entry thread aborted: runtime error: "+want+", context: content_by_lua*") {
+			t.Errorf("%s: log %s", src, tl.text())
+		}
+	}
+}

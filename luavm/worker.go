@@ -3,6 +3,8 @@ package luavm
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -246,9 +248,7 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	case st == lua.ResumeOK:
 		w.finish(t, nil, true)
 	case st == lua.ResumeError:
-		if late {
-			w.Log.LogConn(errlog.Warn, t.Conn, fmt.Sprintf("lua hook aborted after lua_hook_timeout %v", w.pool.opts.HookTimeout))
-		}
+		_ = late // the error itself says "lua_hook_timeout exceeded"
 		w.finish(t, err, false)
 	case len(ret) > 0 && ret[0] == w.marker:
 		// parked by Suspend/Sleep: resumed through the queue.
@@ -350,18 +350,24 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	// (dead=true makes it a no-op).
 }
 
+// errValueString renders an error value as lua_tostring would: strings
+// and numbers; anything else is "unknown reason", as OpenResty logs it.
 func errValueString(v lua.LValue) string {
 	switch x := v.(type) {
-	case nil:
-		return "unknown reason"
 	case lua.LString:
 		return string(x)
-	case *lua.LNilType:
-		return "unknown reason"
 	case lua.LNumber:
-		return x.String()
+		return fmtNumber(float64(x))
 	}
-	return v.String()
+	return "unknown reason"
+}
+
+// fmtNumber is LuaJIT's "%.14g" number formatting.
+func fmtNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e14 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
 }
 
 func (w *Worker) logFailure(t *Thread, e *LuaError) {
