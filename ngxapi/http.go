@@ -1,0 +1,688 @@
+package ngxapi
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// VarSource resolves nginx variables ($uri, $arg_x, set $v ...) for ngx.var.
+type VarSource interface {
+	// Var returns a variable's value; ok is false when it has none (nil).
+	Var(name string) (value string, ok bool)
+	// SetVar changes a variable; the error text is raised to Lua as is.
+	SetVar(name, value string) error
+}
+
+// HTTPCtx is what content_by_lua's APIs act on. httpserver fills it and
+// runs the chunk with it as luavm.Request.Ctx. While the light thread runs,
+// only the worker goroutine touches it (the handler goroutine waits in Run).
+type HTTPCtx struct {
+	Req         *http.Request
+	W           http.ResponseWriter
+	TLS         *tls.ConnectionState // nil on plain HTTP
+	Vars        VarSource
+	DefaultType string // default_type ("" = no Content-Type)
+	MaxBodySize int64  // client_max_body_size; 0 = unlimited
+	Start       time.Time
+
+	Status      int  // ngx.status (0 = not set)
+	HeadersSent bool // response headers went out
+	EOF         bool // ngx.eof() was called
+	BytesSent   int64
+	ExitCode    int  // code given to ngx.exit / ngx.redirect
+	Exited      bool // ngx.exit / ngx.redirect was called
+
+	Body     []byte // request body after ngx.req.read_body
+	BodyRead bool
+	// BodyTooLarge is set when read_body found a body past client_max_body_size.
+	BodyTooLarge bool
+}
+
+// TLSState implements TLSStater (ngx.ssl in content_by_lua).
+func (c *HTTPCtx) TLSState() *tls.ConnectionState { return c.TLS }
+
+// SendHeaders writes the status line and headers once; the default
+// Content-Type is added when none was set.
+func (c *HTTPCtx) SendHeaders() {
+	if c.HeadersSent {
+		return
+	}
+	c.HeadersSent = true
+	h := c.W.Header()
+	if _, ok := h["Content-Type"]; !ok {
+		if c.DefaultType != "" {
+			h.Set("Content-Type", c.DefaultType)
+		} else {
+			h["Content-Type"] = nil // no sniffing
+		}
+	}
+	st := c.Status
+	if st == 0 {
+		st = http.StatusOK
+	}
+	c.Status = st
+	c.W.WriteHeader(st)
+}
+
+// Write sends body bytes (headers first).
+func (c *HTTPCtx) Write(b []byte) error {
+	c.SendHeaders()
+	if c.Req != nil && c.Req.Method == http.MethodHead {
+		return nil
+	}
+	n, err := c.W.Write(b)
+	c.BytesSent += int64(n)
+	return err
+}
+
+func httpCtx(w *luavm.Worker, L *lua.LState) *HTTPCtx {
+	if t := w.Current(); t != nil {
+		if c, ok := t.Ctx.(*HTTPCtx); ok && c != nil {
+			return c
+		}
+	}
+	L.RaiseError("no request found")
+	return nil
+}
+
+func logConn(w *luavm.Worker, level errlog.Level, msg string) {
+	var c *errlog.Conn
+	if t := w.Current(); t != nil {
+		c = t.Conn
+	}
+	w.Log.LogConn(level, c, msg)
+}
+
+// appendOutput renders ngx.say/ngx.print arguments.
+func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string, depth int) []byte {
+	switch x := v.(type) {
+	case lua.LString:
+		return append(b, x...)
+	case lua.LNumber:
+		return append(b, FormatNumber(float64(x))...)
+	case lua.LBool:
+		if x {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case *lua.LNilType:
+		return append(b, "nil"...)
+	case *lua.LUserData:
+		if x == Null {
+			return append(b, "null"...)
+		}
+	case *lua.LTable:
+		n := x.MaxN()
+		count := 0
+		x.ForEach(func(k, _ lua.LValue) { count++ })
+		if count != n {
+			L.ArgError(arg, "non-array table found")
+		}
+		if depth > 100 {
+			L.ArgError(arg, "table nested too deep")
+		}
+		for i := 1; i <= n; i++ {
+			e := x.RawGetInt(i)
+			switch e.(type) {
+			case lua.LString, lua.LNumber, lua.LBool, *lua.LNilType, *lua.LTable:
+			case *lua.LUserData:
+				if e != Null {
+					L.ArgError(arg, "bad argument type")
+				}
+			default:
+				L.ArgError(arg, "bad data type "+e.Type().String()+" found")
+			}
+			b = appendOutput(L, b, e, arg, fname, depth+1)
+		}
+		return b
+	}
+	L.ArgError(arg, "string, number, boolean, nil, ngx.null, or array table expected, got "+v.Type().String())
+	return b
+}
+
+func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int {
+	check(w, L, api)
+	c := httpCtx(w, L)
+	var b []byte
+	for i := 1; i <= L.GetTop(); i++ {
+		b = appendOutput(L, b, L.Get(i), i, fname, 0)
+	}
+	if newline {
+		b = append(b, '\n')
+	}
+	if c.EOF {
+		logConn(w, errlog.Error, "attempt to send data after sending the last buf")
+		L.Push(lua.LNil)
+		L.Push(lua.LString("seen eof"))
+		return 2
+	}
+	if err := c.Write(b); err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("nginx output filter error"))
+		return 2
+	}
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+var redirectCodes = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
+
+// errAPI raises OpenResty's wording for a content API used after the
+// response went out.
+func init() {
+	ContentExit = func(w *luavm.Worker, L *lua.LState, code int) int {
+		if c, ok := w.Current().Ctx.(*HTTPCtx); ok && c != nil {
+			c.ExitCode, c.Exited = code, true
+		}
+		return w.Exit(L, code)
+	}
+	register("http", func(w *luavm.Worker, ngx *lua.LTable, env *Env) {
+		installHTTP(w, ngx)
+	})
+}
+
+func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
+	L := w.L
+	fn := func(t *lua.LTable, name string, f lua.LGFunction) { t.RawSetString(name, L.NewFunction(f)) }
+
+	fn(ngx, "say", func(L *lua.LState) int { return output(w, L, "ngx.say", "say", true) })
+	fn(ngx, "print", func(L *lua.LState) int { return output(w, L, "ngx.print", "print", false) })
+	fn(ngx, "flush", func(L *lua.LState) int {
+		check(w, L, "ngx.flush")
+		c := httpCtx(w, L)
+		if c.EOF {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("seen eof"))
+			return 2
+		}
+		c.SendHeaders()
+		if f, ok := c.W.(http.Flusher); ok {
+			f.Flush()
+		}
+		L.Push(lua.LNumber(1))
+		return 1
+	})
+	fn(ngx, "eof", func(L *lua.LState) int {
+		check(w, L, "ngx.eof")
+		c := httpCtx(w, L)
+		if c.EOF {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("seen eof"))
+			return 2
+		}
+		c.SendHeaders()
+		c.EOF = true
+		if f, ok := c.W.(http.Flusher); ok {
+			f.Flush()
+		}
+		L.Push(lua.LNumber(1))
+		return 1
+	})
+	fn(ngx, "send_headers", func(L *lua.LState) int {
+		check(w, L, "ngx.send_headers")
+		c := httpCtx(w, L)
+		if c.HeadersSent {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("header already sent"))
+			return 2
+		}
+		c.SendHeaders()
+		L.Push(lua.LNumber(1))
+		return 1
+	})
+	fn(ngx, "headers_sent", func(L *lua.LState) int { // also a field in OpenResty; kept as function
+		check(w, L, "ngx.headers_sent")
+		L.Push(lua.LBool(httpCtx(w, L).HeadersSent))
+		return 1
+	})
+	fn(ngx, "redirect", func(L *lua.LState) int {
+		check(w, L, "ngx.redirect")
+		c := httpCtx(w, L)
+		uri := L.CheckString(1)
+		code := L.OptInt(2, 302)
+		if !redirectCodes[code] {
+			L.RaiseError("only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and ngx.HTTP_TEMPORARY_REDIRECT are allowed")
+		}
+		if c.HeadersSent {
+			L.RaiseError("attempt to call ngx.redirect after sending out the headers")
+		}
+		c.W.Header().Set("Location", uri)
+		c.ExitCode, c.Exited = code, true
+		return w.Exit(L, code)
+	})
+
+	// ngx.header
+	header := L.NewTable()
+	hmt := L.NewTable()
+	fn(hmt, "__index", func(L *lua.LState) int {
+		check(w, L, "ngx.header")
+		c := httpCtx(w, L)
+		name := headerName(L.CheckString(2))
+		vals := c.W.Header().Values(name)
+		switch len(vals) {
+		case 0:
+			L.Push(lua.LNil)
+		case 1:
+			L.Push(lua.LString(vals[0]))
+		default:
+			t := L.CreateTable(len(vals), 0)
+			for _, v := range vals {
+				t.Append(lua.LString(v))
+			}
+			L.Push(t)
+		}
+		return 1
+	})
+	fn(hmt, "__newindex", func(L *lua.LState) int {
+		check(w, L, "ngx.header")
+		c := httpCtx(w, L)
+		raw := L.CheckString(2)
+		name := headerName(raw)
+		if c.HeadersSent {
+			logConn(w, errlog.Error, "attempt to set ngx.header.HEADER after sending out response headers")
+			return 0
+		}
+		h := c.W.Header()
+		switch v := L.Get(3).(type) {
+		case *lua.LNilType:
+			if name == "Content-Type" {
+				h["Content-Type"] = nil
+			} else {
+				h.Del(name)
+			}
+		case *lua.LTable:
+			h.Del(name)
+			for i := 1; i <= v.MaxN(); i++ {
+				h.Add(name, lua.LVAsString(v.RawGetInt(i)))
+			}
+		case lua.LNumber:
+			h.Set(name, FormatNumber(float64(v)))
+		case lua.LBool:
+			if v {
+				h.Set(name, "true")
+			} else {
+				h.Set(name, "false")
+			}
+		default:
+			h.Set(name, lua.LVAsString(v))
+		}
+		return 0
+	})
+	L.SetMetatable(header, hmt)
+	ngx.RawSetString("header", header)
+
+	// ngx.var
+	vars := L.NewTable()
+	vmt := L.NewTable()
+	fn(vmt, "__index", func(L *lua.LState) int {
+		check(w, L, "ngx.var")
+		c := httpCtx(w, L)
+		var name string
+		switch k := L.Get(2).(type) {
+		case lua.LNumber: // $1 .. $9: no regex captures kept
+			L.Push(lua.LNil)
+			return 1
+		case lua.LString:
+			name = strings.ToLower(string(k))
+		default:
+			L.RaiseError("bad variable name")
+		}
+		if c.Vars == nil {
+			L.Push(lua.LNil)
+			return 1
+		}
+		if v, ok := c.Vars.Var(name); ok {
+			L.Push(lua.LString(v))
+		} else {
+			L.Push(lua.LNil)
+		}
+		return 1
+	})
+	fn(vmt, "__newindex", func(L *lua.LState) int {
+		check(w, L, "ngx.var")
+		c := httpCtx(w, L)
+		name := strings.ToLower(L.CheckString(2))
+		var val string
+		switch v := L.Get(3).(type) {
+		case *lua.LNilType:
+			val = ""
+		case lua.LString:
+			val = string(v)
+		case lua.LNumber:
+			val = FormatNumber(float64(v))
+		default:
+			L.RaiseError("bad variable value")
+		}
+		if c.Vars == nil {
+			L.RaiseError("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config file to define it first", name, name)
+		}
+		if err := c.Vars.SetVar(name, val); err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		return 0
+	})
+	L.SetMetatable(vars, vmt)
+	ngx.RawSetString("var", vars)
+
+	// ngx.req
+	req, ok := ngx.RawGetString("req").(*lua.LTable)
+	if !ok {
+		req = L.NewTable()
+		ngx.RawSetString("req", req)
+	}
+	fn(req, "get_method", func(L *lua.LState) int {
+		check(w, L, "ngx.req.get_method")
+		L.Push(lua.LString(httpCtx(w, L).Req.Method))
+		return 1
+	})
+	fn(req, "http_version", func(L *lua.LState) int {
+		check(w, L, "ngx.req.http_version")
+		r := httpCtx(w, L).Req
+		v := float64(r.ProtoMajor)
+		if r.ProtoMajor == 1 {
+			v += float64(r.ProtoMinor) / 10
+		}
+		L.Push(lua.LNumber(v))
+		return 1
+	})
+	fn(req, "start_time", func(L *lua.LState) int {
+		check(w, L, "ngx.req.start_time")
+		st := httpCtx(w, L).Start
+		L.Push(lua.LNumber(float64(st.UnixMilli()) / 1000))
+		return 1
+	})
+	fn(req, "is_internal", func(L *lua.LState) int {
+		check(w, L, "ngx.req.is_internal")
+		httpCtx(w, L)
+		L.Push(lua.LFalse)
+		return 1
+	})
+	fn(req, "get_uri_args", func(L *lua.LState) int {
+		check(w, L, "ngx.req.get_uri_args")
+		c := httpCtx(w, L)
+		max := L.OptInt(1, 100)
+		t := L.NewTable()
+		if DecodeArgs(L, t, c.Req.URL.RawQuery, max) {
+			L.Push(t)
+			L.Push(lua.LString("truncated"))
+			return 2
+		}
+		L.Push(t)
+		return 1
+	})
+	fn(req, "get_post_args", func(L *lua.LState) int {
+		check(w, L, "ngx.req.get_post_args")
+		c := httpCtx(w, L)
+		max := L.OptInt(1, 100)
+		if !c.BodyRead {
+			if c.Req.ContentLength == 0 || c.Req.Body == nil || c.Req.Body == http.NoBody {
+				L.Push(L.NewTable())
+				return 1
+			}
+			L.RaiseError("request body not read yet; maybe you forgot to call ngx.req.read_body()?")
+		}
+		t := L.NewTable()
+		if DecodeArgs(L, t, string(c.Body), max) {
+			L.Push(t)
+			L.Push(lua.LString("truncated"))
+			return 2
+		}
+		L.Push(t)
+		return 1
+	})
+	fn(req, "get_headers", func(L *lua.LState) int {
+		check(w, L, "ngx.req.get_headers")
+		c := httpCtx(w, L)
+		max := L.OptInt(1, 100)
+		raw := L.OptBool(2, false)
+		t := L.NewTable()
+		count := 0
+		truncated := false
+		add := func(k, v string) {
+			if max > 0 && count >= max {
+				truncated = true
+				return
+			}
+			count++
+			if !raw {
+				k = strings.ToLower(k)
+			}
+			switch old := t.RawGetString(k).(type) {
+			case *lua.LNilType:
+				t.RawSetString(k, lua.LString(v))
+			case *lua.LTable:
+				old.Append(lua.LString(v))
+			default:
+				lst := L.NewTable()
+				lst.Append(old)
+				lst.Append(lua.LString(v))
+				t.RawSetString(k, lst)
+			}
+		}
+		if c.Req.Host != "" {
+			add("Host", c.Req.Host)
+		}
+		for k, vs := range c.Req.Header {
+			for _, v := range vs {
+				add(k, v)
+			}
+		}
+		if !raw {
+			mt := L.NewTable()
+			mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+				tb := L.CheckTable(1)
+				k, ok := L.Get(2).(lua.LString)
+				if !ok {
+					L.Push(lua.LNil)
+					return 1
+				}
+				L.Push(tb.RawGetString(strings.ReplaceAll(strings.ToLower(string(k)), "_", "-")))
+				return 1
+			}))
+			L.SetMetatable(t, mt)
+		}
+		L.Push(t)
+		if truncated {
+			L.Push(lua.LString("truncated"))
+			return 2
+		}
+		return 1
+	})
+	fn(req, "raw_header", func(L *lua.LState) int {
+		check(w, L, "ngx.req.raw_header")
+		c := httpCtx(w, L)
+		noReqLine := L.OptBool(1, false)
+		var b strings.Builder
+		r := c.Req
+		if !noReqLine {
+			b.WriteString(r.Method + " " + r.RequestURI + " " + r.Proto + "\r\n")
+		}
+		if r.Host != "" {
+			b.WriteString("Host: " + r.Host + "\r\n")
+		}
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				b.WriteString(k + ": " + v + "\r\n")
+			}
+		}
+		b.WriteString("\r\n")
+		L.Push(lua.LString(b.String()))
+		return 1
+	})
+	fn(req, "read_body", func(L *lua.LState) int {
+		check(w, L, "ngx.req.read_body")
+		c := httpCtx(w, L)
+		if c.BodyRead {
+			return 0
+		}
+		r := c.Req
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+			c.BodyRead = true
+			return 0
+		}
+		if c.MaxBodySize > 0 && r.ContentLength > c.MaxBodySize {
+			c.BodyTooLarge = true
+			c.ExitCode, c.Exited = http.StatusRequestEntityTooLarge, true
+			logConn(w, errlog.Error, "client intended to send too large body: "+strconv.FormatInt(r.ContentLength, 10)+" bytes")
+			return w.Exit(L, http.StatusRequestEntityTooLarge)
+		}
+		max := c.MaxBodySize
+		return w.Suspend(L, func() []lua.LValue {
+			var rd io.Reader = r.Body
+			if max > 0 {
+				rd = io.LimitReader(r.Body, max+1)
+			}
+			b, err := io.ReadAll(rd)
+			c.Body = b
+			c.BodyRead = true
+			if max > 0 && int64(len(b)) > max {
+				c.BodyTooLarge = true
+				return []lua.LValue{lua.LString("too large")}
+			}
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					c.BodyTooLarge = true
+					return []lua.LValue{lua.LString("too large")}
+				}
+				return []lua.LValue{lua.LString(err.Error())}
+			}
+			return nil
+		})
+	})
+	fn(req, "discard_body", func(L *lua.LState) int {
+		check(w, L, "ngx.req.discard_body")
+		c := httpCtx(w, L)
+		c.BodyRead = true
+		return 0
+	})
+	fn(req, "get_body_data", func(L *lua.LState) int {
+		check(w, L, "ngx.req.get_body_data")
+		c := httpCtx(w, L)
+		if !c.BodyRead || len(c.Body) == 0 {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(lua.LString(c.Body))
+		return 1
+	})
+	fn(req, "get_body_file", func(L *lua.LState) int {
+		check(w, L, "ngx.req.get_body_file")
+		httpCtx(w, L)
+		L.Push(lua.LNil)
+		return 1
+	})
+	fn(req, "set_header", func(L *lua.LState) int {
+		check(w, L, "ngx.req.set_header")
+		c := httpCtx(w, L)
+		name := L.CheckString(1)
+		switch v := L.Get(2).(type) {
+		case *lua.LNilType:
+			c.Req.Header.Del(name)
+		case *lua.LTable:
+			c.Req.Header.Del(name)
+			for i := 1; i <= v.MaxN(); i++ {
+				c.Req.Header.Add(name, lua.LVAsString(v.RawGetInt(i)))
+			}
+		default:
+			c.Req.Header.Set(name, lua.LVAsString(v))
+		}
+		return 0
+	})
+	fn(req, "clear_header", func(L *lua.LState) int {
+		check(w, L, "ngx.req.clear_header")
+		httpCtx(w, L).Req.Header.Del(L.CheckString(1))
+		return 0
+	})
+}
+
+// headerName turns ngx.header keys into header names: "_" becomes "-"
+// and the name is canonicalised (content_type -> Content-Type).
+func headerName(k string) string {
+	return http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+}
+
+// InstallStatus adds ngx.status (a field read and written through the ngx
+// table's metatable) on top of the core's metatable. Call it after
+// Installer's function has run on the worker.
+func InstallStatus(w *luavm.Worker) {
+	L := w.L
+	ngx, ok := L.GetGlobal("ngx").(*lua.LTable)
+	if !ok {
+		return
+	}
+	mt, _ := L.GetMetatable(ngx).(*lua.LTable)
+	if mt == nil {
+		mt = L.NewTable()
+		L.SetMetatable(ngx, mt)
+	}
+	oldIndex := mt.RawGetString("__index")
+	oldNew := mt.RawGetString("__newindex")
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if k, ok := L.Get(2).(lua.LString); ok {
+			switch k {
+			case "status":
+				check(w, L, "ngx.status")
+				L.Push(lua.LNumber(httpCtx(w, L).Status))
+				return 1
+			case "headers_sent":
+				check(w, L, "ngx.headers_sent")
+				L.Push(lua.LBool(httpCtx(w, L).HeadersSent))
+				return 1
+			}
+		}
+		if f, ok := oldIndex.(*lua.LFunction); ok {
+			L.Push(f)
+			L.Push(L.Get(1))
+			L.Push(L.Get(2))
+			L.Call(2, 1)
+			return 1
+		}
+		L.Push(lua.LNil)
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		if k, ok := L.Get(2).(lua.LString); ok && k == "status" {
+			check(w, L, "ngx.status")
+			c := httpCtx(w, L)
+			if c.HeadersSent {
+				logConn(w, errlog.Error, "attempt to set ngx.status after sending out response headers")
+				return 0
+			}
+			var st int
+			switch v := L.Get(3).(type) {
+			case lua.LNumber:
+				st = int(v)
+			case lua.LString:
+				n, err := strconv.Atoi(string(v))
+				if err != nil {
+					L.RaiseError("bad status")
+				}
+				st = n
+			default:
+				L.RaiseError("attempt to set ngx.status to %s", L.Get(3).Type().String())
+			}
+			c.Status = st
+			return 0
+		}
+		if f, ok := oldNew.(*lua.LFunction); ok {
+			L.Push(f)
+			L.Push(L.Get(1))
+			L.Push(L.Get(2))
+			L.Push(L.Get(3))
+			L.Call(3, 0)
+			return 0
+		}
+		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))
+		return 0
+	}))
+}
