@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	code, _, e := runCmd("-v")
+	if code != 0 || e != "nginx version: goresty/"+Version+"\n" {
+		t.Errorf("-v: %d %q", code, e)
+	}
+	code, _, e = runCmd("-V")
+	lines := strings.Split(e, "\n")
+	if code != 0 || lines[0] != "nginx version: goresty/0.1.0" || !strings.HasPrefix(lines[1], "built with go") {
+		t.Errorf("-V: %d %q", code, e)
+	}
+	for _, h := range []string{"-h", "-?"} {
+		code, _, e = runCmd(h)
+		if code != 0 || !strings.HasPrefix(e, "Usage: goresty [-?hvVtTq]") {
+			t.Errorf("%s: %d %q", h, code, e)
+		}
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-x"}, `goresty: invalid option: "x"`},
+		{[]string{"-tx"}, `goresty: invalid option: "x"`},
+		{[]string{"foo"}, `goresty: invalid option: "foo"`},
+		{[]string{"-c"}, `goresty: option "-c" requires file name`},
+		{[]string{"-p"}, `goresty: option "-p" requires directory name`},
+		{[]string{"-e"}, `goresty: option "-e" requires file name`},
+		{[]string{"-g"}, `goresty: option "-g" requires parameter`},
+		{[]string{"-s"}, `goresty: option "-s" requires parameter`},
+		{[]string{"-s", "foo"}, `goresty: invalid option: "-s foo"`},
+	} {
+		code, _, e := runCmd(c.args...)
+		if code != 1 || e != c.want+"\n" {
+			t.Errorf("%q: %d %q, want %q", c.args, code, e, c.want)
+		}
+	}
+}
+
+// TestShippedConf: "goresty -t" accepts the repository's conf/ (or, until
+// it exists, a small config from confparse's testdata).
+func TestShippedConf(t *testing.T) {
+	root := repoRoot(t)
+	conf := filepath.Join(root, "conf/nginx.conf")
+	if _, err := os.Stat(conf); err != nil {
+		t.Skip("conf/nginx.conf not written yet")
+	}
+	code, out, e := runCmd("-t", "-p", root)
+	want := "goresty: the configuration file " + conf + " syntax is ok\n" +
+		"goresty: configuration file " + conf + " test is successful\n"
+	if code != 0 || e != want || out != "" {
+		t.Fatalf("-t: %d\n%s", code, e)
+	}
+	// Grouped flags, glued values, -q.
+	code, out, e = runCmd("-tq", "-p"+root+"/", "-cconf/nginx.conf")
+	if code != 0 || e != "" || out != "" {
+		t.Fatalf("-tq: %d %q %q", code, out, e)
+	}
+	// -T dumps every file read.
+	code, out, _ = runCmd("-T", "-q", "-p", root)
+	text, _ := os.ReadFile(conf)
+	if code != 0 || out != "# configuration file "+conf+":\n"+string(text)+"\n" {
+		t.Fatalf("-T: %d %q", code, out)
+	}
+}
+
+// copyConf copies the repository's conf/ into a new prefix.
+func copyConf(t *testing.T) string {
+	t.Helper()
+	prefix := t.TempDir()
+	src := filepath.Join(repoRoot(t), "conf")
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := filepath.Join(prefix, "conf", rel)
+		if info.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(prefix, "logs"), 0o755)
+	return prefix
+}
+
+// TestBrokenVariants: each mutation of the shipped conf makes -t fail with
+// one [emerg] line naming the file and line, and the line also lands in
+// the error log.
+func TestBrokenVariants(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(repoRoot(t), "conf/nginx.conf")); err != nil {
+		t.Skip("conf/nginx.conf not written yet")
+	}
+	for _, c := range []struct {
+		name     string
+		old, new string // first occurrence of old is replaced
+		want     string // regexp for the message after "[emerg] "; LINE = the line of the change
+	}{
+		{"store hook in server", "    server {\n", "    server {\n        ssl_session_store_by_lua_block { return }\n",
+			`"ssl_session_store_by_lua_block" directive is not allowed here in FILE:LINE1`},
+		{"unknown directive", "events {", "no_such_directive on;\nevents {", `unknown directive "no_such_directive" in FILE:LINE`},
+		{"bad flag", "daemon off;", "daemon maybe;", `invalid value "maybe" in "daemon" directive, it must be "on" or "off" in FILE:LINE`},
+		{"bad size", "ssl_sessions 10m", "ssl_sessions 10x", `invalid lua shared dict size "10x" in FILE:LINE`},
+		{"bad time", "ssl_session_timeout 5m", "ssl_session_timeout 5x", `"ssl_session_timeout" directive invalid value in FILE:LINE`},
+		{"missing cert", "cert/server.crt", "cert/missing.crt", `open\(\) "PREFIX/conf/cert/missing.crt" failed \(2: No such file or directory\) in FILE:LINE`},
+		{"duplicate", "worker_processes auto;", "worker_processes auto; worker_processes 2;", `"worker_processes" directive is duplicate in FILE:LINE`},
+		{"missing semicolon", "pid /tmp/goresty.pid;", "pid /tmp/goresty.pid", `directive "pid" is not terminated by ";" in FILE:\d+`},
+		{"extra brace", "events {", "}\nevents {", `unexpected "}" in FILE:LINE`},
+		{"lua syntax", "ngx.say(\"hello from goresty over \"", "ngx.say(\"hello from goresty over \" .. .. ",
+			`failed to load inlined Lua code: content_by_lua\(nginx.conf:\d+\):2: .* in FILE:\d+`},
+		{"binary", "events {", "\x00\x01events {", `unexpected "\\x00" in FILE:LINE`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prefix := copyConf(t)
+			conf := filepath.Join(prefix, "conf/nginx.conf")
+			b, _ := os.ReadFile(conf)
+			text := string(b)
+			i := strings.Index(text, c.old)
+			if i < 0 {
+				t.Skipf("conf/nginx.conf has no %q any more", c.old)
+			}
+			line := strings.Count(text[:i], "\n") + 1
+			text = text[:i] + c.new + text[i+len(c.old):]
+			os.WriteFile(conf, []byte(text), 0o644)
+			want := strings.NewReplacer("FILE", regexp.QuoteMeta(conf), "PREFIX", regexp.QuoteMeta(prefix),
+				"LINE1", strconv.Itoa(line+1), "LINE", strconv.Itoa(line)).Replace(c.want)
+			errLog := filepath.Join(prefix, "logs/startup.log")
+			code, out, e := runCmd("-t", "-p", prefix, "-e", errLog)
+			lines := strings.Split(strings.TrimSuffix(e, "\n"), "\n")
+			if code != 1 || out != "" || len(lines) != 2 {
+				t.Fatalf("exit %d, stderr:\n%s", code, e)
+			}
+			if !regexp.MustCompile(`^goresty: \[emerg\] (` + want + `)$`).MatchString(lines[0]) {
+				t.Fatalf("got  %s\nwant %s", lines[0], want)
+			}
+			if lines[1] != "goresty: configuration file "+conf+" test failed" {
+				t.Fatalf("second line %q", lines[1])
+			}
+			logged, _ := os.ReadFile(errLog)
+			msg := strings.TrimPrefix(lines[0], "goresty: [emerg] ")
+			if !regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: ` + regexp.QuoteMeta(msg) + "\n$").Match(logged) {
+				t.Fatalf("error log: %q", logged)
+			}
+		})
+	}
+}
+
+// TestStartErrorLogged: a config error on start (not -t) is one [emerg]
+// line on stderr, appended to PREFIX/logs/error.log by default, exit 1.
+func TestStartErrorLogged(t *testing.T) {
+	prefix := t.TempDir()
+	os.MkdirAll(prefix+"/conf", 0o755)
+	os.MkdirAll(prefix+"/logs", 0o755)
+	os.WriteFile(prefix+"/conf/nginx.conf", []byte("events {}\nhttp {\n  server {\n    ssl_session_fetch_by_lua_block { }\n  }\n}\n"), 0o644)
+	code, _, e := runCmd("-p", prefix)
+	want := `goresty: [emerg] "ssl_session_fetch_by_lua_block" directive is not allowed here in ` + prefix + "/conf/nginx.conf:4\n"
+	if code != 1 || e != want {
+		t.Fatalf("%d %q", code, e)
+	}
+	logged, _ := os.ReadFile(prefix + "/logs/error.log")
+	if !bytes.Contains(logged, []byte("[emerg] ")) || !bytes.HasSuffix(logged, []byte(strings.TrimPrefix(want, "goresty: [emerg] "))) {
+		t.Fatalf("error log %q", logged)
+	}
+	// Missing conf file and a directory as conf.
+	code, _, e = runCmd("-p", prefix, "-c", "conf/none.conf")
+	if code != 1 || e != `goresty: [emerg] open() "`+prefix+`/conf/none.conf" failed (2: No such file or directory)`+"\n" {
+		t.Fatalf("%d %q", code, e)
+	}
+	code, _, e = runCmd("-p", prefix, "-c", "conf")
+	if code != 1 || e != `goresty: [emerg] read() "`+prefix+`/conf" failed (21: Is a directory)`+"\n" {
+		t.Fatalf("%d %q", code, e)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	prefix := t.TempDir()
+	os.MkdirAll(prefix+"/conf", 0o755)
+	pidFile := prefix + "/run.pid"
+	os.WriteFile(prefix+"/conf/nginx.conf", []byte("pid "+pidFile+";\nevents {}\n"), 0o644)
+
+	code, _, e := runCmd("-p", prefix, "-s", "reload")
+	if code != 1 || e != `goresty: [error] open() "`+pidFile+`" failed (2: No such file or directory)`+"\n" {
+		t.Fatalf("no pid file: %d %q", code, e)
+	}
+	os.WriteFile(pidFile, []byte("abc\n"), 0o644)
+	code, _, e = runCmd("-p", prefix, "-s", "reload")
+	if code != 1 || e != `goresty: [error] invalid PID number "abc" in "`+pidFile+`"`+"\n" {
+		t.Fatalf("bad pid: %d %q", code, e)
+	}
+
+	for sigName, sig := range map[string]syscall.Signal{"stop": syscall.SIGTERM, "quit": syscall.SIGQUIT, "reopen": syscall.SIGUSR1, "reload": syscall.SIGHUP} {
+		child := exec.Command("sleep", "30")
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(pidFile, []byte(strconv.Itoa(child.Process.Pid)+"\n"), 0o644)
+		code, _, e := runCmd("-p", prefix, "-s", sigName)
+		if code != 0 || e != "" {
+			t.Fatalf("-s %s: %d %q", sigName, code, e)
+		}
+		done := make(chan error, 1)
+		go func() { done <- child.Wait() }()
+		select {
+		case err := <-done:
+			ws, ok := child.ProcessState.Sys().(syscall.WaitStatus)
+			if !ok || !ws.Signaled() || ws.Signal() != sig {
+				t.Fatalf("-s %s: child ended with %v, want signal %v", sigName, err, sig)
+			}
+		case <-time.After(10 * time.Second):
+			child.Process.Kill()
+			t.Fatalf("-s %s: child not signalled", sigName)
+		}
+	}
+}
