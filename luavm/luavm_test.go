@@ -410,3 +410,24 @@ func TestNonStringErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorTextAsLuaJIT(t *testing.T) {
+	p, _ := newTestPool(t, Options{})
+	w := p.Next()
+	for src, want := range map[string]string{
+		`sleep("x")`:                               "c:1: bad argument #1 to 'sleep' (number expected, got string)",
+		`report(pcall(sleep, "x"))`:                "false bad argument #1 to '?' (number expected, got string)",
+		`report(pcall(string.rep))`:                "false bad argument #1 to '?' (string expected, got nil)",
+		`report(pcall(error, "plain"))`:            "false plain",
+		`report(pcall(function() sleep("x") end))`: "false c:1: bad argument #1 to 'sleep' (number expected, got string)",
+	} {
+		r, out := run(t, w, PhaseContent, "c", src)
+		got := out
+		if r.Err != nil {
+			got = r.Err.Error()
+		}
+		if got != want {
+			t.Errorf("%s: got %q want %q", src, got, want)
+		}
+	}
+}

@@ -22,13 +22,14 @@ const DefaultPackageCPath = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/x86_64-
 // relays every yield outwards; coroutine.resume/wrap relay only the
 // worker's marker and hand ordinary yields to their caller.
 const prelude = `
-local marker, is_gfunc, xresume = ...
-local gsub, type = string.gsub, type
+local marker, is_gfunc, xresume, fixerr = ...
+local type = type
 
 -- errors raised by a Go function called through the wrappers below would
--- carry the wrapper's position; Lua reports none for C functions.
+-- carry the wrapper's position (Lua reports none for C functions), and
+-- gopher-lua words "bad argument" differently from LuaJIT.
 local function clean(e)
-  if type(e) == "string" then return (gsub(e, "^goresty%.pcall:%d+: ", "")) end
+  if type(e) == "string" then return fixerr(e) end
   return e
 end
 
@@ -167,7 +168,11 @@ func (w *Worker) sandbox() error {
 	L.Push(w.marker)
 	L.Push(isG)
 	L.Push(L.NewFunction(w.xresume))
-	if err := L.PCall(3, 0, nil); err != nil {
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(FixErrorText(L.CheckString(1))))
+		return 1
+	}))
+	if err := L.PCall(4, 0, nil); err != nil {
 		return err
 	}
 	return nil
@@ -240,6 +245,41 @@ func (w *Worker) callWrapper(g *lua.LFunction) *lua.LFunction {
 }
 
 const preludeName = "goresty.pcall"
+
+// FixErrorText rewrites a gopher-lua error message into LuaJIT's wording:
+// no position for errors raised by Go functions called straight through
+// pcall (LuaJIT gives none for C functions), and the function name quoted
+// in "bad argument #1 to 'sleep' (...)".
+func FixErrorText(s string) string {
+	wrapped := false
+	if rest, ok := strings.CutPrefix(s, preludeName+":"); ok {
+		if i := strings.Index(rest, ": "); i >= 0 {
+			s, wrapped = rest[i+2:], true
+		}
+	}
+	const ba = "bad argument #"
+	i := strings.Index(s, ba)
+	if i < 0 {
+		return s
+	}
+	j := i + len(ba)
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if !strings.HasPrefix(s[j:], " to ") {
+		return s
+	}
+	j += len(" to ")
+	k := strings.Index(s[j:], " (")
+	if k < 0 || strings.HasPrefix(s[j:], "'") {
+		return s
+	}
+	name := s[j : j+k]
+	if wrapped || name == "(anonymous)" {
+		name = "?"
+	}
+	return s[:j] + "'" + name + "'" + s[j+k:]
+}
 
 // require is Lua 5.1's require with its messages; the module runs with _G
 // as its environment and is cached in package.loaded of this worker.

@@ -355,7 +355,7 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 func errValueString(v lua.LValue) string {
 	switch x := v.(type) {
 	case lua.LString:
-		return string(x)
+		return FixErrorText(string(x))
 	case lua.LNumber:
 		return fmtNumber(float64(x))
 	}

@@ -249,9 +249,9 @@ ngx.log(ngx.DEBUG, 0.1)`)
 		}
 	}
 	for src, want := range map[string]string{
-		`ngx.log(ngx.ERR, {})`:             "bad argument #2 to log (expected table to have __tostring metamethod)",
-		`ngx.log(ngx.ERR, function() end)`: "bad argument #2 to log (string, number, boolean, or nil expected, got function)",
-		`ngx.log(100, "x")`:                "bad argument #1 to log (bad log level)",
+		`ngx.log(ngx.ERR, {})`:             "bad argument #2 to 'log' (expected table to have __tostring metamethod)",
+		`ngx.log(ngx.ERR, function() end)`: "bad argument #2 to 'log' (string, number, boolean, or nil expected, got function)",
+		`ngx.log(100, "x")`:                "bad argument #1 to 'log' (bad log level)",
 	} {
 		r, _ := vm.run(luavm.PhaseContent, src)
 		if r.Err == nil || !strings.Contains(r.Err.Error(), want) {
