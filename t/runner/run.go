@@ -25,7 +25,8 @@ type Options struct {
 	Timeout     time.Duration     // TEST_NGINX_TIMEOUT: default client timeout (3s)
 	Helpers     *Helpers          // builds helper commands for --- exec (may be nil)
 	Verbose     bool
-	NoClean     bool // TEST_NGINX_NO_CLEAN: keep each file's server root (path is logged)
+	NoClean     bool          // TEST_NGINX_NO_CLEAN: keep each file's server root (path is logged)
+	StartWait   time.Duration // how long to wait for the pid file and the port (10s)
 }
 
 // Supported sections. Anything else makes the block fail.
@@ -49,8 +50,17 @@ var supportedSections = map[string]bool{
 	"exec": true, "exec_out": true, "exec_out_like": true, "exec_status": true,
 }
 
+// TB is the part of testing.TB the runner reports through.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+	Logf(format string, args ...any)
+	Skip(args ...any)
+}
+
 type fileRun struct {
-	t       *testing.T
 	opts    *Options
 	file    *File
 	env     map[string]string
@@ -109,7 +119,7 @@ func RunFile(t *testing.T, path string, opts *Options) {
 	if len(f.Blocks) == 0 {
 		t.Fatalf("%s: no test blocks", path)
 	}
-	fr := &fileRun{t: t, opts: opts, file: f, env: f.Pre.Env, root: root}
+	fr := &fileRun{opts: opts, file: f, env: f.Pre.Env, root: root}
 	blocks := f.Blocks
 	var only []*Block
 	for _, b := range blocks {
@@ -141,7 +151,7 @@ func RunFile(t *testing.T, path string, opts *Options) {
 
 type blockRun struct {
 	fr         *fileRun
-	t          *testing.T
+	t          TB
 	b          *Block
 	cfgBlock   *Block // block providing main/http/config/user_files
 	name       string
@@ -164,7 +174,7 @@ type blockRun struct {
 	sleep      time.Duration
 }
 
-func (fr *fileRun) runBlock(t *testing.T, b *Block) {
+func (fr *fileRun) runBlock(t TB, b *Block) {
 	br := &blockRun{fr: fr, t: t, b: b, env: fr.env, randPorts: map[string]string{}}
 	for _, s := range b.Sections {
 		if !supportedSections[s.Name] {
@@ -428,7 +438,11 @@ func (br *blockRun) start() bool {
 			br.label(), res.Err, res.ExitCode, res.Stderr, tail(br.readAll(br.errLog), 20))
 		return false
 	}
-	pid, err := WaitReady(br.pidFile, br.env["TEST_NGINX_SERVER_PORT"], 10*time.Second)
+	wait := br.fr.opts.StartWait
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	pid, err := WaitReady(br.pidFile, br.env["TEST_NGINX_SERVER_PORT"], wait)
 	if err != nil {
 		t.Errorf("%s - %v\nstderr:\n%s\nerror.log tail:\n%s", br.label(), err, res.Stderr, tail(br.readAll(br.errLog), 20))
 		if pid > 0 {
@@ -530,7 +544,11 @@ func (br *blockRun) runMustDie() {
 		lines := append(splitLines(res.Stderr), br.logLines()...)
 		br.checkLogLines(lines, rep)
 		if res.ExitCode == 0 && res.Err == nil {
-			if pid, err := WaitReady(br.pidFile, "", 2*time.Second); err == nil {
+			wait := br.fr.opts.StartWait
+			if wait == 0 || wait > 2*time.Second {
+				wait = 2 * time.Second
+			}
+			if pid, err := WaitReady(br.pidFile, "", wait); err == nil {
 				Stop(pid, br.timeout)
 			}
 		}

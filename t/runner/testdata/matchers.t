@@ -1,0 +1,192 @@
+# Blocks run by TestMatchers against nginx; run_test.go lists, per block,
+# the failures each must produce (none for the "passes" blocks).
+use Test::Nginx::Socket;
+repeat_each(2);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: passes: body, code, headers, log
+--- config
+    location = /t {
+        add_header X-Foo bar;
+        return 200 "hello\n";
+    }
+--- request
+GET /t
+--- response_body
+hello
+--- response_headers
+X-Foo: bar
+!X-Bar
+--- response_headers_like
+X-Foo: b.r
+--- raw_response_headers_like: Content-Type: text/plain\r
+--- error_log
+http finalize request
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: fails: body, code, headers
+--- config
+    location = /t {
+        add_header X-Foo bar;
+        return 200 "hello\n";
+    }
+--- request
+GET /t
+--- error_code: 201
+--- response_body
+bye
+--- response_headers
+X-Foo: baz
+!X-Foo
+
+
+
+=== TEST 3: fails: body_like, headers_like, raw headers
+--- config
+    location = /t {
+        return 200 "hello\n";
+    }
+--- request
+GET /t
+--- response_body_like: ^bye$
+--- response_headers_like
+Content-Type: image/.*
+--- raw_response_headers_unlike: Content-Type
+
+
+
+=== TEST 4: fails: error_log, no_error_log, grep_error_log
+--- config
+    location = /t {
+        return 200 "hello\n";
+    }
+--- request
+GET /t
+--- error_log
+this is never logged
+--- no_error_log
+http finalize request
+--- grep_error_log eval: qr/http finalize request: -?\d+/
+--- grep_error_log_out
+nope
+
+
+
+=== TEST 5: passes: lists per request, pipelined, eval bodies
+--- config
+    location /t {
+        return 200 "$uri\n";
+    }
+--- pipelined_requests eval
+["GET /t/a", "GET /t/b"]
+--- response_body eval
+["/t/a\n", qr{^/t/b$}]
+--- error_code eval
+[200, 200]
+
+
+
+=== TEST 6: fails: per-request lists
+--- config
+    location /t {
+        return 200 "$uri\n";
+    }
+--- request eval
+["GET /t/a", "GET /t/b"]
+--- response_body eval
+["/t/a\n", "/t/c\n"]
+
+
+
+=== TEST 7: fails: an unsupported section
+--- config
+--- request
+GET /
+--- stap
+F(ngx_http_handler) { println("hi") }
+
+
+
+=== TEST 8: passes: must_die, error_log on stderr
+--- config
+    location = /t {
+        no_such_directive;
+    }
+--- must_die
+--- error_log
+unknown directive "no_such_directive"
+
+
+
+=== TEST 9: fails: must_die, but it starts
+--- config
+--- must_die
+
+
+
+=== TEST 10: fails: timeout
+--- config
+    location = /t {
+        limit_rate 1;
+        return 200 "hello, world\n";
+    }
+--- request
+GET /t
+--- timeout: 0.3
+--- response_body
+hello, world
+
+
+
+=== TEST 11: passes: exec with env and expansion
+--- config
+--- exec
+echo "port $TEST_NGINX_SERVER_PORT"
+printf 'b\n'; exit 3
+--- exec_status eval
+[0, 3]
+--- exec_out eval
+["port $ENV{TEST_NGINX_SERVER_PORT}\n", "b\n"]
+
+
+
+=== TEST 12: fails: exec status and output
+--- config
+--- exec
+echo out; exit 2
+--- exec_out_like: ^nope
+
+
+
+=== TEST 13: passes: user_files and static files
+--- user_files
+>>> sub/a.txt 201001021504.05
+aaa
+>>> b.txt
+bbb
+--- config
+--- request
+GET /sub/a.txt
+--- response_body
+aaa
+--- response_headers
+Last-Modified: Sat, 02 Jan 2010 15:04:05 GMT
+
+
+
+=== TEST 14: fails: grep_error_log per repetition
+--- config
+    location = /t {
+        return 200 "hello\n";
+    }
+--- request
+GET /t
+--- grep_error_log: http finalize request
+--- grep_error_log_out eval
+["", "http finalize request\n"]
