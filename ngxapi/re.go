@@ -1453,7 +1453,7 @@ func reSubAPI(L *lua.LState, global bool) int {
 
 // reSplitAPI is ngx.re.split(subject, regex, options?, ctx?, max?, res?)
 // from lua-resty-core's ngx.re module: pieces between matches, with the
-// captures of each separator match inserted after the piece before it.
+// first capture of each separator match inserted after the piece before it.
 func reSplitAPI(L *lua.LState) int {
 	subj, p, errText := reArgs(L)
 	if p == nil {
@@ -1475,7 +1475,7 @@ func reSplitAPI(L *lua.LState) int {
 	if pos > len(s) {
 		pos = len(s)
 	}
-	if max == 1 || (p.flags.anchored && false) {
+	if max == 1 {
 		res.RawSetInt(1, lua.LString(s[pos:]))
 		res.RawSetInt(2, lua.LNil)
 		L.Push(res)
@@ -1520,12 +1520,9 @@ func reSplitAPI(L *lua.LState) int {
 		}
 		add(lua.LString(s[cp:caps[0]]))
 		pieces++
-		for g := 1; g <= p.tr.ncap && 2*g+1 < len(caps); g++ {
-			if caps[2*g] >= 0 {
-				add(lua.LString(s[caps[2*g]:caps[2*g+1]]))
-			} else {
-				add(lua.LFalse)
-			}
+		// only the first submatch is inserted between the pieces
+		if p.tr.ncap >= 1 && len(caps) >= 4 && caps[2] >= 0 {
+			add(lua.LString(s[caps[2]:caps[3]]))
 		}
 		cp = caps[1]
 		search = cp
