@@ -63,6 +63,18 @@ func (c *dctx) ssl() *SSLSettings {
 	return &c.http.SSL
 }
 
+// luaSocket is where a lua_socket_* directive written in a server or
+// location goes; nil at http level (HTTPConf's own fields).
+func (c *dctx) luaSocket() *LuaSocketSettings {
+	switch c.kind {
+	case ctxLocation:
+		return &c.loc.LuaSocket
+	case ctxServer:
+		return &c.srv.LuaSocket
+	}
+	return nil
+}
+
 func (c *dctx) rewrite() *[]RewriteStep {
 	if c.kind == ctxLocation {
 		return &c.loc.Rewrite
@@ -769,13 +781,43 @@ var commands = []command{
 	{name: "lua_max_pending_timers", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
 	{name: "lua_max_running_timers", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
 	{name: "lua_hook_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
-	{name: "lua_socket_connect_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketConnectTimeout = v })},
-	{name: "lua_socket_read_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketReadTimeout = v })},
-	{name: "lua_socket_send_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketSendTimeout = v })},
-	{name: "lua_socket_keepalive_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaSocketKeepalive = v })},
-	{name: "lua_socket_pool_size", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSocketPoolSize = v })},
-	{name: "lua_socket_buffer_size", ctx: ctxHTTP, min: 1, max: 1, once: true, set: size(nil)},
-	{name: "lua_socket_log_errors", ctx: ctxHTTP, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "lua_socket_connect_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+		if ls := d.c.luaSocket(); ls != nil {
+			ls.ConnectTimeout = v
+		} else {
+			d.c.http.LuaSocketConnectTimeout = v
+		}
+	})},
+	{name: "lua_socket_read_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+		if ls := d.c.luaSocket(); ls != nil {
+			ls.ReadTimeout = v
+		} else {
+			d.c.http.LuaSocketReadTimeout = v
+		}
+	})},
+	{name: "lua_socket_send_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+		if ls := d.c.luaSocket(); ls != nil {
+			ls.SendTimeout = v
+		} else {
+			d.c.http.LuaSocketSendTimeout = v
+		}
+	})},
+	{name: "lua_socket_keepalive_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+		if ls := d.c.luaSocket(); ls != nil {
+			ls.KeepaliveTimeout = v
+		} else {
+			d.c.http.LuaSocketKeepalive = v
+		}
+	})},
+	{name: "lua_socket_pool_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(func(d *directive, v int) {
+		if ls := d.c.luaSocket(); ls != nil {
+			ls.PoolSize = v
+		} else {
+			d.c.http.LuaSocketPoolSize = v
+		}
+	})},
+	{name: "lua_socket_buffer_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "lua_socket_log_errors", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "lua_ssl_trusted_certificate", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		d.c.http.LuaSSLTrustedCertificate = p

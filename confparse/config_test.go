@@ -336,6 +336,35 @@ http {
 	}
 }
 
+func TestLuaSocketLevels(t *testing.T) {
+	prefix := writeConf(t, map[string]string{"conf/nginx.conf": `events {}
+http {
+    lua_socket_read_timeout 5s;
+    lua_socket_pool_size 10;
+    server {
+        lua_socket_connect_timeout 100ms;
+        location /a { lua_socket_read_timeout 1s; }
+        location /b { }
+    }
+}
+`})
+	cfg := mustLoad(t, prefix)
+	h := cfg.HTTP
+	if h.LuaSocketReadTimeout != 5*time.Second || h.LuaSocketConnectTimeout != time.Minute || h.LuaSocketPoolSize != 10 {
+		t.Errorf("http = %v %v %v", h.LuaSocketReadTimeout, h.LuaSocketConnectTimeout, h.LuaSocketPoolSize)
+	}
+	s := h.Servers[0]
+	want := LuaSocketSettings{ConnectTimeout: 100 * time.Millisecond, ReadTimeout: 5 * time.Second,
+		SendTimeout: time.Minute, KeepaliveTimeout: time.Minute, PoolSize: 10}
+	if s.LuaSocket != want || s.Locations[1].LuaSocket != want {
+		t.Errorf("server %+v / location b %+v", s.LuaSocket, s.Locations[1].LuaSocket)
+	}
+	want.ReadTimeout = time.Second
+	if s.Locations[0].LuaSocket != want {
+		t.Errorf("location a %+v", s.Locations[0].LuaSocket)
+	}
+}
+
 func TestIncludeGlobAndFiles(t *testing.T) {
 	prefix := writeConf(t, map[string]string{
 		"conf/nginx.conf":     "events {}\nhttp {\n    include sites/*.conf;\n    include ../conf/extra.inc;\n}\n",
@@ -454,9 +483,10 @@ func TestDirectivesTable(t *testing.T) {
 		"init_worker_by_lua_file": "http", "ssl_session_store_by_lua_block": "http",
 		"ssl_session_store_by_lua_file": "http", "ssl_session_fetch_by_lua_block": "http",
 		"ssl_session_fetch_by_lua_file": "http", "lua_max_pending_timers": "http", "lua_max_running_timers": "http",
-		"lua_hook_timeout": "http", "lua_socket_connect_timeout": "http", "lua_socket_read_timeout": "http",
-		"lua_socket_send_timeout": "http", "lua_socket_pool_size": "http", "lua_socket_keepalive_timeout": "http",
-		"lua_ssl_trusted_certificate": "http", "lua_ssl_verify_depth": "http", "lua_ssl_protocols": "http",
+		"lua_hook_timeout": "http", "lua_socket_connect_timeout": "http server location", "lua_socket_read_timeout": "http server location",
+		"lua_socket_send_timeout": "http server location", "lua_socket_pool_size": "http server location",
+		"lua_socket_keepalive_timeout": "http server location",
+		"lua_ssl_trusted_certificate":  "http", "lua_ssl_verify_depth": "http", "lua_ssl_protocols": "http",
 		"lua_code_cache": "http server location", "resolver": "http", "resolver_timeout": "http", "log_format": "http",
 		"ssl_session_seal_key": "http", "root": "http server location", "index": "http server location",
 		"default_type": "http server location", "keepalive_timeout": "http server location",

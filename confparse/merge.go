@@ -83,8 +83,13 @@ func (l *loader) finish() error {
 	if err := l.mergeSSL(h, &h.SSL, &defSSL, nil); err != nil {
 		return err
 	}
+	httpSock := LuaSocketSettings{
+		ConnectTimeout: h.LuaSocketConnectTimeout, ReadTimeout: h.LuaSocketReadTimeout,
+		SendTimeout: h.LuaSocketSendTimeout, KeepaliveTimeout: h.LuaSocketKeepalive, PoolSize: h.LuaSocketPoolSize,
+	}
 	for _, srv := range h.Servers {
 		l.mergeSettings(srv, &srv.Settings, &h.Settings)
+		l.mergeLuaSocket(srv, &srv.LuaSocket, &httpSock)
 		if err := l.mergeSSL(srv, &srv.SSL, &h.SSL, &h.SSL); err != nil {
 			return err
 		}
@@ -103,16 +108,25 @@ func (l *loader) finish() error {
 				return &Error{Msg: `no "ssl_certificate" is defined for the "listen ... ssl" directive`, Pos: l.serverPos[srv]}
 			}
 		}
-		l.mergeLocations(srv.Locations, &srv.Settings)
+		l.mergeLocations(srv.Locations, &srv.Settings, &srv.LuaSocket)
 	}
 	return nil
 }
 
-func (l *loader) mergeLocations(locs []*LocationConf, parent *Settings) {
+func (l *loader) mergeLocations(locs []*LocationConf, parent *Settings, sock *LuaSocketSettings) {
 	for _, loc := range locs {
 		l.mergeSettings(loc, &loc.Settings, parent)
-		l.mergeLocations(loc.Locations, &loc.Settings)
+		l.mergeLuaSocket(loc, &loc.LuaSocket, sock)
+		l.mergeLocations(loc.Locations, &loc.Settings, &loc.LuaSocket)
 	}
+}
+
+func (l *loader) mergeLuaSocket(id any, s, p *LuaSocketSettings) {
+	defDur(l, id, "lua_socket_connect_timeout", &s.ConnectTimeout, p.ConnectTimeout)
+	defDur(l, id, "lua_socket_read_timeout", &s.ReadTimeout, p.ReadTimeout)
+	defDur(l, id, "lua_socket_send_timeout", &s.SendTimeout, p.SendTimeout)
+	defDur(l, id, "lua_socket_keepalive_timeout", &s.KeepaliveTimeout, p.KeepaliveTimeout)
+	defInt(l, id, "lua_socket_pool_size", &s.PoolSize, p.PoolSize)
 }
 
 func defInt(l *loader, id any, name string, p *int, v int) {

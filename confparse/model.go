@@ -172,6 +172,17 @@ type SessionCache struct {
 	Size int64  // bytes for shared, sessions for builtin (0 = default)
 }
 
+// LuaSocketSettings are the lua_socket_* values in effect in a server or
+// location: those directives may also be written there (as in OpenResty),
+// and unset values come from http's (HTTPConf.LuaSocket*).
+type LuaSocketSettings struct {
+	ConnectTimeout   time.Duration
+	ReadTimeout      time.Duration
+	SendTimeout      time.Duration
+	KeepaliveTimeout time.Duration
+	PoolSize         int
+}
+
 type ServerConf struct {
 	Pos       Pos
 	Listens   []Listen // default: *:80 (or *:8000 when not root)
@@ -181,6 +192,8 @@ type ServerConf struct {
 	Rewrite   []RewriteStep // set / return at server level, in order
 	Settings
 	SSL SSLSettings
+
+	LuaSocket LuaSocketSettings // resolved lua_socket_* for this server
 }
 
 type Listen struct {
@@ -205,6 +218,8 @@ type LocationConf struct {
 	// in Prometheus text format.
 	SSLSessionMetrics bool
 	Settings
+
+	LuaSocket LuaSocketSettings // resolved lua_socket_* for this location
 }
 
 // RewriteStep is one "set $var value;" or "return code [text|url];".
