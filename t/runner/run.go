@@ -48,6 +48,7 @@ var supportedSections = map[string]bool{
 	// goresty extensions
 	"tls": true, "tls_session": true, "tls_protocol": true, "tls_error_like": true,
 	"exec": true, "exec_out": true, "exec_out_like": true, "exec_status": true,
+	"server_exits": true,
 }
 
 // TB is the part of testing.TB the runner reports through.
@@ -208,8 +209,8 @@ func (fr *fileRun) runBlock(t TB, b *Block) {
 	if fr.opts.RepeatEach > 0 {
 		br.repeat = fr.opts.RepeatEach
 	}
-	if br.repeat < 1 {
-		br.repeat = 1
+	if br.repeat < 1 || b.Has("server_exits") {
+		br.repeat = 1 // the server is gone after a --- server_exits block
 	}
 	if err := br.setupTLS(); err != nil {
 		t.Fatal(err)
@@ -459,10 +460,25 @@ func (br *blockRun) stop() {
 	if br.pid == 0 {
 		return
 	}
+	if br.b.Has("server_exits") {
+		// the block stops the server itself (e.g. --- exec sends QUIT)
+		if !WaitExit(br.pid, br.timeout) {
+			t.Errorf("%s - --- server_exits: the server process %d is still running %v after the block", br.label(), br.pid, br.timeout)
+			Stop(br.pid, time.Second)
+		}
+		return
+	}
 	if !Alive(br.pid) {
 		t.Errorf("%s - the server process %d exited before the end of the test\nerror.log tail:\n%s\nstderr:\n%s",
 			br.label(), br.pid, tail(br.readAll(br.errLog), 20), br.readAll(br.stderr))
 		return
+	}
+	// The pid file may name another process by now (a binary upgrade, or a
+	// spec that restarted the server): stop that one too.
+	if p, err := ReadPid(br.pidFile); err == nil && p != br.pid && Alive(p) {
+		if msg := Stop(p, br.timeout); msg != "" {
+			t.Errorf("%s - %s", br.label(), msg)
+		}
 	}
 	if msg := Stop(br.pid, br.timeout); msg != "" {
 		t.Errorf("%s - %s", br.label(), msg)

@@ -96,6 +96,7 @@ func checkOutcomes(t *testing.T, got map[string]*recorder, want map[string][]str
 // "passes" blocks must pass and the "fails" blocks must report exactly the
 // expected problems, proving the matchers fail when they should.
 func TestMatchers(t *testing.T) {
+	t.Parallel()
 	nginx := "/usr/sbin/nginx"
 	if _, err := os.Stat(nginx); err != nil {
 		t.Skip("needs nginx (apt-get install -y nginx)")
@@ -134,7 +135,10 @@ func TestMatchers(t *testing.T) {
 			`exec "echo out; exit 2" (repeat 0): exit status 2, want 0`,
 			`exec_out_like (repeat 0):`,
 		},
-		"TEST 13: passes: user_files and static files": nil,
+		"TEST 13: passes: user_files and static files":        nil,
+		"TEST 15: passes: server_exits after exec sends QUIT": nil,
+		"TEST 16: fails: the server dies during the block":    {"the server process", "exited before the end of the test"},
+		"TEST 17: fails: server_exits but it keeps running":   {"--- server_exits: the server process", "is still running"},
 		"TEST 14: fails: grep_error_log per repetition": {
 			"grep_error_log_out (repeat 0):\ngot:\n\"http finalize request\\n",
 		},
@@ -144,6 +148,7 @@ func TestMatchers(t *testing.T) {
 // A binary that is not a server at all: the runner reports the start
 // failure with its stderr, or the missing pid file.
 func TestStartFailures(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fail := filepath.Join(dir, "fail")
 	os.WriteFile(fail, []byte("#!/bin/sh\necho 'nginx: [emerg] boom in conf' >&2\nexit 1\n"), 0o755)

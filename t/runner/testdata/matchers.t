@@ -190,3 +190,27 @@ GET /t
 --- grep_error_log: http finalize request
 --- grep_error_log_out eval
 ["", "http finalize request\n"]
+
+
+
+=== TEST 15: passes: server_exits after exec sends QUIT
+--- config
+--- exec
+kill -QUIT $(cat logs/nginx.pid)
+--- server_exits
+
+
+
+=== TEST 16: fails: the server dies during the block
+--- config
+--- exec
+kill -QUIT $(cat logs/nginx.pid); sleep 0.3
+
+
+
+=== TEST 17: fails: server_exits but it keeps running
+--- config
+--- exec
+true
+--- server_exits
+--- timeout: 0.2
