@@ -1,0 +1,217 @@
+package ngxapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ngx.socket.udp(): setpeername, send, receive, settimeout, close. Like the
+// TCP cosockets, resolving, sending and receiving run off the worker.
+
+type udpSock struct {
+	se      *sockEnv
+	owner   any
+	conn    net.Conn
+	timeout time.Duration
+	busy    atomic.Bool
+	closer  *sockCloser
+}
+
+func (se *sockEnv) luaUDP(L *lua.LState) int {
+	check(se.w, L, "ngx.socket.udp")
+	s := &udpSock{se: se, owner: se.owner(), timeout: se.readTO, closer: &sockCloser{}}
+	ud := L.NewUserData()
+	ud.Value = s
+	ud.Metatable = se.udpMT
+	runtime.AddCleanup(ud, func(c *sockCloser) { c.close() }, s.closer)
+	L.Push(ud)
+	return 1
+}
+
+func (se *sockEnv) newUDPMeta(L *lua.LState) *lua.LTable {
+	methods := map[string]lua.LGFunction{
+		"setpeername": func(L *lua.LState) int { return udpOf(L, true).setpeername(L) },
+		"send":        func(L *lua.LState) int { return udpOf(L, true).send(L) },
+		"receive":     func(L *lua.LState) int { return udpOf(L, true).receive(L) },
+		"close":       func(L *lua.LState) int { return udpOf(L, false).close(L) },
+		"settimeout": func(L *lua.LState) int {
+			s := udpOf(L, false)
+			if d := msArg(L, 2); d > 0 {
+				s.timeout = d
+			} else {
+				s.timeout = s.se.readTO
+			}
+			return 0
+		},
+	}
+	mt := L.NewTable()
+	idx := L.NewTable()
+	for k, f := range methods {
+		idx.RawSetString(k, se.exact(L, f))
+	}
+	mt.RawSetString("__index", idx)
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(fmt.Sprintf("udp socket: %p", L.CheckUserData(1))))
+		return 1
+	}))
+	return mt
+}
+
+func udpOf(L *lua.LState, gated bool) *udpSock {
+	ud, ok := L.Get(1).(*lua.LUserData)
+	var s *udpSock
+	if ok {
+		s, ok = ud.Value.(*udpSock)
+	}
+	if !ok {
+		L.ArgError(1, "expecting udp socket object")
+	}
+	if gated {
+		check(s.se.w, L, "ngx.socket.udp")
+		if o := s.se.owner(); o != s.owner {
+			if s.owner == nil {
+				s.owner = o
+			} else {
+				L.RaiseError("bad request")
+			}
+		}
+	}
+	return s
+}
+
+func (s *udpSock) setpeername(L *lua.LState) int {
+	if s.busy.Load() {
+		return luaFail(L, "socket busy")
+	}
+	host := L.CheckString(2)
+	network, addr, port := "udp", host, 0
+	if strings.HasPrefix(host, "unix:") {
+		network, addr = "unixgram", host[len("unix:"):]
+	} else {
+		switch v := L.Get(3).(type) {
+		case lua.LNumber:
+			port = int(v)
+		case lua.LString:
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				L.ArgError(3, "number expected, got string")
+			}
+			port = n
+		default:
+			L.ArgError(3, "number expected, got "+v.Type().String())
+		}
+		if port < 0 || port > 65535 {
+			return luaFail(L, "bad port number: "+strconv.Itoa(port))
+		}
+	}
+	if s.conn != nil {
+		s.closer.close()
+		s.conn = nil
+	}
+	se, to, lc := s.se, s.timeout, s.se.w.Current()
+	var conn *errlog.Conn
+	if lc != nil {
+		conn = lc.Conn
+	}
+	s.busy.Store(true)
+	return se.suspend(L, func() []lua.LValue {
+		defer s.busy.Store(false)
+		target := addr
+		if network == "udp" {
+			ctx, cancel := context.WithTimeout(context.Background(), to)
+			ips, e := se.resolve(ctx, host)
+			cancel()
+			if e != "" {
+				se.log.LogConn(errlog.Error, conn, e)
+				return fail(e)
+			}
+			target = net.JoinHostPort(ips[0], strconv.Itoa(port))
+		}
+		c, err := net.DialTimeout(network, target, to)
+		if err != nil {
+			se.log.LogConn(errlog.Error, conn, "connect() failed ("+errnoLog(err)+")")
+			return fail(errText(err))
+		}
+		s.conn = c
+		s.closer.set(c, nil)
+		return []lua.LValue{lua.LNumber(1)}
+	})
+}
+
+func (s *udpSock) send(L *lua.LState) int {
+	if s.conn == nil {
+		return luaFail(L, "closed")
+	}
+	if s.busy.Load() {
+		return luaFail(L, "socket busy")
+	}
+	data := appendData(L, nil, L.Get(2), 0)
+	conn := s.conn
+	s.busy.Store(true)
+	return s.se.suspend(L, func() []lua.LValue {
+		defer s.busy.Store(false)
+		if _, err := conn.Write(data); err != nil {
+			return fail(errText(err))
+		}
+		return []lua.LValue{lua.LNumber(1)}
+	})
+}
+
+func (s *udpSock) receive(L *lua.LState) int {
+	if s.conn == nil {
+		return luaFail(L, "closed")
+	}
+	if s.busy.Load() {
+		return luaFail(L, "socket busy")
+	}
+	size := 65536
+	if v := L.Get(2); v != lua.LNil {
+		size = L.CheckInt(2)
+		if size <= 0 {
+			L.ArgError(2, "bad size argument")
+		}
+		size = min(size, 65536)
+	}
+	conn, to := s.conn, s.timeout
+	lc := s.se.w.Current()
+	var lconn *errlog.Conn
+	if lc != nil {
+		lconn = lc.Conn
+	}
+	s.busy.Store(true)
+	return s.se.suspend(L, func() []lua.LValue {
+		defer s.busy.Store(false)
+		buf := make([]byte, size)
+		conn.SetReadDeadline(time.Now().Add(to))
+		n, err := conn.Read(buf)
+		if err != nil {
+			e := errText(err)
+			if e == "timeout" {
+				s.se.log.LogConn(errlog.Error, lconn, "lua udp socket read timed out")
+			}
+			return fail(e)
+		}
+		return []lua.LValue{lua.LString(buf[:n])}
+	})
+}
+
+func (s *udpSock) close(L *lua.LState) int {
+	if s.conn == nil {
+		return luaFail(L, "closed")
+	}
+	s.closer.close()
+	if !s.busy.Load() {
+		s.conn = nil
+	}
+	L.Push(lua.LNumber(1))
+	return 1
+}
