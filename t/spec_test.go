@@ -127,6 +127,25 @@ func options(t *testing.T) *runner.Options {
 	return o
 }
 
+// TestSpecSyntax checks every t/*.t without a server: it parses, and only
+// supported sections are used. Fast: run it while writing specs.
+func TestSpecSyntax(t *testing.T) {
+	files, _ := filepath.Glob(envOr("TEST_NGINX_FILES", "*.t"))
+	base := map[string]string{"TEST_NGINX_CERT_DIR": filepath.Join(moduleRoot(), "t", "cert"),
+		"TEST_NGINX_REDIS_PORT": "6379", "TEST_NGINX_MEMCACHED_PORT": "11211", "TEST_NGINX_BINARY": "goresty"}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := base[k]; !ok {
+			base[k] = v
+		}
+	}
+	for _, f := range files {
+		for _, err := range runner.LintFile(f, base) {
+			t.Error(err)
+		}
+	}
+}
+
 // TestSpecs runs every t/*.t file (or those named in TEST_NGINX_FILES,
 // space-separated globs relative to t/), files in parallel.
 func TestSpecs(t *testing.T) {
