@@ -29,7 +29,8 @@ func serverBinary(t *testing.T) string {
 			binary, buildErr = exec.LookPath(b)
 		} else {
 			binary = filepath.Join(binDir, "goresty")
-			cmd := exec.Command("go", "build", "-o", binary, "./cmd/goresty")
+			args := append([]string{"build"}, strings.Fields(os.Getenv("TEST_NGINX_BUILD_FLAGS"))...)
+			cmd := exec.Command("go", append(args, "-o", binary, "./cmd/goresty")...)
 			cmd.Dir = moduleRoot()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				buildErr = &buildError{err: err, out: string(out)}

@@ -698,7 +698,7 @@ func (br *blockRun) runExec(rep int) {
 			t.Logf("exec %q:\n%s%s", c, out.String(), errb.String())
 		}
 		if v, ok := br.perExecList("exec_out", i); ok && out.String() != v.Str {
-			t.Errorf("%s - exec_out of %q (repeat %d):\ngot:  %q\nwant: %q", br.label(), c, rep, out.String(), v.Str)
+			t.Errorf("%s - exec_out of %q (repeat %d):\ngot:  %q\nwant: %q\nstderr:\n%s", br.label(), c, rep, out.String(), v.Str, errb.String())
 		}
 		if v, ok := br.perExecList("exec_out_like", i); ok {
 			re, err := br.likeRegexp(v, "s")

@@ -483,8 +483,12 @@ func (br *blockRun) stop() {
 	if msg := Stop(br.pid, br.timeout); msg != "" {
 		t.Errorf("%s - %s", br.label(), msg)
 	}
-	if out := br.readAll(br.stderr); regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`).MatchString(out) {
-		t.Errorf("%s - the server crashed or raced:\n%s", br.label(), out)
+	crashRe := regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`)
+	for _, f := range []string{br.stderr, br.errLog} {
+		out := br.readAll(f)
+		if loc := crashRe.FindStringIndex(out); loc != nil {
+			t.Errorf("%s - the server crashed or raced (%s):\n%s", br.label(), filepath.Base(f), tail(out[loc[0]:], 60))
+		}
 	}
 	if br.b.Has("shutdown_error_log") || br.b.Has("no_shutdown_error_log") {
 		lines := br.logLines()
