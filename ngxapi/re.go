@@ -802,6 +802,8 @@ func (p *reProg) source(v reVariant) string {
 			body = strings.ReplaceAll(body, markCaret, `(?m:^)`)
 		}
 	}
+	// (?: ) keeps a body starting with "?" from merging with the wrapper
+	body = "(?:" + body + ")"
 	switch v.kind {
 	case reKindAnchored:
 		return `\A(` + body + `)`
