@@ -595,3 +595,28 @@ func TestMetricsText(t *testing.T) {
 		}
 	}
 }
+
+func TestVhostName(t *testing.T) {
+	a := &confparse.ServerConf{
+		Pos:     confparse.Pos{File: "/x/nginx.conf", Line: 10},
+		Listens: []confparse.Listen{{Network: "tcp", Addr: ":443", SSL: true}, {Network: "tcp", Addr: "[::]:443"}},
+		Names:   []string{"a.test.com"},
+		SSL:     confparse.SSLSettings{Certificates: []confparse.CertPair{{Cert: "/c/a.crt", Key: "/c/a.key"}}},
+	}
+	moved := *a
+	moved.Pos.Line = 40
+	moved.Listens = []confparse.Listen{a.Listens[1], a.Listens[0]}
+	if VhostName(a) != VhostName(&moved) {
+		t.Errorf("identity depends on position/order: %q vs %q", VhostName(a), VhostName(&moved))
+	}
+	b := *a
+	b.Names = []string{"b.test.com"}
+	if VhostName(a) == VhostName(&b) {
+		t.Error("different names, same identity")
+	}
+	c := *a
+	c.SSL.Certificates = []confparse.CertPair{{Cert: "/c/other.crt"}}
+	if VhostName(a) == VhostName(&c) {
+		t.Error("different certificates, same identity")
+	}
+}
