@@ -145,6 +145,31 @@ func startRedis(t *testing.T) int {
 	return port
 }
 
+type killable struct {
+	port int
+	kill func()
+}
+
+// startRedisKillable is startRedis with a way to kill the server mid-test.
+func startRedisKillable(t *testing.T) killable {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed (apt-get install -y redis-server)")
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	kill := func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
+	t.Cleanup(kill)
+	waitPort(t, port)
+	return killable{port, kill}
+}
+
 // startMemcached runs a private memcached on a random loopback port.
 func startMemcached(t *testing.T) int {
 	t.Helper()
