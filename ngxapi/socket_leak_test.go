@@ -147,4 +147,3 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
-
