@@ -63,6 +63,11 @@ func (t *Thread) SetNgxCtx(tb *lua.LTable) { t.ngxCtx = tb }
 // Exited reports whether ngx.exit was called, and with which code.
 func (t *Thread) Exited() (int, bool) { return t.exit, t.exited }
 
+// SetExit records an exit code without ending the thread (OpenResty's
+// ngx.exit in ssl_session_store_by_lua*, which returns and lets the code
+// go on); Run reports it in Result.
+func (t *Thread) SetExit(code int) { t.exit, t.exited = code, true }
+
 type qkind uint8
 
 const (
@@ -243,10 +248,10 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	}
 	w.cur = prev
 	switch {
-	case t.exited:
-		w.finish(t, nil, false)
 	case st == lua.ResumeOK:
 		w.finish(t, nil, true)
+	case t.exited && st == lua.ResumeYield:
+		w.finish(t, nil, false)
 	case st == lua.ResumeError:
 		_ = late // the error itself says "lua_hook_timeout exceeded"
 		w.finish(t, err, false)

@@ -89,15 +89,22 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		check(w, L, "ngx.sleep")
 		sec := float64(L.CheckNumber(1))
 		if sec < 0 || math.IsNaN(sec) {
-			L.RaiseError("invalid sleep duration \"%s\"", L.Get(1).String())
+			L.RaiseError("invalid sleep duration \"%d\"", int64(sec*1000))
 		}
 		return w.Sleep(L, time.Duration(sec*float64(time.Second)))
 	})
 	fn("exit", func(L *lua.LState) int {
 		check(w, L, "ngx.exit")
 		code := L.CheckInt(1)
-		if currentPhase(w) == luavm.PhaseContent && ContentExit != nil {
-			return ContentExit(w, L, code)
+		switch currentPhase(w) {
+		case luavm.PhaseContent:
+			if ContentExit != nil {
+				return ContentExit(w, L, code)
+			}
+		case luavm.PhaseSSLSessionStore:
+			// OpenResty records the code and returns: the hook goes on.
+			w.Current().SetExit(code)
+			return 0
 		}
 		return w.Exit(L, code)
 	})
@@ -274,11 +281,11 @@ func installTimer(w *luavm.Worker, ngx *lua.LTable) {
 			check(w, L, api)
 			delay := float64(L.CheckNumber(1))
 			f := L.CheckFunction(2)
-			if delay < 0 || math.IsNaN(delay) {
-				L.ArgError(1, "invalid delay")
+			if math.IsNaN(delay) || delay < 0 {
+				delay = 0 // as OpenResty: a negative delay fires at once
 			}
 			if every && delay == 0 {
-				L.ArgError(1, "delay cannot be zero")
+				L.RaiseError("delay cannot be zero")
 			}
 			var args []lua.LValue
 			if n := L.GetTop(); n > 2 {
@@ -292,7 +299,7 @@ func installTimer(w *luavm.Worker, ngx *lua.LTable) {
 				L.Push(lua.LString(err.Error()))
 				return 2
 			}
-			L.Push(lua.LTrue)
+			L.Push(lua.LNumber(1)) // OpenResty returns 1, not true
 			return 1
 		}
 	}
