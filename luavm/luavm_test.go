@@ -431,3 +431,20 @@ func TestErrorTextAsLuaJIT(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigOptions(t *testing.T) {
+	cfg := &confparse.Config{Prefix: "/p/", Main: confparse.MainConf{WorkerProcesses: 3}, HTTP: &confparse.HTTPConf{
+		LuaPackagePath: "/a/?.lua", LuaPackageCPath: "/a/?.so", LuaMaxPendingTimers: 5, LuaMaxRunningTimers: 6,
+		LuaHookTimeout: time.Second, InitByLua: &confparse.LuaCode{Source: "x = 1", Name: "init_by_lua(nginx.conf:3)"},
+	}}
+	o, err := ConfigOptions(cfg, nil)
+	if err != nil || o.Workers != 3 || o.Prefix != "/p/" || o.PackagePath != "/a/?.lua" || o.PackageCPath != "/a/?.so" ||
+		o.MaxPendingTimers != 5 || o.MaxRunningTimers != 6 || o.HookTimeout != time.Second ||
+		o.Init == nil || o.Init.Name != "init_by_lua(nginx.conf:3)" || o.InitWorker != nil {
+		t.Fatalf("got %+v %v", o, err)
+	}
+	cfg.HTTP.InitWorkerByLua = &confparse.LuaCode{Source: "x = = 1", Name: "init_worker_by_lua(nginx.conf:4)"}
+	if _, err := ConfigOptions(cfg, nil); err == nil || !strings.HasPrefix(err.Error(), "init_worker_by_lua(nginx.conf:4):1:") {
+		t.Fatalf("got %v", err)
+	}
+}
