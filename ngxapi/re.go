@@ -883,7 +883,74 @@ func compileReUncached(pattern string, f reFlags) (*reProg, string) {
 	if _, err := p.get(reVariant{kind: reKindSearch}); err != nil {
 		return fail(re2ErrorText(err))
 	}
+	if tr.ncap > 0 {
+		if re, err := syntax.Parse(p.source(reVariant{}), syntax.Perl); err == nil && emptyLoopCapture(re) {
+			return fail((&pcreOnlyError{"a repeated group that can match the empty string and holds captures"}).Error())
+		}
+	}
 	return p, ""
+}
+
+// emptyLoopCapture finds a loop like (a*)+ whose body can match the empty
+// string and contains a capture: PCRE runs one more empty iteration and
+// reports an empty capture, RE2 keeps the last non-empty one.
+func emptyLoopCapture(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpStar, syntax.OpPlus:
+		if nullable(re.Sub[0]) && hasCapture(re.Sub[0]) {
+			return true
+		}
+	case syntax.OpRepeat:
+		if (re.Max < 0 || re.Max > 1) && nullable(re.Sub[0]) && hasCapture(re.Sub[0]) {
+			return true
+		}
+	}
+	for _, sub := range re.Sub {
+		if emptyLoopCapture(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func nullable(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpStar, syntax.OpQuest:
+		return true
+	case syntax.OpLiteral:
+		return len(re.Rune) == 0
+	case syntax.OpCapture, syntax.OpPlus:
+		return nullable(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min == 0 || nullable(re.Sub[0])
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if !nullable(sub) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if nullable(sub) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasCapture(re *syntax.Regexp) bool {
+	if re.Op == syntax.OpCapture {
+		return true
+	}
+	for _, sub := range re.Sub {
+		if hasCapture(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // re2ErrorText words an RE2 compile error as PCRE would.

@@ -79,7 +79,7 @@ func TestRePCREOnlyRejected(t *testing.T) {
 	for _, pat := range []string{
 		`a(?=b)`, `a(?!b)`, `(?<=a)b`, `(?<!a)b`, `(a)\1`, `(?<n>a)\k<n>`, `(?P=n)`,
 		`a*+`, `a++`, `a?+`, `a{2}+`, `(?>a+)`, `a\Kb`, `(?R)`, `(?1)`, `(?(1)a|b)`,
-		`\Ga`, `(*SKIP)a`, `(?|a|b)`, `\g{1}`, `\h`, `\R`, `\X`, `(?&name)`, `(?C1)`,
+		`\Ga`, `(*SKIP)a`, `(?|a|b)`, `(a*)+`, `(a|)*b`, `(x?){2,}`, `\g{1}`, `\h`, `\R`, `\X`, `(?&name)`, `(?C1)`,
 	} {
 		L.SetGlobal("pat", luaString(pat))
 		if err := L.DoString(`m, err = ngx.re.match("aab", pat)`); err != nil {
