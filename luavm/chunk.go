@@ -53,11 +53,11 @@ func compileProto(src, name string) (*lua.FunctionProto, error) {
 	}
 	stmts, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, src, err)
 	}
 	p, err := lua.Compile(stmts, name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, src, err)
 	}
 	untailCalls(p)
 	return p, nil
@@ -84,13 +84,24 @@ func untailCalls(p *lua.FunctionProto) {
 }
 
 // syntaxError rewrites gopher-lua's "name line:2(column:5) near 'x': msg"
-// into LuaJIT's "name:2: msg near 'x'".
-func syntaxError(name string, err error) error {
+// into LuaJIT's "name:2: msg near 'x'" (gopher-lua's parser only knows
+// "syntax error", which LuaJIT words "unexpected symbol").
+func syntaxError(name, src string, err error) error {
 	if pe, ok := err.(*parse.Error); ok {
 		line := pe.Pos.Line
 		msg := pe.Message
+		if msg == "syntax error" {
+			msg = "unexpected symbol"
+		}
 		if line == parse.EOF {
-			return fmt.Errorf("%s: %s near '<eof>'", name, msg)
+			line = strings.Count(src, "\n") + 1
+			if strings.HasSuffix(src, "\n") {
+				line--
+			}
+			if line < 1 {
+				line = 1
+			}
+			return fmt.Errorf("%s:%d: %s near '<eof>'", name, line, msg)
 		}
 		if pe.Token != "" {
 			return fmt.Errorf("%s:%d: %s near '%s'", name, line, msg, pe.Token)

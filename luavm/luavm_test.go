@@ -146,13 +146,15 @@ func TestRunBasic(t *testing.T) {
 }
 
 func TestCompileErrors(t *testing.T) {
-	_, err := CompileString("local x = = 1", "content_by_lua(nginx.conf:40)")
-	if err == nil || !strings.HasPrefix(err.Error(), "content_by_lua(nginx.conf:40):1: ") {
-		t.Fatalf("got %v", err)
-	}
-	_, err = CompileString("if x then", "init_by_lua(nginx.conf:3)")
-	if err == nil || !strings.HasPrefix(err.Error(), "init_by_lua(nginx.conf:3)") {
-		t.Fatalf("got %v", err)
+	for src, want := range map[string]string{
+		"local x = = 1":        "content_by_lua(nginx.conf:40):1: unexpected symbol near '='",
+		"\nif x then\n":        "content_by_lua(nginx.conf:40):2: unexpected symbol near '<eof>'",
+		"x = 1\nreturn return": "content_by_lua(nginx.conf:40):2: unexpected symbol near 'return'",
+	} {
+		_, err := CompileString(src, "content_by_lua(nginx.conf:40)")
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: got %v want %s", src, err, want)
+		}
 	}
 	dir := t.TempDir()
 	f := filepath.Join(dir, "h.lua")
