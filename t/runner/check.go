@@ -19,6 +19,14 @@ func (br *blockRun) runRepeat(rep int) {
 	if br.tlsOpts != nil && br.tlsCacheOn {
 		br.tlsOpts.Cache = tls.NewLRUClientSessionCache(64)
 	}
+	if rep > 0 && br.b.Has("user_files") {
+		// as Test::Nginx: the user files are written again for each repetition
+		if err := br.writeUserFiles(); err != nil {
+			br.t.Fatal(err)
+		}
+	}
+	tcp := br.startTCP()
+	udp := br.startUDP()
 	// As Test::Nginx, the error log position is not reset between
 	// repetitions: each check sees the lines written since the last one.
 	did := false
@@ -41,6 +49,8 @@ func (br *blockRun) runRepeat(rep int) {
 	br.checkErrorLog(rep)
 	br.logNote, br.finalNote = "", ""
 	br.checkAccessLog(rep)
+	br.finishMock(tcp, "tcp", rep)
+	br.finishMock(udp, "udp", rep)
 }
 
 func (br *blockRun) waitSection() {

@@ -49,6 +49,10 @@ var supportedSections = map[string]bool{
 	"tls": true, "tls_session": true, "tls_protocol": true, "tls_error_like": true,
 	"exec": true, "exec_out": true, "exec_out_like": true, "exec_status": true,
 	"server_exits": true,
+	// embedded mock servers
+	"tcp_listen": true, "tcp_reply": true, "tcp_query": true, "tcp_query_len": true,
+	"tcp_reply_delay": true, "tcp_shutdown": true, "tcp_shutdown_delay": true, "tcp_no_close": true,
+	"udp_listen": true, "udp_reply": true, "udp_query": true, "udp_reply_delay": true,
 }
 
 // TB is the part of testing.TB the runner reports through.

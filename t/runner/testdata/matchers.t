@@ -214,3 +214,79 @@ kill -QUIT $(cat logs/nginx.pid); sleep 0.3
 true
 --- server_exits
 --- timeout: 0.2
+
+
+
+=== TEST 18: passes: tcp_listen mock server with a lua cosocket
+--- main_config
+    load_module /usr/lib/nginx/modules/ndk_http_module.so;
+    load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            assert(sock:send("ping\n"))
+            local line, err = sock:receive()
+            ngx.say("got: ", line, " ", err)
+            local line, err = sock:receive()
+            ngx.say("then: ", line, " ", err)
+        }
+    }
+--- request
+GET /t
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_query_len: 5
+--- tcp_query
+ping
+--- tcp_reply
+pong
+--- response_body
+got: pong nil
+then: nil closed
+
+
+
+=== TEST 19: fails: tcp_query mismatch
+--- main_config
+    load_module /usr/lib/nginx/modules/ndk_http_module.so;
+    load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            assert(sock:send("ping\n"))
+            ngx.say(sock:receive())
+        }
+    }
+--- request
+GET /t
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_query eval: "pong\n"
+--- tcp_reply eval: ["a", "b\n"]
+--- response_body
+ab
+
+
+
+=== TEST 20: passes: udp_listen mock server
+--- main_config
+    load_module /usr/lib/nginx/modules/ndk_http_module.so;
+    load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.udp()
+            assert(sock:setpeername("127.0.0.1", $TEST_NGINX_RAND_PORT_2))
+            assert(sock:send("hi"))
+            ngx.say(sock:receive())
+        }
+    }
+--- request
+GET /t
+--- udp_listen: $TEST_NGINX_RAND_PORT_2
+--- udp_query: hi
+--- udp_reply: there
+--- response_body
+there
