@@ -20,6 +20,8 @@ var (
 	binary    string
 	binDir    string
 	buildErr  error
+	// output of "BINARY -V"
+	versionOut string
 )
 
 // serverBinary returns TEST_NGINX_BINARY, or builds ./cmd/goresty once.
@@ -41,9 +43,11 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		// Test::Nginx runs "nginx -V" first and gives up when it fails.
-		if out, err := exec.Command(binary, "-V").CombinedOutput(); err != nil {
+		out, err := exec.Command(binary, "-V").CombinedOutput()
+		if err != nil {
 			buildErr = &buildError{err: err, out: "\"" + binary + " -V\" failed:\n" + string(out)}
 		}
+		versionOut = string(out)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -104,6 +108,7 @@ func options(t *testing.T) *runner.Options {
 		Verbose:     os.Getenv("TEST_NGINX_VERBOSE") != "",
 		NoClean:     os.Getenv("TEST_NGINX_NO_CLEAN") != "",
 	}
+	o.NginxVersion, o.OpenSSLVersion = runner.ParseVersions(versionOut)
 	if s := os.Getenv("TEST_NGINX_REPEAT_EACH"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {

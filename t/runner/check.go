@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/tls"
 	"fmt"
 	"os/exec"
@@ -237,6 +239,7 @@ func (br *blockRun) runRequests(rep int) {
 				res = &Response{}
 			}
 			if !br.b.Has("ignore_response") {
+				br.filterBody(res, reqIdx)
 				br.checkResponse(res, reqIdx, needArray || rq.n > 1, rep)
 			}
 			last := ri == len(reqs)-1 && k == rq.n-1
@@ -759,4 +762,55 @@ func (br *blockRun) perExecList(name string, i int) (Value, bool) {
 // line applies to all commands, several lines give one per command.
 func (br *blockRun) perExec(name string, i, n int) (Value, bool) {
 	return br.perRequestLine(name, i)
+}
+
+// filterBody applies --- response_body_filters (uc, lc, ucfirst, lcfirst,
+// md5_hex, sha1_hex, length; an eval list of lists gives filters per
+// request) to the body before the checks.
+func (br *blockRun) filterBody(res *Response, idx int) {
+	s := br.b.Get("response_body_filters")
+	if s == nil {
+		return
+	}
+	var names []string
+	switch v := s.Value; v.Kind {
+	case KindStr:
+		names = strings.Fields(v.Str)
+	case KindList:
+		if len(v.List) > 0 && v.List[0].Kind == KindList {
+			if idx >= len(v.List) {
+				br.t.Fatalf("%s - --- response_body_filters has no entry for request %d", br.label(), idx)
+			}
+			v = v.List[idx]
+		}
+		for _, x := range v.List {
+			names = append(names, x.Str)
+		}
+	}
+	for _, n := range names {
+		b := res.Body
+		switch n {
+		case "uc":
+			b = strings.ToUpper(b)
+		case "lc":
+			b = strings.ToLower(b)
+		case "ucfirst":
+			if b != "" {
+				b = strings.ToUpper(b[:1]) + b[1:]
+			}
+		case "lcfirst":
+			if b != "" {
+				b = strings.ToLower(b[:1]) + b[1:]
+			}
+		case "md5_hex":
+			b = fmt.Sprintf("%x", md5.Sum([]byte(b)))
+		case "sha1_hex":
+			b = fmt.Sprintf("%x", sha1.Sum([]byte(b)))
+		case "length":
+			b = strconv.Itoa(len(b))
+		default:
+			br.t.Fatalf("%s - unknown filter, %q, specified in the --- response_body_filters section", br.label(), n)
+		}
+		res.Body = b
+	}
 }

@@ -52,3 +52,26 @@ func TestExpand(t *testing.T) {
 		t.Errorf("unknown variable: err = %v", err)
 	}
 }
+
+func TestParseVersions(t *testing.T) {
+	for _, tc := range []struct{ out, nginx, openssl string }{
+		{"nginx version: nginx/1.22.1\nbuilt with OpenSSL 3.0.22 25 Aug 2026 (running with OpenSSL 3.0.19 27 Jan 2026)\n", "1.22.1", "3.0.22"},
+		{"nginx version: openresty/1.21.4.3\nbuilt with OpenSSL 1.1.1w  11 Sep 2023\n", "1.21.4", "1.1.1w"},
+		{"nginx version: goresty/0.1.0\nbuilt with go1.26.8 (crypto/tls, gopher-lua)\n", "0.1.0", ""},
+	} {
+		n, o := ParseVersions(tc.out)
+		if n != tc.nginx || o != tc.openssl {
+			t.Errorf("ParseVersions(%q) = %q, %q; want %q, %q", tc.out, n, o, tc.nginx, tc.openssl)
+		}
+	}
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"1.22.1", "1.22.1", 0}, {"1.22.1", "1.9.15", 1}, {"1.1.1k", "1.1.1", 1}, {"1.1.1a", "1.1.1b", -1}, {"3.0.2", "1.1.1w", 1},
+	} {
+		if got := compareVersions(tc.a, tc.b); (got > 0) != (tc.want > 0) || (got < 0) != (tc.want < 0) {
+			t.Errorf("compareVersions(%s, %s) = %d, want sign %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -27,6 +27,29 @@ type Options struct {
 	Verbose     bool
 	NoClean     bool          // TEST_NGINX_NO_CLEAN: keep each file's server root (path is logged)
 	StartWait   time.Duration // how long to wait for the pid file and the port (10s)
+	// From "BINARY -V": versions for --- skip_nginx / --- skip_openssl
+	// ("" when unknown: skip_openssl then skips, as Test::Nginx does).
+	NginxVersion, OpenSSLVersion string
+}
+
+var (
+	nginxVersionRe   = regexp.MustCompile(`(?:nginx|openresty)[^/\s]*/(\d+)\.(\d+)\.(\d+)`)
+	anyVersionRe     = regexp.MustCompile(`\w+/(\d+)\.(\d+)\.(\d+)`)
+	openSSLVersionRe = regexp.MustCompile(`built with OpenSSL (\d+)\.(\d+)\.(\d+)([a-z])?`)
+)
+
+// ParseVersions reads the nginx and OpenSSL versions from "BINARY -V"
+// output, as Test::Nginx's get_nginx_version does.
+func ParseVersions(out string) (nginx, openssl string) {
+	if m := nginxVersionRe.FindStringSubmatch(out); m != nil {
+		nginx = m[1] + "." + m[2] + "." + m[3]
+	} else if m := anyVersionRe.FindStringSubmatch(out); m != nil {
+		nginx = m[1] + "." + m[2] + "." + m[3]
+	}
+	if m := openSSLVersionRe.FindStringSubmatch(out); m != nil {
+		openssl = m[1] + "." + m[2] + "." + m[3] + m[4]
+	}
+	return nginx, openssl
 }
 
 // Supported sections. Anything else makes the block fail.
@@ -45,6 +68,7 @@ var supportedSections = map[string]bool{
 	"must_die": true, "user_files": true, "wait": true, "timeout": true,
 	"log_level": true, "server_name": true,
 	"ONLY": true, "SKIP": true, "LAST": true, "no_check_leak": true,
+	"skip_nginx": true, "skip_openssl": true, "response_body_filters": true,
 	// goresty extensions
 	"tls": true, "tls_session": true, "tls_protocol": true, "tls_error_like": true,
 	"exec": true, "exec_out": true, "exec_out_like": true, "exec_status": true,
@@ -194,6 +218,9 @@ func (fr *fileRun) runBlock(t TB, b *Block) {
 		br.cfgBlock = fr.prev
 	} else {
 		fr.prev = b
+	}
+	if reason := br.skipReason(); reason != "" {
+		t.Skip(reason)
 	}
 	br.timeout = fr.opts.Timeout
 	if fr.file.Pre.Timeout > 0 {
@@ -689,4 +716,82 @@ func parseTLSVersion(s string) (uint16, error) {
 // label names the block in messages: "file.t:LINE: TEST N: title".
 func (br *blockRun) label() string {
 	return fmt.Sprintf("%s:%d: %s", br.fr.file.Name, br.b.Line, br.b.Name)
+}
+
+var skipSpecRe = regexp.MustCompile(`^\s*(\d+)\s*:\s*([<>]=?)\s*(\d+)\.(\d+)\.(\d+)([a-z])?(?:\s*:\s*(.*?))?\s*$`)
+
+// skipReason evaluates --- skip_nginx / --- skip_openssl ("N: < 1.19.0" or
+// "N: >= 1.1.1a: reason"); the test count N is ignored.
+func (br *blockRun) skipReason() string {
+	for _, n := range []string{"skip_nginx", "skip_openssl"} {
+		spec := br.str(br.b, n)
+		if spec == "" {
+			continue
+		}
+		m := skipSpecRe.FindStringSubmatch(spec)
+		if m == nil {
+			br.t.Fatalf("%s - invalid --- %s spec: %s", br.label(), n, spec)
+		}
+		have := br.fr.opts.NginxVersion
+		what := "nginx"
+		if n == "skip_openssl" {
+			have, what = br.fr.opts.OpenSSLVersion, "OpenSSL"
+		}
+		reason := m[7]
+		if reason == "" {
+			reason = fmt.Sprintf("%s version %s %s.%s.%s%s", what, m[2], m[3], m[4], m[5], m[6])
+		}
+		if have == "" {
+			if n == "skip_openssl" {
+				return "Not built with OpenSSL"
+			}
+			if strings.HasPrefix(m[2], "<") {
+				return reason
+			}
+			continue
+		}
+		c := compareVersions(have, m[3]+"."+m[4]+"."+m[5]+m[6])
+		var skip bool
+		switch m[2] {
+		case "<":
+			skip = c < 0
+		case "<=":
+			skip = c <= 0
+		case ">":
+			skip = c > 0
+		case ">=":
+			skip = c >= 0
+		}
+		if skip {
+			return reason
+		}
+	}
+	return ""
+}
+
+// compareVersions compares "1.22.1" style versions, with an optional
+// OpenSSL letter suffix ("1.1.1k").
+func compareVersions(a, b string) int {
+	key := func(v string) []int {
+		var out []int
+		for _, p := range strings.Split(v, ".") {
+			n, letter := p, 0
+			if l := len(p); l > 0 && p[l-1] >= 'a' && p[l-1] <= 'z' {
+				n, letter = p[:l-1], int(p[l-1]-'a'+1)
+			}
+			x, _ := strconv.Atoi(n)
+			out = append(out, x*100+letter)
+		}
+		return out
+	}
+	ka, kb := key(a), key(b)
+	for i := 0; i < len(ka) && i < len(kb); i++ {
+		if ka[i] != kb[i] {
+			if ka[i] < kb[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(ka) - len(kb)
 }

@@ -290,3 +290,25 @@ GET /t
 --- udp_reply: there
 --- response_body
 there
+
+
+
+=== TEST 21: passes: skipped by skip_nginx
+--- config
+--- request
+GET /nope
+--- skip_nginx: 3: >= 1.0.0
+
+
+
+=== TEST 22: passes: response_body_filters
+--- config
+    location = /t {
+        return 200 "hello";
+    }
+--- request
+GET /t
+--- response_body_filters
+uc md5_hex
+--- response_body eval
+"eb61eead90e3b899c6bcbe27ac581660"
