@@ -162,22 +162,7 @@ func startInstance(t *testing.T, redisPort int) *instance {
 	for _, d := range []string{"conf", "logs", "html"} {
 		os.MkdirAll(filepath.Join(in.prefix, d), 0o755)
 	}
-	cert := filepath.Join(root, "t", "cert")
-	conf := string(src)
-	for _, r := range [][2]string{
-		{"listen 8443 ssl default_server;", fmt.Sprintf("listen 127.0.0.1:%d ssl default_server;", in.port)},
-		{"REDIS_PORT = 6379,", fmt.Sprintf("REDIS_PORT = %d,", redisPort)},
-		{"pid /tmp/goresty-fleet.pid;", "pid " + filepath.Join(in.prefix, "logs", "nginx.pid") + ";"},
-		{"error_log stderr notice;", "error_log " + filepath.Join(in.prefix, "logs", "error.log") + " info;"},
-		{"worker_processes auto;", "worker_processes 2;"},
-		{"ssl_certificate     cert/server.crt;", "ssl_certificate " + filepath.Join(cert, "ecdsa.crt") + ";"},
-		{"ssl_certificate_key cert/server.key;", "ssl_certificate_key " + filepath.Join(cert, "ecdsa.key") + ";"},
-	} {
-		if !strings.Contains(conf, r[0]) {
-			t.Fatalf("conf/fleet.conf no longer has %q", r[0])
-		}
-		conf = strings.Replace(conf, r[0], r[1], 1)
-	}
+	conf := fleetConf(t, string(src), in.port, redisPort, in.prefix)
 	confPath := filepath.Join(in.prefix, "conf", "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -213,6 +198,14 @@ func (in *instance) stop() {
 	}
 }
 
+// server is a goresty instance, a process or in-process.
+type server interface {
+	tlsPort() int
+	errorLog() string
+}
+
+func (in *instance) tlsPort() int { return in.port }
+
 func (in *instance) errorLog() string {
 	b, _ := os.ReadFile(filepath.Join(in.prefix, "logs", "error.log"))
 	return string(b)
@@ -221,6 +214,26 @@ func (in *instance) errorLog() string {
 func (in *instance) fds() int {
 	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", in.cmd.Process.Pid))
 	return len(ents)
+}
+
+// fleetConf rewrites conf/fleet.conf for a test instance.
+func fleetConf(t *testing.T, conf string, port, redisPort int, prefix string) string {
+	cert := filepath.Join(moduleRoot(t), "t", "cert")
+	for _, r := range [][2]string{
+		{"listen 8443 ssl default_server;", fmt.Sprintf("listen 127.0.0.1:%d ssl default_server;", port)},
+		{"REDIS_PORT = 6379,", fmt.Sprintf("REDIS_PORT = %d,", redisPort)},
+		{"pid /tmp/goresty-fleet.pid;", "pid " + filepath.Join(prefix, "logs", "nginx.pid") + ";"},
+		{"error_log stderr notice;", "error_log " + filepath.Join(prefix, "logs", "error.log") + " info;"},
+		{"worker_processes auto;", "worker_processes 2;"},
+		{"ssl_certificate     cert/server.crt;", "ssl_certificate " + filepath.Join(cert, "ecdsa.crt") + ";"},
+		{"ssl_certificate_key cert/server.key;", "ssl_certificate_key " + filepath.Join(cert, "ecdsa.key") + ";"},
+	} {
+		if !strings.Contains(conf, r[0]) {
+			t.Fatalf("conf/fleet.conf no longer has %q", r[0])
+		}
+		conf = strings.Replace(conf, r[0], r[1], 1)
+	}
+	return conf
 }
 
 type client struct {
@@ -243,21 +256,21 @@ func newClient(t *testing.T, version uint16) *client {
 
 // get makes one handshake and one request on in; it reports whether the
 // session was resumed and how long the handshake took.
-func (c *client) get(t *testing.T, in *instance) (bool, time.Duration) {
+func (c *client) get(t *testing.T, in server) (bool, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp",
-		"127.0.0.1:"+strconv.Itoa(in.port), c.cfg)
+		"127.0.0.1:"+strconv.Itoa(in.tlsPort()), c.cfg)
 	hs := time.Since(start)
 	if err != nil {
-		t.Fatalf("handshake with %d: %v", in.port, err)
+		t.Fatalf("handshake with %d: %v", in.tlsPort(), err)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	body, err := io.ReadAll(conn)
 	if err != nil || !strings.Contains(string(body), "hello from goresty") {
-		t.Fatalf("request on %d: %v %q", in.port, err, body)
+		t.Fatalf("request on %d: %v %q", in.tlsPort(), err, body)
 	}
 	return conn.ConnectionState().DidResume, hs
 }
