@@ -330,7 +330,7 @@ func (e *cjsonEncoder) number(x lua.LNumber) error {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		switch e.cfg.encodeInvalid {
 		case 0:
-			return cjsonUnsupported(x, "must not be NaN or Infinity")
+			return cjsonUnsupported(x, "must not be NaN or Inf")
 		case 1:
 			switch {
 			case math.IsNaN(f):

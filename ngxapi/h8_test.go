@@ -17,7 +17,7 @@ func newH8State(t testing.TB) *lua.LState {
 	L.SetGlobal("ngx", ngx)
 	OpenCJSON(L)
 	OpenCodec(L, ngx)
-	OpenRe(L, ngx)
+	OpenRe(L, ngx, nil)
 	OpenLRUCache(L)
 	return L
 }

@@ -1167,15 +1167,20 @@ func (p *reProg) find(w string, wpos int, v reVariant) ([]int, string) {
 // ---- Lua API ----
 
 // OpenRe installs ngx.re into the ngx table and registers `ngx.re`
-// (split, opt) as a preloaded module.
-func OpenRe(L *lua.LState, ngx *lua.LTable) {
+// (split, opt) as a preloaded module. logErr, if not nil, receives the
+// messages OpenResty writes to the error log at "error" level (a named
+// variable in a replacement template).
+func OpenRe(L *lua.LState, ngx *lua.LTable, logErr func(msg string)) {
+	if logErr == nil {
+		logErr = func(string) {}
+	}
 	re := L.NewTable()
 	L.SetFuncs(re, map[string]lua.LGFunction{
 		"match":  reMatchAPI,
 		"find":   reFindAPI,
 		"gmatch": reGmatchAPI,
-		"sub":    func(L *lua.LState) int { return reSubAPI(L, false) },
-		"gsub":   func(L *lua.LState) int { return reSubAPI(L, true) },
+		"sub":    func(L *lua.LState) int { return reSubAPI(L, false, logErr) },
+		"gsub":   func(L *lua.LState) int { return reSubAPI(L, true, logErr) },
 	})
 	ngx.RawSetString("re", re)
 	L.PreloadModule("ngx.re", func(L *lua.LState) int {
@@ -1371,8 +1376,7 @@ type reTplPart struct {
 	group int // -1: literal
 }
 
-func compileTemplate(s string) ([]reTplPart, bool) {
-	var parts []reTplPart
+func compileTemplate(s string) (parts []reTplPart, ok bool, name string) {
 	var lit strings.Builder
 	flush := func() {
 		if lit.Len() > 0 {
@@ -1387,7 +1391,7 @@ func compileTemplate(s string) ([]reTplPart, bool) {
 			continue
 		}
 		if i+1 >= len(s) {
-			return nil, false
+			return nil, false, ""
 		}
 		switch n := s[i+1]; {
 		case n == '$':
@@ -1408,25 +1412,31 @@ func compileTemplate(s string) ([]reTplPart, bool) {
 		case n == '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end <= 0 {
-				return nil, false
+				return nil, false, ""
 			}
 			num := s[i+2 : i+2+end]
 			g, err := strconv.Atoi(num)
 			if err != nil || g < 0 || strings.TrimLeft(num, "0123456789") != "" {
-				return nil, false // named captures are not supported, as OpenResty
+				return nil, false, num // named captures are not supported, as OpenResty
 			}
 			flush()
 			parts = append(parts, reTplPart{group: g})
 			i += 2 + end
+		case n == '_' || isAlnumByte(n):
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || isAlnumByte(s[j])) {
+				j++
+			}
+			return nil, false, s[i+1 : j]
 		default:
-			return nil, false
+			return nil, false, ""
 		}
 	}
 	flush()
-	return parts, true
+	return parts, true, ""
 }
 
-func reSubAPI(L *lua.LState, global bool) int {
+func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
 	fail := func(msg string) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LNil)
@@ -1450,8 +1460,11 @@ func reSubAPI(L *lua.LState, global bool) int {
 	case *lua.LFunction:
 		fn = r
 	case lua.LString, lua.LNumber:
-		tpl0, ok := compileTemplate(lua.LVAsString(r))
+		tpl0, ok, name := compileTemplate(lua.LVAsString(r))
 		if !ok {
+			if name != "" {
+				logErr(fmt.Sprintf("attempt to use named capturing variable \"%s\" (named captures not supported yet)", name))
+			}
 			p, errText := compileRe(regex, f)
 			if p == nil {
 				return fail(errText)

@@ -2,6 +2,7 @@ package ngxapi
 
 import (
 	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -10,7 +11,7 @@ import (
 func init() {
 	register("utils", func(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		OpenCodec(w.L, ngx)
-		OpenRe(w.L, ngx)
+		OpenRe(w.L, ngx, func(msg string) { w.Log.Log(errlog.Error, msg) })
 		OpenCJSON(w.L)
 		OpenLRUCache(w.L)
 	})
