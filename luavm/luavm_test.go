@@ -450,3 +450,29 @@ func TestConfigOptions(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Runaway scripts hit the per-coroutine limits as Lua errors; the worker
+// goes on.
+func TestLimits(t *testing.T) {
+	p, _ := newTestPool(t, Options{})
+	w := p.Next()
+	for src, want := range map[string]string{
+		`local function f() return 1 + f() end f()`:                               "callstack overflow",
+		`report(select('#', unpack({}, 1, 5e6)))`:                                 "registry overflow",
+		`report(pcall(function() local function f() return 1 + f() end f() end))`: "",
+	} {
+		r, out := run(t, w, PhaseContent, "c", src)
+		if want == "" {
+			if r.Err != nil || !strings.HasPrefix(out, "false") {
+				t.Errorf("%s: got %v %q", src, r.Err, out)
+			}
+			continue
+		}
+		if r.Err == nil || !strings.Contains(r.Err.Error(), want) {
+			t.Errorf("%s: got %v", src, r.Err)
+		}
+	}
+	if r, out := run(t, w, PhaseContent, "c", `report("alive")`); r.Err != nil || out != "alive" {
+		t.Fatalf("worker after limits: %v %q", r.Err, out)
+	}
+}

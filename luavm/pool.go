@@ -35,7 +35,7 @@ type Options struct {
 
 	// Per-coroutine limits (0 = default): call frames and value stack slots.
 	CallStackSize   int // default 5000
-	RegistryMaxSize int // default 1<<20 slots
+	RegistryMaxSize int // default 1<<18 slots (4 MB; LuaJIT stops near 65500)
 	QueueSize       int // default 4096
 }
 
@@ -73,7 +73,7 @@ func NewPool(opts Options) (*Pool, error) {
 		opts.CallStackSize = 5000
 	}
 	if opts.RegistryMaxSize <= 0 {
-		opts.RegistryMaxSize = 1 << 20
+		opts.RegistryMaxSize = 1 << 18
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 4096
@@ -199,7 +199,7 @@ func (w *Worker) setup() (err error) {
 	w.L = lua.NewState(lua.Options{
 		CallStackSize:       o.CallStackSize,
 		RegistrySize:        256,
-		RegistryGrowStep:    256,
+		RegistryGrowStep:    4096, // growth is additive: keep runaway growth linear enough
 		RegistryMaxSize:     o.RegistryMaxSize,
 		MinimizeStackMemory: true,
 	})
