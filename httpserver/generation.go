@@ -1,0 +1,406 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/httpserver/tlssession"
+	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	"github.com/goresty/goresty/ngxapi"
+	"github.com/goresty/goresty/ngxapi/shdict"
+)
+
+// vserver is one server block.
+type vserver struct {
+	conf  *confparse.ServerConf
+	locs  *locTable
+	tls   *tls.Config // nil: no certificate
+	name  string      // first server_name ($server_name)
+	vhost string
+}
+
+// addrGroup is every server block listening on one address.
+type addrGroup struct {
+	key       string
+	network   string
+	addr      string
+	ssl       bool
+	reuseport bool
+	h2        bool
+	servers   []*vserver
+	def       *vserver
+	names     *nameTable
+	base      *tls.Config // nil on plain HTTP
+	srv       *http.Server
+	ln        *genListener
+}
+
+// generation is everything built from one configuration; a reload builds
+// a new one and retires the old one once its connections are done.
+type generation struct {
+	cfg       *confparse.Config
+	log       *errlog.Logger
+	pool      *luavm.Pool
+	mgr       *tlssession.Manager
+	groups    []*addrGroup
+	chunks    map[*confparse.LuaCode]*luavm.Chunk
+	setVars   map[string]bool
+	logs      *accessLogs
+	transport *http.Transport
+	sessIDs   bool // record $ssl_session_id per connection
+	warnings  []string
+	wg        sync.WaitGroup
+}
+
+type buildError struct{ msg string }
+
+func (e *buildError) Error() string { return e.msg }
+
+// build makes a generation; sockets come from (and new ones go to) socks.
+func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) (g *generation, err error) {
+	g = &generation{cfg: cfg, log: log, chunks: map[*confparse.LuaCode]*luavm.Chunk{}, setVars: map[string]bool{}}
+	defer func() {
+		if err != nil {
+			if g.pool != nil {
+				g.pool.Close()
+			}
+			g.release()
+		}
+	}()
+	h := cfg.HTTP
+	if h == nil {
+		h = &confparse.HTTPConf{}
+	}
+	compile := func(c *confparse.LuaCode) (*luavm.Chunk, error) {
+		if c == nil {
+			return nil, nil
+		}
+		if ch, ok := g.chunks[c]; ok {
+			return ch, nil
+		}
+		ch, err := luavm.Compile(c)
+		if err != nil {
+			msg := "failed to load inlined Lua code: " + err.Error()
+			if c.File != "" {
+				msg = fmt.Sprintf("failed to load external Lua file \"%s\": %s", c.File, err)
+			}
+			return nil, &confparse.Error{Msg: msg, Pos: c.Pos}
+		}
+		g.chunks[c] = ch
+		return ch, nil
+	}
+	var luaSrc strings.Builder
+	var walk func(locs []*confparse.LocationConf) error
+	walk = func(locs []*confparse.LocationConf) error {
+		for _, l := range locs {
+			if _, err := compile(l.Content); err != nil {
+				return err
+			}
+			if l.Content != nil {
+				luaSrc.WriteString(l.Content.Source)
+				if l.Content.File != "" {
+					if b, err := os.ReadFile(l.Content.File); err == nil {
+						luaSrc.Write(b)
+					}
+				}
+			}
+			for _, st := range l.Rewrite {
+				if st.Set != nil {
+					g.setVars[st.Set.Name] = true
+				}
+			}
+			if err := walk(l.Locations); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, s := range h.Servers {
+		for _, st := range s.Rewrite {
+			if st.Set != nil {
+				g.setVars[st.Set.Name] = true
+			}
+		}
+		if err := walk(s.Locations); err != nil {
+			return g, err
+		}
+	}
+	init, err := compile(h.InitByLua)
+	if err != nil {
+		return g, err
+	}
+	initWorker, err := compile(h.InitWorkerByLua)
+	if err != nil {
+		return g, err
+	}
+	store, err := compile(h.SSLSessionStore)
+	if err != nil {
+		return g, err
+	}
+	fetch, err := compile(h.SSLSessionFetch)
+	if err != nil {
+		return g, err
+	}
+
+	// access logs (and whether $ssl_session_id is wanted)
+	g.logs, err = openAccessLogs(cfg)
+	if err != nil {
+		return g, err
+	}
+	g.sessIDs = g.logs.usesSessionID || strings.Contains(luaSrc.String(), "ssl_session_id")
+
+	env := &ngxapi.Env{Config: cfg, Dicts: shdict.Default}
+	install := ngxapi.Installer(env)
+	g.pool, err = luavm.NewPool(luavm.Options{
+		Workers:          cfg.Main.WorkerProcesses,
+		Prefix:           cfg.Prefix,
+		PackagePath:      h.LuaPackagePath,
+		PackageCPath:     h.LuaPackageCPath,
+		MaxPendingTimers: h.LuaMaxPendingTimers,
+		MaxRunningTimers: h.LuaMaxRunningTimers,
+		HookTimeout:      h.LuaHookTimeout,
+		Log:              log,
+		Install: func(w *luavm.Worker) {
+			install(w)
+			ngxapi.InstallStatus(w)
+		},
+		Init:       init,
+		InitWorker: initWorker,
+	})
+	if err != nil {
+		return g, err
+	}
+	g.mgr, err = tlssession.New(tlssession.Options{HTTP: h, Pool: g.pool, Store: store, Fetch: fetch, Dicts: shdict.Default, Log: log})
+	if err != nil {
+		return g, err
+	}
+	g.transport = &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 60 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     60 * time.Second,
+		DisableCompression:  true,
+	}
+
+	// server blocks and address groups
+	byKey := map[string]*addrGroup{}
+	var order []string
+	for _, sc := range h.Servers {
+		vs := &vserver{conf: sc}
+		if len(sc.Names) > 0 {
+			vs.name = sc.Names[0]
+		}
+		named := map[string]*location{}
+		vs.locs, err = buildLocations(sc.Locations, named)
+		if err != nil {
+			return g, &buildError{err.Error()}
+		}
+		var ids []string
+		for _, l := range sc.Listens {
+			key := l.Network + " " + l.Addr
+			grp := byKey[key]
+			if grp == nil {
+				grp = &addrGroup{key: key, network: l.Network, addr: l.Addr}
+				byKey[key] = grp
+				order = append(order, key)
+			}
+			grp.ssl = grp.ssl || l.SSL
+			grp.reuseport = grp.reuseport || l.Reuseport
+			grp.h2 = grp.h2 || l.HTTP2
+			grp.servers = append(grp.servers, vs)
+			if l.DefaultServer && grp.def == nil {
+				grp.def = vs
+			}
+			ids = append(ids, key)
+		}
+		sort.Strings(ids)
+		vs.vhost = strings.Join(ids, ",") + "|" + strings.Join(sc.Names, ",") + "|" + fmt.Sprint(sc.Pos)
+	}
+	for _, key := range order {
+		grp := byKey[key]
+		if grp.def == nil {
+			grp.def = grp.servers[0]
+		}
+		grp.names, err = newNameTable(displayAddr(grp.network, grp.addr), grp.servers, grp.def)
+		if err != nil {
+			return g, &buildError{err.Error()}
+		}
+		g.warnings = append(g.warnings, grp.names.warnings...)
+		g.groups = append(g.groups, grp)
+	}
+	// TLS configs per server block (once per block, shared by its groups)
+	for _, grp := range g.groups {
+		if !grp.ssl {
+			continue
+		}
+		for _, vs := range grp.servers {
+			if vs.tls != nil || len(vs.conf.SSL.Certificates) == 0 {
+				continue
+			}
+			c, warns, err := buildTLS(vs.conf, grp.h2 || vs.conf.HTTP2)
+			if err != nil {
+				return g, &buildError{err.Error()}
+			}
+			g.warnings = append(g.warnings, warns...)
+			if err := g.mgr.Configure(c, vs.conf, vs.vhost); err != nil {
+				return g, &buildError{err.Error()}
+			}
+			vs.tls = c
+		}
+		if grp.def.tls == nil {
+			p := grp.def.conf.Pos
+			return g, &buildError{fmt.Sprintf("no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive in %s:%d", p.File, p.Line)}
+		}
+		grp.base = g.baseTLS(grp)
+	}
+	// sockets
+	for _, grp := range g.groups {
+		s := socks[grp.key]
+		if s == nil {
+			s, err = openSocket(grp.network, grp.addr, grp.reuseport)
+			if err != nil {
+				return g, &buildError{err.Error()}
+			}
+			socks[grp.key] = s
+		}
+		grp.ln = &genListener{s: s, g: g, grp: grp, done: make(chan struct{})}
+		grp.srv = g.httpServer(grp)
+	}
+	return g, nil
+}
+
+func displayAddr(network, addr string) string {
+	if network == "unix" {
+		return "unix:" + addr
+	}
+	if strings.HasPrefix(addr, ":") {
+		return "0.0.0.0" + addr
+	}
+	return addr
+}
+
+// baseTLS is the listener's tls.Config: it only picks the server block's
+// config by SNI.
+func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
+	def := grp.def.tls
+	mgr := g.mgr
+	sessIDs := g.sessIDs
+	return &tls.Config{
+		Certificates: def.Certificates,
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			c := def
+			if hello.ServerName != "" {
+				if vs := grp.names.find(normHost(hello.ServerName)); vs != nil && vs.tls != nil {
+					c = vs.tls
+				}
+			}
+			if sessIDs {
+				if qc, ok := hello.Conn.(*quietConn); ok {
+					qc.sess = &tlssession.ConnSession{}
+					return mgr.ForConn(c, qc.sess), nil
+				}
+			}
+			return c, nil
+		},
+	}
+}
+
+type connKey struct{}
+
+func (g *generation) httpServer(grp *addrGroup) *http.Server {
+	ka := grp.def.conf.KeepaliveTimeout
+	srv := &http.Server{
+		Handler:           &handler{g: g, grp: grp},
+		ReadHeaderTimeout: 60 * time.Second, // client_header_timeout
+		IdleTimeout:       ka,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          nil,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if qc := connOf(c); qc != nil {
+				return context.WithValue(ctx, connKey{}, qc)
+			}
+			return ctx
+		},
+	}
+	srv.ErrorLog = newDiscardLogger()
+	if ka <= 0 {
+		srv.SetKeepAlivesEnabled(false)
+	}
+	return srv
+}
+
+// start serves every address group.
+func (g *generation) start() {
+	for _, grp := range g.groups {
+		grp := grp
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			grp.srv.Serve(grp.ln)
+			close(grp.ln.done)
+		}()
+	}
+}
+
+// detach stops accepting (sockets stay open for the next generation).
+func (g *generation) detach() {
+	for _, grp := range g.groups {
+		if grp.ln != nil {
+			grp.ln.detach()
+		}
+	}
+}
+
+// shutdown finishes in-flight requests, then stops the Lua VMs gracefully.
+func (g *generation) shutdown(ctx context.Context) {
+	g.detach()
+	var wg sync.WaitGroup
+	for _, grp := range g.groups {
+		if grp.srv == nil {
+			continue
+		}
+		wg.Add(1)
+		go func(s *http.Server) {
+			defer wg.Done()
+			s.Shutdown(ctx)
+		}(grp.srv)
+	}
+	wg.Wait()
+	if g.pool != nil {
+		g.pool.Shutdown(ctx)
+	}
+	g.release()
+}
+
+// close stops at once.
+func (g *generation) close() {
+	g.detach()
+	for _, grp := range g.groups {
+		if grp.srv != nil {
+			grp.srv.Close()
+		}
+	}
+	if g.pool != nil {
+		g.pool.Close()
+	}
+	g.release()
+}
+
+func (g *generation) release() {
+	if g.transport != nil {
+		g.transport.CloseIdleConnections()
+	}
+	if g.logs != nil {
+		g.logs.close()
+	}
+}

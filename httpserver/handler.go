@@ -1,0 +1,682 @@
+package httpserver
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	"github.com/goresty/goresty/ngxapi"
+)
+
+// Version is what Server: headers and error pages show with server_tokens on.
+const Version = "0.1.0"
+
+func newDiscardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// respWriter records the status and body size for the access log.
+type respWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *respWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *respWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *respWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type handler struct {
+	g   *generation
+	grp *addrGroup
+}
+
+// request is one request's state; it resolves variables.
+type request struct {
+	g     *generation
+	r     *http.Request
+	w     *respWriter
+	srv   *vserver
+	loc   *location
+	conn  *quietConn
+	uri   string
+	start time.Time
+	vars  map[string]string
+	ec    *errlog.Conn
+}
+
+func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	g := h.g
+	rq := &request{g: g, r: r, w: &respWriter{ResponseWriter: rw}, start: time.Now()}
+	rq.conn, _ = r.Context().Value(connKey{}).(*quietConn)
+	host := normHost(r.Host)
+	srv := h.grp.names.find(host)
+	if srv == nil && r.TLS != nil && r.TLS.ServerName != "" {
+		srv = h.grp.names.find(normHost(r.TLS.ServerName))
+	}
+	if srv == nil {
+		srv = h.grp.def
+	}
+	rq.srv = srv
+	defer rq.finish()
+
+	st := &srv.conf.Settings
+	if st.ServerTokens {
+		rw.Header()["Server"] = serverFull
+	} else {
+		rw.Header()["Server"] = serverShort
+	}
+	uri, ok := normalizeURI(r.URL.Path)
+	if !ok {
+		rq.errorPage(http.StatusBadRequest)
+		return
+	}
+	rq.uri = uri
+	if done := rq.rewrite(srv.conf.Rewrite); done {
+		return
+	}
+	loc := srv.locs.Find(uri)
+	if loc == nil {
+		rq.errorPage(http.StatusNotFound)
+		return
+	}
+	rq.loc = loc
+	lc := loc.conf
+	if max := lc.ClientMaxBodySize; max > 0 {
+		if r.ContentLength > max {
+			rq.logErr(errlog.Error, fmt.Sprintf("client intended to send too large body: %d bytes", r.ContentLength))
+			rq.errorPage(http.StatusRequestEntityTooLarge)
+			return
+		}
+		if r.ContentLength < 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(rw, r.Body, max)
+		}
+	}
+	if done := rq.rewrite(lc.Rewrite); done {
+		return
+	}
+	switch {
+	case lc.Content != nil:
+		rq.runLua(g.chunks[lc.Content])
+	case lc.ProxyPass != "":
+		rq.proxy(lc.ProxyPass)
+	case lc.SSLSessionMetrics:
+		rw.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		g.mgr.WriteMetrics(rq.w)
+	default:
+		rq.static()
+	}
+}
+
+var (
+	serverFull  = []string{"goresty/" + Version}
+	serverShort = []string{"goresty"}
+)
+
+// normalizeURI resolves "." and ".." segments and merges slashes, as
+// nginx does; false when ".." climbs above the root.
+func normalizeURI(p string) (string, bool) {
+	if p == "" {
+		return "/", true
+	}
+	if p[0] != '/' {
+		return "", false
+	}
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return p, true
+	}
+	segs := strings.Split(p, "/")
+	out := make([]string, 0, len(segs))
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch s {
+		case "", ".":
+			if last {
+				out = append(out, "")
+			}
+		case "..":
+			if len(out) == 0 {
+				return "", false
+			}
+			out = out[:len(out)-1]
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	return "/" + strings.Join(out, "/"), true
+}
+
+func (rq *request) logErr(level errlog.Level, msg string) {
+	rq.g.log.LogConn(level, rq.errConn(), msg)
+}
+
+func (rq *request) errConn() *errlog.Conn {
+	if rq.ec == nil {
+		r := rq.r
+		c := &errlog.Conn{Client: remoteIP(r.RemoteAddr), Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
+		if rq.conn != nil {
+			c.ID = rq.conn.id
+		}
+		if rq.srv != nil {
+			c.Server = rq.srv.name
+		}
+		rq.ec = c
+	}
+	return rq.ec
+}
+
+func remoteIP(addr string) string {
+	if strings.HasPrefix(addr, "@") || addr == "" {
+		return "unix:"
+	}
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// rewrite runs "set" and "return" steps; true when a return answered.
+func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
+	for _, st := range steps {
+		if st.Set != nil {
+			if rq.vars == nil {
+				rq.vars = map[string]string{}
+			}
+			rq.vars[st.Set.Name] = rq.expand(st.Set.Value)
+			continue
+		}
+		if ret := st.Return; ret != nil {
+			rq.doReturn(ret)
+			return true
+		}
+	}
+	return false
+}
+
+func (rq *request) doReturn(ret *confparse.Return) {
+	code := ret.Code
+	text := rq.expand(ret.Text)
+	if code == 444 {
+		rq.w.status = 444
+		panic(http.ErrAbortHandler)
+	}
+	h := rq.w.Header()
+	if code >= 301 && code <= 308 && code != 304 && code != 305 && code != 306 {
+		if text != "" {
+			if strings.HasPrefix(text, "/") {
+				text = rq.absoluteURL(text)
+			}
+			h.Set("Location", text)
+		}
+		rq.errorPage(code)
+		return
+	}
+	if ret.Text == "" && code >= 400 {
+		rq.errorPage(code)
+		return
+	}
+	rq.setDefaultType()
+	h.Set("Content-Length", strconv.Itoa(len(text)))
+	rq.w.WriteHeader(code)
+	if rq.r.Method != http.MethodHead {
+		io.WriteString(rq.w, text)
+	}
+}
+
+func (rq *request) settings() *confparse.Settings {
+	if rq.loc != nil {
+		return &rq.loc.conf.Settings
+	}
+	return &rq.srv.conf.Settings
+}
+
+func (rq *request) setDefaultType() {
+	if dt := rq.settings().DefaultType; dt != "" {
+		rq.w.Header().Set("Content-Type", dt)
+	}
+}
+
+func (rq *request) scheme() string {
+	if rq.r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// absoluteURL makes a redirect target absolute (absolute_redirect on,
+// port_in_redirect on).
+func (rq *request) absoluteURL(path string) string {
+	host := normHost(rq.r.Host)
+	if host == "" {
+		host = rq.srv.name
+	}
+	port := rq.serverPort()
+	sch := rq.scheme()
+	if port != "" && !(sch == "http" && port == "80") && !(sch == "https" && port == "443") {
+		host += ":" + port
+	}
+	return sch + "://" + host + path
+}
+
+func (rq *request) serverAddr() (string, string) {
+	if a, ok := rq.r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if h, p, err := net.SplitHostPort(a.String()); err == nil {
+			return h, p
+		}
+		return "unix:", ""
+	}
+	return "", ""
+}
+
+func (rq *request) serverPort() string { _, p := rq.serverAddr(); return p }
+
+var statusTitles = map[int]string{
+	494: "400 Request Header Or Cookie Too Large",
+	495: "400 The SSL certificate error",
+	496: "400 No required SSL certificate was sent",
+	497: "400 The plain HTTP request was sent to HTTPS port",
+}
+
+func statusTitle(code int) string {
+	if t, ok := statusTitles[code]; ok {
+		return t
+	}
+	if code == 302 {
+		return "302 Found"
+	}
+	if txt := http.StatusText(code); txt != "" {
+		return strconv.Itoa(code) + " " + txt
+	}
+	return strconv.Itoa(code)
+}
+
+// errorPage answers with nginx's built-in page for code.
+func (rq *request) errorPage(code int) {
+	h := rq.w.Header()
+	shown := code
+	if code >= 494 && code <= 497 {
+		shown = 400
+	}
+	body := ""
+	if code >= 300 && code != 304 {
+		sig := "goresty"
+		if rq.settings().ServerTokens {
+			sig = "goresty/" + Version
+		}
+		t := statusTitle(code)
+		body = "<html>\r\n<head><title>" + t + "</title></head>\r\n<body>\r\n<center><h1>" + t +
+			"</h1></center>\r\n<hr><center>" + sig + "</center>\r\n</body>\r\n</html>\r\n"
+		h.Set("Content-Type", "text/html")
+	}
+	switch code {
+	case 400, 408, 413, 414, 494, 495, 496, 497, 500, 501:
+		h.Set("Connection", "close")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rq.w.WriteHeader(shown)
+	rq.w.status = code
+	if rq.r.Method != http.MethodHead && body != "" {
+		io.WriteString(rq.w, body)
+	}
+}
+
+// runLua runs content_by_lua*.
+func (rq *request) runLua(chunk *luavm.Chunk) {
+	st := rq.settings()
+	c := &ngxapi.HTTPCtx{
+		Req: rq.r, W: rq.w, TLS: rq.r.TLS, Vars: rq,
+		DefaultType: st.DefaultType, MaxBodySize: st.ClientMaxBodySize, Start: rq.start,
+	}
+	ec := *rq.errConn()
+	ec.Context = luavm.PhaseContent.Context()
+	// nginx's content lines carry no "context:" part
+	ec.Context = ""
+	res := rq.g.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseContent, Chunk: chunk, Ctx: c, Conn: &ec})
+	switch {
+	case res.Err != nil:
+		if !c.HeadersSent {
+			rq.errorPage(http.StatusInternalServerError)
+			return
+		}
+		panic(http.ErrAbortHandler)
+	case c.BodyTooLarge && !c.HeadersSent:
+		rq.errorPage(http.StatusRequestEntityTooLarge)
+		return
+	case c.Exited && !c.HeadersSent:
+		code := c.ExitCode
+		switch {
+		case code == 444:
+			rq.w.status = 444
+			panic(http.ErrAbortHandler)
+		case code >= 300 || code == 201 || code == 204:
+			rq.errorPage(code)
+			return
+		case code >= 200:
+			c.Status = code
+		}
+	}
+	if !c.HeadersSent {
+		if !c.Exited || c.ExitCode == 0 {
+			rq.w.Header().Set("Content-Length", "0")
+		}
+		c.SendHeaders()
+	}
+}
+
+// Var implements ngxapi.VarSource.
+func (rq *request) Var(name string) (string, bool) {
+	if v, ok := rq.vars[name]; ok {
+		return v, true
+	}
+	r := rq.r
+	switch name {
+	case "uri", "document_uri":
+		return rq.uri, true
+	case "args", "query_string":
+		return r.URL.RawQuery, true
+	case "is_args":
+		if r.URL.RawQuery != "" {
+			return "?", true
+		}
+		return "", true
+	case "request_uri":
+		return r.RequestURI, true
+	case "request_method":
+		return r.Method, true
+	case "request":
+		return r.Method + " " + r.RequestURI + " " + r.Proto, true
+	case "server_protocol":
+		return r.Proto, true
+	case "host":
+		if h := normHost(r.Host); h != "" {
+			return h, true
+		}
+		return rq.srv.name, true
+	case "hostname":
+		h, _ := osHostname()
+		return h, true
+	case "remote_addr", "binary_remote_addr":
+		return remoteIP(r.RemoteAddr), true
+	case "remote_port":
+		if _, p, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			return p, true
+		}
+		return "", true
+	case "remote_user":
+		return "", false
+	case "server_addr":
+		h, _ := rq.serverAddr()
+		return h, true
+	case "server_port":
+		return rq.serverPort(), true
+	case "server_name":
+		return rq.srv.name, true
+	case "scheme":
+		return rq.scheme(), true
+	case "https":
+		if r.TLS != nil {
+			return "on", true
+		}
+		return "", true
+	case "content_length":
+		return r.Header.Get("Content-Length"), r.Header.Get("Content-Length") != ""
+	case "content_type":
+		return r.Header.Get("Content-Type"), r.Header.Get("Content-Type") != ""
+	case "status":
+		s := rq.w.status
+		if s == 0 {
+			return "000", true
+		}
+		return strconv.Itoa(s), true
+	case "body_bytes_sent":
+		return strconv.FormatInt(rq.w.bytes, 10), true
+	case "bytes_sent":
+		return strconv.FormatInt(rq.w.bytes, 10), true
+	case "request_time":
+		d := time.Since(rq.start)
+		return fmt.Sprintf("%d.%03d", d/time.Second, (d%time.Second)/time.Millisecond), true
+	case "msec":
+		now := time.Now()
+		return fmt.Sprintf("%d.%03d", now.Unix(), now.Nanosecond()/1e6), true
+	case "time_local":
+		return time.Now().Format("02/Jan/2006:15:04:05 -0700"), true
+	case "time_iso8601":
+		return time.Now().Format("2006-01-02T15:04:05-07:00"), true
+	case "pid":
+		return strconv.Itoa(pid), true
+	case "nginx_version":
+		return Version, true
+	case "connection":
+		if rq.conn != nil {
+			return strconv.FormatUint(rq.conn.id, 10), true
+		}
+		return "", true
+	case "realpath_root", "document_root":
+		return rq.settings().Root, true
+	case "request_body":
+		return "", false
+	case "ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_session_reused", "ssl_session_id":
+		return rq.sslVar(name, r.TLS)
+	}
+	switch {
+	case strings.HasPrefix(name, "http_"):
+		k := headerKey(name[5:])
+		if k == "Host" {
+			return r.Host, r.Host != ""
+		}
+		v := r.Header.Values(k)
+		if len(v) == 0 {
+			return "", false
+		}
+		if k == "Cookie" {
+			return strings.Join(v, "; "), true
+		}
+		return strings.Join(v, ", "), true
+	case strings.HasPrefix(name, "sent_http_"):
+		v := rq.w.Header().Get(headerKey(name[10:]))
+		return v, v != ""
+	case strings.HasPrefix(name, "arg_"):
+		return argValue(r.URL.RawQuery, name[4:])
+	case strings.HasPrefix(name, "cookie_"):
+		if c, err := r.Cookie(name[7:]); err == nil {
+			return c.Value, true
+		}
+		return "", false
+	}
+	if rq.g.setVars[name] {
+		return "", true
+	}
+	return "", false
+}
+
+func headerKey(s string) string { return http.CanonicalHeaderKey(strings.ReplaceAll(s, "_", "-")) }
+
+// argValue is $arg_NAME: the raw (not unescaped) value of the first NAME
+// argument, matched case-insensitively.
+func argValue(q, name string) (string, bool) {
+	for q != "" {
+		var p string
+		if i := strings.IndexByte(q, '&'); i >= 0 {
+			p, q = q[:i], q[i+1:]
+		} else {
+			p, q = q, ""
+		}
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// SetVar implements ngxapi.VarSource.
+func (rq *request) SetVar(name, value string) error {
+	if rq.g.setVars[name] {
+		if rq.vars == nil {
+			rq.vars = map[string]string{}
+		}
+		rq.vars[name] = value
+		return nil
+	}
+	switch {
+	case name == "args" || name == "query_string":
+		rq.r.URL.RawQuery = value
+		return nil
+	case name == "uri" || name == "request_uri" || name == "host" || name == "remote_addr" ||
+		name == "scheme" || name == "server_name" || name == "request_method" || strings.HasPrefix(name, "ssl_") ||
+		strings.HasPrefix(name, "http_") || strings.HasPrefix(name, "arg_") || name == "status" || name == "request_time":
+		return fmt.Errorf("variable \"%s\" not changeable", name)
+	}
+	return fmt.Errorf("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config file to define it first", name, name)
+}
+
+var goCipherNames = func() map[uint16]string {
+	m := map[uint16]string{
+		tls.TLS_AES_128_GCM_SHA256:       "TLS_AES_128_GCM_SHA256",
+		tls.TLS_AES_256_GCM_SHA384:       "TLS_AES_256_GCM_SHA384",
+		tls.TLS_CHACHA20_POLY1305_SHA256: "TLS_CHACHA20_POLY1305_SHA256",
+	}
+	for n, id := range opensslCiphers {
+		m[id] = n
+	}
+	return m
+}()
+
+func (rq *request) sslVar(name string, cs *tls.ConnectionState) (string, bool) {
+	if cs == nil {
+		return "", false
+	}
+	switch name {
+	case "ssl_protocol":
+		return ngxapiVersionName(cs.Version), true
+	case "ssl_cipher":
+		return goCipherNames[cs.CipherSuite], true
+	case "ssl_server_name":
+		return cs.ServerName, cs.ServerName != ""
+	case "ssl_session_reused":
+		if cs.DidResume {
+			return "r", true
+		}
+		return ".", true
+	case "ssl_session_id":
+		if rq.conn != nil && rq.conn.sess != nil {
+			return rq.conn.sess.ID(), true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+func ngxapiVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return ""
+}
+
+// expand replaces $name and ${name} in s.
+func (rq *request) expand(s string) string {
+	if strings.IndexByte(s, '$') < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '$' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		j := i + 1
+		var name string
+		if s[j] == '{' {
+			k := strings.IndexByte(s[j:], '}')
+			if k < 0 {
+				b.WriteByte(c)
+				continue
+			}
+			name = s[j+1 : j+k]
+			i = j + k
+		} else {
+			k := j
+			for k < len(s) && isVarChar(s[k]) {
+				k++
+			}
+			if k == j {
+				b.WriteByte(c)
+				continue
+			}
+			name = s[j:k]
+			i = k - 1
+		}
+		v, _ := rq.Var(strings.ToLower(name))
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+func isVarChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func (rq *request) finish() {
+	if p := recover(); p != nil {
+		rq.logAccess()
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		var e error
+		if err, ok := p.(error); ok {
+			e = err
+		}
+		if !errors.Is(e, http.ErrAbortHandler) {
+			rq.logErr(errlog.Alert, fmt.Sprintf("goresty: internal error: %v", p))
+		}
+		panic(http.ErrAbortHandler)
+	}
+	rq.logAccess()
+}
+
+func (rq *request) logAccess() {
+	if rq.g.logs == nil {
+		return
+	}
+	rq.g.logs.write(rq)
+}

@@ -1,0 +1,174 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/goresty/goresty/httpserver/tlssession"
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// socket is one listening socket. Sockets live across reloads: each
+// configuration generation accepts on them through its own genListener.
+type socket struct {
+	key       string // network + " " + addr
+	network   string
+	addr      string
+	reuseport bool
+	ln        net.Listener
+}
+
+func openSocket(network, addr string, reuseport bool) (*socket, error) {
+	lc := net.ListenConfig{KeepAlive: -1} // no TCP keep-alive set-up on accepted connections
+	if reuseport {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	if network == "unix" {
+		// nginx removes a stale socket file left by a previous run
+		if st, err := os.Lstat(addr); err == nil && st.Mode()&os.ModeSocket != 0 {
+			os.Remove(addr)
+		}
+	}
+	ln, err := lc.Listen(context.Background(), network, addr)
+	if err != nil {
+		shown := addr
+		if network == "unix" {
+			shown = "unix:" + addr
+		} else if strings.HasPrefix(addr, ":") {
+			shown = "0.0.0.0" + addr
+		}
+		return nil, fmt.Errorf("bind() to %s failed (%s)", shown, errlog.ErrnoText(err))
+	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(true)
+	}
+	return &socket{key: network + " " + addr, network: network, addr: addr, reuseport: reuseport, ln: ln}, nil
+}
+
+type deadliner interface{ SetDeadline(time.Time) error }
+
+// genListener is a generation's view of a socket: Accept calls the socket's
+// Accept directly (no goroutine hand-off); detach wakes it up and makes it
+// return net.ErrClosed without closing the socket (reload).
+type genListener struct {
+	s        *socket
+	g        *generation
+	grp      *addrGroup
+	detached atomic.Bool
+	done     chan struct{}
+	once     sync.Once
+}
+
+func (l *genListener) Accept() (net.Conn, error) {
+	for {
+		if l.detached.Load() {
+			return nil, net.ErrClosed
+		}
+		c, err := l.s.ln.Accept()
+		if err != nil {
+			if l.detached.Load() {
+				if c != nil {
+					c.Close()
+				}
+				return nil, net.ErrClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// a deadline poke meant for an older generation
+				if d, ok := l.s.ln.(deadliner); ok {
+					d.SetDeadline(time.Time{})
+				}
+				continue
+			}
+			return nil, err
+		}
+		qc := &quietConn{Conn: c, id: nextConnID()}
+		if l.grp.base != nil {
+			return tls.Server(qc, l.grp.base), nil
+		}
+		return qc, nil
+	}
+}
+
+// Close is called by http.Server on Shutdown/Close: it detaches.
+func (l *genListener) Close() error {
+	l.detach()
+	return nil
+}
+
+func (l *genListener) detach() {
+	l.once.Do(func() {
+		l.detached.Store(true)
+		if d, ok := l.s.ln.(deadliner); ok {
+			d.SetDeadline(time.Unix(1, 0))
+		}
+	})
+}
+
+func (l *genListener) Addr() net.Addr { return l.s.ln.Addr() }
+
+var connCounter atomic.Uint64
+
+func nextConnID() uint64 { return connCounter.Add(1) }
+
+// quietConn is an accepted connection. Once the peer is gone (EOF or an
+// error on read) or has sent a TLS 1.2 alert, a TLS alert write (the
+// close_notify on close) is dropped instead of failing on the wire.
+type quietConn struct {
+	net.Conn
+	id       uint64
+	peerGone bool
+	sess     *tlssession.ConnSession
+	errConn  *errlog.Conn
+}
+
+func (c *quietConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		c.peerGone = true
+	} else if n >= 5 && b[0] == 0x15 && b[1] == 3 {
+		c.peerGone = true // an alert record, in practice close_notify
+	}
+	return n, err
+}
+
+func (c *quietConn) Write(b []byte) (int, error) {
+	if c.peerGone && len(b) > 0 && b[0] == 0x15 && len(b) <= 64 {
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// connOf digs our quietConn out of what http.Server hands to ConnContext.
+func connOf(c net.Conn) *quietConn {
+	switch x := c.(type) {
+	case *quietConn:
+		return x
+	case *tls.Conn:
+		if q, ok := x.NetConn().(*quietConn); ok {
+			return q
+		}
+	}
+	return nil
+}
+
+var _ io.Reader = (*quietConn)(nil)

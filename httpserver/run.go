@@ -1,0 +1,273 @@
+// Package httpserver is goresty's server: listeners, TLS per server block
+// chosen by SNI, locations, content_by_lua, static files, proxy_pass,
+// access logs, and nginx's process lifecycle (daemon, pid file, signals,
+// reload).
+package httpserver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// RunOptions come from the command line.
+type RunOptions struct {
+	ErrorLogPath string            // -e
+	ConfOpts     confparse.Options // to reload the configuration (HUP)
+}
+
+// daemonEnv marks the detached child of "daemon on".
+const daemonEnv = "GORESTY_DAEMON_CHILD"
+
+// Run serves cfg until a stop signal; it returns the exit status.
+func Run(cfg *confparse.Config, opts RunOptions) int {
+	if cfg.Main.Daemon && os.Getenv(daemonEnv) == "" {
+		return daemonize()
+	}
+	child := os.Getenv(daemonEnv) != ""
+	os.Unsetenv(daemonEnv)
+	applyEnv(cfg)
+
+	log, err := errlog.New(cfg.Main.ErrorLogs)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", err)
+		return 1
+	}
+	fail := func(msg string) int {
+		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", msg)
+		log.Log(errlog.Emerg, msg)
+		log.Close()
+		return 1
+	}
+	socks := map[string]*socket{}
+	g, err := build(cfg, log, socks)
+	if err != nil {
+		closeSockets(socks, nil)
+		return fail(err.Error())
+	}
+	for _, w := range g.warnings {
+		log.Log(errlog.Warn, w)
+	}
+	if err := writePID(cfg.Main.PID); err != nil {
+		g.close()
+		closeSockets(socks, nil)
+		return fail(err.Error())
+	}
+	// signals before we announce readiness
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGWINCH, syscall.SIGUSR2)
+	g.start()
+	log.Log(errlog.Notice, "using the \"epoll\" event method")
+	log.Log(errlog.Notice, "goresty/"+Version)
+	log.Log(errlog.Notice, "built with "+runtime.Version())
+	log.Log(errlog.Notice, "OS: "+runtime.GOOS)
+	log.Log(errlog.Notice, "start worker processes")
+	log.Log(errlog.Notice, "start worker process "+strconv.Itoa(os.Getpid()))
+	if child {
+		daemonReady()
+	}
+
+	cur := g
+	for sig := range sigs {
+		s := sig.(syscall.Signal)
+		switch s {
+		case syscall.SIGHUP:
+			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGHUP) received, reconfiguring", int(s)))
+			ncfg, err := confparse.Load(opts.ConfOpts)
+			if err != nil {
+				log.Log(errlog.Emerg, err.Error())
+				continue
+			}
+			applyEnv(ncfg)
+			nlog := log
+			if !sameTargets(ncfg.Main.ErrorLogs, cur.cfg.Main.ErrorLogs) {
+				if l, err := errlog.New(ncfg.Main.ErrorLogs); err == nil {
+					nlog = l
+				} else {
+					log.Log(errlog.Emerg, err.Error())
+					continue
+				}
+			}
+			ng, err := build(ncfg, nlog, socks)
+			if err != nil {
+				log.Log(errlog.Emerg, err.Error())
+				if nlog != log {
+					nlog.Close()
+				}
+				continue
+			}
+			for _, w := range ng.warnings {
+				nlog.Log(errlog.Warn, w)
+			}
+			if ncfg.Main.PID != cur.cfg.Main.PID {
+				writePID(ncfg.Main.PID)
+				os.Remove(cur.cfg.Main.PID)
+			}
+			ng.start()
+			old := cur
+			cur = ng
+			old.detach()
+			closeSockets(socks, ng)
+			oldLog := log
+			log = nlog
+			log.Log(errlog.Notice, "start worker processes")
+			go func() {
+				old.shutdown(context.Background())
+				if oldLog != log {
+					oldLog.Close()
+				}
+			}()
+		case syscall.SIGUSR1:
+			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGUSR1) received, reopening logs", int(s)))
+			log.Reopen()
+			if cur.logs != nil {
+				cur.logs.reopen()
+			}
+		case syscall.SIGQUIT:
+			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGQUIT) received, shutting down", int(s)))
+			log.Log(errlog.Notice, "gracefully shutting down")
+			cur.detach()
+			closeSockets(socks, nil)
+			cur.shutdown(context.Background())
+			return exit(cur, log)
+		case syscall.SIGTERM, syscall.SIGINT:
+			name := "SIGTERM"
+			if s == syscall.SIGINT {
+				name = "SIGINT"
+			}
+			log.Log(errlog.Notice, fmt.Sprintf("signal %d (%s) received, exiting", int(s), name))
+			cur.detach()
+			closeSockets(socks, nil)
+			cur.close()
+			return exit(cur, log)
+		}
+	}
+	return 0
+}
+
+func exit(g *generation, log *errlog.Logger) int {
+	os.Remove(g.cfg.Main.PID)
+	log.Log(errlog.Notice, "exit")
+	log.Close()
+	return 0
+}
+
+func sameTargets(a, b []errlog.Target) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// closeSockets closes the sockets the generation keep does not use.
+func closeSockets(socks map[string]*socket, keep *generation) {
+	used := map[string]bool{}
+	if keep != nil {
+		for _, grp := range keep.groups {
+			used[grp.key] = true
+		}
+	}
+	for k, s := range socks {
+		if !used[k] {
+			s.ln.Close()
+			delete(socks, k)
+		}
+	}
+}
+
+func applyEnv(cfg *confparse.Config) {
+	for _, e := range cfg.Main.Env {
+		if e.Set {
+			os.Setenv(e.Name, e.Value)
+		}
+	}
+}
+
+func writePID(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("open() \"%s\" failed (%s)", path, errlog.ErrnoText(unwrapPath(err)))
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// daemonize re-executes goresty detached; it returns 0 once the child
+// listens and wrote its pid file, 1 (after printing the child's messages)
+// when the child failed.
+func daemonize() int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", err)
+		return 1
+	}
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", err)
+		return 1
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", err)
+		return 1
+	}
+	null, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), daemonEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, errW
+	cmd.ExtraFiles = []*os.File{wr}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", err)
+		return 1
+	}
+	wr.Close()
+	errW.Close()
+	null.Close()
+	line, _ := bufio.NewReader(rd).ReadString('\n')
+	if strings.TrimSpace(line) == "ok" {
+		cmd.Process.Release()
+		return 0
+	}
+	io.Copy(os.Stderr, errR)
+	cmd.Wait()
+	return 1
+}
+
+// daemonReady tells the waiting parent we are up, then detaches stderr.
+func daemonReady() {
+	f := os.NewFile(3, "ready")
+	if f == nil {
+		return
+	}
+	f.WriteString("ok\n")
+	f.Close()
+	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		syscall.Dup2(int(null.Fd()), 2)
+		null.Close()
+	}
+}
