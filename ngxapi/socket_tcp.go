@@ -51,7 +51,7 @@ func init() {
 		tcp := L.NewFunction(se.luaTCP)
 		sock.RawSetString("tcp", tcp)
 		sock.RawSetString("stream", tcp)
-		sock.RawSetString("connect", se.exact(L, se.luaConnect))
+		sock.RawSetString("connect", se.exact(L, "connect", se.luaConnect))
 		sock.RawSetString("udp", L.NewFunction(se.luaUDP))
 		ngx.RawSetString("socket", sock)
 	})
@@ -79,7 +79,7 @@ type sockEnv struct {
 	pools map[string]*connPool
 
 	tcpMT, udpMT, sessMT *lua.LTable
-	exactProto           *lua.FunctionProto
+	exactProtos          map[string]*lua.FunctionProto
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -90,7 +90,7 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
-	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool),
+	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool), exactProtos: make(map[string]*lua.FunctionProto),
 		connTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second,
 		poolSize: 30, keepTO: 60 * time.Second, verifyDepth: 1,
 		minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13}
@@ -193,22 +193,28 @@ func systemHasNameservers() bool {
 // OpenResty's exact results in every case.
 const maxResults = 3
 
-var exactSrc = `local raw = ...
+const exactChunk = "goresty-cosocket"
+
+// exactSrc wraps the Go method (named as the method, for argument errors).
+const exactSrc = `local %[1]s = ...
 return function(...)
-  local n, a, b, c = raw(...)
+  local n, a, b, c = %[1]s(...)
   if n == 1 then return a elseif n == 2 then return a, b elseif n == 0 then return end
   return a, b, c
 end`
 
-func (se *sockEnv) exact(L *lua.LState, f lua.LGFunction) lua.LValue {
-	if se.exactProto == nil {
-		fn, err := L.LoadString(exactSrc)
+func (se *sockEnv) exact(L *lua.LState, name string, f lua.LGFunction) lua.LValue {
+	proto := se.exactProtos[name]
+	if proto == nil {
+		fn, err := L.Load(strings.NewReader(fmt.Sprintf(exactSrc, name)), exactChunk)
 		if err != nil {
 			panic(err)
 		}
-		se.exactProto = fn.Proto
+		proto = fn.Proto
+		se.exactProtos[name] = proto
 	}
 	raw := L.NewFunction(func(L *lua.LState) int {
+		defer relocateError(L)
 		n := f(L)
 		if n < 0 {
 			return n // suspended: suspend() packs the results
@@ -224,13 +230,37 @@ func (se *sockEnv) exact(L *lua.LState, f lua.LGFunction) lua.LValue {
 		}
 		return maxResults + 1
 	})
-	mk := L.NewFunctionFromProto(se.exactProto)
+	mk := L.NewFunctionFromProto(proto)
 	L.Push(mk)
 	L.Push(raw)
 	L.Call(1, 1)
 	ret := L.Get(-1)
 	L.Pop(1)
 	return ret
+}
+
+// relocateError makes an error raised inside a wrapped method point at
+// the user's code ("content_by_lua(nginx.conf:40):5: bad request"), not at
+// the wrapper.
+func relocateError(L *lua.LState) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if ae, ok := r.(*lua.ApiError); ok {
+		if msg, ok := ae.Object.(lua.LString); ok && strings.HasPrefix(string(msg), exactChunk+":") {
+			rest := string(msg)[len(exactChunk)+1:]
+			if i := strings.Index(rest, ": "); i >= 0 {
+				rest = rest[i+2:]
+			}
+			where := L.Where(2)
+			if where != "" {
+				where += " "
+			}
+			ae.Object = lua.LString(where + rest)
+		}
+	}
+	panic(r)
 }
 
 func pack(vals []lua.LValue) []lua.LValue {
@@ -590,7 +620,7 @@ func (se *sockEnv) newTCPMeta(L *lua.LState) *lua.LTable {
 	mt := L.NewTable()
 	idx := L.NewTable()
 	for k, f := range methods {
-		idx.RawSetString(k, se.exact(L, f))
+		idx.RawSetString(k, se.exact(L, k, f))
 	}
 	mt.RawSetString("__index", idx)
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
@@ -1249,7 +1279,7 @@ func (s *tcpSock) receiveuntil(L *lua.LState) int {
 			}
 		})
 	}
-	L.Push(s.se.exact(L, iter))
+	L.Push(s.se.exact(L, "iterator", iter))
 	return 1
 }
 
