@@ -213,7 +213,7 @@ func cCheckString(L *lua.LState, n int, fname string) string {
 	case lua.LNumber:
 		return v.String()
 	default:
-		cArgError(L, n, fname, "string expected, got "+cTypeName(v))
+		cArgError(L, n, fname, "string expected, got "+cTypeName(L, n))
 		return ""
 	}
 }
@@ -228,15 +228,16 @@ func cCheckInt(L *lua.LState, n int, fname string) int {
 			return int(f)
 		}
 	}
-	cArgError(L, n, fname, "number expected, got "+cTypeName(L.Get(n)))
+	cArgError(L, n, fname, "number expected, got "+cTypeName(L, n))
 	return 0
 }
 
-func cTypeName(v lua.LValue) string {
-	if v == lua.LNil {
+// cTypeName is luaL_typename for argument n ("no value" past the top).
+func cTypeName(L *lua.LState, n int) string {
+	if n > L.GetTop() {
 		return "no value"
 	}
-	return v.Type().String()
+	return L.Get(n).Type().String()
 }
 
 func cjsonCheckOption(L *lua.LState, fname string, n int, opts []string) int {
@@ -330,7 +331,7 @@ func (e *cjsonEncoder) number(x lua.LNumber) error {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		switch e.cfg.encodeInvalid {
 		case 0:
-			return cjsonUnsupported(x, "must not be NaN or Inf")
+			return cjsonUnsupported(x, "must not be NaN or Infinity")
 		case 1:
 			switch {
 			case math.IsNaN(f):
@@ -423,14 +424,15 @@ func (e *cjsonEncoder) arrayLength(t *lua.LTable) (int, error) {
 	if !isArray {
 		return -1, nil
 	}
+	if maxIdx > math.MaxInt32 {
+		// lua-cjson stores the index in a C int: such a table is not an array
+		return -1, nil
+	}
 	if e.cfg.sparseRatio > 0 && maxIdx > float64(items)*float64(e.cfg.sparseRatio) &&
 		maxIdx > float64(e.cfg.sparseSafe) {
 		if !e.cfg.sparseConvert {
 			return 0, cjsonError("Cannot serialise table: excessively sparse array")
 		}
-		return -1, nil
-	}
-	if maxIdx > math.MaxInt32 {
 		return -1, nil
 	}
 	return int(maxIdx), nil
@@ -452,7 +454,7 @@ func (e *cjsonEncoder) table(t *lua.LTable, depth int) error {
 		return e.array(t, n, depth)
 	}
 	if mt != lua.LNil && mt == lua.LValue(e.emptyArrayMT) {
-		return e.array(t, t.Len(), depth)
+		return e.array(t, 0, depth)
 	}
 	return e.object(t, depth)
 }

@@ -55,7 +55,7 @@ func TestCJSONEncode(t *testing.T) {
 		{"bad key", `local ok, err = pcall(require("cjson").encode, {[true] = 1})
 			return err`, "Cannot serialise boolean: table key must be a number or string"},
 		{"nan", `local ok, err = pcall(require("cjson").encode, 0/0)
-			return err`, "Cannot serialise number: must not be NaN or Inf"},
+			return err`, "Cannot serialise number: must not be NaN or Infinity"},
 		{"invalid numbers on", `local c = require("cjson").new()
 			c.encode_invalid_numbers(true)
 			return c.encode({1/0, -1/0}) .. tostring(c.encode_invalid_numbers("null")) .. c.encode(1/0)`,

@@ -125,11 +125,7 @@ func decodeBase64(s string) ([]byte, bool) {
 func ngxDecodeBase64(L *lua.LState) int {
 	v, ok := L.Get(1).(lua.LString)
 	if !ok {
-		if n, isNum := L.Get(1).(lua.LNumber); isNum {
-			v = lua.LString(n.String())
-		} else {
-			L.RaiseError("string argument only")
-		}
+		L.RaiseError("string argument only")
 	}
 	out, ok := decodeBase64(string(v))
 	if !ok {
@@ -159,8 +155,8 @@ func ngxSHA1Bin(L *lua.LState) int {
 }
 
 func ngxHMACSHA1(L *lua.LState) int {
-	key := L.CheckString(1)
-	msg := L.CheckString(2)
+	key := cCheckString(L, 1, "hmac_sha1")
+	msg := cCheckString(L, 2, "hmac_sha1")
 	m := hmac.New(sha1.New, []byte(key))
 	m.Write([]byte(msg))
 	L.Push(lua.LString(m.Sum(nil)))
@@ -172,18 +168,32 @@ func ngxCRC32(L *lua.LState) int {
 	return 1
 }
 
-// Escape tables: bit set = byte must be escaped. Type 0 is nginx's "uri"
-// (space, #, %, ?, controls, DEL and 8-bit bytes); type 2 is
-// lua-nginx-module's URI component set, which leaves alphanumerics and
-// -._~!*'() alone.
-var escapeSets = func() (t [3][256]bool) {
+// Escape sets by ngx.escape_uri type (true = escaped), as nginx's
+// ngx_escape_uri tables: 0 uri, 1 args, 2 uri component (lua-nginx-module's
+// own set: alphanumerics and -._~!*'() stay), 3 html, 4 refresh,
+// 5 memcached, 6 mail_auth.
+var escapeSets = func() (t [7][256]bool) {
+	punct := [7]string{
+		0: " #%?",
+		1: " #%+?",
+		3: ` "#%'`,
+		4: ` "'`,
+		5: " %",
+		6: " %",
+	}
 	for c := 0; c < 256; c++ {
 		ctl := c < 0x20 || c >= 0x7f
-		t[0][c] = ctl || c == ' ' || c == '#' || c == '%' || c == '?'
 		alnum := (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		t[2][c] = !alnum && !strings.ContainsRune("-._~!*'()", rune(c))
-		// type 1 (args): nginx's args set: space, #, %, &, +, ?, controls, 8-bit
-		t[1][c] = ctl || strings.ContainsRune(" #%&+?", rune(c))
+		for typ := range t {
+			switch typ {
+			case 2:
+				t[typ][c] = !alnum && !strings.ContainsRune("-._~!*'()", rune(c))
+			case 5, 6:
+				t[typ][c] = c < 0x20 || strings.ContainsRune(punct[typ], rune(c))
+			default:
+				t[typ][c] = ctl || strings.ContainsRune(punct[typ], rune(c))
+			}
+		}
 	}
 	return
 }()
@@ -220,11 +230,11 @@ func ngxEscapeURI(L *lua.LState) int {
 	case *lua.LNilType:
 	case lua.LNumber:
 		typ = int(v)
-		if float64(typ) != float64(v) || (typ != 0 && typ != 1 && typ != 2) {
+		if float64(typ) != float64(v) || typ < 0 || typ >= len(escapeSets) {
 			L.RaiseError("\"type\" %s out of range", v.String())
 		}
 	default:
-		L.RaiseError("\"type\" is not number")
+		L.RaiseError("\"type\" is not a number")
 	}
 	L.Push(lua.LString(escapeURI(s, typ)))
 	return 1
@@ -298,7 +308,7 @@ func EncodeArgs(L *lua.LState, t *lua.LTable) string {
 func ngxEncodeArgs(L *lua.LState) int {
 	t, ok := L.Get(1).(*lua.LTable)
 	if !ok {
-		L.ArgError(1, "table expected, got "+L.Get(1).Type().String())
+		cArgError(L, 1, "encode_args", "table expected, got "+cTypeName(L, 1))
 	}
 	L.Push(lua.LString(EncodeArgs(L, t)))
 	return 1
@@ -353,10 +363,10 @@ func DecodeArgs(L *lua.LState, t *lua.LTable, s string, max int) (truncated bool
 }
 
 func ngxDecodeArgs(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := cCheckString(L, 1, "decode_args")
 	max := 100
 	if L.Get(2) != lua.LNil {
-		max = L.CheckInt(2)
+		max = cCheckInt(L, 2, "decode_args")
 	}
 	t := L.NewTable()
 	truncated := DecodeArgs(L, t, s, max)
@@ -369,7 +379,7 @@ func ngxDecodeArgs(L *lua.LState) int {
 }
 
 func ngxQuoteSQLStr(L *lua.LState) int {
-	s := optStringArg(L, 1)
+	s := cCheckString(L, 1, "quote_sql_str")
 	b := make([]byte, 0, len(s)+2)
 	b = append(b, '\'')
 	for i := 0; i < len(s); i++ {
