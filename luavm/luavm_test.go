@@ -476,3 +476,54 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("worker after limits: %v %q", r.Err, out)
 	}
 }
+
+func TestLoadFunctions(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f.lua")
+	os.WriteFile(f, []byte("return sleep(0) or 'from file'"), 0o644)
+	p, _ := newTestPool(t, Options{})
+	w := p.Next()
+	for src, want := range map[string]string{
+		`report(loadstring("return sleep(0) or 'yielded'")())`:                                      "yielded",
+		`report(loadstring("x = = 1"))`:                                                             `nil [string "x = = 1"]:1: unexpected symbol near '='`,
+		`report(loadstring("x = = 1", "=mine"))`:                                                    "nil mine:1: unexpected symbol near '='",
+		`report(loadstring("local a\nx = = 1"))`:                                                    `nil [string "local a..."]:2: unexpected symbol near '='`,
+		`local n = 0 report(load(function() n = n + 1 if n == 1 then return "return 7" end end)())`: "7",
+		`report(loadfile("` + f + `")())`:                                                           "from file",
+		`report(dofile("` + f + `"))`:                                                               "from file",
+		`report(loadfile("/nonexistent"))`:                                                          "nil cannot open /nonexistent",
+		`myglobal = 5 report(loadstring("return myglobal")())`:                                      "5",
+	} {
+		r, out := run(t, w, PhaseContent, "c", src)
+		if r.Err != nil || out != want {
+			t.Errorf("%s: got %v %q want %q", src, r.Err, out, want)
+		}
+	}
+}
+
+// Resume values are fitted to what the yielding call expects (gopher-lua
+// would leave Go nils in the missing registers).
+func TestResumeValueCounts(t *testing.T) {
+	p, _ := newTestPool(t, Options{})
+	w := p.Next()
+	for src, want := range map[string]string{
+		`local a, b, c = suspend("x") report(a, b, tostring(c))`: "got:x 42 nil",
+		`report(sleep(0) or "nothing")`:                          "nothing",
+		`local a, b = sleep(0) report(tostring(a), tostring(b))`: "nil nil",
+		`report(select("#", sleep(0)))`:                          "0",
+		`report(select("#", suspend()))`:                         "2",
+		`local a = suspend() report(a)`:                          "got:",
+		`local x = coroutine.yield() report(tostring(x))`:        "nil",
+		`local co = coroutine.create(function() local a, b = coroutine.yield() return type(a), type(b) end)
+		 coroutine.resume(co) report(coroutine.resume(co, 1))`: "true number nil",
+		`local co = coroutine.wrap(function() local a = coroutine.yield() or "x" return a end)
+		 co() report(co())`: "x",
+		`local ok, a, b, c = pcall(function() local a, b, c = sleep(0) return a, b, c end) report(ok, tostring(a), tostring(c))`: "true nil nil",
+		`report(loadstring("local a, b = sleep(0) return tostring(b)")())`:                                                       "nil",
+	} {
+		r, out := run(t, w, PhaseContent, "c", src)
+		if r.Err != nil || out != want {
+			t.Errorf("%s: got %v %q want %q", src, r.Err, out, want)
+		}
+	}
+}

@@ -204,6 +204,7 @@ func (w *Worker) setup() (err error) {
 		MinimizeStackMemory: true,
 	})
 	w.timers.set = make(map[*timer]struct{})
+	w.yieldNRet = make(map[*lua.LState]int)
 	if err := w.sandbox(); err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ const DefaultPackageCPath = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/x86_64-
 // relays every yield outwards; coroutine.resume/wrap relay only the
 // worker's marker and hand ordinary yields to their caller.
 const prelude = `
-local marker, is_gfunc, xresume, fixerr = ...
-local type = type
+local marker, is_gfunc, xresume, fixerr, compile, readfile, yield, fit = ...
+local type, setfenv, getfenv, concat = type, setfenv, getfenv, table.concat
 
 -- errors raised by a Go function called through the wrappers below would
 -- carry the wrapper's position (Lua reports none for C functions), and
@@ -33,7 +33,12 @@ local function clean(e)
   return e
 end
 
-local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
+local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
+-- yield remembers how many values its caller expects and fit(co, ...)
+-- adjusts the resume values to that: gopher-lua leaves missing ones as Go
+-- nils, which crash the VM.
+local co_yield = yield
+coroutine.yield = yield
 local select, error = select, error
 
 local function pack(...) return {n = select("#", ...), ...} end
@@ -81,31 +86,77 @@ end
 
 local function rfinish(co, ok, ...)
   if ok and (...) == marker and co_status(co) == "suspended" then
-    return rfinish(co, co_resume(co, co_yield(...)))
+    return rfinish(co, co_resume(co, fit(co, co_yield(...))))
   end
   if not ok then return false, clean(...) end
   return ok, ...
 end
 
 coroutine.resume = function(co, ...)
-  return rfinish(co, co_resume(co, ...))
+  return rfinish(co, co_resume(co, fit(co, ...)))
 end
 
 local function wfinish(co, ok, ...)
   if not ok then error(clean(...), 0) end
   if (...) == marker and co_status(co) == "suspended" then
-    return wfinish(co, co_resume(co, co_yield(...)))
+    return wfinish(co, co_resume(co, fit(co, co_yield(...))))
   end
   return ...
 end
 
 coroutine.wrap = function(f)
   local co = co_create(callable(f))
-  return function(...) return wfinish(co, co_resume(co, ...)) end
+  return function(...) return wfinish(co, co_resume(co, fit(co, ...))) end
 end
 
 coroutine.create = function(f)
   return co_create(callable(f))
+end
+
+-- load* compile through goresty (LuaJIT chunk names, calls that may
+-- yield); the function gets the caller's environment.
+function loadstring(s, name)
+  if type(s) ~= "string" then error("bad argument #1 to 'loadstring' (string expected, got " .. type(s) .. ")", 2) end
+  local f, err = compile(s, name)
+  if f then setfenv(f, getfenv(2)) end
+  return f, err
+end
+
+function load(ld, name)
+  local s = ld
+  if type(ld) == "function" then
+    local parts = {}
+    while true do
+      local p = ld()
+      if p == nil or p == "" then break end
+      if type(p) ~= "string" then return nil, "reader function must return a string" end
+      parts[#parts + 1] = p
+    end
+    s = concat(parts)
+    name = name or "=(load)"
+  elseif type(ld) ~= "string" then
+    error("bad argument #1 to 'load' (function expected, got " .. type(ld) .. ")", 2)
+  end
+  local f, err = compile(s, name)
+  if f then setfenv(f, getfenv(2)) end
+  return f, err
+end
+
+function loadfile(path)
+  local s, err = readfile(path)
+  if not s then return nil, err end
+  local f, err = compile(s, "@" .. path)
+  if f then setfenv(f, getfenv(2)) end
+  return f, err
+end
+
+function dofile(path)
+  local s, err = readfile(path)
+  if not s then error(err, 2) end
+  local f, err = compile(s, "@" .. path)
+  if not f then error(err, 2) end
+  setfenv(f, getfenv(2))
+  return f()
 end
 `
 
@@ -172,7 +223,50 @@ func (w *Worker) sandbox() error {
 		L.Push(lua.LString(FixErrorText(L.CheckString(1))))
 		return 1
 	}))
-	if err := L.PCall(4, 0, nil); err != nil {
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		src := L.CheckString(1)
+		name := chunkName(src, L.OptString(2, ""), L.Get(2) == lua.LNil)
+		p, err := compileProto(src, name)
+		if err != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString(err.Error()))
+			return 2
+		}
+		L.Push(L.NewFunctionFromProto(p))
+		return 1
+	}))
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		path := L.CheckString(1)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString(fmt.Sprintf("cannot open %s", path)))
+			return 2
+		}
+		L.Push(lua.LString(b))
+		return 1
+	}))
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		w.noteYield(L)
+		return -1
+	}))
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		co := L.CheckThread(1)
+		n, ok := w.yieldNRet[co]
+		if !ok || n < 0 {
+			return L.GetTop() - 1
+		}
+		delete(w.yieldNRet, co)
+		have := L.GetTop() - 1
+		if have > n {
+			L.SetTop(n + 1)
+		}
+		for ; have < n; have++ {
+			L.Push(lua.LNil)
+		}
+		return n
+	}))
+	if err := L.PCall(8, 0, nil); err != nil {
 		return err
 	}
 	return nil
@@ -197,6 +291,9 @@ func (w *Worker) xresume(L *lua.LState) int {
 		for i := 3; i <= top; i++ {
 			args = append(args, L.Get(i))
 		}
+	}
+	if fn == nil {
+		args = w.fitResume(co, args)
 	}
 	ctx := L.Context()
 	if ctx != nil {
@@ -232,6 +329,31 @@ func (w *Worker) xresume(L *lua.LState) int {
 		}
 	}
 	return L.GetTop()
+}
+
+// chunkName turns a load* chunk name into what LuaJIT prints: "=name" and
+// "@file" lose their first character, source text becomes
+// [string "first line..."].
+func chunkName(src, name string, none bool) string {
+	if none {
+		name = src
+	}
+	if strings.HasPrefix(name, "=") || strings.HasPrefix(name, "@") {
+		return name[1:]
+	}
+	line := name
+	truncated := false
+	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+		line, truncated = line[:i], true
+	}
+	const max = 60 - len(`[string "..."]`)
+	if len(line) > max {
+		line, truncated = line[:max], true
+	}
+	if truncated {
+		return `[string "` + line + `..."]`
+	}
+	return `[string "` + line + `"]`
 }
 
 // callWrapper wraps a Go function in a Lua function so that it can be the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,9 @@ type Thread struct {
 	exited bool
 	parked bool
 	dead   bool
-	name   string // chunk name, for messages
+
+	yielders []*lua.LState // coroutines with an entry in w.yieldNRet
+	name     string        // chunk name, for messages
 }
 
 // Worker returns the worker the thread runs on.
@@ -120,6 +123,9 @@ type Worker struct {
 	quit     atomic.Bool
 	exiting  atomic.Bool
 	timers   timerState
+	// values expected by the call that made each coroutine yield (see
+	// noteYield); MultRet (-1) when any number will do
+	yieldNRet map[*lua.LState]int
 }
 
 // Current is the light thread being resumed now, nil when none (e.g. while
@@ -231,6 +237,9 @@ func (w *Worker) startRun(j *runJob) {
 func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	prev := w.cur
 	w.cur = t
+	if fn == nil {
+		args = w.fitResume(t.co, args)
+	}
 	var (
 		st   lua.ResumeState
 		err  error
@@ -342,6 +351,9 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	}
 	j := t.job
 	co := t.co
+	for _, c := range t.yielders {
+		delete(w.yieldNRet, c)
+	}
 	// Reuse the coroutine only when it finished normally.
 	if clean {
 		w.putCo(co)
@@ -437,8 +449,61 @@ func (w *Worker) prepareYield(L *lua.LState) *Thread {
 			L.RaiseError("attempt to yield across C-call boundary")
 		}
 	}
+	w.noteYield(L)
 	t.parked = true
 	return t
+}
+
+// noteYield records how many values the call into the yielding Go function
+// L is running expects (its frame's NRet), so that resuming L pushes
+// exactly that many: gopher-lua copies resume values straight into the
+// caller's result registers and leaves missing ones as Go nils.
+func (w *Worker) noteYield(L *lua.LState) {
+	n := -1
+	if dbg, ok := L.GetStack(0); ok {
+		n = frameNRet(dbg)
+	}
+	if _, had := w.yieldNRet[L]; !had {
+		if t := w.cur; t != nil {
+			t.yielders = append(t.yielders, L)
+		}
+	}
+	w.yieldNRet[L] = n
+}
+
+// fitResume truncates or nil-pads args to what co's pending call expects.
+func (w *Worker) fitResume(co *lua.LState, args []lua.LValue) []lua.LValue {
+	n, ok := w.yieldNRet[co]
+	if !ok {
+		return args
+	}
+	delete(w.yieldNRet, co)
+	if n < 0 || len(args) == n {
+		return args
+	}
+	if len(args) > n {
+		return args[:n]
+	}
+	out := make([]lua.LValue, n)
+	copy(out, args)
+	for i := len(args); i < n; i++ {
+		out[i] = lua.LNil
+	}
+	return out
+}
+
+// frameNRet reads the expected result count of a Go function's call frame
+// (lua.Debug keeps the frame unexported; reading it needs reflect).
+func frameNRet(dbg *lua.Debug) int {
+	v := reflect.ValueOf(dbg).Elem().FieldByName("frame")
+	if !v.IsValid() || v.IsNil() {
+		return -1
+	}
+	f := v.Elem().FieldByName("NRet")
+	if !f.IsValid() || f.Kind() != reflect.Int {
+		return -1
+	}
+	return int(f.Int())
 }
 
 func safeOp(op func() []lua.LValue) (vals []lua.LValue) {
