@@ -1,0 +1,301 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+# ngx.socket.tcp / ngx.socket.connect / ngx.socket.udp: connect, send,
+# receive patterns, receiveuntil, timeouts, errors, keepalive pools, phases.
+
+use Test::Nginx::Socket::Lua;
+
+repeat_each(2);
+
+plan tests => repeat_each() * (blocks() * 3);
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: connect, send a nested table, receive lines and bytes
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            sock:settimeout(1000)
+            local ok, err = sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1)
+            ngx.say("connect: ", ok, " ", err)
+            ngx.say("send: ", sock:send({"hel", {"lo", 1}, "\n"}))
+            ngx.say(sock:receive())
+            ngx.say(sock:receive("*l"))
+            ngx.say(sock:receive(3))
+            ngx.say(sock:receive("*a"))
+            ngx.say(sock:receive())
+            ngx.say(sock:close())
+        }
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_query eval
+"hello1\n"
+--- tcp_reply eval
+"first line\r\nsecond\nabcrest of it"
+--- request
+GET /t
+--- response_body
+connect: 1 nil
+send: 7
+first line
+second
+abc
+rest of it
+nilclosed
+nilclosed
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: receiveuntil, whole parts and sized chunks
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            sock:send("go\n")
+            local reader = sock:receiveuntil("--abc")
+            ngx.say(reader())
+            while true do
+                local data, err, partial = reader(4)
+                if not data then
+                    ngx.say("end: ", err)
+                    break
+                end
+                ngx.say("chunk: ", data)
+            end
+            local data, err, partial = reader()
+            ngx.say(data, " ", err, " ", partial)
+        }
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply: first--abcsecond part--abctail
+--- request
+GET /t
+--- response_body
+first
+chunk: seco
+chunk: nd p
+chunk: art
+end: nil
+nil closed tail
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: connection refused
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            ngx.say(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            ngx.say(ngx.socket.connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+        }
+    }
+--- request
+GET /t
+--- response_body
+nilconnection refused
+nilconnection refused
+--- error_log eval
+qr/connect\(\) .*failed \(111: Connection refused\)/
+
+
+
+=== TEST 4: a read timeout keeps the connection and is logged
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            sock:settimeouts(1000, 1000, 100)
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            sock:send("x")
+            ngx.say(sock:receive())
+            sock:settimeout(2000)
+            ngx.say(sock:receive())
+        }
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply_delay: 300ms
+--- tcp_reply eval
+"late\n"
+--- request
+GET /t
+--- response_body
+niltimeout
+late
+--- error_log
+lua tcp socket read timed out
+
+
+
+=== TEST 5: no resolver for a name that needs one
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            local ok, err = sock:connect("agentzh.invalid", 80)
+            ngx.say(ok, " ", err)
+        }
+    }
+--- request
+GET /t
+--- response_body_like
+^nil (no resolver defined to resolve "agentzh.invalid"|agentzh.invalid could not be resolved.*)$
+--- no_error_log
+[crit]
+
+
+
+=== TEST 6: cosockets work in timers
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.timer.at(0, function()
+                local sock = ngx.socket.tcp()
+                local ok, err = sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1)
+                sock:send("ping\n")
+                ngx.log(ngx.WARN, "timer got: ", sock:receive())
+            end)
+            ngx.sleep(0.2)
+            ngx.say("done")
+        }
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply eval
+"pong\n"
+--- request
+GET /t
+--- response_body
+done
+--- error_log
+timer got: pong
+
+
+
+=== TEST 7: disabled in init_worker_by_lua* and in the session store hook
+--- http_config
+    init_worker_by_lua_block {
+        local ok, err = pcall(ngx.socket.tcp)
+        ngx.log(ngx.WARN, "init_worker tcp: ", err)
+        local ok, err = pcall(ngx.socket.udp)
+        ngx.log(ngx.WARN, "init_worker udp: ", err)
+    }
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say(type(ngx.socket.tcp()))
+        }
+    }
+--- request
+GET /t
+--- response_body
+userdata
+--- error_log
+init_worker tcp: API disabled in the context of init_worker_by_lua*
+init_worker udp: API disabled in the context of init_worker_by_lua*
+
+
+
+=== TEST 8: keepalive pool: the next request reuses the connection
+--- config
+    location = /echo {
+        content_by_lua_block { ngx.say("echo") }
+    }
+    location = /t {
+        content_by_lua_block {
+            for i = 1, 3 do
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
+                ngx.say("reused: ", sock:getreusedtimes())
+                sock:send("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                local reader = sock:receiveuntil("\r\n\r\n")
+                local headers = reader()
+                local len = tonumber(headers:match("[Cc]ontent%-[Ll]ength: (%d+)"))
+                local body
+                if len then
+                    body = sock:receive(len)
+                else -- chunked
+                    local size = tonumber(sock:receive(), 16)
+                    body = sock:receive(size)
+                    sock:receive() sock:receive() sock:receive()
+                end
+                ngx.print("body: ", body)
+                ngx.say(sock:setkeepalive(10000, 4))
+                ngx.say(sock:send("x"))
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+reused: 0
+body: echo
+1
+nilclosed
+reused: 1
+body: echo
+1
+nilclosed
+reused: 2
+body: echo
+1
+nilclosed
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: udp
+--- config
+    location = /t {
+        content_by_lua_block {
+            local udp = ngx.socket.udp()
+            udp:settimeout(1000)
+            ngx.say(udp:setpeername("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            ngx.say(udp:send({"hel", "lo"}))
+            ngx.say(udp:receive())
+            ngx.say(udp:close())
+            ngx.say(udp:send("x"))
+        }
+    }
+--- udp_listen: $TEST_NGINX_RAND_PORT_1
+--- udp_query: hello
+--- udp_reply: world
+--- request
+GET /t
+--- response_body
+1
+1
+world
+1
+nilclosed
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: a socket cannot be used by another request
+--- config
+    location = /t {
+        content_by_lua_block {
+            if ngx.var.arg_keep then
+                package.loaded.kept = ngx.socket.tcp()
+                ngx.say("kept")
+                return
+            end
+            local ok, err = pcall(package.loaded.kept.connect, package.loaded.kept, "127.0.0.1", 1)
+            ngx.say(err)
+        }
+    }
+--- request eval
+["GET /t?keep=1", "GET /t"]
+--- response_body eval
+["kept\n", "bad request\n"]
+--- no_error_log
+[error]
