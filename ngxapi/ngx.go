@@ -158,30 +158,63 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 	installRestyCore(w)
 }
 
-// finishCore runs after every registered part: ngx.ctx is per light
-// thread, so it lives behind the ngx table's metatable.
+// ngxField is a magic field of the ngx table (ngx.ctx, ngx.status, ...):
+// read and written through the table's metatable. set may be nil (read-only:
+// assigning raises an error).
+type ngxField struct {
+	get func(w *luavm.Worker, L *lua.LState) lua.LValue
+	set func(w *luavm.Worker, L *lua.LState, v lua.LValue)
+}
+
+var ngxFields = map[string]ngxField{}
+
+// registerField adds a magic field of the ngx table; call it from init().
+func registerField(name string, get func(w *luavm.Worker, L *lua.LState) lua.LValue, set func(w *luavm.Worker, L *lua.LState, v lua.LValue)) {
+	if _, dup := ngxFields[name]; dup {
+		panic("ngxapi: ngx." + name + " registered twice")
+	}
+	ngxFields[name] = ngxField{get, set}
+}
+
+func init() {
+	registerField("ctx", func(w *luavm.Worker, L *lua.LState) lua.LValue {
+		check(w, L, "ngx.ctx")
+		return w.Current().NgxCtx()
+	}, func(w *luavm.Worker, L *lua.LState, v lua.LValue) {
+		check(w, L, "ngx.ctx")
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			L.RaiseError("ctx should be a table while getting a %s", v.Type().String())
+		}
+		w.Current().SetNgxCtx(t)
+	})
+}
+
+// finishCore runs after every registered part: the magic fields
+// (registerField) live behind the ngx table's metatable.
 func finishCore(w *luavm.Worker, ngx *lua.LTable) {
 	L := w.L
 	mt := L.NewTable()
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		if L.CheckString(2) == "ctx" {
-			check(w, L, "ngx.ctx")
-			L.Push(w.Current().NgxCtx())
-			return 1
+		if k, ok := L.Get(2).(lua.LString); ok {
+			if f, ok := ngxFields[string(k)]; ok {
+				L.Push(f.get(w, L))
+				return 1
+			}
 		}
 		L.Push(lua.LNil)
 		return 1
 	}))
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		k := L.Get(2)
-		if s, ok := k.(lua.LString); ok && s == "ctx" {
-			check(w, L, "ngx.ctx")
-			t, ok := L.Get(3).(*lua.LTable)
-			if !ok {
-				L.RaiseError("ctx should be a table while getting a %s", L.Get(3).Type().String())
+		if s, ok := k.(lua.LString); ok {
+			if f, ok := ngxFields[string(s)]; ok {
+				if f.set == nil {
+					L.RaiseError("attempt to write to ngx.%s", string(s))
+				}
+				f.set(w, L, L.Get(3))
+				return 0
 			}
-			w.Current().SetNgxCtx(t)
-			return 0
 		}
 		L.RawSet(L.CheckTable(1), k, L.Get(3))
 		return 0
