@@ -51,7 +51,7 @@ func init() {
 		tcp := L.NewFunction(se.luaTCP)
 		sock.RawSetString("tcp", tcp)
 		sock.RawSetString("stream", tcp)
-		sock.RawSetString("connect", se.exact(L, "connect", se.luaConnect))
+		sock.RawSetString("connect", L.NewFunction(se.luaConnect))
 		sock.RawSetString("udp", L.NewFunction(se.luaUDP))
 		ngx.RawSetString("socket", sock)
 	})
@@ -79,7 +79,6 @@ type sockEnv struct {
 	pools map[string]*connPool
 
 	tcpMT, udpMT, sessMT *lua.LTable
-	exactProtos          map[string]*lua.FunctionProto
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -90,7 +89,7 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
-	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool), exactProtos: make(map[string]*lua.FunctionProto),
+	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool),
 		connTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second,
 		poolSize: 30, keepTO: 60 * time.Second, verifyDepth: 1,
 		minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13}
@@ -185,100 +184,10 @@ func systemHasNameservers() bool {
 	return false
 }
 
-// gopher-lua leaves the result registers of a call that yielded from Go
-// unfilled when the resume brings fewer values than the caller wants
-// ("local ok, err = sock:connect()" would see a Go nil as err). So every
-// method that may suspend returns a count and exactly maxResults values,
-// and a small Lua wrapper hands back the first count of them: callers get
-// OpenResty's exact results in every case.
-const maxResults = 3
-
-const exactChunk = "goresty-cosocket"
-
-// exactSrc wraps the Go method (named as the method, for argument errors).
-const exactSrc = `local %[1]s = ...
-return function(...)
-  local n, a, b, c = %[1]s(...)
-  if n == 1 then return a elseif n == 2 then return a, b elseif n == 0 then return end
-  return a, b, c
-end`
-
-func (se *sockEnv) exact(L *lua.LState, name string, f lua.LGFunction) lua.LValue {
-	proto := se.exactProtos[name]
-	if proto == nil {
-		fn, err := L.Load(strings.NewReader(fmt.Sprintf(exactSrc, name)), exactChunk)
-		if err != nil {
-			panic(err)
-		}
-		proto = fn.Proto
-		se.exactProtos[name] = proto
-	}
-	raw := L.NewFunction(func(L *lua.LState) int {
-		defer relocateError(L)
-		n := f(L)
-		if n < 0 {
-			return n // suspended: suspend() packs the results
-		}
-		top := L.GetTop()
-		vals := make([]lua.LValue, n)
-		for i := 0; i < n; i++ {
-			vals[i] = L.Get(top - n + 1 + i)
-		}
-		L.Pop(n)
-		for _, v := range pack(vals) {
-			L.Push(v)
-		}
-		return maxResults + 1
-	})
-	mk := L.NewFunctionFromProto(proto)
-	L.Push(mk)
-	L.Push(raw)
-	L.Call(1, 1)
-	ret := L.Get(-1)
-	L.Pop(1)
-	return ret
-}
-
-// relocateError makes an error raised inside a wrapped method point at
-// the user's code ("content_by_lua(nginx.conf:40):5: bad request"), not at
-// the wrapper.
-func relocateError(L *lua.LState) {
-	r := recover()
-	if r == nil {
-		return
-	}
-	if ae, ok := r.(*lua.ApiError); ok {
-		if msg, ok := ae.Object.(lua.LString); ok && strings.HasPrefix(string(msg), exactChunk+":") {
-			rest := string(msg)[len(exactChunk)+1:]
-			if i := strings.Index(rest, ": "); i >= 0 {
-				rest = rest[i+2:]
-			}
-			where := L.Where(2)
-			if where != "" {
-				where += " "
-			}
-			ae.Object = lua.LString(where + rest)
-		}
-	}
-	panic(r)
-}
-
-func pack(vals []lua.LValue) []lua.LValue {
-	out := make([]lua.LValue, maxResults+1)
-	out[0] = lua.LNumber(len(vals))
-	for i := 1; i <= maxResults; i++ {
-		if i <= len(vals) {
-			out[i] = vals[i-1]
-		} else {
-			out[i] = lua.LNil
-		}
-	}
-	return out
-}
-
-// suspend is Worker.Suspend with the results packed for exact().
+// suspend runs op off the worker (Worker.Suspend); op's values become the
+// results of the Lua call.
 func (se *sockEnv) suspend(L *lua.LState, op func() []lua.LValue) int {
-	return se.w.Suspend(L, func() []lua.LValue { return pack(op()) })
+	return se.w.Suspend(L, op)
 }
 
 // worker -> sockEnv, so CloseSocketPools can reach every pool.
@@ -620,7 +529,7 @@ func (se *sockEnv) newTCPMeta(L *lua.LState) *lua.LTable {
 	mt := L.NewTable()
 	idx := L.NewTable()
 	for k, f := range methods {
-		idx.RawSetString(k, se.exact(L, k, f))
+		idx.RawSetString(k, L.NewFunction(f))
 	}
 	mt.RawSetString("__index", idx)
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
@@ -1279,7 +1188,7 @@ func (s *tcpSock) receiveuntil(L *lua.LState) int {
 			}
 		})
 	}
-	L.Push(s.se.exact(L, "iterator", iter))
+	L.Push(L.NewFunction(iter))
 	return 1
 }
 

@@ -129,6 +129,23 @@ out(sock:receive(3))
 	}
 }
 
+// Results have OpenResty's exact arity, also after the thread was suspended.
+func TestCosocketResultArity(t *testing.T) {
+	port := scriptServer(t, func(c net.Conn) { io.WriteString(c, "line\n") })
+	vm := newH5VM(t, nil, 1)
+	vm.expect(luavm.PhaseTimer, fmt.Sprintf(`
+local s = ngx.socket.tcp()
+out(select("#", s:connect("127.0.0.1", %d)))
+local ok, err = s:connect("127.0.0.1", %d)
+out(type(ok), " ", type(err))
+local a, b, c = s:receive()
+out(a, " ", type(b), " ", type(c))
+out(select("#", s:receive()))
+local s2 = ngx.socket.tcp()
+out(select("#", s2:connect("127.0.0.1", 1)))
+`, port, port), "1", "number nil", "line nil nil", "3", "2")
+}
+
 func TestCosocketErrors(t *testing.T) {
 	vm := newH5VM(t, nil, 1)
 	closed := freePort(t)

@@ -56,7 +56,7 @@ func (se *sockEnv) newUDPMeta(L *lua.LState) *lua.LTable {
 	mt := L.NewTable()
 	idx := L.NewTable()
 	for k, f := range methods {
-		idx.RawSetString(k, se.exact(L, k, f))
+		idx.RawSetString(k, L.NewFunction(f))
 	}
 	mt.RawSetString("__index", idx)
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
