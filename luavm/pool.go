@@ -2,6 +2,30 @@
 // N workers, each one *lua.LState owned by one goroutine and fed through a
 // queue; every handler, hook and timer callback is a light thread (a
 // coroutine) that may suspend while Go does the blocking part elsewhere.
+//
+// How it works:
+//
+//   - Run queues a request; the worker starts the chunk on a pooled
+//     coroutine with a fresh global table falling back to _G (init phases
+//     use _G itself) and resumes it. The caller blocks on a pooled channel.
+//   - A Go API function suspends its thread with Suspend (op runs on its own
+//     goroutine), Sleep (a timer) or Exit: it yields a per-worker marker
+//     value; the worker parks the thread until a queue item resumes it with
+//     the results. Phases that cannot yield (Phase.Yieldable) get
+//     "API disabled in the context of ..." instead.
+//   - gopher-lua cannot yield across its Go-stack pcall, so a Lua prelude
+//     (sandbox.go) redefines pcall/xpcall to run the callee on a pooled
+//     coroutine and relay yields outwards; coroutine.resume/wrap relay the
+//     marker only. Other gopher-lua pitfalls worked around: a yield from a
+//     tail-called Go function corrupts the coroutine (chunks are compiled
+//     without tail calls), missing resume values become Go nils (resume
+//     values are fitted to the yielding call's expected count), "arg" tables
+//     built for every chunk run (dropped).
+//   - Non-yielding phases run under Options.HookTimeout through a reusable
+//     context (no allocation per hook); past it the Lua code is aborted.
+//   - require loads modules with _G as their environment, once per worker
+//     (package.loaded), compiled once per process; native modules and
+//     package.loadlib raise clear errors; os.exit raises.
 package luavm
 
 import (
