@@ -228,6 +228,7 @@ func CloseSocketPools(workers ...*luavm.Worker) {
 type idleConn struct {
 	conn   net.Conn
 	tlsOn  bool
+	sess   *clientSession
 	reused int
 	taken  atomic.Bool
 	data   atomic.Bool // the watcher saw bytes: not reusable
@@ -287,8 +288,8 @@ func (p *connPool) take() *idleConn {
 // put makes c idle for timeout (0: no timeout); it evicts the oldest idle
 // connection when the pool is full. A connect waiting in the backlog gets
 // the connection directly.
-func (p *connPool) put(c net.Conn, tlsOn bool, reused int, timeout time.Duration) {
-	ic := &idleConn{conn: c, tlsOn: tlsOn, reused: reused, done: make(chan struct{}), pool: p}
+func (p *connPool) put(c net.Conn, tlsOn bool, sess *clientSession, reused int, timeout time.Duration) {
+	ic := &idleConn{conn: c, tlsOn: tlsOn, sess: sess, reused: reused, done: make(chan struct{}), pool: p}
 	if timeout > 0 {
 		c.SetReadDeadline(time.Now().Add(timeout))
 	} else {
@@ -423,6 +424,7 @@ type tcpSock struct {
 
 	conn  net.Conn // nil when not connected
 	tlsOn bool
+	sess  *clientSession // the TLS session of conn, when tlsOn
 	buf   []byte // read but not yet consumed
 	pool  *connPool
 	key   string
@@ -626,7 +628,7 @@ func (s *tcpSock) closeConn() {
 		return
 	}
 	s.closer.close()
-	s.conn, s.buf, s.tlsOn, s.pool = nil, nil, false, nil
+	s.conn, s.buf, s.tlsOn, s.sess, s.pool = nil, nil, false, nil, nil
 }
 
 // alive forgets a connection an op has closed; it reports whether the
@@ -728,7 +730,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 	s.closeConn()
 	p := s.se.pool(key, poolSize, true)
 	if ic := p.take(); ic != nil {
-		s.attach(ic.conn, ic.tlsOn, p, key, ic.reused+1)
+		s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
 		ret := wrap([]lua.LValue{lua.LNumber(1)})
 		for _, v := range ret {
 			L.Push(v)
@@ -744,7 +746,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 			return wrap(fail(errText(err)))
 		}
 		if ic != nil { // a pooled connection handed over by setkeepalive
-			s.attach(ic.conn, ic.tlsOn, p, key, ic.reused+1)
+			s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
 			return wrap([]lua.LValue{lua.LNumber(1)})
 		}
 		conn, errs := se.dial(network, host, addr, port, connTO, lc)
@@ -752,13 +754,13 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 			p.release()
 			return wrap(fail(errs))
 		}
-		s.attach(conn, false, p, key, 0)
+		s.attach(conn, false, nil, p, key, 0)
 		return wrap([]lua.LValue{lua.LNumber(1)})
 	})
 }
 
-func (s *tcpSock) attach(c net.Conn, tlsOn bool, p *connPool, key string, reused int) {
-	s.conn, s.tlsOn, s.pool, s.key, s.reuse, s.buf = c, tlsOn, p, key, reused, nil
+func (s *tcpSock) attach(c net.Conn, tlsOn bool, sess *clientSession, p *connPool, key string, reused int) {
+	s.conn, s.tlsOn, s.sess, s.pool, s.key, s.reuse, s.buf = c, tlsOn, sess, p, key, reused, nil
 	s.closer.set(c, p)
 }
 
@@ -859,6 +861,10 @@ func appendData(L *lua.LState, b []byte, v lua.LValue, depth int) []byte {
 		return append(b, x...)
 	case lua.LNumber:
 		return append(b, x.String()...)
+	case lua.LBool:
+		return append(b, x.String()...)
+	case *lua.LNilType:
+		return append(b, "nil"...)
 	case *lua.LTable:
 		if depth > 100 {
 			L.RaiseError("table too deep")
@@ -883,15 +889,7 @@ func (s *tcpSock) send(L *lua.LState) int {
 	if s.busyWrite.Load() || s.busyConn.Load() {
 		return luaFail(L, "socket busy writing")
 	}
-	var data []byte
-	switch v := L.Get(2).(type) {
-	case *lua.LNilType:
-		data = []byte("nil")
-	case lua.LBool:
-		data = []byte(v.String())
-	default:
-		data = appendData(L, nil, v, 0)
-	}
+	data := appendData(L, nil, L.Get(2), 0)
 	if len(data) == 0 {
 		L.Push(lua.LNumber(0))
 		return 1
@@ -1287,10 +1285,10 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 	if p == nil {
 		p = s.se.pool(s.key, size, true)
 	}
-	conn, tlsOn, reused := s.conn, s.tlsOn, s.reuse
+	conn, tlsOn, sess, reused := s.conn, s.tlsOn, s.sess, s.reuse
 	s.closer.set(nil, nil)
-	s.conn, s.buf, s.tlsOn, s.pool = nil, nil, false, nil
-	p.put(conn, tlsOn, reused, timeout)
+	s.conn, s.buf, s.tlsOn, s.sess, s.pool = nil, nil, false, nil, nil
+	p.put(conn, tlsOn, sess, reused, timeout)
 	L.Push(lua.LNumber(1))
 	return 1
 }
@@ -1404,7 +1402,10 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 	verify := lua.LVAsBool(L.Get(4))
 	if s.tlsOn { // a pooled TLS connection: already handshaked
 		ud := L.NewUserData()
-		ud.Value = &clientSession{}
+		ud.Value = s.sess
+		if s.sess == nil {
+			ud.Value = &clientSession{}
+		}
 		ud.Metatable = s.se.sessMT
 		if !returnSession {
 			L.Push(lua.LTrue)
@@ -1462,7 +1463,7 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 			s.abort()
 			return fail(e)
 		}
-		s.conn, s.tlsOn = tc, true
+		s.conn, s.tlsOn, s.sess = tc, true, sess
 		s.closer.set(tc, s.pool)
 		if !returnSession {
 			return []lua.LValue{lua.LTrue}

@@ -460,8 +460,16 @@ out(s3:sslhandshake(false, "wrong.example", true))
 local s4 = ngx.socket.tcp()
 assert(s4:connect("127.0.0.1", %[1]d))
 out(s4:sslhandshake(false, "test.com", false))
+s4:send("three\n")
+out(s4:receive())
+out(s4:setkeepalive())
+local s5 = ngx.socket.tcp()
+assert(s5:connect("127.0.0.1", %[1]d))
+out(s5:getreusedtimes(), " ", s5:sslhandshake(false, "test.com", false))
+s5:send("four\n")
+out(s5:receive())
 `, port), "userdata nil", "one resumed=false", "userdata nil", "two resumed=true",
-		"nilcertificate host mismatch", "true")
+		"nilcertificate host mismatch", "true", "three resumed=false", "1", "1 true", "four resumed=false")
 
 	vm2 := newH5VM(t, nil, 1)
 	vm2.expect(luavm.PhaseTimer, fmt.Sprintf(`
