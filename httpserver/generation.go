@@ -323,7 +323,7 @@ func (g *generation) httpServer(grp *addrGroup) *http.Server {
 		Handler:           &handler{g: g, grp: grp},
 		ReadHeaderTimeout: 60 * time.Second, // client_header_timeout
 		IdleTimeout:       ka,
-		MaxHeaderBytes:    32 << 10,
+		MaxHeaderBytes:    1 << 20, // nginx's limits are checked per request (headerLimits)
 		ErrorLog:          nil,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			if qc := connOf(c); qc != nil {

@@ -94,6 +94,10 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	} else {
 		rw.Header()["Server"] = serverShort
 	}
+	if code := headerLimits(r); code != 0 {
+		rq.errorPage(code)
+		return
+	}
 	uri, ok := normalizeURI(r.URL.Path)
 	if !ok {
 		rq.errorPage(http.StatusBadRequest)
@@ -134,6 +138,34 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	default:
 		rq.static()
 	}
+}
+
+// nginx's large_client_header_buffers 4 8k: the request line and each
+// header line must fit in 8k (414 / 494 otherwise), all of them in 32k.
+const (
+	headerBuf   = 8 << 10
+	headerTotal = 4 * headerBuf
+)
+
+func headerLimits(r *http.Request) int {
+	line := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 2
+	if line > headerBuf {
+		return http.StatusRequestURITooLong
+	}
+	total := line
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n := len(k) + 2 + len(v)
+			if n > headerBuf {
+				return 494
+			}
+			total += n
+		}
+	}
+	if total > headerTotal {
+		return 494
+	}
+	return 0
 }
 
 var (
@@ -345,7 +377,7 @@ func (rq *request) errorPage(code int) {
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	rq.w.WriteHeader(shown)
-	rq.w.status = code
+	rq.w.status = shown
 	if rq.r.Method != http.MethodHead && body != "" {
 		io.WriteString(rq.w, body)
 	}

@@ -1,0 +1,312 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+# content_by_lua*: output (ngx.say/print/flush/eof/exit/status/redirect),
+# ngx.header, ngx.var, ngx.req.*, errors and their HTTP answers.
+
+use Test::Nginx::Socket::Lua;
+
+repeat_each(2);
+
+plan tests => repeat_each() * (blocks() * 3);
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: ngx.say and ngx.print with scalars, nil, booleans, ngx.null and nested array tables
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say("a", 1, " ", 2.5, " ", nil, " ", true, " ", false, " ", ngx.null)
+            ngx.print({"x", {"y", 3}, "\n"})
+            local ok = ngx.say()
+            ngx.say(ok)
+        }
+    }
+--- request
+GET /t
+--- response_body
+a1 2.5 nil true false null
+xy3
+
+1
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: a bad argument to ngx.say is a Lua error (500)
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say(function() end)
+        }
+    }
+--- request
+GET /t
+--- error_code: 500
+--- error_log eval
+qr/bad argument #1 to 'say' \(string, number, boolean, nil, ngx.null, or array table expected, got function\)|content_by_lua\(nginx\.conf:41\):2: bad argument #1/
+
+
+
+=== TEST 3: ngx.status, ngx.header (multi-value, Content-Type, removal) and default_type
+--- config
+    location = /t {
+        default_type application/json;
+        content_by_lua_block {
+            ngx.status = 201
+            ngx.header["X-Multi"] = {"1", "2"}
+            ngx.header.x_under = "u"
+            ngx.header["X-Gone"] = "g"
+            ngx.header["X-Gone"] = nil
+            ngx.say(ngx.status, " ", ngx.header["x-under"], " ", type(ngx.header["X-Multi"]))
+        }
+    }
+--- request
+GET /t
+--- error_code: 201
+--- response_headers
+Content-Type: application/json
+X-Multi: 1, 2
+X-Under: u
+!X-Gone
+--- response_body
+201 u table
+
+
+
+=== TEST 4: headers and status cannot change once the response went out
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say("first")
+            ngx.flush(true)
+            ngx.header["X-Late"] = "1"
+            ngx.status = 500
+            ngx.say("second")
+        }
+    }
+--- request
+GET /t
+--- response_headers
+!X-Late
+--- response_body
+first
+second
+--- error_log
+attempt to set ngx.header.HEADER after sending out response headers
+attempt to set ngx.status after sending out response headers
+
+
+
+=== TEST 5: ngx.exit with an error status sends the standard error page; ngx.exit(ngx.OK) ends the handler
+--- config
+    location = /403 {
+        content_by_lua_block {
+            ngx.exit(ngx.HTTP_FORBIDDEN)
+            ngx.say("not reached")
+        }
+    }
+    location = /ok {
+        content_by_lua_block {
+            ngx.say("before")
+            ngx.exit(ngx.OK)
+            ngx.say("not reached")
+        }
+    }
+--- request eval
+["GET /403", "GET /ok"]
+--- error_code eval
+[403, 200]
+--- response_body_like eval
+[qr{<head><title>403 Forbidden</title></head>}, qr{^before\n$}]
+
+
+
+=== TEST 6: ngx.redirect, default 302 and an explicit 301
+--- config
+    location = /r1 { content_by_lua_block { ngx.redirect("/foo?a=1") } }
+    location = /r2 { content_by_lua_block { ngx.redirect("http://example.com/", ngx.HTTP_MOVED_PERMANENTLY) } }
+--- request eval
+["GET /r1", "GET /r2"]
+--- error_code eval
+[302, 301]
+--- response_headers eval
+["Location: /foo?a=1", "Location: http://example.com/"]
+
+
+
+=== TEST 7: ngx.redirect refuses other statuses
+--- config
+    location = /t { content_by_lua_block { ngx.redirect("/x", 200) } }
+--- request
+GET /t
+--- error_code: 500
+--- error_log
+only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and ngx.HTTP_TEMPORARY_REDIRECT are allowed
+
+
+
+=== TEST 8: ngx.var built-ins
+--- config
+    location = /t {
+        content_by_lua_block {
+            local v = ngx.var
+            ngx.say(v.uri, "|", v.args, "|", v.arg_b, "|", v.arg_none, "|", v.request_uri, "|",
+                    v.request_method, "|", v.host, "|", v.scheme, "|", v.server_name, "|",
+                    v.remote_addr, "|", v.http_x_foo, "|", v.server_protocol, "|", v.https)
+        }
+    }
+--- request
+GET /t?a=1&b=two
+--- more_headers
+X-Foo: bar
+--- response_body
+/t|a=1&b=two|two|nil|/t?a=1&b=two|GET|localhost|http|localhost|127.0.0.1|bar|HTTP/1.1|
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: set $var is writable from Lua; built-ins and unknown variables are not
+--- config
+    location = /t {
+        set $mine "init";
+        content_by_lua_block {
+            ngx.say(ngx.var.mine)
+            ngx.var.mine = "changed"
+            ngx.say(ngx.var.mine)
+            local ok, err = pcall(function() ngx.var.nosuch = "x" end)
+            ngx.say(ok, " ", err)
+        }
+    }
+--- request
+GET /t
+--- response_body_like chomp
+^init
+changed
+false .*variable "nosuch" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set \$nosuch '';" in the config file to define it first
+$
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: ngx.req.get_uri_args: repeated keys, valueless keys, escapes
+--- config
+    location = /t {
+        content_by_lua_block {
+            local args = ngx.req.get_uri_args()
+            ngx.say(type(args.a), " ", args.a[1], ",", args.a[2], " ", tostring(args.flag), " ", args["x y"])
+        }
+    }
+--- request
+GET /t?a=1&a=2&flag&x%20y=%41
+--- response_body
+table 1,2 true A
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: ngx.req.get_headers (lower-case keys, underscores, repeated headers) and get_method / http_version
+--- config
+    location = /t {
+        content_by_lua_block {
+            local h = ngx.req.get_headers()
+            ngx.say(h["x-one"], " ", h.x_one, " ", h["X-One"], " ", type(h["x-two"]), " ", h.host)
+            ngx.say(ngx.req.get_method(), " ", ngx.req.http_version())
+        }
+    }
+--- request
+GET /t
+--- more_headers
+X-One: 1
+X-Two: a
+X-Two: b
+--- response_body
+1 1 1 table localhost
+GET 1.1
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: ngx.req.read_body, get_body_data, get_post_args
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.req.read_body()
+            local args = ngx.req.get_post_args()
+            ngx.say(ngx.req.get_body_data(), " ", args.a, " ", args.b)
+        }
+    }
+--- request
+POST /t
+a=1&b=hello%20world
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- response_body
+a=1&b=hello%20world 1 hello world
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: client_max_body_size: a larger body is refused with 413
+--- config
+    location = /t {
+        client_max_body_size 4;
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.say("got ", ngx.req.get_body_data())
+        }
+    }
+--- request
+POST /t
+0123456789
+--- error_code: 413
+--- error_log
+client intended to send too large body: 10 bytes
+
+
+
+=== TEST 14: content APIs are disabled in timers
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.timer.at(0, function()
+                local ok, err = pcall(ngx.say, "x")
+                ngx.log(ngx.WARN, "timer say: ", err)
+            end)
+            ngx.sleep(0.05)
+            ngx.say("done")
+        }
+    }
+--- request
+GET /t
+--- response_body
+done
+--- error_log
+timer say: API disabled in the context of ngx.timer
+
+
+
+=== TEST 15: no output gives an empty 200; ngx.eof ends the body
+--- config
+    location = /empty { content_by_lua_block { local x = 1 } }
+    location = /eof {
+        content_by_lua_block {
+            ngx.say("a")
+            ngx.eof()
+            local ok, err = ngx.say("b")
+            ngx.log(ngx.WARN, "after eof: ", err)
+        }
+    }
+--- request eval
+["GET /empty", "GET /eof"]
+--- response_body eval
+["", "a\n"]
+--- no_error_log
+[alert]
