@@ -215,8 +215,18 @@ func (br *blockRun) runRequests(rep int) {
 		middle = time.Duration(sec * float64(time.Second))
 	}
 	reqIdx := 0
+	h2 := br.b.Has("http2")
+	if h2 && (br.b.Has("pipelined_requests") || br.b.Has("raw_request")) {
+		br.t.Fatalf("%s - cannot use --- http2 with --- pipelined_requests or --- raw_request", br.label())
+	}
 	for ri, rq := range reqs {
-		sr := Send(addr, rq.packets, middle, br.timeout, br.tlsOpts)
+		var sr SendResult
+		var h2res *Response
+		if h2 {
+			h2res, sr = sendHTTP2(addr, strings.Join(rq.packets, ""), br.timeout, br.tlsOpts)
+		} else {
+			sr = Send(addr, rq.packets, middle, br.timeout, br.tlsOpts)
+		}
 		if sr.TimedOut && !br.b.Has("abort") {
 			br.t.Errorf("%s - ERROR: client socket timed out (repeat %d, req %d)", br.label(), rep, reqIdx)
 		}
@@ -224,7 +234,12 @@ func (br *blockRun) runRequests(rep int) {
 		raw := sr.Raw
 		for k := 0; k < rq.n; k++ {
 			var res *Response
-			if sr.Err == nil || len(raw) > 0 {
+			if h2 {
+				res = h2res
+				if sr.Err != nil && br.tlsOpts == nil && !br.b.Has("ignore_response") {
+					br.t.Errorf("%s - %v (repeat %d, req %d)", br.label(), sr.Err, rep, reqIdx)
+				}
+			} else if sr.Err == nil || len(raw) > 0 {
 				var left []byte
 				var perr error
 				res, left, perr = ParseResponse(raw, rq.head)

@@ -72,7 +72,7 @@ var supportedSections = map[string]bool{
 	// goresty extensions
 	"tls": true, "tls_session": true, "tls_protocol": true, "tls_error_like": true,
 	"exec": true, "exec_out": true, "exec_out_like": true, "exec_status": true,
-	"server_exits": true,
+	"server_exits": true, "http2": true,
 	// embedded mock servers
 	"tcp_listen": true, "tcp_reply": true, "tcp_query": true, "tcp_query_len": true,
 	"tcp_reply_delay": true, "tcp_shutdown": true, "tcp_shutdown_delay": true, "tcp_no_close": true,
@@ -333,6 +333,10 @@ func (br *blockRun) setupRoot() error {
 	if pre.WorkerConnections > 0 {
 		wc = pre.WorkerConnections
 	}
+	listenOpts := ""
+	if br.b.Has("http2") {
+		listenOpts = " http2" // as Test::Nginx for --- http2
+	}
 	p := ConfParams{
 		Workers:           workers,
 		Daemon:            true,
@@ -345,7 +349,7 @@ func (br *blockRun) setupRoot() error {
 		MainConfig:        br.expand(main),
 		HTTPConfig:        br.expand(br.str(cb, "http_config")),
 		PostMainConfig:    br.expand(br.str(cb, "post_main_config")),
-		Port:              br.env["TEST_NGINX_SERVER_PORT"],
+		Port:              br.env["TEST_NGINX_SERVER_PORT"] + listenOpts,
 		ServerName:        serverName,
 		Config:            br.expand(br.str(cb, "config")),
 		HTMLDir:           filepath.Join(root, "html"),

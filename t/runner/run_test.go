@@ -64,7 +64,7 @@ func runRecorded(t *testing.T, path string, opts *Options) map[string]*recorder 
 func testOptions(binary string) *Options {
 	return &Options{
 		Binary:    binary,
-		Env:       map[string]string{"TEST_NGINX_CERT_DIR": "/nonexistent", "PATH": os.Getenv("PATH")},
+		Env:       map[string]string{"TEST_NGINX_CERT_DIR": certDir(), "PATH": os.Getenv("PATH")},
 		LogLevel:  "debug",
 		Timeout:   3 * time.Second,
 		Sleep:     45 * time.Millisecond,
@@ -140,15 +140,17 @@ func TestMatchers(t *testing.T) {
 			`exec "echo out; exit 2" (repeat 0): exit status 2, want 0`,
 			`exec_out_like (repeat 0):`,
 		},
-		"TEST 13: passes: user_files and static files":                nil,
-		"TEST 15: passes: server_exits after exec sends QUIT":         nil,
-		"TEST 16: fails: the server dies during the block":            {"the server process", "exited before the end of the test"},
-		"TEST 17: fails: server_exits but it keeps running":           {"--- server_exits: the server process", "is still running"},
-		"TEST 18: passes: tcp_listen mock server with a lua cosocket": nil,
-		"TEST 19: fails: tcp_query mismatch":                          {"tcp_query ok (repeat 0):\ngot:  \"ping\\n\"\nwant: \"pong\\n\"", "tcp_query ok (repeat 1)"},
-		"TEST 20: passes: udp_listen mock server":                     nil,
-		"TEST 21: passes: skipped by skip_nginx":                      nil,
-		"TEST 22: passes: response_body_filters":                      nil,
+		"TEST 13: passes: user_files and static files":                                nil,
+		"TEST 15: passes: server_exits after exec sends QUIT":                         nil,
+		"TEST 16: fails: the server dies during the block":                            {"the server process", "exited before the end of the test"},
+		"TEST 17: fails: server_exits but it keeps running":                           {"--- server_exits: the server process", "is still running"},
+		"TEST 18: passes: tcp_listen mock server with a lua cosocket":                 nil,
+		"TEST 19: fails: tcp_query mismatch":                                          {"tcp_query ok (repeat 0):\ngot:  \"ping\\n\"\nwant: \"pong\\n\"", "tcp_query ok (repeat 1)"},
+		"TEST 20: passes: udp_listen mock server":                                     nil,
+		"TEST 21: passes: skipped by skip_nginx":                                      nil,
+		"TEST 22: passes: response_body_filters":                                      nil,
+		"TEST 23: passes: http2 cleartext (prior knowledge)":                          nil,
+		"TEST 24: passes: http2 over TLS, with a request body and session resumption": nil,
 		"TEST 14: fails: grep_error_log per repetition": {
 			"grep_error_log_out (repeat 0):\ngot:\n\"http finalize request\\n",
 		},
@@ -196,4 +198,9 @@ boom in conf
 	if errs := strings.Join(got["TEST 1: start"].errs, "\n"); !strings.Contains(errs, "server not ready") {
 		t.Errorf("no pid file: got %q", errs)
 	}
+}
+
+func certDir() string {
+	d, _ := filepath.Abs("../cert")
+	return d
 }

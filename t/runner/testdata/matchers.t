@@ -312,3 +312,50 @@ GET /t
 uc md5_hex
 --- response_body eval
 "eb61eead90e3b899c6bcbe27ac581660"
+
+
+
+=== TEST 23: passes: http2 cleartext (prior knowledge)
+--- config
+    location = /t {
+        add_header X-Proto $server_protocol;
+        return 200 "hello\n";
+    }
+--- http2
+--- request
+GET /t
+--- response_headers
+X-Proto: HTTP/2.0
+Content-Length: 6
+--- response_body
+hello
+
+
+
+=== TEST 24: passes: http2 over TLS, with a request body and session resumption
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl http2;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location = /t {
+            add_header X-Proto $server_protocol;
+            add_header X-Len $content_length;
+            return 200 "$request_method\n";
+        }
+    }
+--- config
+--- http2
+--- tls
+version: 1.3
+session_cache: on
+--- request eval
+["POST /t\nabc", "GET /t"]
+--- tls_session
+New
+Reused
+--- response_headers eval
+["X-Proto: HTTP/2.0\nX-Len: 3", "X-Proto: HTTP/2.0"]
+--- response_body eval
+["POST\n", "GET\n"]
