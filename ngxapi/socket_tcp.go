@@ -425,7 +425,7 @@ type tcpSock struct {
 	conn  net.Conn // nil when not connected
 	tlsOn bool
 	sess  *clientSession // the TLS session of conn, when tlsOn
-	buf   []byte // read but not yet consumed
+	buf   []byte         // read but not yet consumed
 	pool  *connPool
 	key   string
 	reuse int
