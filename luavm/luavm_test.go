@@ -527,3 +527,33 @@ func TestResumeValueCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestFakeConnections(t *testing.T) {
+	var n uint64
+	var mu sync.Mutex
+	next := func() uint64 { mu.Lock(); defer mu.Unlock(); n++; return n }
+	tl := newTestLog(t)
+	done := make(chan struct{})
+	install := func(w *Worker) {
+		testInstall(w)
+		w.L.SetGlobal("logit", w.L.NewFunction(func(L *lua.LState) int {
+			w.Log.LogConn(errlog.Warn, w.Current().Conn, L.CheckString(1))
+			if L.CheckString(1) == "timer" {
+				close(done)
+			}
+			return 0
+		}))
+	}
+	iw := mustChunk(t, "init_worker_by_lua(nginx.conf:28)", `logit("iw") timer_at(0, function() logit("timer") end)`)
+	p, err := NewPool(Options{Workers: 1, Log: tl.log, Install: install, InitWorker: iw, ConnID: next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	<-done
+	for _, want := range []string{"#0: *1 iw, context: init_worker_by_lua*\n", "#0: *2 timer, context: ngx.timer\n"} {
+		if !strings.Contains(tl.text(), want) {
+			t.Errorf("log lacks %q:\n%s", want, tl.text())
+		}
+	}
+}

@@ -57,6 +57,11 @@ type Options struct {
 	// Init makes NewPool fail; a failing InitWorker is only logged.
 	Init, InitWorker *Chunk
 
+	// ConnID, when set, numbers the fake connections nginx gives timers and
+	// init_worker_by_lua* (the "*N" of their log lines); it should share the
+	// server's connection counter.
+	ConnID func() uint64
+
 	// Per-coroutine limits (0 = default): call frames and value stack slots.
 	CallStackSize   int // default 5000
 	RegistryMaxSize int // default 1<<18 slots (4 MB; LuaJIT stops near 65500)
@@ -143,10 +148,18 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	if opts.InitWorker != nil {
 		for _, w := range p.workers {
-			w.Run(&Request{Phase: PhaseInitWorker, Chunk: opts.InitWorker})
+			w.Run(&Request{Phase: PhaseInitWorker, Chunk: opts.InitWorker,
+				Conn: &errlog.Conn{ID: p.connID(), Context: PhaseInitWorker.Context()}})
 		}
 	}
 	return p, nil
+}
+
+func (p *Pool) connID() uint64 {
+	if p.opts.ConnID != nil {
+		return p.opts.ConnID()
+	}
+	return 0
 }
 
 // Options returns the pool's resolved options.

@@ -40,13 +40,11 @@ func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LVal
 		return ErrTooManyTimers
 	}
 	tm := &timer{fn: fn, args: args, delay: delay, every: every}
+	// nginx runs a timer on a fake connection of its own, keeping the
+	// creator's client and server for log lines
+	tm.conn = &errlog.Conn{Context: PhaseTimer.Context()}
 	if t := w.cur; t != nil && t.Conn != nil {
-		c := *t.Conn
-		c.Context = PhaseTimer.Context()
-		c.Request, c.Host = "", ""
-		tm.conn = &c
-	} else {
-		tm.conn = &errlog.Conn{Context: PhaseTimer.Context()}
+		tm.conn.Client, tm.conn.Server = t.Conn.Client, t.Conn.Server
 	}
 	w.arm(tm)
 	return nil
@@ -80,7 +78,13 @@ func (w *Worker) fireTimer(tm *timer) {
 		return
 	}
 	w.timers.running++
-	th := w.newThread(PhaseTimer, nil, tm.conn, "")
+	conn := tm.conn
+	if w.pool.opts.ConnID != nil {
+		c := *conn
+		c.ID = w.pool.opts.ConnID()
+		conn = &c
+	}
+	th := w.newThread(PhaseTimer, nil, conn, "")
 	th.timer = tm
 	args := make([]lua.LValue, 0, 1+len(tm.args))
 	args = append(args, lua.LBool(premature))
