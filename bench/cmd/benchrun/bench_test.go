@@ -112,6 +112,9 @@ func TestNginxInstance(t *testing.T) {
 	if err != nil || stored != 1000 || forced != 0 {
 		t.Errorf("fill: %d stored, %d forced, %v", stored, forced, err)
 	}
+	if n, err := dictKeys(p.AdminPort); err != nil || n != 1000 {
+		t.Errorf("dict keys: %d %v", n, err)
+	}
 	if pss, rss, err := in.memory(); err != nil || pss <= 0 || rss < pss {
 		t.Errorf("memory: pss %d rss %d %v", pss, rss, err)
 	}

@@ -54,7 +54,8 @@ const hooks = `
     }
 `
 
-// fill stores n fake sessions (64-hex-digit ids, ~160-byte values, the size
+// /count says how many keys the dict holds (sessions the store hook saved).
+// /fill stores n fake sessions (64-hex-digit ids, ~160-byte values, the size
 // of a serialized TLS 1.2 session) from ?from= on, and says how many were
 // stored and how many evicted others.
 const fill = `
@@ -78,6 +79,12 @@ const fill = `
                     end
                 end
                 ngx.say(stored, " ", forcible)
+            }
+        }
+
+        location = /count {
+            content_by_lua_block {
+                ngx.say(#ngx.shared.sess:get_keys(0))
             }
         }
 `

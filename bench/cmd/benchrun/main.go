@@ -80,6 +80,7 @@ type logCount struct {
 	Block, Instance string
 	Levels          map[string]int
 	Sample          []string
+	DictKeys        string // keys in the lua_shared_dict at the end, or why unknown
 }
 
 func main() {
@@ -278,8 +279,16 @@ func (b *bench) startInstances(block string, cert string, workers int, vars []va
 
 func (b *bench) stopInstances(block string, ins []*instance) {
 	for _, in := range ins {
+		keys := "?"
+		if block != "memory" && in.alive() {
+			if n, err := dictKeys(in.Params.AdminPort); err != nil {
+				keys = err.Error()
+			} else {
+				keys = fmt.Sprint(n)
+			}
+		}
 		in.stop()
-		lc := logCount{Block: block, Instance: in.Label, Levels: in.logLevels(), Sample: in.logSample(5)}
+		lc := logCount{Block: block, Instance: in.Label, Levels: in.logLevels(), Sample: in.logSample(5), DictKeys: keys}
 		b.logs = append(b.logs, lc)
 	}
 }
@@ -384,6 +393,21 @@ func (b *bench) runMemory() {
 		}
 		b.stopInstances(block, ins)
 	}
+}
+
+func dictKeys(port int) (int64, error) {
+	client := &http.Client{Timeout: time.Minute}
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/count", port))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var n int64
+	if _, err := fmt.Sscan(string(body), &n); err != nil || resp.StatusCode != 200 {
+		return 0, fmt.Errorf("/count: status %d, %q", resp.StatusCode, tail(string(body), 100))
+	}
+	return n, nil
 }
 
 func fillRequest(client *http.Client, port, from, n int) (stored, forced int64, err error) {

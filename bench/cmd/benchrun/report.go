@@ -240,9 +240,11 @@ func (b *bench) writeReport(path string) error {
 
 	// Logs and problems.
 	p("## Error logs and problems\n\n")
-	p("| Block | Server | lines by level |\n|---|---|---|\n")
+	p("Error-log lines at warn or above, and the keys left in the `lua_shared_dict` at the end (sessions the\n")
+	p("store hook saved; 0 for the cache variants).\n\n")
+	p("| Block | Server | error log | dict keys |\n|---|---|---|---|\n")
 	for _, l := range b.logs {
-		p("| %s | %s | %s |\n", l.Block, l.Instance, levels(l.Levels))
+		p("| %s | %s | %s | %s |\n", l.Block, l.Instance, levels(l.Levels), l.DictKeys)
 	}
 	p("\n")
 	for _, l := range b.logs {
