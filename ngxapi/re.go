@@ -101,13 +101,20 @@ type reTranslation struct {
 	hasCaret  bool // multi-line ^
 }
 
-type pcreOnlyError struct{ what string }
+// at, when >= 0, is the pattern offset PCRE would report (` at "rest"`).
+type pcreOnlyError struct {
+	what string
+	at   int
+}
 
 func (e *pcreOnlyError) Error() string {
 	return e.what + " is a PCRE-only feature, not supported by goresty's RE2 engine"
 }
 
-type reSyntaxError struct{ msg string }
+type reSyntaxError struct {
+	msg string
+	at  int
+}
 
 func (e *reSyntaxError) Error() string { return e.msg }
 
@@ -120,11 +127,21 @@ type reTranslator struct {
 	x, m bool
 	// after a quantifier: a following '+' would make it possessive
 	afterQuant bool
+	// something a quantifier may apply to precedes
+	atom bool
 }
 
 func translatePCRE(pat string, f reFlags) (*reTranslation, error) {
 	if f.utf8 && !utf8.ValidString(pat) {
-		return nil, &reSyntaxError{"invalid UTF-8 string"}
+		at := 0
+		for at < len(pat) {
+			r, n := utf8.DecodeRuneInString(pat[at:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			at += n
+		}
+		return nil, &reSyntaxError{msg: "invalid UTF-8 string", at: at}
 	}
 	t := &reTranslator{pat: pat, f: f, x: f.extended, m: f.multiline}
 	t.tr.names = []string{""}
@@ -139,6 +156,17 @@ func translatePCRE(pat string, f reFlags) (*reTranslation, error) {
 		t.out.WriteByte(')')
 	}
 	if err := t.run(); err != nil {
+		// errors found while reading a construct point at its start
+		switch e := err.(type) {
+		case *reSyntaxError:
+			if e.at < 0 && e.msg != "missing )" {
+				e.at = t.i
+			}
+		case *pcreOnlyError:
+			if e.at < 0 {
+				e.at = t.i
+			}
+		}
 		return nil, err
 	}
 	t.tr.body = t.out.String()
@@ -153,17 +181,19 @@ func (t *reTranslator) run() error {
 		c := t.pat[t.i]
 		wasQuant := t.afterQuant
 		t.afterQuant = false
+		wasAtom := t.atom
+		t.atom = true
 		if t.x {
 			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
 				t.i++
-				t.afterQuant = wasQuant
+				t.afterQuant, t.atom = wasQuant, wasAtom
 				continue
 			}
 			if c == '#' {
 				for t.i < len(t.pat) && t.pat[t.i] != '\n' {
 					t.i++
 				}
-				t.afterQuant = wasQuant
+				t.afterQuant, t.atom = wasQuant, wasAtom
 				continue
 			}
 		}
@@ -184,10 +214,14 @@ func (t *reTranslator) run() error {
 			if st != nil {
 				stack = append(stack, groupState{t.x, t.m})
 				t.x, t.m = st.x, st.m
+				t.atom = false
+			} else {
+				t.atom = wasAtom // (?i) and comments are transparent
+				t.afterQuant = wasQuant
 			}
 		case ')':
 			if len(stack) == 0 {
-				return &reSyntaxError{"unmatched parentheses"}
+				return &reSyntaxError{msg: "unmatched parentheses", at: t.i}
 			}
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -211,27 +245,43 @@ func (t *reTranslator) run() error {
 			}
 			t.i++
 		case '*', '+', '?':
+			t.atom = false
 			if c == '+' && wasQuant {
-				return &pcreOnlyError{"possessive quantifier"}
+				return &pcreOnlyError{what: "possessive quantifier", at: -1}
+			}
+			if c == '?' && wasQuant {
+				// lazy marker
+				t.out.WriteByte(c)
+				t.i++
+				break
+			}
+			if !wasAtom {
+				return &reSyntaxError{msg: "nothing to repeat", at: t.i}
 			}
 			t.out.WriteByte(c)
 			t.i++
-			if c == '?' && wasQuant {
-				// lazy marker: a '+' after it is still an error in PCRE
-				// terms ("nothing to repeat"); let RE2 report it.
-				break
-			}
 			t.afterQuant = true
 		case '{':
 			if n := quantLen(t.pat[t.i:]); n > 0 {
+				if !wasAtom {
+					return &reSyntaxError{msg: "nothing to repeat", at: t.i}
+				}
+				if err := checkQuantNumbers(t.pat[t.i:t.i+n], t.i); err != nil {
+					return err
+				}
 				t.out.WriteString(t.pat[t.i : t.i+n])
 				t.i += n
 				t.afterQuant = true
+				t.atom = false
 			} else {
 				t.out.WriteString(`\{`)
 				t.i++
 			}
-		case '|', '.':
+		case '|':
+			t.out.WriteByte(c)
+			t.i++
+			t.atom = false
+		case '.':
 			t.out.WriteByte(c)
 			t.i++
 		default:
@@ -241,7 +291,27 @@ func (t *reTranslator) run() error {
 		}
 	}
 	if len(stack) > 0 {
-		return &reSyntaxError{"missing )"}
+		return &reSyntaxError{msg: "missing )", at: -1}
+	}
+	return nil
+}
+
+// checkQuantNumbers refuses {n,m} with m < n or numbers over 65535, as PCRE.
+func checkQuantNumbers(q string, at int) error {
+	nums := strings.Split(q[1:len(q)-1], ",")
+	var vals []int
+	for _, n := range nums {
+		if n == "" {
+			continue
+		}
+		v, err := strconv.Atoi(n)
+		if err != nil || v > 65535 {
+			return &reSyntaxError{msg: "number too big in {} quantifier", at: at + len(q) - 1}
+		}
+		vals = append(vals, v)
+	}
+	if len(vals) == 2 && vals[1] < vals[0] {
+		return &reSyntaxError{msg: "numbers out of order in {} quantifier", at: at + len(q) - 1}
 	}
 	return nil
 }
@@ -310,15 +380,15 @@ func litText(r rune) string {
 func (t *reTranslator) codepoint(v int64) (rune, error) {
 	if t.f.utf8 {
 		if v > 0x10ffff {
-			return 0, &reSyntaxError{"character value in \\x{} or \\o{} is too large"}
+			return 0, &reSyntaxError{msg: "character value in \\x{} or \\o{} is too large", at: -1}
 		}
 		if v >= 0xd800 && v <= 0xdfff {
-			return 0, &reSyntaxError{"disallowed Unicode code point (>= 0xd800 && <= 0xdfff)"}
+			return 0, &reSyntaxError{msg: "disallowed Unicode code point (>= 0xd800 && <= 0xdfff)", at: -1}
 		}
 		return rune(v), nil
 	}
 	if v > 0xff {
-		return 0, &reSyntaxError{"character value in \\x{} or \\o{} is too large"}
+		return 0, &reSyntaxError{msg: "character value in \\x{} or \\o{} is too large", at: -1}
 	}
 	return byteRune(byte(v)), nil
 }
@@ -332,16 +402,19 @@ func (t *reTranslator) numericEscape(s string) (r rune, n int, ok bool, err erro
 		if len(s) > 1 && s[1] == '{' {
 			end := strings.IndexByte(s, '}')
 			if end < 0 {
-				return 0, 0, true, &reSyntaxError{"missing } after \\x{"}
+				return 0, 0, true, &reSyntaxError{msg: "missing } after \\x{", at: -1}
 			}
 			v, perr := strconv.ParseInt(s[2:end], 16, 64)
 			if perr != nil || end == 2 {
 				if end > 2 && len(s[2:end]) > 8 {
-					return 0, 0, true, &reSyntaxError{"character value in \\x{} or \\o{} is too large"}
+					return 0, 0, true, &reSyntaxError{msg: "character value in \\x{} or \\o{} is too large", at: -1}
 				}
-				return 0, 0, true, &reSyntaxError{"non-hex character in \\x{} (closing brace missing?)"}
+				return 0, 0, true, &reSyntaxError{msg: "non-hex character in \\x{} (closing brace missing?)", at: -1}
 			}
 			r, err = t.codepoint(v)
+			if e, ok := err.(*reSyntaxError); ok {
+				e.at = t.i + 1 + end
+			}
 			return r, end + 1, true, err
 		}
 		j := 1
@@ -365,19 +438,19 @@ func (t *reTranslator) numericEscape(s string) (r rune, n int, ok bool, err erro
 		if len(s) > 1 && s[1] == '{' {
 			end := strings.IndexByte(s, '}')
 			if end < 0 {
-				return 0, 0, true, &reSyntaxError{"missing } after \\o{"}
+				return 0, 0, true, &reSyntaxError{msg: "missing } after \\o{", at: -1}
 			}
 			v, perr := strconv.ParseInt(s[2:end], 8, 64)
 			if perr != nil || end == 2 {
-				return 0, 0, true, &reSyntaxError{"non-octal character in \\o{} (closing brace missing?)"}
+				return 0, 0, true, &reSyntaxError{msg: "non-octal character in \\o{} (closing brace missing?)", at: -1}
 			}
 			r, err = t.codepoint(v)
 			return r, end + 1, true, err
 		}
-		return 0, 0, true, &reSyntaxError{"missing opening brace after \\o"}
+		return 0, 0, true, &reSyntaxError{msg: "missing opening brace after \\o", at: -1}
 	case 'c':
 		if len(s) < 2 || s[1] >= 0x80 {
-			return 0, 0, true, &reSyntaxError{"\\c at end of pattern"}
+			return 0, 0, true, &reSyntaxError{msg: "\\c at end of pattern", at: len(t.pat)}
 		}
 		c := s[1]
 		if c >= 'a' && c <= 'z' {
@@ -404,7 +477,7 @@ func (t *reTranslator) numericEscape(s string) (r rune, n int, ok bool, err erro
 func (t *reTranslator) escape() error {
 	s := t.pat[t.i+1:]
 	if s == "" {
-		return &reSyntaxError{"\\ at end of pattern"}
+		return &reSyntaxError{msg: "\\ at end of pattern", at: len(t.pat)}
 	}
 	c := s[0]
 	if r, n, ok, err := t.numericEscape(s); ok {
@@ -433,11 +506,14 @@ func (t *reTranslator) escape() error {
 		if len(s) > 1 && s[1] == '{' {
 			end := strings.IndexByte(s, '}')
 			if end < 0 {
-				return &reSyntaxError{"malformed \\P or \\p sequence"}
+				return &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
 			}
 			n = end + 1
 		} else if len(s) < 2 {
-			return &reSyntaxError{"malformed \\P or \\p sequence"}
+			return &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
+		}
+		if err := checkProperty(s[:n], t.i+1); err != nil {
+			return err
 		}
 		t.out.WriteString(`\` + s[:n])
 		adv = 1 + n
@@ -459,19 +535,19 @@ func (t *reTranslator) escape() error {
 	case 'E':
 		// a stray \E is ignored
 	case 'G':
-		return &pcreOnlyError{`\G (match start assertion)`}
+		return &pcreOnlyError{what: `\G (match start assertion)`, at: -1}
 	case 'K':
-		return &pcreOnlyError{`\K (reset match start)`}
+		return &pcreOnlyError{what: `\K (reset match start)`, at: -1}
 	case 'g', 'k':
-		return &pcreOnlyError{`backreference \` + string(c)}
+		return &pcreOnlyError{what: `backreference \` + string(c), at: -1}
 	case 'h', 'H', 'v', 'V', 'R', 'X', 'C':
-		return &pcreOnlyError{`\` + string(c) + ` escape`}
+		return &pcreOnlyError{what: `\` + string(c) + ` escape`, at: -1}
 	default:
 		switch {
 		case c >= '1' && c <= '9':
-			return &pcreOnlyError{`backreference \` + string(c)}
+			return &pcreOnlyError{what: `backreference \` + string(c), at: -1}
 		case c < 0x80 && isAlnumByte(c):
-			return &reSyntaxError{"unrecognized character follows \\"}
+			return &reSyntaxError{msg: "unrecognized character follows \\", at: -1}
 		default:
 			r, n := t.litRune(s)
 			t.lit(r)
@@ -479,6 +555,18 @@ func (t *reTranslator) escape() error {
 		}
 	}
 	t.i += adv
+	return nil
+}
+
+var posixClasses = map[string]bool{"alnum": true, "alpha": true, "ascii": true, "blank": true,
+	"cntrl": true, "digit": true, "graph": true, "lower": true, "print": true, "punct": true,
+	"space": true, "upper": true, "word": true, "xdigit": true}
+
+// checkProperty validates the \p / \P escape s (starting at the letter).
+func checkProperty(s string, at int) error {
+	if _, err := syntax.Parse(`\`+s, syntax.Perl); err != nil {
+		return &reSyntaxError{msg: "unknown property name after \\P or \\p", at: at + len(s) - 1}
+	}
 	return nil
 }
 
@@ -495,7 +583,7 @@ func (t *reTranslator) class() error {
 	for {
 		if t.i >= len(t.pat) {
 			_ = start
-			return &reSyntaxError{"missing terminating ] for character class"}
+			return &reSyntaxError{msg: "missing terminating ] for character class", at: -1}
 		}
 		c := t.pat[t.i]
 		if c == ']' && !first {
@@ -512,12 +600,16 @@ func (t *reTranslator) class() error {
 				t.i++
 				continue
 			}
+			name := strings.TrimPrefix(t.pat[t.i+2:t.i+end], "^")
+			if !posixClasses[name] {
+				return &reSyntaxError{msg: "unknown POSIX class name", at: t.i + 2}
+			}
 			t.out.WriteString(t.pat[t.i : t.i+end+2])
 			t.i += end + 2
 		case c == '\\':
 			s := t.pat[t.i+1:]
 			if s == "" {
-				return &reSyntaxError{"\\ at end of pattern"}
+				return &reSyntaxError{msg: "\\ at end of pattern", at: len(t.pat)}
 			}
 			if r, n, ok, err := t.numericEscape(s); ok {
 				if err != nil {
@@ -541,9 +633,12 @@ func (t *reTranslator) class() error {
 				if len(s) > 1 && s[1] == '{' {
 					end := strings.IndexByte(s, '}')
 					if end < 0 {
-						return &reSyntaxError{"malformed \\P or \\p sequence"}
+						return &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
 					}
 					n = end + 1
+				}
+				if err := checkProperty(s[:n], t.i+1); err != nil {
+					return err
 				}
 				t.out.WriteString(`\` + s[:n])
 				adv = 1 + n
@@ -564,11 +659,11 @@ func (t *reTranslator) class() error {
 				}
 			case e == 'E':
 			case e >= '1' && e <= '9':
-				return &pcreOnlyError{`octal escape \` + string(e) + ` in a class`}
+				return &pcreOnlyError{what: `octal escape \` + string(e) + ` in a class`, at: -1}
 			case strings.IndexByte("hHvVRXNC", e) >= 0:
-				return &pcreOnlyError{`\` + string(e) + ` escape`}
+				return &pcreOnlyError{what: `\` + string(e) + ` escape`, at: -1}
 			case e < 0x80 && isAlnumByte(e):
-				return &reSyntaxError{"unrecognized character follows \\"}
+				return &reSyntaxError{msg: "unrecognized character follows \\", at: -1}
 			default:
 				r, n := t.litRune(s)
 				t.lit(r)
@@ -595,7 +690,7 @@ func (t *reTranslator) group() (*groupState, error) {
 	s := t.pat[t.i:]
 	inner := groupState{t.x, t.m}
 	if strings.HasPrefix(s, "(*") {
-		return nil, &pcreOnlyError{"(*VERB) control"}
+		return nil, &pcreOnlyError{what: "(*VERB) control", at: -1}
 	}
 	if !strings.HasPrefix(s, "(?") {
 		t.tr.ncap++
@@ -605,13 +700,13 @@ func (t *reTranslator) group() (*groupState, error) {
 		return &inner, nil
 	}
 	if len(s) < 3 {
-		return nil, &reSyntaxError{"missing )"}
+		return nil, &reSyntaxError{msg: "missing )", at: -1}
 	}
 	switch c := s[2]; c {
 	case '#':
 		end := strings.IndexByte(s, ')')
 		if end < 0 {
-			return nil, &reSyntaxError{"missing ) after comment"}
+			return nil, &reSyntaxError{msg: "missing ) after comment", at: -1}
 		}
 		t.i += end + 1
 		return nil, nil
@@ -620,34 +715,36 @@ func (t *reTranslator) group() (*groupState, error) {
 		t.i += 3
 		return &inner, nil
 	case '=':
-		return nil, &pcreOnlyError{"lookahead assertion (?=...)"}
+		return nil, &pcreOnlyError{what: "lookahead assertion (?=...)", at: -1}
 	case '!':
-		return nil, &pcreOnlyError{"negative lookahead assertion (?!...)"}
+		return nil, &pcreOnlyError{what: "negative lookahead assertion (?!...)", at: -1}
 	case '>':
-		return nil, &pcreOnlyError{"atomic group (?>...)"}
+		return nil, &pcreOnlyError{what: "atomic group (?>...)", at: -1}
 	case '|':
-		return nil, &pcreOnlyError{"branch reset group (?|...)"}
+		return nil, &pcreOnlyError{what: "branch reset group (?|...)", at: -1}
 	case '(':
-		return nil, &pcreOnlyError{"conditional group (?(...)...)"}
+		return nil, &pcreOnlyError{what: "conditional group (?(...)...)", at: -1}
 	case 'R', '+', '&':
-		return nil, &pcreOnlyError{"recursion or subroutine call"}
+		return nil, &pcreOnlyError{what: "recursion or subroutine call", at: -1}
 	case 'C':
-		return nil, &pcreOnlyError{"callout (?C...)"}
+		return nil, &pcreOnlyError{what: "callout (?C...)", at: -1}
 	case '<', '\'', 'P':
 		var name string
 		var n int
+		n0 := 3 // where the name starts
 		switch {
 		case c == '<' && len(s) > 3 && (s[3] == '=' || s[3] == '!'):
-			return nil, &pcreOnlyError{"lookbehind assertion (?<" + s[3:4] + "...)"}
+			return nil, &pcreOnlyError{what: "lookbehind assertion (?<" + s[3:4] + "...)", at: -1}
 		case c == 'P' && strings.HasPrefix(s[3:], "="):
-			return nil, &pcreOnlyError{"named backreference (?P=name)"}
+			return nil, &pcreOnlyError{what: "named backreference (?P=name)", at: -1}
 		case c == 'P' && strings.HasPrefix(s[3:], ">"):
-			return nil, &pcreOnlyError{"recursion or subroutine call"}
+			return nil, &pcreOnlyError{what: "recursion or subroutine call", at: -1}
 		case c == 'P' && strings.HasPrefix(s[3:], "<"):
 			name, n = groupName(s[4:], '>')
 			n += 4
+			n0 = 4
 		case c == 'P':
-			return nil, &reSyntaxError{"unrecognized character after (?P"}
+			return nil, &reSyntaxError{msg: "unrecognized character after (?P", at: -1}
 		case c == '<':
 			name, n = groupName(s[3:], '>')
 			n += 3
@@ -656,12 +753,16 @@ func (t *reTranslator) group() (*groupState, error) {
 			n += 3
 		}
 		if name == "" {
-			return nil, &reSyntaxError{"syntax error in subpattern name (missing terminator)"}
+			nameAt := t.i + n0
+			if nameAt < len(t.pat) && t.pat[nameAt] >= '0' && t.pat[nameAt] <= '9' {
+				return nil, &reSyntaxError{msg: "group name must start with a non-digit", at: nameAt}
+			}
+			return nil, &reSyntaxError{msg: "syntax error in subpattern name (missing terminator)", at: nameAt}
 		}
 		if !t.f.dupnames {
 			for _, old := range t.tr.names {
 				if old == name {
-					return nil, &reSyntaxError{"two named subpatterns have the same name"}
+					return nil, &reSyntaxError{msg: "two named subpatterns have the same name", at: t.i + n - 1}
 				}
 			}
 		}
@@ -672,7 +773,7 @@ func (t *reTranslator) group() (*groupState, error) {
 		return &inner, nil
 	}
 	if s[2] >= '0' && s[2] <= '9' || s[2] == '-' && len(s) > 3 && s[3] >= '0' && s[3] <= '9' {
-		return nil, &pcreOnlyError{"recursion or subroutine call"}
+		return nil, &pcreOnlyError{what: "recursion or subroutine call", at: -1}
 	}
 	// option setting: (?flags) or (?flags:...)
 	j := 2
@@ -702,14 +803,14 @@ func (t *reTranslator) group() (*groupState, error) {
 		case 'J':
 			continue
 		case 'n':
-			return nil, &pcreOnlyError{"no-auto-capture option (?n)"}
+			return nil, &pcreOnlyError{what: "no-auto-capture option (?n)", at: -1}
 		default:
-			return nil, &reSyntaxError{"unrecognized character after (? or (?-"}
+			return nil, &reSyntaxError{msg: "unrecognized character after (? or (?-", at: t.i + j}
 		}
 		break
 	}
 	if j >= len(s) {
-		return nil, &reSyntaxError{"missing )"}
+		return nil, &reSyntaxError{msg: "unrecognized character after (? or (?-", at: len(t.pat)}
 	}
 	flags := goOn
 	if goOff != "" {
@@ -877,6 +978,16 @@ func compileReUncached(pattern string, f reFlags) (*reProg, string) {
 	}
 	tr, err := translatePCRE(pattern, f)
 	if err != nil {
+		at := -1
+		switch e := err.(type) {
+		case *reSyntaxError:
+			at = e.at
+		case *pcreOnlyError:
+			at = e.at
+		}
+		if at >= 0 && at < len(pattern) {
+			return nil, fmt.Sprintf("pcre_compile() failed: %s in \"%s\" at \"%s\"", err.Error(), pattern, pattern[at:])
+		}
 		return fail(err.Error())
 	}
 	p := &reProg{pattern: pattern, flags: f, tr: tr}
@@ -885,7 +996,7 @@ func compileReUncached(pattern string, f reFlags) (*reProg, string) {
 	}
 	if tr.ncap > 0 {
 		if re, err := syntax.Parse(p.source(reVariant{}), syntax.Perl); err == nil && emptyLoopCapture(re) {
-			return fail((&pcreOnlyError{"a repeated group that can match the empty string and holds captures"}).Error())
+			return fail((&pcreOnlyError{what: "a repeated group that can match the empty string and holds captures", at: -1}).Error())
 		}
 	}
 	return p, ""
@@ -969,7 +1080,7 @@ func re2ErrorText(err error) string {
 	case syntax.ErrMissingRepeatArgument, syntax.ErrInvalidRepeatOp:
 		return "nothing to repeat"
 	case syntax.ErrInvalidRepeatSize:
-		return "number too big in {} quantifier"
+		return "number too big in {} quantifier (goresty's RE2 engine allows repeat counts up to 1000)"
 	case syntax.ErrInvalidCharRange:
 		return "range out of order in character class"
 	case syntax.ErrInvalidEscape:
@@ -1060,7 +1171,7 @@ func (s *reSubject) nextPos(o int, utf8Mode bool) int {
 // match, or an error text.
 func (p *reProg) exec(subj *reSubject, pos int) ([]int, string) {
 	if pos > len(subj.orig) {
-		return nil, ""
+		return nil, "pcre_exec() failed: -24" // PCRE_ERROR_BADOFFSET
 	}
 	if p.flags.utf8 && !p.flags.noUTFCheck && !utf8.ValidString(subj.orig) {
 		return nil, "pcre_exec() failed: -10"
@@ -1230,14 +1341,18 @@ func (p *reProg) capturesTable(L *lua.LState, subj string, caps []int, res *lua.
 	if res == nil {
 		res = L.CreateTable(p.tr.ncap, 0)
 	}
-	for g := 0; g <= p.tr.ncap; g++ {
+	ncap := p.tr.ncap
+	if p.flags.dfa {
+		ncap = 0 // a DFA match reports the whole match only
+	}
+	for g := 0; g <= ncap; g++ {
 		if 2*g+1 < len(caps) && caps[2*g] >= 0 {
 			res.RawSetInt(g, lua.LString(subj[caps[2*g]:caps[2*g+1]]))
 		} else {
 			res.RawSetInt(g, lua.LFalse)
 		}
 	}
-	for g := 1; g <= p.tr.ncap; g++ {
+	for g := 1; g <= ncap; g++ {
 		name := p.tr.names[g]
 		if name == "" {
 			continue
@@ -1459,8 +1574,9 @@ func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
 	switch r := repl.(type) {
 	case *lua.LFunction:
 		fn = r
-	case lua.LString, lua.LNumber:
-		tpl0, ok, name := compileTemplate(lua.LVAsString(r))
+	default:
+		// resty.core uses tostring(replace) as the template
+		tpl0, ok, name := compileTemplate(L.ToStringMeta(r).String())
 		if !ok {
 			if name != "" {
 				logErr(fmt.Sprintf("attempt to use named capturing variable \"%s\" (named captures not supported yet)", name))
@@ -1472,8 +1588,6 @@ func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
 			return fail("failed to compile the replacement template")
 		}
 		tpl = tpl0
-	default:
-		L.ArgError(3, "string, number, or function expected, got "+repl.Type().String())
 	}
 	p, errText := compileRe(regex, f)
 	if p == nil {
@@ -1618,9 +1732,17 @@ func reSplitAPI(L *lua.LState) int {
 			break
 		}
 	}
-	// the remainder; a trailing empty piece is dropped unless max limits it
-	if cp < len(s) || (max > 0 && pieces == max-1) {
+	// the remainder; trailing empty pieces are dropped unless max stopped
+	// the splitting
+	limited := max > 0 && pieces == max-1
+	if cp < len(s) || limited {
 		add(lua.LString(s[cp:]))
+	}
+	if !limited {
+		for n > 0 && res.RawGetInt(n) == lua.LString("") {
+			res.RawSetInt(n, lua.LNil)
+			n--
+		}
 	}
 	res.RawSetInt(n+1, lua.LNil)
 	L.Push(res)

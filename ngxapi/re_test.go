@@ -29,14 +29,29 @@ func TestReMatch(t *testing.T) {
 			return table.concat(out, ",")`, "1@3,2@5,3@7"},
 		{"ctx caret", `return tostring(ngx.re.match("ab", "^b", "", {pos = 2}))`, "nil"},
 		{"ctx word boundary", `return tostring(ngx.re.match("ab", "\\bb", "", {pos = 2})) .. ngx.re.match("a b", "\\bb", "", {pos = 3})[0]`, "nilb"},
-		{"ctx beyond", `return tostring(ngx.re.match("ab", "b?", "", {pos = 10}))`, "nil"},
+		{"ctx beyond", `local m, err = ngx.re.match("ab", "b?", "", {pos = 10}) return tostring(m) .. " " .. err`, "nil pcre_exec() failed: -24"},
+		{"ctx at end", `return ngx.re.match("ab", "b?", "", {pos = 3})[0]`, ""},
+		{"dfa only whole match", `local m = ngx.re.match("ab", "(a)(b)", "d") return tostring(m[1]) .. m[0]`, "nilab"},
+		{"error offsets", `local t = {}
+			for _, p in ipairs({"abc)", "a**", "*a", "a{2,1}", "(?P<1a>x)", "\\p{Foo}", "[[:foo:]]", "(?i", "a(?=b)"}) do
+				t[#t+1] = select(2, ngx.re.match("abc", p))
+			end
+			return table.concat(t, "\n")`, `pcre_compile() failed: unmatched parentheses in "abc)" at ")"
+pcre_compile() failed: nothing to repeat in "a**" at "*"
+pcre_compile() failed: nothing to repeat in "*a" at "*a"
+pcre_compile() failed: numbers out of order in {} quantifier in "a{2,1}" at "}"
+pcre_compile() failed: group name must start with a non-digit in "(?P<1a>x)" at "1a>x)"
+pcre_compile() failed: unknown property name after \P or \p in "\p{Foo}" at "}"
+pcre_compile() failed: unknown POSIX class name in "[[:foo:]]" at "foo:]]"
+pcre_compile() failed: unrecognized character after (? or (?- in "(?i"
+pcre_compile() failed: lookahead assertion (?=...) is a PCRE-only feature, not supported by goresty's RE2 engine in "a(?=b)" at "(?=b)"`},
 		{"res table", `local res = {}
 			local m = ngx.re.match("ab", "(a)(b)", "", nil, res)
 			return tostring(m == res) .. res[1] .. res[2]`, "trueab"},
 		{"dupnames", `local m = ngx.re.match("ab", "(?<x>a)(?<x>b)(?<x>c)?", "D")
 			return #m.x .. m.x[1] .. m.x[2]`, "2ab"},
 		{"dup without D", `local m, err = ngx.re.match("ab", "(?<x>a)(?<x>b)")
-			return err`, `pcre_compile() failed: two named subpatterns have the same name in "(?<x>a)(?<x>b)"`},
+			return err`, `pcre_compile() failed: two named subpatterns have the same name in "(?<x>a)(?<x>b)" at ">b)"`},
 		{"bad regex", `local m, err = ngx.re.match("ab", "(ab")
 			return tostring(m) .. "|" .. err`, `nil|pcre_compile() failed: missing ) in "(ab"`},
 		{"unknown flag", `local ok, err = pcall(function() return ngx.re.match("ab", "a", "z") end)
@@ -149,7 +164,7 @@ func TestReSub(t *testing.T) {
 		{"gsub word boundary", `return (ngx.re.gsub("cat catalog", "\\bcat\\b", "dog"))`, "dog catalog"},
 		{"gsub anchored", `return (ngx.re.gsub("aab", "a", "x", "a"))`, "xxb"},
 		{"number replacement", `return (ngx.re.sub("ab", "b", 7))`, "a7"},
-		{"bad replacement", `local ok, err = pcall(ngx.re.sub, "ab", "b", {}) return tostring(ok)`, "false"},
+		{"nil replacement", `return (ngx.re.sub("abc", "b", nil))`, "anilc"},
 		{"error in function", `local ok, err = pcall(ngx.re.gsub, "ab", "b", function() error("boom") end)
 			return tostring(ok) .. tostring(err:find("boom") ~= nil)`, "falsetrue"},
 	})
@@ -162,6 +177,9 @@ func TestReSplit(t *testing.T) {
 		{"max", `local r = require("ngx.re").split("a,b,c,d", ",", nil, nil, 2) return table.concat(r, "|")`, "a|b,c,d"},
 		{"empty regex", `local r = require("ngx.re").split("abcd", "") return table.concat(r, "|")`, "a|b|c|d"},
 		{"leading", `local r = require("ngx.re").split(",a,b", ",") return table.concat(r, "|") .. #r`, "|a|b3"},
+		{"trailing dropped", `local r = require("ngx.re").split(",a,,b,,", ",") return table.concat(r, "|") .. #r`, "|a||b4"},
+		{"only separators", `return #require("ngx.re").split(",,", ",")`, "0"},
+		{"trailing kept with max", `local r = require("ngx.re").split("a,b,c,", ",", nil, nil, 4) return table.concat(r, "|") .. #r`, "a|b|c|4"},
 		{"no match", `local r = require("ngx.re").split("abc", ",") return table.concat(r, "|")`, "abc"},
 		{"first capture only", `local r = require("ngx.re").split("a,b", "(,)(x)?") return table.concat(r, "|") .. #r`, "a|,|b3"},
 	})
