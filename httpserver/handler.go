@@ -333,7 +333,15 @@ func (rq *request) serverAddr() (string, string) {
 
 func (rq *request) serverPort() string { _, p := rq.serverAddr(); return p }
 
+// statusTitles are nginx's page titles where they differ from Go's texts.
 var statusTitles = map[int]string{
+	401: "401 Authorization Required",
+	405: "405 Not Allowed",
+	408: "408 Request Time-out",
+	414: "414 Request-URI Too Large",
+	416: "416 Requested Range Not Satisfiable",
+	503: "503 Service Temporarily Unavailable",
+	504: "504 Gateway Time-out",
 	494: "400 Request Header Or Cookie Too Large",
 	495: "400 The SSL certificate error",
 	496: "400 No required SSL certificate was sent",
@@ -343,9 +351,6 @@ var statusTitles = map[int]string{
 func statusTitle(code int) string {
 	if t, ok := statusTitles[code]; ok {
 		return t
-	}
-	if code == 302 {
-		return "302 Found"
 	}
 	if txt := http.StatusText(code); txt != "" {
 		return strconv.Itoa(code) + " " + txt

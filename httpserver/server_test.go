@@ -276,7 +276,7 @@ func TestStaticAndProxy(t *testing.T) {
 		t.Errorf("If-Modified-Since: %d", resp.StatusCode)
 	}
 	resp, body = get(t, hc, base+"/a.css")
-	if body != "x{}" || resp.Header.Get("Content-Type") != "text/css" {
+	if body != "x{}" || resp.Header.Get("Content-Type") != "text/plain" {
 		t.Errorf("css: %q %v", body, resp.Header)
 	}
 	resp, _ = get(t, hc, base+"/dir")

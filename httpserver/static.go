@@ -127,13 +127,5 @@ func (rq *request) serveFile(path string, fi os.FileInfo) {
 	http.ServeContent(rq.w, rq.r, "", fi.ModTime(), f)
 }
 
-// builtinTypes is nginx's own fallback (text/html) plus common types, used
-// when the configuration has no types block.
-var builtinTypes = map[string]string{
-	"html": "text/html", "htm": "text/html", "shtml": "text/html",
-	"css": "text/css", "xml": "text/xml", "txt": "text/plain",
-	"gif": "image/gif", "jpeg": "image/jpeg", "jpg": "image/jpeg", "png": "image/png",
-	"svg": "image/svg+xml", "ico": "image/x-icon", "webp": "image/webp",
-	"js": "application/javascript", "json": "application/json", "pdf": "application/pdf",
-	"zip": "application/zip", "gz": "application/octet-stream", "bin": "application/octet-stream",
-}
+// builtinTypes is nginx's types list when the configuration has none.
+var builtinTypes = map[string]string{"html": "text/html", "gif": "image/gif", "jpg": "image/jpeg"}
