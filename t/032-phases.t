@@ -172,6 +172,7 @@ init_worker timer slept, worker 0
 --- tls
 sni: test.com
 version: 1.2
+session_cache: on
 --- request
 GET /t
 --- response_body
@@ -205,6 +206,7 @@ timer from store hook: slept, connected 1
 --- tls
 sni: test.com
 version: 1.2
+session_cache: on
 --- request
 GET /t
 --- response_body
@@ -234,6 +236,7 @@ after exit
 --- tls
 sni: test.com
 version: 1.2
+session_cache: on
 --- request
 GET /t
 --- response_body
