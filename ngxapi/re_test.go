@@ -205,3 +205,27 @@ func TestTranslateNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// Compiled regexes are shared by all workers: use them from several
+// goroutines (each with its own LState, as workers) at once.
+func TestReConcurrentWorkers(t *testing.T) {
+	done := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			L := newH8State(t)
+			done <- L.DoString(`
+				for i = 1, 300 do
+					local ctx = {pos = 2}
+					assert(ngx.re.match("xa1b2\n", "[a-z](\\d)$", "", ctx)[1] == "2")
+					assert(ngx.re.gsub("a\nb\n", "^", "> ", "m") == "> a\n> b\n")
+					assert(ngx.re.find("aaa" .. i, "\\d+$", "d") == 4)
+					assert(ngx.re.match("k" .. (i % 50), "(?<n>k)(\\d+)").n == "k")
+				end`)
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
