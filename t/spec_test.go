@@ -42,6 +42,10 @@ func serverBinary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
+		if _, err := os.Stat(binary); err != nil {
+			buildErr = err
+			return
+		}
 		// Test::Nginx runs "nginx -V" first and gives up when it fails.
 		out, err := exec.Command(binary, "-V").CombinedOutput()
 		if err != nil {
@@ -133,6 +137,33 @@ func options(t *testing.T) *runner.Options {
 	return o
 }
 
+// statSources stats every Go source file of the module. go test caches a
+// test's result keyed by the files the test opened or stat'ed inside the
+// module; the goresty binary is built in a subprocess, so without this a
+// change to the server's code would not invalidate a cached PASS.
+// (With TEST_NGINX_BINARY, run with -count=1.)
+func statSources(t *testing.T) {
+	root := moduleRoot()
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); path != root && (strings.HasPrefix(n, ".") || n == "testdata" || n == "bench") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") || filepath.Base(path) == "go.mod" || filepath.Base(path) == "go.sum" {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSpecSyntax checks every t/*.t without a server: it parses, and only
 // supported sections are used. Fast: run it while writing specs.
 func TestSpecSyntax(t *testing.T) {
@@ -162,12 +193,18 @@ func TestSpecs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(m) == 0 && strings.HasPrefix(p, "t/") {
+			m, _ = filepath.Glob(strings.TrimPrefix(p, "t/"))
+		}
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
 		t.Skipf("no spec files match %q", pattern)
 	}
 	opts := options(t)
+	if os.Getenv("TEST_NGINX_BINARY") == "" {
+		statSources(t)
+	}
 	for _, f := range files {
 		f := f
 		t.Run(filepath.Base(f), func(t *testing.T) {
