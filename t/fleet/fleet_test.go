@@ -258,6 +258,12 @@ func newClient(t *testing.T, version uint16) *client {
 // session was resumed and how long the handshake took.
 func (c *client) get(t *testing.T, in server) (bool, time.Duration) {
 	t.Helper()
+	resumed, hs, _ := c.getBody(t, in)
+	return resumed, hs
+}
+
+func (c *client) getBody(t *testing.T, in server) (bool, time.Duration, string) {
+	t.Helper()
 	start := time.Now()
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp",
 		"127.0.0.1:"+strconv.Itoa(in.tlsPort()), c.cfg)
@@ -272,7 +278,7 @@ func (c *client) get(t *testing.T, in server) (bool, time.Duration) {
 	if err != nil || !strings.Contains(string(body), "hello from goresty") {
 		t.Fatalf("request on %d: %v %q", in.tlsPort(), err, body)
 	}
-	return conn.ConnectionState().DidResume, hs
+	return conn.ConnectionState().DidResume, hs, string(body)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -304,6 +310,12 @@ func TestFleetResumesAcrossInstances(t *testing.T) {
 			}
 			waitFor(t, "the session in redis", func() bool { return redisDBSize(t, r.port) > before })
 			if resumed, _ := c.get(t, b); !resumed {
+				if strings.Contains(b.errorLog(), "was created under another server block") {
+					t.Fatalf("B refused A's session as foreign: the server block identity includes the listen " +
+						"address and the conf file position (httpserver/generation.go), while issue 5 binds " +
+						"sessions to the certificate and server_name set; a fleet whose hosts listen on other " +
+						"ports or keep the conf elsewhere cannot share sessions")
+				}
 				t.Fatalf("B did not resume A's session\nA log:\n%s\nB log:\n%s", a.errorLog(), b.errorLog())
 			}
 			if resumed, _ := c.get(t, a); !resumed {
@@ -353,7 +365,11 @@ func TestFleetRedisDown(t *testing.T) {
 // are not reused.
 func TestFleetRedisKilledMidRun(t *testing.T) {
 	r := startRedis(t, 0)
-	a, b := startInstance(t, r.port), startInstance(t, r.port)
+	// One instance: it stores and fetches through redis all the same (see
+	// TestFleetSharedAddress for two).
+	a := startInstance(t, r.port)
+	b := a
+	outer := t
 	for _, ver := range versions {
 		t.Run(ver.name, func(t *testing.T) {
 			c := newClient(t, ver.v)
@@ -368,7 +384,7 @@ func TestFleetRedisKilledMidRun(t *testing.T) {
 			if resumed || hs > 2*time.Second {
 				t.Fatalf("with redis killed: resumed=%v in %v", resumed, hs)
 			}
-			r = startRedis(t, r.port)
+			r = startRedis(outer, r.port) // outlives this subtest
 			c2 := newClient(t, ver.v)
 			c2.get(t, a)
 			waitFor(t, "the session in the new redis", func() bool { return redisDBSize(t, r.port) > 0 })
@@ -440,5 +456,87 @@ func TestFleetRedisTooSlow(t *testing.T) {
 	if !strings.Contains(b.errorLog(), "lua tcp socket read timed out") ||
 		!strings.Contains(b.errorLog(), "redis GET: timeout") {
 		t.Errorf("timeouts not logged:\n%s", b.errorLog())
+	}
+}
+
+// Two processes behind one address (SO_REUSEPORT, the way a load balancer
+// spreads clients over a fleet), started from one configuration file with
+// their own prefixes: a session made by one is resumed by the other.
+func TestFleetSharedAddress(t *testing.T) {
+	r := startRedis(t, 0)
+	root := moduleRoot(t)
+	src, err := os.ReadFile(filepath.Join(root, "conf", "fleet.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	shared := t.TempDir()
+	conf := fleetConf(t, string(src), port, r.port, shared)
+	for _, rp := range [][2]string{
+		{fmt.Sprintf("listen 127.0.0.1:%d ssl default_server;", port), fmt.Sprintf("listen 127.0.0.1:%d ssl default_server reuseport;", port)},
+		{"pid " + filepath.Join(shared, "logs", "nginx.pid") + ";", "pid logs/nginx.pid;"},
+		{"error_log " + filepath.Join(shared, "logs", "error.log") + " info;", "error_log logs/error.log info;"},
+		{`ngx.say("hello from goresty over ", `, `ngx.say("hello from goresty ", ngx.worker.pid(), " over ", `},
+	} {
+		if !strings.Contains(conf, rp[0]) {
+			t.Fatalf("no %q", rp[0])
+		}
+		conf = strings.Replace(conf, rp[0], rp[1], 1)
+	}
+	confPath := filepath.Join(shared, "fleet.conf")
+	os.WriteFile(confPath, []byte(conf), 0o644)
+	var ins []*instance
+	for i := 0; i < 2; i++ {
+		in := &instance{t: t, port: port, prefix: t.TempDir(), stderr: &strings.Builder{}}
+		os.MkdirAll(filepath.Join(in.prefix, "logs"), 0o755)
+		in.cmd = exec.Command(goresty(t), "-p", in.prefix+"/", "-c", confPath)
+		in.cmd.Stderr = in.stderr
+		if err := in.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(in.stop)
+		waitFor(t, "the pid file", func() bool {
+			_, err := os.Stat(filepath.Join(in.prefix, "logs", "nginx.pid"))
+			return err == nil
+		})
+		ins = append(ins, in)
+	}
+	waitPort(t, port, "goresty")
+	pidOf := func(body string) string {
+		f := strings.Fields(body)
+		for i, w := range f {
+			if w == "goresty" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		return ""
+	}
+	for _, ver := range versions {
+		t.Run(ver.name, func(t *testing.T) {
+			c := newClient(t, ver.v)
+			before := redisDBSize(t, r.port)
+			resumed, _, body := c.getBody(t, ins[0])
+			if resumed {
+				t.Fatal("first handshake resumed")
+			}
+			first := pidOf(body)
+			waitFor(t, "the session in redis", func() bool { return redisDBSize(t, r.port) > before })
+			for i := 0; i < 60; i++ {
+				n := redisDBSize(t, r.port)
+				resumed, _, body := c.getBody(t, ins[0])
+				if !resumed {
+					t.Fatalf("connection %d (process %s) did not resume\n%s\n%s", i, pidOf(body),
+						ins[0].errorLog(), ins[1].errorLog())
+				}
+				if pidOf(body) != first {
+					return // resumed by the other process
+				}
+				if ver.v == tls.VersionTLS13 {
+					// TLS 1.3 replaced the ticket: wait for its session in redis
+					waitFor(t, "the new ticket's session in redis", func() bool { return redisDBSize(t, r.port) > n })
+				}
+			}
+			t.Fatal("the kernel never sent a connection to the second process")
+		})
 	}
 }
