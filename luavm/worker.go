@@ -136,12 +136,14 @@ func (w *Worker) Current() *Thread { return w.cur }
 // Pool returns the pool the worker belongs to.
 func (w *Worker) Pool() *Pool { return w.pool }
 
-// Post runs fn on the worker goroutine via its queue.
+// Post runs fn on the worker goroutine via its queue (blocking while the
+// queue is full: do not call it from the worker goroutine itself).
 func (w *Worker) Post(fn func()) { w.q <- qitem{kind: qFunc, fn: fn} }
 
 // Run starts the chunk as a new light thread on w and blocks the calling
 // goroutine (never the worker) until the thread ends. A Lua error is
-// logged with OpenResty's wording and returned in Result.Err.
+// logged with OpenResty's wording and returned in Result.Err. Never call it
+// on a worker goroutine (from Lua API code): it would wait for itself.
 func (w *Worker) Run(req *Request) Result {
 	if w.quit.Load() {
 		return Result{Err: ErrClosed}
