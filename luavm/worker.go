@@ -137,8 +137,9 @@ func (w *Worker) Current() *Thread { return w.cur }
 func (w *Worker) Pool() *Pool { return w.pool }
 
 // Post runs fn on the worker goroutine via its queue (blocking while the
-// queue is full: do not call it from the worker goroutine itself).
-func (w *Worker) Post(fn func()) { w.q <- qitem{kind: qFunc, fn: fn} }
+// queue is full: do not call it from the worker goroutine itself). After
+// Close, fn is dropped.
+func (w *Worker) Post(fn func()) { w.send(qitem{kind: qFunc, fn: fn}) }
 
 // Run starts the chunk as a new light thread on w and blocks the calling
 // goroutine (never the worker) until the thread ends. A Lua error is
