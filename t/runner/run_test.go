@@ -101,6 +101,9 @@ func TestMatchers(t *testing.T) {
 	if _, err := os.Stat(nginx); err != nil {
 		t.Skip("needs nginx (apt-get install -y nginx)")
 	}
+	if _, err := os.Stat("/usr/lib/nginx/modules/ngx_http_lua_module.so"); err != nil {
+		t.Skip("needs Debian's Lua module for nginx (apt-get install -y libnginx-mod-http-lua)")
+	}
 	o := testOptions(nginx)
 	o.NginxVersion = "1.22.1"
 	got := runRecorded(t, "testdata/matchers.t", o)
