@@ -98,6 +98,7 @@ type reTranslation struct {
 	ncap      int
 	names     []string // by group number; "" = unnamed
 	hasDollar bool
+	hasMDollar bool // multi-line $
 	hasCaret  bool // multi-line ^
 }
 
@@ -239,6 +240,7 @@ func (t *reTranslator) run() error {
 		case '$':
 			if t.m {
 				t.out.WriteString(`(?m:$)`)
+				t.tr.hasMDollar = true
 			} else {
 				t.out.WriteString(markDollar)
 				t.tr.hasDollar = true
@@ -871,6 +873,9 @@ type reProg struct {
 type reVariant struct {
 	kind                       int
 	dollarNL, noCaret, longest bool
+	// inner newlines of the subject are replaced by nlSentinel bytes, so
+	// that "$" (as (?m:$)) only sees the final one
+	nlSentinel bool
 }
 
 func (v reVariant) id() int {
@@ -883,6 +888,9 @@ func (v reVariant) id() int {
 	}
 	if v.longest {
 		id |= 16
+	}
+	if v.nlSentinel {
+		id |= 32
 	}
 	return id
 }
@@ -905,6 +913,11 @@ func (p *reProg) source(v reVariant) string {
 	}
 	// (?: ) keeps a body starting with "?" from merging with the wrapper
 	body = "(?:" + body + ")"
+	if v.nlSentinel {
+		if re, err := syntax.Parse(body, syntax.Perl); err == nil {
+			body = "(?:" + sentinelize(re).String() + ")"
+		}
+	}
 	switch v.kind {
 	case reKindAnchored:
 		return `\A(` + body + `)`
@@ -1095,6 +1108,82 @@ func re2ErrorText(err error) string {
 	return string(se.Code)
 }
 
+// nlSentinelByte stands for an inner newline of the subject; RE2 reads the
+// lone byte as utf8.RuneError.
+const nlSentinelByte = 0xff
+
+// sentinelize rewrites a parsed pattern so that everything matching "\n"
+// also matches utf8.RuneError and everything else does not.
+func sentinelize(re *syntax.Regexp) *syntax.Regexp {
+	const nl, sent = '\n', utf8.RuneError
+	switch re.Op {
+	case syntax.OpLiteral:
+		var subs []*syntax.Regexp
+		start := 0
+		for i, r := range re.Rune {
+			if r != nl && r != sent {
+				continue
+			}
+			if r == sent {
+				return &syntax.Regexp{Op: syntax.OpNoMatch}
+			}
+			if i > start {
+				subs = append(subs, &syntax.Regexp{Op: syntax.OpLiteral, Flags: re.Flags, Rune: append([]rune(nil), re.Rune[start:i]...)})
+			}
+			subs = append(subs, &syntax.Regexp{Op: syntax.OpCharClass, Rune: []rune{nl, nl, sent, sent}})
+			start = i + 1
+		}
+		if subs == nil {
+			return re
+		}
+		if start < len(re.Rune) {
+			subs = append(subs, &syntax.Regexp{Op: syntax.OpLiteral, Flags: re.Flags, Rune: append([]rune(nil), re.Rune[start:]...)})
+		}
+		return &syntax.Regexp{Op: syntax.OpConcat, Sub: subs}
+	case syntax.OpCharClass:
+		hasNL, hasSent := classHas(re.Rune, nl), classHas(re.Rune, sent)
+		switch {
+		case hasNL && !hasSent:
+			re.Rune = append(re.Rune, sent, sent)
+		case !hasNL && hasSent:
+			var out []rune
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				lo, hi := re.Rune[i], re.Rune[i+1]
+				if sent < lo || sent > hi {
+					out = append(out, lo, hi)
+					continue
+				}
+				if lo < sent {
+					out = append(out, lo, sent-1)
+				}
+				if hi > sent {
+					out = append(out, sent+1, hi)
+				}
+			}
+			if len(out) == 0 {
+				return &syntax.Regexp{Op: syntax.OpNoMatch}
+			}
+			re.Rune = out
+		}
+		return re
+	case syntax.OpAnyCharNotNL:
+		return &syntax.Regexp{Op: syntax.OpCharClass, Rune: []rune{0, nl - 1, nl + 1, sent - 1, sent + 1, utf8.MaxRune}}
+	}
+	for i, sub := range re.Sub {
+		re.Sub[i] = sentinelize(sub)
+	}
+	return re
+}
+
+func classHas(ranges []rune, r rune) bool {
+	for i := 0; i+1 < len(ranges); i += 2 {
+		if ranges[i] <= r && r <= ranges[i+1] {
+			return true
+		}
+	}
+	return false
+}
+
 // ---- subjects ----
 
 // reSubject is a subject prepared for RE2: without "u", bytes >= 0x80 are
@@ -1184,7 +1273,22 @@ func (p *reProg) exec(subj *reSubject, pos int) ([]int, string) {
 		case n == 1:
 			v.dollarNL = true
 		case n > 1:
-			return nil, `pcre_exec() failed: "$" before a final newline of a multi-line subject is not supported by goresty's RE2 engine (use \z, or the "m" option)`
+			// PCRE's "$" may match before the final newline only: hide
+			// the inner newlines behind a sentinel the pattern treats as
+			// a newline. Not possible with multi-line anchors, or when the
+			// sentinel could be confused with the subject's own text.
+			if p.tr.hasCaret || p.tr.hasMDollar || p.flags.noUTFCheck ||
+				(p.flags.utf8 && strings.ContainsRune(w, utf8.RuneError)) {
+				return nil, `pcre_exec() failed: "$" before a final newline of a multi-line subject, together with multi-line anchors, is not supported by goresty's RE2 engine (use \z, or the "m" option)`
+			}
+			v.dollarNL, v.nlSentinel = true, true
+			b := []byte(w)
+			for i := 0; i < len(b)-1; i++ {
+				if b[i] == '\n' {
+					b[i] = nlSentinelByte
+				}
+			}
+			w = string(b)
 		}
 	}
 	loc, errText := p.find(w, wpos, v)

@@ -27,7 +27,7 @@ func TestReAgainstPerl(t *testing.T) {
 		`[[:alpha:]]+`, `[[:^digit:]]`, `\N`, `a|`, `|a`, `(?m)^\w`, `(?m)\w$`, `(?s)a.b`, `\e`, `(a*)+`, `(a|b)*c`, `\bcat\b`, `(?m)^$`, `[\s\S]+`, `(?x) a b # c`,
 		`(?-i:a)B`, `[a\-z]`, `\141`, `\cA|a`, `(?m)^\n`, `$|a`, `(?m:$)\n`,
 	}
-	subjects := []string{"", "a", "ab", "abc", "abcd", "aab", "ba", "a\n", "a\nb", "a\nb\n", "\n",
+	subjects := []string{"", "a", "ab", "abc", "abcd", "aab", "ba", "a\n", "a\nb", "a\nb\n", "\n", "a\n\nb\n", "\n\n", "b\na\n",
 		"ab\n\n", "x y", "cat catalog", "\xe9a\xff", "AbC", "a.b", "]a", "  ", "b"}
 	flagSets := []string{"", "i", "m", "s", "ms", "x"}
 

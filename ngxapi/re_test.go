@@ -58,7 +58,11 @@ pcre_compile() failed: lookahead assertion (?=...) is a PCRE-only feature, not s
 			return err`, `<string>:1: unknown flag "z" (flags "z")`},
 		{"dollar final newline", `return ngx.re.match("abc\n", "c$")[0] .. tostring(ngx.re.match("abc\n", "c\\z"))`, "cnil"},
 		{"dollar Z", `return ngx.re.match("abc\n", "c\\Z")[0]`, "c"},
-		{"dollar multi", `local m, err = ngx.re.match("a\nb\n", "b$")
+		{"dollar multi", `return ngx.re.match("a\nb\n", "b$")[0] .. tostring(ngx.re.match("a\nb\n", "a$"))`, "bnil"},
+		{"dollar multi gsub", `return (ngx.re.gsub("a\nb\n", "$", "X"))`, "a\nbX\nX"},
+		{"dollar multi classes", `local m = ngx.re.match("a\nb\nc\n", "(?s)a.b\\s+c[^x]$")
+			return m[0] .. "|" .. tostring(ngx.re.match("a\nb\n", "a.b$")) .. "|" .. tostring(ngx.re.match("a\nb\n", "a[^\\n]b$"))`, "a\nb\nc\n|nil|nil"},
+		{"dollar multi with m anchors", `local m, err = ngx.re.match("a\nb\n", "(?m:^a)|b$")
 			return tostring(m) .. "|" .. tostring(err ~= nil)`, "nil|true"},
 		{"dollar no newline", `return ngx.re.match("a\nb", "b$")[0] .. tostring(ngx.re.match("a\nb", "a$"))`, "bnil"},
 		{"multiline", `return ngx.re.match("a\nb", "^b$", "m")[0]`, "b"},
