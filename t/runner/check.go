@@ -106,7 +106,7 @@ func (br *blockRun) buildRequests() ([]reqSpec, bool) {
 		br.t.Fatalf("--- more_headers: bad value type %s", more.Value.Kind)
 		return ""
 	}
-	isHead := func(s string) bool { return regexp.MustCompile(`^\s*HEAD\s+`).MatchString(s) }
+	isHead := func(s string) bool { return headReqRe.MatchString(s) }
 	if s := b.Get("raw_request"); s != nil {
 		switch s.Value.Kind {
 		case KindStr:
@@ -292,8 +292,8 @@ func (br *blockRun) indexed(name string, idx int, needArray bool) (Value, bool) 
 }
 
 func (br *blockRun) subPort(s string) string {
-	s = regexp.MustCompile(`\$ServerPortForClient\b`).ReplaceAllString(s, br.env["TEST_NGINX_SERVER_PORT"])
-	return regexp.MustCompile(`\$ServerPort\b`).ReplaceAllString(s, br.env["TEST_NGINX_SERVER_PORT"])
+	s = serverPortForClientRe.ReplaceAllString(s, br.env["TEST_NGINX_SERVER_PORT"])
+	return serverPortRe.ReplaceAllString(s, br.env["TEST_NGINX_SERVER_PORT"])
 }
 
 func (br *blockRun) checkResponse(res *Response, idx int, needArray bool, rep int) {
@@ -420,7 +420,7 @@ func parseHeaderSpec(s string) []headerSpec {
 			out = append(out, headerSpec{key: strings.TrimSpace(l[1:]), absent: true})
 			continue
 		}
-		parts := regexp.MustCompile(`\s*:\s*`).Split(l, 2)
+		parts := headerSepRe.Split(l, 2)
 		h := headerSpec{key: parts[0]}
 		if len(parts) > 1 {
 			h.val = parts[1]
@@ -829,3 +829,8 @@ func (br *blockRun) filterBody(res *Response, idx int) {
 		res.Body = b
 	}
 }
+
+var headReqRe = regexp.MustCompile(`^\s*HEAD\s+`)
+var serverPortForClientRe = regexp.MustCompile(`\$ServerPortForClient\b`)
+var serverPortRe = regexp.MustCompile(`\$ServerPort\b`)
+var headerSepRe = regexp.MustCompile(`\s*:\s*`)

@@ -13,13 +13,6 @@ import (
 	"time"
 )
 
-// Packet is one write of a request; requests split into packets are sent
-// with a pause between the writes.
-type Request struct {
-	Packets []string
-	Head    bool
-}
-
 var requestLineRe = regexp.MustCompile(`^(\s*)(\S+)( *)(?:(\S+)( *))?(?:(\S+)( *))?\s*$`)
 var leadingCommentRe = regexp.MustCompile(`^\s*#[^\n]+\s+|^\s+`)
 
@@ -52,7 +45,7 @@ func BuildRequest(req, moreHeaders, serverName, conn string, body *string) (stri
 	}
 	hdrs, chunked := parseMoreHeaders(moreHeaders)
 	lenHdr := ""
-	if !chunked && content != "" && !regexp.MustCompile(`(?:^|\n)Content-Length:`).MatchString(hdrs) {
+	if !chunked && content != "" && !contentLengthHdrRe.MatchString(hdrs) {
 		if body == nil {
 			content = strings.TrimSpace(content)
 		}
@@ -60,10 +53,10 @@ func BuildRequest(req, moreHeaders, serverName, conn string, body *string) (stri
 	}
 	var b strings.Builder
 	b.WriteString(meth + " " + url + " " + ver + "\r\n")
-	if !regexp.MustCompile(`(?mi)(?:^|\n)Host:`).MatchString(hdrs) {
+	if !hostHdrRe.MatchString(hdrs) {
 		b.WriteString("Host: " + serverName + "\r\n")
 	}
-	if !regexp.MustCompile(`(?mi)(?:^|\n)Connection`).MatchString(hdrs) {
+	if !connectionHdrRe.MatchString(hdrs) {
 		b.WriteString("Connection: " + conn + "\r\n")
 	}
 	b.WriteString(hdrs)
@@ -77,7 +70,7 @@ func parseMoreHeaders(in string) (string, bool) {
 	var out strings.Builder
 	chunked := false
 	for _, h := range strings.Split(in, "\n") {
-		if h == "" || regexp.MustCompile(`^\s*#`).MatchString(h) {
+		if h == "" || commentLineRe.MatchString(h) {
 			continue
 		}
 		k, v, _ := strings.Cut(h, ":")
@@ -165,9 +158,6 @@ func Send(addr string, packets []string, middleDelay, timeout time.Duration, top
 		if topts.Verify && topts.RootCAs != nil {
 			cfg.RootCAs = topts.RootCAs.RootCAs
 		}
-		if cfg.ServerName == "" && topts.Cache != nil {
-			// Go keys the client session cache by ServerName, else by address
-		}
 		tc := tls.Client(conn, cfg)
 		if err := tc.Handshake(); err != nil {
 			res.Err = fmt.Errorf("TLS handshake failed: %v", err)
@@ -187,26 +177,19 @@ func Send(addr string, packets []string, middleDelay, timeout time.Duration, top
 		}
 	}
 	var buf bytes.Buffer
+	// Read until the server closes. A reset or an EOF without close_notify
+	// after the response is not an error here: the response checks decide.
 	_, err = io.Copy(&buf, conn)
 	res.Raw = buf.Bytes()
-	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			res.TimedOut = true
-		} else if !errors.Is(err, io.ErrUnexpectedEOF) && !isConnReset(err) && res.Err == nil {
-			// a reset after a complete response is normal for nginx lingering close
-			_ = err
-		}
+	var ne net.Error
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		res.TimedOut = true
 	}
 	if tc, ok := conn.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		res.TLS = &st
 	}
 	return res
-}
-
-func isConnReset(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "connection reset")
 }
 
 var statusLineRe = regexp.MustCompile(`^HTTP/\d+(?:\.\d+)?\s+(\S+)`)
@@ -349,3 +332,8 @@ func tlsVersionName(v uint16) string {
 	}
 	return fmt.Sprintf("0x%04x", v)
 }
+
+var contentLengthHdrRe = regexp.MustCompile(`(?:^|\n)Content-Length:`)
+var hostHdrRe = regexp.MustCompile(`(?mi)(?:^|\n)Host:`)
+var connectionHdrRe = regexp.MustCompile(`(?mi)(?:^|\n)Connection`)
+var commentLineRe = regexp.MustCompile(`^\s*#`)

@@ -67,7 +67,7 @@ func (br *blockRun) secTime(name string) time.Duration {
 
 func listenTarget(target string) (network, addr string, err error) {
 	switch {
-	case regexp.MustCompile(`^\d+$`).MatchString(target):
+	case portNumberRe.MatchString(target):
 		return "tcp", "127.0.0.1:" + target, nil
 	case strings.HasSuffix(target, ".sock"):
 		os.Remove(target)
@@ -196,7 +196,7 @@ func (br *blockRun) startUDP() *mockServer {
 	if strings.HasSuffix(target, ".sock") {
 		os.Remove(target)
 		network, addr = "unixgram", target
-	} else if !regexp.MustCompile(`^\d+$`).MatchString(target) {
+	} else if !portNumberRe.MatchString(target) {
 		br.t.Fatalf("%s - bad udp_listen target: %q", br.label(), target)
 	}
 	pc, err := net.ListenPacket(network, addr)
@@ -273,3 +273,5 @@ func (br *blockRun) finishMock(m *mockServer, kind string, rep int) {
 		}
 	}
 }
+
+var portNumberRe = regexp.MustCompile(`^\d+$`)

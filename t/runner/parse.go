@@ -533,7 +533,7 @@ func splitPerlStatements(src string) ([]perlStmt, error) {
 			depth++
 		case c == '}' || c == ')' || c == ']':
 			depth--
-			if depth == 0 && c == '}' && regexp.MustCompile(`^\s*(sub\b|BEGIN\b|END\b|\{)`).MatchString(cur.String()) {
+			if depth == 0 && c == '}' && blockStmtRe.MatchString(cur.String()) {
 				// a top-level block like "sub foo { ... }" ends a statement
 				cur.WriteByte(c)
 				i++
@@ -633,3 +633,5 @@ func skipQuoted(src string, i int, open, close byte) (int, error) {
 	}
 	return 0, fmt.Errorf("unterminated quoted string")
 }
+
+var blockStmtRe = regexp.MustCompile(`^\s*(sub\b|BEGIN\b|END\b|\{)`)

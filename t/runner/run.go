@@ -518,7 +518,6 @@ func (br *blockRun) stop() {
 	if msg := Stop(br.pid, br.timeout); msg != "" {
 		t.Errorf("%s - %s", br.label(), msg)
 	}
-	crashRe := regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`)
 	for _, f := range []string{br.stderr, br.errLog} {
 		out := br.readAll(f)
 		if loc := crashRe.FindStringIndex(out); loc != nil {
@@ -799,3 +798,5 @@ func compareVersions(a, b string) int {
 	}
 	return len(ka) - len(kb)
 }
+
+var crashRe = regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`)
