@@ -10,6 +10,7 @@ repeat_each(2);
 plan tests => repeat_each() * (blocks() * 4);
 
 no_shuffle();
+check_accum_error_log();
 run_tests();
 
 __DATA__
@@ -50,8 +51,8 @@ New
 Reused
 Reused
 --- grep_error_log eval: qr/stored session \d+ \w+/
---- grep_error_log_out
-stored session 64 string
+--- grep_error_log_out eval
+["stored session 64 string\n", "stored session 64 string\n" x 2, "stored session 64 string\n" x 3]
 --- no_error_log
 [error]
 

@@ -7,7 +7,7 @@ use Test::Nginx::Socket::Lua;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (blocks() * 4);
+plan tests => repeat_each() * (blocks() * 3);
 
 $ENV{TEST_NGINX_REDIS_PORT} ||= 6379;
 
@@ -41,15 +41,9 @@ __DATA__
         location /t { return 200 "ok\n"; }
     }
 --- config
---- tls
-sni: test.com
-version: 1.2
-session_cache: on
---- request eval
-["GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n"]
---- tls_session
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1
+--- exec_out
 New
 Reused
 --- error_log eval
@@ -104,21 +98,16 @@ qr/set: true nil/,
         location /t { return 200 "ok\n"; }
     }
 --- config
---- tls
-sni: test.com
-version: 1.2
-session_cache: on
---- request eval
-["GET /t", "GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n", "ok\n"]
---- tls_session
-New
-Reused
-Reused
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_out $TEST_NGINX_SERVER_ROOT/r.sess | cut -d, -f1
+sleep 0.2; tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 -sess_in $TEST_NGINX_SERVER_ROOT/r.sess | cut -d, -f1
+--- exec_out eval
+["New\n", "Reused\nReused\n"]
 --- error_log
 redis SET: +OK
 redis hit
+--- no_error_log
+[error]
 
 
 
@@ -132,7 +121,7 @@ redis hit
     }
     ssl_session_fetch_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
-        local n = ngx.shared.sess:get("n")
+        local n = (ngx.shared.sess:get("n") - 1) % 5 + 1  -- repetitions share the dict
         if n == 1 then
             error("fetch boom")
         elseif n == 2 then
@@ -152,15 +141,9 @@ redis hit
         location /t { return 200 "ok\n"; }
     }
 --- config
---- tls
-sni: test.com
-version: 1.2
-session_cache: on
---- request eval
-["GET /t", "GET /t", "GET /t", "GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n", "ok\n", "ok\n", "ok\n"]
---- tls_session
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 5 | cut -d, -f1
+--- exec_out
 New
 New
 New
@@ -195,15 +178,9 @@ qr/garbage: nil failed to de-serialize session/,
         location /t { return 200 "ok\n"; }
     }
 --- config
---- tls
-sni: test.com
-version: 1.2
-session_cache: on
---- request eval
-["GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n"]
---- tls_session
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1
+--- exec_out
 New
 Reused
 --- error_log

@@ -2,7 +2,8 @@
 # TLS 1.3 resumption through the same hooks (OpenResty skips the store hook
 # for TLS 1.3, so its users get no resumption there). In TLS 1.3 every
 # handshake, resumed ones included, issues a new ticket (a new PSK), so the
-# store hook runs once per connection.
+# store hook runs once per connection. The error log is checked after each
+# request: the first portion has the store only, the others fetch + store.
 
 use Test::Nginx::Socket::Lua;
 
@@ -55,12 +56,8 @@ Reused
 --- tls_protocol
 TLSv1.3
 --- grep_error_log eval: qr/(stored|fetched) TLSv1\.3( true)?/
---- grep_error_log_out
-stored TLSv1.3
-fetched TLSv1.3 true
-stored TLSv1.3
-fetched TLSv1.3 true
-stored TLSv1.3
+--- grep_error_log_out eval
+qr/\A(fetched TLSv1\.3 true\n)?stored TLSv1\.3\n\z/
 
 
 

@@ -40,12 +40,12 @@ __DATA__
     }
 --- config
 --- exec
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -request "GET /t" -sess_out $TEST_NGINX_SERVER_ROOT/a12.sess | head -1 | cut -d, -f1
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -request "GET /t" -sess_in $TEST_NGINX_SERVER_ROOT/a12.sess | head -1 | cut -d, -f1
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername b.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -request "GET /t" -sess_in $TEST_NGINX_SERVER_ROOT/a12.sess | head -1 | cut -d, -f1
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -request "GET /t" -sess_out $TEST_NGINX_SERVER_ROOT/a13.sess | head -1 | cut -d, -f1
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -request "GET /t" -sess_in $TEST_NGINX_SERVER_ROOT/a13.sess | head -1 | cut -d, -f1
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername b.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -request "GET /t" -sess_in $TEST_NGINX_SERVER_ROOT/a13.sess | head -1 | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_out $TEST_NGINX_SERVER_ROOT/a12.sess | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_in $TEST_NGINX_SERVER_ROOT/a12.sess | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername b.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_in $TEST_NGINX_SERVER_ROOT/a12.sess | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -sess_out $TEST_NGINX_SERVER_ROOT/a13.sess | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername a.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -sess_in $TEST_NGINX_SERVER_ROOT/a13.sess | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername b.test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -sess_in $TEST_NGINX_SERVER_ROOT/a13.sess | cut -d, -f1
 --- exec_out eval
 ["New\n", "Reused\n", "New\n", "New\n", "Reused\n", "New\n"]
 --- error_log
@@ -76,10 +76,10 @@ was created under another server block, full handshake
     }
 --- config
 --- exec
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -request "GET /t" -sess_out $TEST_NGINX_SERVER_ROOT/t12.sess | head -1 | cut -d, -f1
-sleep 2.1; tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -request "GET /t" -sess_in $TEST_NGINX_SERVER_ROOT/t12.sess | head -1 | cut -d, -f1
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -request "GET /t" -sess_out $TEST_NGINX_SERVER_ROOT/t13.sess | head -1 | cut -d, -f1
-sleep 2.1; tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -request "GET /t" -sess_in $TEST_NGINX_SERVER_ROOT/t13.sess | head -1 | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_out $TEST_NGINX_SERVER_ROOT/t12.sess | cut -d, -f1
+sleep 2.1; tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_in $TEST_NGINX_SERVER_ROOT/t12.sess | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -sess_out $TEST_NGINX_SERVER_ROOT/t13.sess | cut -d, -f1
+sleep 2.1; tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -sess_in $TEST_NGINX_SERVER_ROOT/t13.sess | cut -d, -f1
 --- exec_out eval
 ["New\n", "New\n", "New\n", "New\n"]
 --- error_log

@@ -10,6 +10,7 @@ repeat_each(1);
 plan tests => repeat_each() * (blocks() * 4);
 
 no_shuffle();
+check_accum_error_log();
 run_tests();
 
 __DATA__
@@ -87,15 +88,9 @@ sealed: false
         location /t { return 200 "ok\n"; }
     }
 --- config
---- tls
-sni: test.com
-version: 1.3
-session_cache: on
---- request eval
-["GET /t", "GET /t"]
---- response_body eval
-["ok\n", "ok\n"]
---- tls_session
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_3 -n 2 | cut -d, -f1
+--- exec_out
 New
 New
 --- error_log
