@@ -94,12 +94,12 @@ const (
 )
 
 type reTranslation struct {
-	body      string
-	ncap      int
-	names     []string // by group number; "" = unnamed
-	hasDollar bool
+	body       string
+	ncap       int
+	names      []string // by group number; "" = unnamed
+	hasDollar  bool
 	hasMDollar bool // multi-line $
-	hasCaret  bool // multi-line ^
+	hasCaret   bool // multi-line ^
 }
 
 // at, when >= 0, is the pattern offset PCRE would report (` at "rest"`).
