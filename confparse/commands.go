@@ -106,6 +106,7 @@ func (d *directive) invalidValue() error {
 // directive (as nginx's ngx_command_t).
 type command struct {
 	name     string
+	syntax   string // arguments, for the directive reference
 	ctx      ctxKind
 	min, max int  // number of arguments; max < 0: no upper bound
 	block    bool // takes a { } block
@@ -134,6 +135,7 @@ type DirectiveInfo struct {
 	Name     string
 	Contexts []string // "main", "events", "http", "server", "location"
 	Block    bool
+	Syntax   string // arguments and default, e.g. "on | off  (default on)"
 	MinArgs  int
 	MaxArgs  int // -1: no upper bound
 }
@@ -142,7 +144,7 @@ type DirectiveInfo struct {
 func Directives() []DirectiveInfo {
 	out := make([]DirectiveInfo, 0, len(commands))
 	for _, c := range commands {
-		di := DirectiveInfo{Name: c.name, Block: c.block, MinArgs: c.min, MaxArgs: c.max}
+		di := DirectiveInfo{Name: c.name, Syntax: c.syntax, Block: c.block, MinArgs: c.min, MaxArgs: c.max}
 		for _, cn := range ctxNames {
 			if c.ctx&cn.k != 0 {
 				di.Contexts = append(di.Contexts, cn.name)
@@ -678,7 +680,7 @@ func setTicketKey(l *loader, d *directive) error {
 // commands is the directive table: one declaration per directive.
 var commands = []command{
 	// ---- main ----
-	{name: "worker_processes", ctx: ctxMain, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "worker_processes", syntax: "number | auto  (default 1)", ctx: ctxMain, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		if d.args[0] == "auto" {
 			l.cfg.Main.WorkerProcesses = runtime.NumCPU()
 			return nil
@@ -690,9 +692,9 @@ var commands = []command{
 		l.cfg.Main.WorkerProcesses = n
 		return nil
 	}},
-	{name: "daemon", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).Daemon = v })},
-	{name: "master_process", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
-	{name: "error_log", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {
+	{name: "daemon", syntax: "on | off  (default on)", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).Daemon = v })},
+	{name: "master_process", syntax: "on | off  (accepted; no effect)", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
+	{name: "error_log", syntax: "file | stderr [level]  (default logs/error.log error)", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {
 		t, err := errorLogTarget(l, d)
 		if err != nil {
 			return err
@@ -708,16 +710,16 @@ var commands = []command{
 		}
 		return nil
 	}},
-	{name: "pid", ctx: ctxMain, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "pid", syntax: "file  (default logs/nginx.pid)", ctx: ctxMain, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		l.cfg.Main.PID = l.prefixPath(d.args[0])
 		return nil
 	}},
-	{name: "env", ctx: ctxMain, min: 1, max: 1, set: func(l *loader, d *directive) error {
+	{name: "env", syntax: "NAME[=VALUE]", ctx: ctxMain, min: 1, max: 1, set: func(l *loader, d *directive) error {
 		name, value, set := strings.Cut(d.args[0], "=")
 		l.cfg.Main.Env = append(l.cfg.Main.Env, EnvVar{Name: name, Value: value, Set: set})
 		return nil
 	}},
-	{name: "user", ctx: ctxMain, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+	{name: "user", syntax: "user [group]  (accepted; checked to exist)", ctx: ctxMain, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
 		if _, err := user.Lookup(d.args[0]); err != nil {
 			return d.errf(`getpwnam("%s") failed`, d.args[0])
 		}
@@ -729,19 +731,19 @@ var commands = []command{
 		l.cfg.Main.User = d.args[0]
 		return nil
 	}},
-	{name: "worker_rlimit_nofile", ctx: ctxMain, min: 1, max: 1, once: true, set: num(nil)},
-	{name: "events", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
+	{name: "worker_rlimit_nofile", syntax: "number  (accepted; no effect)", ctx: ctxMain, min: 1, max: 1, once: true, set: num(nil)},
+	{name: "events", syntax: "{ ... }", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
 		return l.walk(d.block, &dctx{kind: ctxEvents, id: &l.cfg.Events})
 	}},
-	{name: "http", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
+	{name: "http", syntax: "{ ... }", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
 		h := &HTTPConf{LogFormats: map[string]string{"combined": combinedFormat}}
 		l.cfg.HTTP = h
 		return l.walk(d.block, &dctx{kind: ctxHTTP, id: h, http: h})
 	}},
-	{name: "include", ctx: ctxAny, min: 1, max: 1, set: func(l *loader, d *directive) error { return l.include(d) }},
+	{name: "include", syntax: "file | mask", ctx: ctxAny, min: 1, max: 1, set: func(l *loader, d *directive) error { return l.include(d) }},
 
 	// ---- events ----
-	{name: "worker_connections", ctx: ctxEvents, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "worker_connections", syntax: "number  (default 512)", ctx: ctxEvents, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		n, ok := parseInt(d.args[0])
 		if !ok {
 			return d.errf(`invalid number "%s"`, d.args[0])
@@ -749,92 +751,92 @@ var commands = []command{
 		l.cfg.Events.WorkerConnections = n
 		return nil
 	}},
-	{name: "accept_mutex", ctx: ctxEvents, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "accept_mutex_delay", ctx: ctxEvents, min: 1, max: 1, once: true, set: msec(nil)},
-	{name: "multi_accept", ctx: ctxEvents, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "use", ctx: ctxEvents, min: 1, max: 1, once: true, set: accepted},
+	{name: "accept_mutex", syntax: "on | off  (accepted; no effect)", ctx: ctxEvents, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "accept_mutex_delay", syntax: "time  (accepted; no effect)", ctx: ctxEvents, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "multi_accept", syntax: "on | off  (accepted; no effect)", ctx: ctxEvents, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "use", syntax: "method  (accepted; no effect)", ctx: ctxEvents, min: 1, max: 1, once: true, set: accepted},
 
 	// ---- http ----
-	{name: "server", ctx: ctxHTTP, min: 0, max: 0, block: true, set: func(l *loader, d *directive) error {
+	{name: "server", syntax: "{ ... }", ctx: ctxHTTP, min: 0, max: 0, block: true, set: func(l *loader, d *directive) error {
 		srv := &ServerConf{Pos: d.pos}
 		d.c.http.Servers = append(d.c.http.Servers, srv)
 		l.serverPos[srv] = d.errPos
 		return l.walk(d.block, &dctx{kind: ctxServer, id: srv, http: d.c.http, srv: srv})
 	}},
-	{name: "lua_shared_dict", ctx: ctxHTTP, min: 2, max: 2, set: setSharedDict},
-	{name: "lua_package_path", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "lua_shared_dict", syntax: "name size  (size >= 8k)", ctx: ctxHTTP, min: 2, max: 2, set: setSharedDict},
+	{name: "lua_package_path", syntax: "path  (\";;\" = default path, $prefix = prefix)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.http.LuaPackagePath = luaPath(l, d.args[0], defaultLuaPath)
 		return nil
 	}},
-	{name: "lua_package_cpath", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "lua_package_cpath", syntax: "path  (\";;\" = default path; C modules cannot load)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.http.LuaPackageCPath = luaPath(l, d.args[0], defaultLuaCPath)
 		return nil
 	}},
-	{name: "init_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
-	{name: "init_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
-	{name: "init_worker_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
-	{name: "init_worker_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
-	{name: "ssl_session_store_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
-	{name: "ssl_session_store_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
-	{name: "ssl_session_fetch_by_lua_block", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
-	{name: "ssl_session_fetch_by_lua_file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
-	{name: "lua_max_pending_timers", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
-	{name: "lua_max_running_timers", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
-	{name: "lua_hook_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
-	{name: "lua_socket_connect_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+	{name: "init_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
+	{name: "init_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
+	{name: "init_worker_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
+	{name: "init_worker_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
+	{name: "ssl_session_store_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
+	{name: "ssl_session_store_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
+	{name: "ssl_session_fetch_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
+	{name: "ssl_session_fetch_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
+	{name: "lua_max_pending_timers", syntax: "number  (default 1024)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
+	{name: "lua_max_running_timers", syntax: "number  (default 256)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
+	{name: "lua_hook_timeout", syntax: "time  (default 1s; deadline for hooks that cannot yield)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
+	{name: "lua_socket_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
 		if ls := d.c.luaSocket(); ls != nil {
 			ls.ConnectTimeout = v
 		} else {
 			d.c.http.LuaSocketConnectTimeout = v
 		}
 	})},
-	{name: "lua_socket_read_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+	{name: "lua_socket_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
 		if ls := d.c.luaSocket(); ls != nil {
 			ls.ReadTimeout = v
 		} else {
 			d.c.http.LuaSocketReadTimeout = v
 		}
 	})},
-	{name: "lua_socket_send_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+	{name: "lua_socket_send_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
 		if ls := d.c.luaSocket(); ls != nil {
 			ls.SendTimeout = v
 		} else {
 			d.c.http.LuaSocketSendTimeout = v
 		}
 	})},
-	{name: "lua_socket_keepalive_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+	{name: "lua_socket_keepalive_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
 		if ls := d.c.luaSocket(); ls != nil {
 			ls.KeepaliveTimeout = v
 		} else {
 			d.c.http.LuaSocketKeepalive = v
 		}
 	})},
-	{name: "lua_socket_pool_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(func(d *directive, v int) {
+	{name: "lua_socket_pool_size", syntax: "number  (default 30)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(func(d *directive, v int) {
 		if ls := d.c.luaSocket(); ls != nil {
 			ls.PoolSize = v
 		} else {
 			d.c.http.LuaSocketPoolSize = v
 		}
 	})},
-	{name: "lua_socket_buffer_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
-	{name: "lua_socket_log_errors", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "lua_ssl_trusted_certificate", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "lua_socket_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "lua_socket_log_errors", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		d.c.http.LuaSSLTrustedCertificate = p
 		return fileMustExist(d, p)
 	}},
-	{name: "lua_ssl_verify_depth", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSSLVerifyDepth = v })},
-	{name: "lua_ssl_protocols", ctx: ctxHTTP, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+	{name: "lua_ssl_verify_depth", syntax: "number  (default 1)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSSLVerifyDepth = v })},
+	{name: "lua_ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHTTP, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
 		p, err := protocols(d)
 		d.c.http.LuaSSLProtocols = p
 		return err
 	}},
-	{name: "lua_code_cache", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "resolver", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
-	{name: "resolver_timeout", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
-	{name: "log_format", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
-	{name: "types", ctx: ctxHTTP, block: true, set: setTypes},
-	{name: "ssl_session_seal_key", ctx: ctxHTTP, min: 1, max: 1, set: func(l *loader, d *directive) error {
+	{name: "lua_code_cache", syntax: "on | off  (accepted; code is always cached)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
+	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
+	{name: "log_format", syntax: "name [escape=default|json|none] string ...", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
+	{name: "types", syntax: "{ type extension ...; ... }", ctx: ctxHTTP, block: true, set: setTypes},
+	{name: "ssl_session_seal_key", syntax: "file  (repeatable; first seals, all open)", ctx: ctxHTTP, min: 1, max: 1, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		if err := fileMustExist(d, p); err != nil {
 			return err
@@ -844,20 +846,20 @@ var commands = []command{
 	}},
 
 	// ---- http, server, location ----
-	{name: "root", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "root", syntax: "path  (default html)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.settings().Root = l.prefixPath(d.args[0])
 		return nil
 	}},
-	{name: "index", ctx: ctxHSL, min: 1, max: many, set: func(l *loader, d *directive) error {
+	{name: "index", syntax: "file ...  (default index.html)", ctx: ctxHSL, min: 1, max: many, set: func(l *loader, d *directive) error {
 		s := d.c.settings()
 		s.Index = append(s.Index, d.args...)
 		return nil
 	}},
-	{name: "default_type", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "default_type", syntax: "mime-type  (default text/plain)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.settings().DefaultType = d.args[0]
 		return nil
 	}},
-	{name: "keepalive_timeout", ctx: ctxHSL, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+	{name: "keepalive_timeout", syntax: "timeout [header_timeout]  (default 75s)", ctx: ctxHSL, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
 		v, ok := parseTime(d.args[0], false)
 		if !ok {
 			return d.invalidValue()
@@ -870,8 +872,8 @@ var commands = []command{
 		d.c.settings().KeepaliveTimeout = v
 		return nil
 	}},
-	{name: "client_max_body_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientMaxBodySize = v })},
-	{name: "server_tokens", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "client_max_body_size", syntax: "size  (default 1m; 0 = no limit)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientMaxBodySize = v })},
+	{name: "server_tokens", syntax: "on | off | build  (default on)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		switch d.args[0] {
 		case "on", "build":
 			d.c.settings().ServerTokens = true
@@ -882,27 +884,27 @@ var commands = []command{
 		}
 		return nil
 	}},
-	{name: "access_log", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
-	{name: "proxy_set_header", ctx: ctxHSL, min: 2, max: 2, set: func(l *loader, d *directive) error {
+	{name: "access_log", syntax: "path [format [buffer=size] [flush=time] [if=condition]] | off", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
+	{name: "proxy_set_header", syntax: "field value", ctx: ctxHSL, min: 2, max: 2, set: func(l *loader, d *directive) error {
 		s := d.c.settings()
 		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})
 		return nil
 	}},
-	{name: "client_body_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "proxy_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "fastcgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "scgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "uwsgi_temp_path", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "sendfile", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "tcp_nopush", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "tcp_nodelay", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "client_body_buffer_size", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
-	{name: "client_body_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
-	{name: "client_header_timeout", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(nil)},
-	{name: "send_timeout", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "client_body_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "proxy_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "fastcgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "scgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "uwsgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "sendfile", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "tcp_nopush", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "tcp_nodelay", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "client_body_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "client_body_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "client_header_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "send_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
 
 	// ---- TLS: http, server ----
-	{name: "ssl_certificate", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
+	{name: "ssl_certificate", syntax: "file  (repeatable, paired in order with ssl_certificate_key)", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		if err := fileMustExist(d, p); err != nil {
 			return err
@@ -910,7 +912,7 @@ var commands = []command{
 		l.certs[d.c.ssl()] = append(l.certs[d.c.ssl()], CertPair{Cert: p, Pos: d.pos})
 		return nil
 	}},
-	{name: "ssl_certificate_key", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
+	{name: "ssl_certificate_key", syntax: "file", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		if err := fileMustExist(d, p); err != nil {
 			return err
@@ -918,40 +920,40 @@ var commands = []command{
 		l.keys[d.c.ssl()] = append(l.keys[d.c.ssl()], p)
 		return nil
 	}},
-	{name: "ssl_protocols", ctx: ctxHS, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+	{name: "ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHS, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
 		p, err := protocols(d)
 		d.c.ssl().Protocols = p
 		return err
 	}},
-	{name: "ssl_ciphers", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "ssl_ciphers", syntax: "ciphers  (OpenSSL names)", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.ssl().Ciphers = d.args[0]
 		return nil
 	}},
-	{name: "ssl_prefer_server_ciphers", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().PreferServerCiphers = v })},
-	{name: "ssl_ecdh_curve", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "ssl_prefer_server_ciphers", syntax: "on | off  (default off)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().PreferServerCiphers = v })},
+	{name: "ssl_ecdh_curve", syntax: "curve[:curve ...] | auto  (default auto)", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.ssl().ECDHCurve = d.args[0]
 		return nil
 	}},
-	{name: "ssl_session_timeout", ctx: ctxHS, min: 1, max: 1, once: true, set: sec(func(d *directive, v time.Duration) { d.c.ssl().SessionTimeout = v })},
-	{name: "ssl_session_tickets", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().SessionTickets = v })},
-	{name: "ssl_session_ticket_key", ctx: ctxHS, min: 1, max: 1, set: setTicketKey},
-	{name: "ssl_session_cache", ctx: ctxHS, min: 1, max: 2, once: true, set: setSessionCache},
+	{name: "ssl_session_timeout", syntax: "time  (default 5m)", ctx: ctxHS, min: 1, max: 1, once: true, set: sec(func(d *directive, v time.Duration) { d.c.ssl().SessionTimeout = v })},
+	{name: "ssl_session_tickets", syntax: "on | off  (default on)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().SessionTickets = v })},
+	{name: "ssl_session_ticket_key", syntax: "file  (48 or 80 bytes; repeatable, first encrypts)", ctx: ctxHS, min: 1, max: 1, set: setTicketKey},
+	{name: "ssl_session_cache", syntax: "off | none | [builtin[:size]] [shared:name:size]  (default none)", ctx: ctxHS, min: 1, max: 2, once: true, set: setSessionCache},
 
 	// ---- server ----
-	{name: "listen", ctx: ctxServer, min: 1, max: many, set: setListen},
-	{name: "server_name", ctx: ctxServer, min: 1, max: many, set: func(l *loader, d *directive) error {
+	{name: "listen", syntax: "address[:port] | port | unix:path [ssl] [http2] [default_server] [reuseport]", ctx: ctxServer, min: 1, max: many, set: setListen},
+	{name: "server_name", syntax: "name ...", ctx: ctxServer, min: 1, max: many, set: func(l *loader, d *directive) error {
 		d.c.srv.Names = append(d.c.srv.Names, d.args...)
 		return nil
 	}},
-	{name: "http2", ctx: ctxServer, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
-	{name: "location", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
-	{name: "set", ctx: ctxSL, min: 2, max: 2, set: setSet},
-	{name: "return", ctx: ctxSL, min: 1, max: 2, set: setReturn},
+	{name: "http2", syntax: "on | off  (default off)", ctx: ctxServer, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
+	{name: "location", syntax: "[ = | ~ | ~* | ^~ ] uri { ... } | @name { ... }", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
+	{name: "set", syntax: "$variable value", ctx: ctxSL, min: 2, max: 2, set: setSet},
+	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL, min: 1, max: 2, set: setReturn},
 
 	// ---- location ----
-	{name: "content_by_lua_block", ctx: ctxLocation, block: true, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
-	{name: "content_by_lua_file", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
-	{name: "proxy_pass", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: func(l *loader, d *directive) error {
+	{name: "content_by_lua_block", syntax: "{ lua }", ctx: ctxLocation, block: true, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
+	{name: "content_by_lua_file", syntax: "file", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
+	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: func(l *loader, d *directive) error {
 		u := d.args[0]
 		rest, ok := strings.CutPrefix(u, "http://")
 		if !ok {
@@ -966,7 +968,7 @@ var commands = []command{
 		d.c.loc.ProxyPass = u
 		return nil
 	}},
-	{name: "ssl_session_metrics", ctx: ctxLocation, min: 0, max: 0, once: true, slot: "content", set: func(l *loader, d *directive) error {
+	{name: "ssl_session_metrics", syntax: "(no arguments)", ctx: ctxLocation, min: 0, max: 0, once: true, slot: "content", set: func(l *loader, d *directive) error {
 		d.c.loc.SSLSessionMetrics = true
 		return nil
 	}},

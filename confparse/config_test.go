@@ -472,6 +472,9 @@ func TestDirectivesTable(t *testing.T) {
 		if len(d.Contexts) == 0 {
 			t.Errorf("%s has no context", d.Name)
 		}
+		if d.Syntax == "" {
+			t.Errorf("%s has no syntax", d.Name)
+		}
 		byName[d.Name] = d
 	}
 	want := map[string]string{
