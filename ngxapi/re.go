@@ -3,17 +3,22 @@ package ngxapi
 // ngx.re.match / find / gmatch / sub / gsub (and `require "ngx.re"`'s split)
 // on Go's regexp (RE2). PCRE patterns are translated to RE2 syntax; a
 // feature RE2 cannot express exactly (lookaround, backreferences, atomic
-// groups, possessive quantifiers, \K, recursion, ...) is refused with a
-// compile error instead of being matched differently.
+// groups, possessive quantifiers, \K, \G, recursion, conditionals, verbs,
+// captures inside loops that can match the empty string) is refused with a
+// "pcre_compile() failed: ..." error instead of being matched differently.
 //
-// Semantics kept from PCRE / lua-resty-core:
+// Semantics kept from PCRE / lua-resty-core (checked against perl and
+// nginx + lua-nginx-module, see re_perl_test.go):
 //   - without "u" the subject and pattern are byte strings: each byte >= 0x80
 //     is one character (mapped to a private-use rune for RE2);
-//   - "$" (no "m") also matches before a final newline; "^" with "m" does not
-//     match after a final newline;
+//   - "$" (no "m") also matches before a final newline, and "^" with "m"
+//     does not match after it (inner newlines, or the final one, are hidden
+//     behind a sentinel byte the rewritten pattern treats as a newline);
 //   - searches from an offset (ctx.pos, gmatch, gsub) see the text before the
 //     offset for \b and ^ ;
-//   - after an empty match the next search starts one character later.
+//   - after an empty match the next search starts one character later;
+//   - compiled patterns are cached process-wide (bounded) and shared by all
+//     workers.
 
 import (
 	"fmt"
@@ -1291,12 +1296,19 @@ func (p *reProg) exec(subj *reSubject, pos int) ([]int, string) {
 			w = string(b)
 		}
 	}
+	// PCRE's multi-line "^" never matches after a final newline; RE2's does.
+	// Without "$" in the pattern, the final newline becomes the sentinel,
+	// which the rewritten pattern takes for a newline everywhere but in "^".
+	if p.tr.hasCaret && !p.tr.hasDollar && !p.tr.hasMDollar && strings.HasSuffix(w, "\n") &&
+		!p.flags.noUTFCheck && !(p.flags.utf8 && strings.ContainsRune(w, utf8.RuneError)) {
+		v.nlSentinel = true
+		w = w[:len(w)-1] + "\xff"
+	}
 	loc, errText := p.find(w, wpos, v)
 	if errText != "" || loc == nil {
 		return nil, errText
 	}
-	// PCRE's multi-line "^" never matches after a final newline; RE2's does.
-	if p.tr.hasCaret && len(w) > 0 && w[len(w)-1] == '\n' && loc[0] == len(w) && loc[1] == len(w) {
+	if p.tr.hasCaret && !v.nlSentinel && len(w) > 0 && w[len(w)-1] == '\n' && loc[0] == len(w) && loc[1] == len(w) {
 		v.noCaret = true
 		loc, errText = p.find(w, len(w), reVariant{kind: reKindAnchOff, dollarNL: v.dollarNL, noCaret: true, longest: p.flags.dfa})
 		if errText != "" || loc == nil {

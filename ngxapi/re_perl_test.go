@@ -25,7 +25,7 @@ func TestReAgainstPerl(t *testing.T) {
 		`x*`, `(x)?y?`, `a{2}`, `a{1,2}?`, `\x61`, `[\x80-\xff]`, `\xe9`, `\.`, `[]a]`, `[^]a]`,
 		`(a)|(b)`, `(?:a|b)+`, `\n`, `\n$`, `$\n?`, `b$|c`, `(?#x)a`, `a\Z`, `^\s*$`,
 		`[[:alpha:]]+`, `[[:^digit:]]`, `\N`, `a|`, `|a`, `(?m)^\w`, `(?m)\w$`, `(?s)a.b`, `\e`, `(a*)+`, `(a|b)*c`, `\bcat\b`, `(?m)^$`, `[\s\S]+`, `(?x) a b # c`,
-		`(?-i:a)B`, `[a\-z]`, `\141`, `\cA|a`, `(?m)^\n`, `$|a`, `(?m:$)\n`,
+		`(?-i:a)B`, `[a\-z]`, `\141`, `\cA|a`, `(?m)^\n`, `$|a`, `(?m:$)\n`, `\n(?m:^)`, `(?m)\n^`, `(?m)(^|b)\n?`, `(?m)^(\w*)\s*`,
 	}
 	subjects := []string{"", "a", "ab", "abc", "abcd", "aab", "ba", "a\n", "a\nb", "a\nb\n", "\n", "a\n\nb\n", "\n\n", "b\na\n",
 		"ab\n\n", "x y", "cat catalog", "\xe9a\xff", "AbC", "a.b", "]a", "  ", "b"}

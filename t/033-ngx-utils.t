@@ -140,7 +140,33 @@ b ab
 
 
 
-=== TEST 5: ngx.re errors: bad regex, unknown flag
+=== TEST 5: "$" before a final newline and "^" after one, as PCRE
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say((ngx.re.gsub("a\nb\n", "$", "X")))
+            ngx.say(ngx.re.match("a\nb\n", "b$")[0], " ", tostring(ngx.re.match("a\nb\n", "a$")))
+            ngx.say((ngx.re.gsub("a\nb\n", "^", "> ", "m")))
+            ngx.say(tostring(ngx.re.match("a\n", "\n(?m:^)")))
+        }
+    }
+--- request
+GET /t
+--- response_body
+a
+bX
+X
+b nil
+> a
+> b
+
+nil
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: ngx.re errors: bad regex, unknown flag
 --- config
     location = /t {
         content_by_lua_block {
@@ -160,7 +186,7 @@ unknown flag "Z"
 
 
 
-=== TEST 6: ngx.re.find, gmatch, sub, gsub
+=== TEST 7: ngx.re.find, gmatch, sub, gsub
 --- config
     location = /t {
         content_by_lua_block {
@@ -193,7 +219,7 @@ HELLO, WORLD2
 
 
 
-=== TEST 7: a named variable in a replacement template
+=== TEST 8: a named variable in a replacement template
 --- config
     location = /t {
         content_by_lua_block {
@@ -209,7 +235,7 @@ attempt to use named capturing variable "hello" (named captures not supported ye
 
 
 
-=== TEST 8: ngx.re.split
+=== TEST 9: ngx.re.split
 --- config
     location = /t {
         content_by_lua_block {
@@ -232,7 +258,7 @@ a|b|c|d
 
 
 
-=== TEST 9: base64, digests, crc32
+=== TEST 10: base64, digests, crc32
 --- config
     location = /t {
         content_by_lua_block {
@@ -258,7 +284,7 @@ qvTGHdzF6KLavt4PO0gs2a6pQ00=
 
 
 
-=== TEST 10: escape_uri, unescape_uri, encode_args, decode_args, quote_sql_str
+=== TEST 11: escape_uri, unescape_uri, encode_args, decode_args, quote_sql_str
 --- config
     location = /t {
         content_by_lua_block {
@@ -286,7 +312,7 @@ nil truncated
 
 
 
-=== TEST 11: resty.lrucache
+=== TEST 12: resty.lrucache
 --- config
     location = /t {
         content_by_lua_block {
