@@ -88,3 +88,12 @@ func BenchmarkResumedLuaHooksForConnTLS12(b *testing.B) {
 	}}
 	benchResumed(b, listener, tls.VersionTLS12)
 }
+
+// TLS 1.3 with X25519 only (Go's default key share is the much costlier
+// hybrid X25519MLKEM768; ssl_ecdh_curve decides on the server).
+func BenchmarkResumedLuaHooksTLS13X25519(b *testing.B) {
+	e := newLuaEnv(b, storeLuaQuiet, fetchLuaQuiet, nil)
+	srv := e.server(nil, "a")
+	srv.CurvePreferences = []tls.CurveID{tls.X25519}
+	benchResumed(b, srv, tls.VersionTLS13)
+}
