@@ -520,3 +520,23 @@ func TestDirectivesTable(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentLoad: Load may run while another Load runs (a reload
+// tested while serving); run it under -race.
+func TestConcurrentLoad(t *testing.T) {
+	prefix := writeConf(t, nil)
+	text := strings.ReplaceAll(testNginxConf, "PREFIX/", prefix)
+	os.WriteFile(prefix+"conf/nginx.conf", []byte(text), 0o644)
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := Load(Options{Prefix: prefix})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
