@@ -970,7 +970,7 @@ func (d *cjsonDecoder) value(tok *cjsonToken) lua.LValue {
 
 func (d *cjsonDecoder) object() lua.LValue {
 	d.descend()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 4)
 	var tok cjsonToken
 	d.next(&tok)
 	if tok.typ == tokObjEnd {
@@ -1002,7 +1002,7 @@ func (d *cjsonDecoder) object() lua.LValue {
 
 func (d *cjsonDecoder) array() lua.LValue {
 	d.descend()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(4, 0)
 	if d.cfg.decodeArrayWithMT {
 		t.Metatable = d.arrayMT
 	}

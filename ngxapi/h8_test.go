@@ -51,3 +51,43 @@ func runLuaCases(t *testing.T, cases []luaCase) {
 }
 
 func luaString(s string) lua.LString { return lua.LString(s) }
+
+func benchLua(b *testing.B, setup, body string) {
+	L := newH8State(b)
+	if err := L.DoString(setup); err != nil {
+		b.Fatal(err)
+	}
+	fn, err := L.LoadString("local n = ... for i = 1, n do " + body + " end")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	L.Push(fn)
+	L.Push(lua.LNumber(b.N))
+	if err := L.PCall(1, 0, nil); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkCJSONEncode(b *testing.B) {
+	benchLua(b, `cjson = require "cjson"; v = {id = 42, name = "session", tags = {"a", "b", "c"}, nested = {ok = true, n = 1.5}}`,
+		`cjson.encode(v)`)
+}
+
+func BenchmarkCJSONDecode(b *testing.B) {
+	benchLua(b, `cjson = require "cjson"; s = '{"id":42,"name":"session","tags":["a","b","c"],"nested":{"ok":true,"n":1.5}}'`,
+		`cjson.decode(s)`)
+}
+
+func BenchmarkReMatch(b *testing.B) {
+	benchLua(b, ``, `ngx.re.match("GET /api/v1/users/12345 HTTP/1.1", [[^(\w+) /api/v(\d+)/(?<res>\w+)/(\d+)]], "jo")`)
+}
+
+func BenchmarkReGsub(b *testing.B) {
+	benchLua(b, ``, `ngx.re.gsub("hello, world, hello", "hello", "bye", "jo")`)
+}
+
+func BenchmarkLRUCacheGetSet(b *testing.B) {
+	benchLua(b, `c = require("resty.lrucache").new(100)`, `c:set(i % 200, i) c:get((i + 7) % 200)`)
+}

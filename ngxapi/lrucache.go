@@ -180,7 +180,12 @@ func lruKey(L *lua.LState, n int) lua.LValue {
 
 func lruGet(L *lua.LState) int {
 	c := lruSelf(L)
-	n, ok := c.get(lruKey(L, 2))
+	key := lruKey(L, 2)
+	if n, ok := c.items[key]; !ok || n.value == lua.LNil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	n, ok := c.get(key)
 	if !ok {
 		L.Push(lua.LNil)
 		return 1
@@ -199,14 +204,9 @@ func lruGet(L *lua.LState) int {
 
 func lruSet(L *lua.LState) int {
 	c := lruSelf(L)
-	key := lruKey(L, 2)
-	if L.Get(3) == lua.LNil {
-		// as the Lua original: the value slot is cleared, the key keeps its
-		// place; a later get() sees nil. Simplest faithful form: drop it.
-		c.delete(key)
-		return 0
-	}
-	c.set(key, L.Get(3), L.Get(4), L.Get(5))
+	// set(key, nil) keeps the key's slot, as the Lua original: get() then
+	// returns nil and count() still counts it.
+	c.set(lruKey(L, 2), L.Get(3), L.Get(4), L.Get(5))
 	return 0
 }
 

@@ -46,6 +46,10 @@ func TestLRUCache(t *testing.T) {
 		assert(c:count() == 0 and c:get(k) == nil and #c:get_keys() == 0)
 		local ok, err = pcall(c.get, c, nil)
 		assert(not ok and err:find("table index is nil"), err)
+		-- set(key, nil) keeps the slot
+		c:set("n", 1)
+		c:set("n", nil)
+		assert(c:get("n") == nil and c:count() == 1)
 		-- separate caches are independent
 		local c2 = lrucache.new(5)
 		c2:set("a", 1)

@@ -71,25 +71,6 @@ func parseReOpts(opts string) (reFlags, error) {
 	return f, nil
 }
 
-func (f reFlags) key() string {
-	b := []byte("..........")
-	set := func(i int, on bool, c byte) {
-		if on {
-			b[i] = c
-		}
-	}
-	set(0, f.caseless, 'i')
-	set(1, f.multiline, 'm')
-	set(2, f.dotall, 's')
-	set(3, f.extended, 'x')
-	set(4, f.utf8, 'u')
-	set(5, f.noUTFCheck, 'U')
-	set(6, f.anchored, 'a')
-	set(7, f.dfa, 'd')
-	set(8, f.dupnames, 'D')
-	return string(b)
-}
-
 // ---- translation PCRE -> RE2 ----
 
 // Markers left in the translated body, replaced per variant.
@@ -957,10 +938,15 @@ func (p *reProg) get(v reVariant) (*regexp.Regexp, error) {
 
 const reCacheMax = 1024
 
+type reCacheKey struct {
+	flags   reFlags
+	pattern string
+}
+
 var reCache = struct {
 	sync.Mutex
-	m map[string]reCacheEntry
-}{m: make(map[string]reCacheEntry)}
+	m map[reCacheKey]reCacheEntry
+}{m: make(map[reCacheKey]reCacheEntry)}
 
 type reCacheEntry struct {
 	p   *reProg
@@ -970,7 +956,7 @@ type reCacheEntry struct {
 // compileRe returns the compiled form of pattern under flags, or OpenResty's
 // compile error text.
 func compileRe(pattern string, f reFlags) (*reProg, string) {
-	key := f.key() + pattern
+	key := reCacheKey{f, pattern}
 	reCache.Lock()
 	e, ok := reCache.m[key]
 	reCache.Unlock()
