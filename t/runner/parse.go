@@ -235,6 +235,7 @@ func finishSection(sec *Section, text string, pre *Preamble) error {
 // Preamble is what the runner understands of the Perl code before __DATA__.
 type Preamble struct {
 	RepeatEach        int
+	RepeatEachSet     bool // repeat_each(N) was called
 	NoShuffle         bool
 	LogLevel          string
 	Workers           int
@@ -351,6 +352,7 @@ func (p *Preamble) statement(s string) error {
 	switch name {
 	case "repeat_each":
 		p.RepeatEach, err = argInt()
+		p.RepeatEachSet = true
 	case "no_shuffle":
 		p.NoShuffle = true
 	case "log_level":

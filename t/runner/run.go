@@ -17,7 +17,7 @@ import (
 // Options configure a run. The zero value is not usable: Binary is needed.
 type Options struct {
 	Binary      string            // the server binary (goresty or nginx)
-	RepeatEach  int               // > 0 forces this repeat count (TEST_NGINX_REPEAT_EACH)
+	RepeatEach  int               // > 0 forces this repeat count (TEST_NGINX_REPEAT_EACH), except in files with repeat_each(1)
 	Env         map[string]string // base environment seen by the specs ($ENV{X}, $TEST_NGINX_X)
 	Sleep       time.Duration     // wait before reading the error log (TEST_NGINX_SLEEP * 3)
 	LoadModules string            // TEST_NGINX_LOAD_MODULES: "load_module X;" appended to main_config
@@ -237,7 +237,9 @@ func (fr *fileRun) runBlock(t TB, b *Block) {
 	}
 	br.sleep = fr.opts.Sleep
 	br.repeat = fr.file.Pre.RepeatEach
-	if fr.opts.RepeatEach > 0 {
+	if fr.opts.RepeatEach > 0 && !(fr.file.Pre.RepeatEachSet && fr.file.Pre.RepeatEach == 1) {
+		// forced, except for files that declare repeat_each(1): their
+		// blocks can only run once per server start
 		br.repeat = fr.opts.RepeatEach
 	}
 	if br.repeat < 1 || b.Has("server_exits") {
