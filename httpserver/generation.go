@@ -24,8 +24,9 @@ import (
 type vserver struct {
 	conf  *confparse.ServerConf
 	locs  *locTable
-	tls   *tls.Config // nil: no certificate
-	name  string      // first server_name ($server_name)
+	tls   *tls.Config          // nil: no certificate
+	named map[string]*location // "@name" locations
+	name  string               // first server_name ($server_name)
 	vhost string
 }
 
@@ -201,6 +202,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 			vs.name = sc.Names[0]
 		}
 		named := map[string]*location{}
+		vs.named = named
 		vs.locs, err = buildLocations(sc.Locations, named)
 		if err != nil {
 			return g, &buildError{err.Error()}

@@ -104,13 +104,34 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.uri = uri
-	if done := rq.rewrite(srv.conf.Rewrite); done {
-		return
-	}
-	loc := srv.locs.Find(uri)
-	if loc == nil {
-		rq.errorPage(http.StatusNotFound)
-		return
+	rq.serve(uri, 0)
+}
+
+// maxRedirects is nginx's limit on internal redirections (ngx.exec).
+const maxRedirects = 10
+
+// serve runs the server rewrites, finds the location for uri (or the named
+// location "@name") and produces the response; ngx.exec comes back here.
+func (rq *request) serve(uri string, depth int) {
+	r, srv, g := rq.r, rq.srv, rq.g
+	var loc *location
+	if strings.HasPrefix(uri, "@") {
+		loc = srv.named[uri[1:]]
+		if loc == nil {
+			rq.logErr(errlog.Error, fmt.Sprintf("named location \"%s\" not found", uri))
+			rq.errorPage(http.StatusInternalServerError)
+			return
+		}
+	} else {
+		rq.uri = uri
+		if done := rq.rewrite(srv.conf.Rewrite); done {
+			return
+		}
+		loc = srv.locs.Find(uri)
+		if loc == nil {
+			rq.errorPage(http.StatusNotFound)
+			return
+		}
 	}
 	rq.loc = loc
 	lc := loc.conf
@@ -120,8 +141,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			rq.errorPage(http.StatusRequestEntityTooLarge)
 			return
 		}
-		if r.ContentLength < 0 && r.Body != nil {
-			r.Body = http.MaxBytesReader(rw, r.Body, max)
+		if r.ContentLength < 0 && r.Body != nil && depth == 0 {
+			r.Body = http.MaxBytesReader(rq.w, r.Body, max)
 		}
 	}
 	if done := rq.rewrite(lc.Rewrite); done {
@@ -129,11 +150,37 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case lc.Content != nil:
-		rq.runLua(g.chunks[lc.Content])
+		c := rq.runLua(g.chunks[lc.Content])
+		if c != nil && c.ExecURI != "" {
+			if depth+1 > maxRedirects {
+				rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", c.ExecURI))
+				rq.errorPage(http.StatusInternalServerError)
+				return
+			}
+			target := c.ExecURI
+			if !strings.HasPrefix(target, "@") {
+				p, q, hasQ := strings.Cut(target, "?")
+				switch {
+				case hasQ && c.ExecArgs != "":
+					r.URL.RawQuery = q + "&" + c.ExecArgs
+				case hasQ:
+					r.URL.RawQuery = q
+				case c.ExecArgs != "":
+					r.URL.RawQuery = c.ExecArgs
+				}
+				target = p
+				var ok bool
+				if target, ok = normalizeURI(target); !ok {
+					rq.errorPage(http.StatusBadRequest)
+					return
+				}
+			}
+			rq.serve(target, depth+1)
+		}
 	case lc.ProxyPass != "":
 		rq.proxy(lc.ProxyPass)
 	case lc.SSLSessionMetrics:
-		rw.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		rq.w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		g.mgr.WriteMetrics(rq.w)
 	default:
 		rq.static()
@@ -388,8 +435,9 @@ func (rq *request) errorPage(code int) {
 	}
 }
 
-// runLua runs content_by_lua*.
-func (rq *request) runLua(chunk *luavm.Chunk) {
+// runLua runs content_by_lua*; it returns the context when the handler
+// asked for an internal redirect (ngx.exec) and nothing was sent.
+func (rq *request) runLua(chunk *luavm.Chunk) *ngxapi.HTTPCtx {
 	st := rq.settings()
 	c := &ngxapi.HTTPCtx{
 		Req: rq.r, W: rq.w, TLS: rq.r.TLS, Vars: rq,
@@ -404,12 +452,14 @@ func (rq *request) runLua(chunk *luavm.Chunk) {
 	case res.Err != nil:
 		if !c.HeadersSent {
 			rq.errorPage(http.StatusInternalServerError)
-			return
+			return nil
 		}
 		panic(http.ErrAbortHandler)
 	case c.BodyTooLarge && !c.HeadersSent:
 		rq.errorPage(http.StatusRequestEntityTooLarge)
-		return
+		return nil
+	case c.ExecURI != "" && !c.HeadersSent:
+		return c
 	case c.Exited && !c.HeadersSent:
 		code := c.ExitCode
 		switch {
@@ -418,7 +468,7 @@ func (rq *request) runLua(chunk *luavm.Chunk) {
 			panic(http.ErrAbortHandler)
 		case code >= 300 || code == 201 || code == 204:
 			rq.errorPage(code)
-			return
+			return nil
 		case code >= 200:
 			c.Status = code
 		}
@@ -429,6 +479,7 @@ func (rq *request) runLua(chunk *luavm.Chunk) {
 		}
 		c.SendHeaders()
 	}
+	return nil
 }
 
 // Var implements ngxapi.VarSource.

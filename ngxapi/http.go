@@ -41,6 +41,10 @@ type HTTPCtx struct {
 	ExitCode    int  // code given to ngx.exit / ngx.redirect
 	Exited      bool // ngx.exit / ngx.redirect was called
 
+	// ExecURI / ExecArgs: ngx.exec asked for an internal redirect.
+	ExecURI  string
+	ExecArgs string
+
 	Body     []byte // request body after ngx.req.read_body
 	BodyRead bool
 	// BodyTooLarge is set when read_body found a body past client_max_body_size.
@@ -258,6 +262,31 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		c.W.Header().Set("Location", uri)
 		c.ExitCode, c.Exited = code, true
 		return w.Exit(L, code)
+	})
+
+	fn(ngx, "exec", func(L *lua.LState) int {
+		check(w, L, "ngx.exec")
+		c := httpCtx(w, L)
+		uri := L.CheckString(1)
+		var args string
+		switch a := L.Get(2).(type) {
+		case *lua.LNilType:
+		case lua.LString:
+			args = string(a)
+		case *lua.LTable:
+			args = EncodeArgs(L, a)
+		default:
+			L.ArgError(2, "string, table, or nil expected")
+		}
+		if uri == "" {
+			L.ArgError(1, "uri is empty")
+		}
+		if c.HeadersSent {
+			L.RaiseError("attempt to call ngx.exec after sending out response headers")
+		}
+		c.ExecURI, c.ExecArgs = uri, args
+		c.ExitCode, c.Exited = -4, true // ngx.DONE
+		return w.Exit(L, -4)
 	})
 
 	// ngx.header

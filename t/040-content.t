@@ -310,3 +310,28 @@ timer say: API disabled in the context of ngx.timer
 ["", "a\n"]
 --- no_error_log
 [alert]
+
+
+
+=== TEST 16: ngx.exec redirects internally to a location (with args) and to a named location
+--- config
+    location = /t {
+        content_by_lua_block {
+            if ngx.var.arg_named then
+                return ngx.exec("@named")
+            end
+            ngx.exec("/target?a=1", {b = 2})
+        }
+    }
+    location = /target {
+        content_by_lua_block { ngx.say("target ", ngx.var.uri, " ", ngx.var.args) }
+    }
+    location @named {
+        content_by_lua_block { ngx.say("named ", ngx.var.uri) }
+    }
+--- request eval
+["GET /t", "GET /t?named=1"]
+--- response_body eval
+["target /target a=1&b=2\n", "named /t\n"]
+--- no_error_log
+[error]
