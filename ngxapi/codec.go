@@ -38,6 +38,39 @@ func OpenCodec(L *lua.LState, ngx *lua.LTable) {
 	for name, f := range funcs {
 		ngx.RawSetString(name, L.NewFunction(f))
 	}
+	// lua-resty-core's `ngx.base64` module (its own version needs FFI)
+	L.PreloadModule("ngx.base64", func(L *lua.LState) int {
+		m := L.NewTable()
+		m.RawSetString("version", lua.LString("0.1.25"))
+		m.RawSetString("encode_base64url", L.NewFunction(func(L *lua.LState) int {
+			s, ok := L.Get(1).(lua.LString)
+			if !ok {
+				L.Push(lua.LNil)
+				L.Push(lua.LString("must provide a string"))
+				return 2
+			}
+			L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(s))))
+			return 1
+		}))
+		m.RawSetString("decode_base64url", L.NewFunction(func(L *lua.LState) int {
+			s, ok := L.Get(1).(lua.LString)
+			if !ok {
+				L.Push(lua.LNil)
+				L.Push(lua.LString("must provide a string"))
+				return 2
+			}
+			out, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(string(s), "="))
+			if err != nil {
+				L.Push(lua.LNil)
+				L.Push(lua.LString("invalid input"))
+				return 2
+			}
+			L.Push(lua.LString(out))
+			return 1
+		}))
+		L.Push(m)
+		return 1
+	})
 }
 
 // optStringArg is resty.core's coercion: nil/false → "", others tostring().

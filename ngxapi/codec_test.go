@@ -47,6 +47,13 @@ func TestCodec(t *testing.T) {
 			local a = ngx.decode_args(table.concat(s, "&"), 0)
 			local b = ngx.decode_args(table.concat(s, "&"))
 			return tostring(a.k150) .. tostring(b.k101) .. tostring(b.k100)`, "vnilv"},
+		{"ngx.base64", `local b = require "ngx.base64"
+			local d1 = b.decode_base64url("__79aGVsbG8_")
+			local d2, err = b.decode_base64url("a+b/")
+			local e3, err3 = b.encode_base64url(1)
+			return b.encode_base64url("\255\254\253hello?") .. "|" .. tostring(d1 == "\255\254\253hello?") .. "|" ..
+				b.decode_base64url("aGk=") .. "|" .. tostring(d2) .. " " .. err .. "|" .. tostring(e3) .. " " .. err3`,
+			"__79aGVsbG8_|true|hi|nil invalid input|nil must provide a string"},
 		{"quote_sql_str", `return ngx.quote_sql_str("a'b\"c\\d\0e\n\r\t\b\26")`, `'a\'b\"c\\d\0e\n\r\t\b\Z'`},
 	})
 }
