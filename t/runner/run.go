@@ -179,28 +179,29 @@ func RunFile(t *testing.T, path string, opts *Options) {
 }
 
 type blockRun struct {
-	fr         *fileRun
-	t          TB
-	b          *Block
-	cfgBlock   *Block // block providing main/http/config/user_files
-	name       string
-	env        map[string]string
-	randPorts  map[string]string
-	timeout    time.Duration
-	errLog     string
-	accLog     string
-	pidFile    string
-	stderr     string
-	logPos     int64
-	pid        int
-	repeat     int
-	tlsOpts    *TLSOptions
-	tlsCacheOn bool
-	nreqs      int    // requests in this repetition
-	logNote    string // explains which portion of the log a failed check saw
-	finalNote  string
-	tlsAddr    string
-	sleep      time.Duration
+	fr          *fileRun
+	t           TB
+	b           *Block
+	cfgBlock    *Block // block providing main/http/config/user_files
+	name        string
+	env         map[string]string
+	randPorts   map[string]string
+	timeout     time.Duration
+	errLog      string
+	accLog      string
+	pidFile     string
+	stderr      string
+	logPos      int64
+	pid         int
+	repeat      int
+	tlsOpts     *TLSOptions
+	tlsCacheOn  bool
+	stopTimeout time.Duration
+	nreqs       int    // requests in this repetition
+	logNote     string // explains which portion of the log a failed check saw
+	finalNote   string
+	tlsAddr     string
+	sleep       time.Duration
 }
 
 func (fr *fileRun) runBlock(t TB, b *Block) {
@@ -226,6 +227,9 @@ func (fr *fileRun) runBlock(t TB, b *Block) {
 	if fr.file.Pre.Timeout > 0 {
 		br.timeout = time.Duration(fr.file.Pre.Timeout * float64(time.Second))
 	}
+	// QUIT is given the file's timeout, not a block's --- timeout (as
+	// Test::Nginx's kill_process uses timeout())
+	br.stopTimeout = br.timeout
 	if s, ok, err := b.Str("timeout"); err != nil {
 		t.Fatal(err)
 	} else if ok {
@@ -513,11 +517,11 @@ func (br *blockRun) stop() {
 	// The pid file may name another process by now (a binary upgrade, or a
 	// spec that restarted the server): stop that one too.
 	if p, err := ReadPid(br.pidFile); err == nil && p != br.pid && Alive(p) {
-		if msg := Stop(p, br.timeout); msg != "" {
+		if msg := Stop(p, br.stopTimeout); msg != "" {
 			t.Errorf("%s - %s", br.label(), msg)
 		}
 	}
-	if msg := Stop(br.pid, br.timeout); msg != "" {
+	if msg := Stop(br.pid, br.stopTimeout); msg != "" {
 		t.Errorf("%s - %s", br.label(), msg)
 	}
 	for _, f := range []string{br.stderr, br.errLog} {
@@ -605,7 +609,7 @@ func (br *blockRun) runMustDie() {
 				wait = 2 * time.Second
 			}
 			if pid, err := WaitReady(br.pidFile, "", wait); err == nil {
-				Stop(pid, br.timeout)
+				Stop(pid, br.stopTimeout)
 			}
 		}
 	}
