@@ -80,3 +80,4 @@ func (lintTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
 func (lintTB) Fatal(a ...any)            { panic(fmt.Sprint(a...)) }
 func (lintTB) Logf(f string, a ...any)   {}
 func (lintTB) Skip(a ...any)             {}
+func (lintTB) Failed() bool              { return false }

@@ -87,6 +87,7 @@ type TB interface {
 	Fatal(args ...any)
 	Logf(format string, args ...any)
 	Skip(args ...any)
+	Failed() bool
 }
 
 type fileRun struct {
@@ -501,6 +502,7 @@ func (br *blockRun) stop() {
 	if br.pid == 0 {
 		return
 	}
+	defer br.logContext()
 	if br.b.Has("server_exits") {
 		// the block stops the server itself (e.g. --- exec sends QUIT)
 		if !WaitExit(br.pid, br.timeout) {
@@ -806,3 +808,26 @@ func compareVersions(a, b string) int {
 }
 
 var crashRe = regexp.MustCompile(`(?m)^(panic:|fatal error:|WARNING: DATA RACE)`)
+
+var notableLogRe = regexp.MustCompile(`\[(warn|error|crit|alert|emerg)\]`)
+
+// logContext logs, for a failed block, the last error log lines at warn
+// level and above (the debug lines are in the kept server root with
+// TEST_NGINX_NO_CLEAN=1).
+func (br *blockRun) logContext() {
+	if !br.t.Failed() {
+		return
+	}
+	var notable []string
+	for _, l := range splitLines(br.readAll(br.errLog)) {
+		if notableLogRe.MatchString(l) {
+			notable = append(notable, strings.TrimSuffix(l, "\n"))
+		}
+	}
+	if len(notable) > 20 {
+		notable = notable[len(notable)-20:]
+	}
+	if len(notable) > 0 {
+		br.t.Logf("%s - error.log, last lines at warn and above:\n%s", br.label(), strings.Join(notable, "\n"))
+	}
+}

@@ -33,6 +33,11 @@ func (r *recorder) Logf(f string, a ...any) {
 	r.mu.Unlock()
 }
 func (r *recorder) Skip(a ...any) { r.skipped = true; runtime.Goexit() }
+func (r *recorder) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.errs) > 0
+}
 
 // runRecorded runs every block of a file and returns what each reported.
 func runRecorded(t *testing.T, path string, opts *Options) map[string]*recorder {
