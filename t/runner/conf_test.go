@@ -75,3 +75,30 @@ func TestParseVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestLintFile(t *testing.T) {
+	errs := LintFile("testdata/lint.t", map[string]string{})
+	var all []string
+	for _, e := range errs {
+		all = append(all, e.Error())
+	}
+	got := strings.Join(all, "\n")
+	for _, want := range []string{
+		`lint.t:5: TEST 1: no config, unknown section, unknown variable: unsupported section "stap" (line 8)`,
+		`TEST 1: no config, unknown section, unknown variable: the first block needs a --- config`,
+		`TEST 1: no config, unknown section, unknown variable: --- more_headers: no environment TEST_NGINX_NOPE defined`,
+		`TEST 2: pairs: --- ONLY left in the file`,
+		`TEST 2: pairs: --- grep_error_log and --- grep_error_log_out go together`,
+		`TEST 2: pairs: no --- request, --- pipelined_requests, --- raw_request or --- exec`,
+		`TEST 2: pairs: --- tls_session needs --- tls`,
+		`TEST 2: pairs: --- exec_out needs --- exec`,
+		`TEST 3: bad tls: --- tls: unknown TLS version "1.4"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if len(errs) != 9 {
+		t.Errorf("%d errors, want 9:\n%s", len(errs), got)
+	}
+}

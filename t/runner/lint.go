@@ -52,6 +52,14 @@ func LintFile(path string, env map[string]string) []error {
 				errs = append(errs, fmt.Errorf("%s: --- %s needs --- exec", where, n))
 			}
 		}
+		for _, n := range []string{"main_config", "http_config", "post_main_config", "config", "user_files",
+			"exec", "tls", "more_headers", "tcp_listen", "udp_listen"} {
+			if sec := b.Get(n); sec != nil && sec.Value.Kind == KindStr {
+				if _, err := Expand(sec.Value.Str, f.Pre.Env, map[string]string{}); err != nil {
+					errs = append(errs, fmt.Errorf("%s: --- %s: %v", where, n, err))
+				}
+			}
+		}
 		if b.Has("tls") {
 			br := &blockRun{fr: &fileRun{file: f}, b: b, env: f.Pre.Env, randPorts: map[string]string{}, t: lintTB{}}
 			if err := lintTLS(br); err != nil {
