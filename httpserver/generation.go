@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -207,7 +206,6 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		if err != nil {
 			return g, &buildError{err.Error()}
 		}
-		var ids []string
 		for _, l := range sc.Listens {
 			key := l.Network + " " + l.Addr
 			grp := byKey[key]
@@ -223,10 +221,8 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 			if l.DefaultServer && grp.def == nil {
 				grp.def = vs
 			}
-			ids = append(ids, key)
 		}
-		sort.Strings(ids)
-		vs.vhost = strings.Join(ids, ",") + "|" + strings.Join(sc.Names, ",") + "|" + fmt.Sprint(sc.Pos)
+		vs.vhost = tlssession.VhostName(sc)
 	}
 	for _, key := range order {
 		grp := byKey[key]

@@ -597,17 +597,32 @@ func TestMetricsText(t *testing.T) {
 }
 
 func TestVhostName(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	certA := write("a.crt", "certificate A")
+	copyA := write("copy-of-a.crt", "certificate A")
+	certB := write("b.crt", "certificate B")
 	a := &confparse.ServerConf{
 		Pos:     confparse.Pos{File: "/x/nginx.conf", Line: 10},
 		Listens: []confparse.Listen{{Network: "tcp", Addr: ":443", SSL: true}, {Network: "tcp", Addr: "[::]:443"}},
-		Names:   []string{"a.test.com"},
-		SSL:     confparse.SSLSettings{Certificates: []confparse.CertPair{{Cert: "/c/a.crt", Key: "/c/a.key"}}},
+		Names:   []string{"a.test.com", "www.a.test.com"},
+		SSL:     confparse.SSLSettings{Certificates: []confparse.CertPair{{Cert: certA, Key: "/c/a.key"}}},
 	}
-	moved := *a
-	moved.Pos.Line = 40
-	moved.Listens = []confparse.Listen{a.Listens[1], a.Listens[0]}
-	if VhostName(a) != VhostName(&moved) {
-		t.Errorf("identity depends on position/order: %q vs %q", VhostName(a), VhostName(&moved))
+	// Another fleet host: other position, other port, names in another
+	// order, the same certificate kept elsewhere.
+	elsewhere := *a
+	elsewhere.Pos.Line = 40
+	elsewhere.Listens = []confparse.Listen{{Network: "tcp", Addr: ":8443", SSL: true}}
+	elsewhere.Names = []string{"www.a.test.com", "a.test.com"}
+	elsewhere.SSL.Certificates = []confparse.CertPair{{Cert: copyA, Key: "/d/a.key"}}
+	if VhostName(a) != VhostName(&elsewhere) {
+		t.Errorf("identity depends on position, port, order or file location: %q vs %q", VhostName(a), VhostName(&elsewhere))
 	}
 	b := *a
 	b.Names = []string{"b.test.com"}
@@ -615,7 +630,7 @@ func TestVhostName(t *testing.T) {
 		t.Error("different names, same identity")
 	}
 	c := *a
-	c.SSL.Certificates = []confparse.CertPair{{Cert: "/c/other.crt"}}
+	c.SSL.Certificates = []confparse.CertPair{{Cert: certB}}
 	if VhostName(a) == VhostName(&c) {
 		t.Error("different certificates, same identity")
 	}
