@@ -79,8 +79,10 @@ qr/\[emerg\] .*unknown directive "bogus_directive" in .*nginx\.conf:\d+/
     }
 --- exec
 (curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/slow > slow.out 2>&1 &) ; for i in $(seq 100); do grep -q 'slow request started' logs/error.log && break; sleep 0.05; done; sed -i 's/old slow/new slow/' conf/nginx.conf; kill -HUP $(cat logs/nginx.pid); for i in $(seq 100); do test -s slow.out && break; sleep 0.05; done; cat slow.out
+for i in $(seq 100); do grep -q 'start worker processes' logs/error.log && test "$(grep -c 'start worker processes' logs/error.log)" -ge 2 && break; sleep 0.05; done; echo reloaded
 --- exec_out
 old slow
+reloaded
 --- request
 GET /slow
 --- response_body
