@@ -15,7 +15,7 @@ import (
 
 // errorCase is one testdata/errors/*.conf file. Its first two lines are
 //
-//	# want: <Error() text, $DIR = testdata/errors as an absolute path>
+//	# want: <Error() text, $DIR = testdata/errors as an absolute path, $REPO = the repository root>
 //	# nginx: same|differs    (same: real nginx -t prints this very message)
 type errorCase struct {
 	name, path, want string
@@ -43,7 +43,7 @@ func errorCases(t *testing.T) []errorCase {
 		}
 		out = append(out, errorCase{
 			name: strings.TrimSuffix(filepath.Base(f), ".conf"), path: f,
-			want: strings.ReplaceAll(want, "$DIR", dir), nginxSame: ng == "same",
+			want: strings.ReplaceAll(strings.ReplaceAll(want, "$DIR", dir), "$REPO", filepath.Join(dir, "..", "..", "..")), nginxSame: ng == "same",
 		})
 	}
 	return out
