@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
@@ -434,6 +435,8 @@ type tcpSock struct {
 
 	busyRead, busyWrite, busyConn atomic.Bool
 	broken                        atomic.Bool // an op closed the connection after an error
+	readFailed                    atomic.Bool // ... after a failed read: close() still returns 1
+	closedOnce                    bool        // close() may answer 1 once after a failed read
 	cleanup                       runtime.Cleanup
 	closer                        *sockCloser
 }
@@ -476,14 +479,33 @@ func (se *sockEnv) owner() any {
 	return t
 }
 
-func (se *sockEnv) newTCP(L *lua.LState) *lua.LUserData {
+// newTCP makes the socket object: as in OpenResty, a table (the socket at
+// [1]) whose metatable holds the methods.
+func (se *sockEnv) newTCP(L *lua.LState) *lua.LTable {
 	s := &tcpSock{se: se, owner: se.owner(), connTO: se.connTO, sendTO: se.sendTO, readTO: se.readTO,
 		closer: &sockCloser{}}
+	obj := sockObject(L, s, se.tcpMT)
+	s.cleanup = runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
+	return obj
+}
+
+func sockObject(L *lua.LState, v any, mt *lua.LTable) *lua.LTable {
 	ud := L.NewUserData()
-	ud.Value = s
-	ud.Metatable = se.tcpMT
-	s.cleanup = runtime.AddCleanup(ud, func(c *sockCloser) { c.close() }, s.closer)
-	return ud
+	ud.Value = v
+	obj := L.CreateTable(1, 0)
+	obj.RawSetInt(1, ud)
+	obj.Metatable = mt
+	return obj
+}
+
+// sockValue returns what sockObject stored in the table at argument 1.
+func sockValue(L *lua.LState) any {
+	if t, ok := L.Get(1).(*lua.LTable); ok {
+		if ud, ok := t.RawGetInt(1).(*lua.LUserData); ok {
+			return ud.Value
+		}
+	}
+	return nil
 }
 
 func (se *sockEnv) luaTCP(L *lua.LState) int {
@@ -504,7 +526,7 @@ func (se *sockEnv) luaConnect(L *lua.LState) int {
 	for _, a := range args {
 		L.Push(a)
 	}
-	s := ud.Value.(*tcpSock)
+	s := ud.RawGetInt(1).(*lua.LUserData).Value.(*tcpSock)
 	return s.connect(L, func(vals []lua.LValue) []lua.LValue {
 		if len(vals) > 0 && vals[0] != lua.LNil {
 			return []lua.LValue{ud}
@@ -543,21 +565,20 @@ func (se *sockEnv) newTCPMeta(L *lua.LState) *lua.LTable {
 
 // sockOf checks argument 1 is a tcp socket usable by the running request.
 func sockOf(L *lua.LState, method string) *tcpSock {
-	ud, ok := L.Get(1).(*lua.LUserData)
-	var s *tcpSock
-	if ok {
-		s, ok = ud.Value.(*tcpSock)
-	}
+	s, ok := sockValue(L).(*tcpSock)
 	if !ok {
 		L.ArgError(1, "expecting tcp socket object")
 	}
 	if method != "settimeout" && method != "settimeouts" {
 		check(s.se.w, L, "ngx.socket.tcp")
 	}
-	if o := s.se.owner(); o != s.owner && method != "close" {
-		if s.owner == nil {
+	// A connection belongs to the request that made it; an unconnected
+	// socket may be (re)connected by anyone, which makes it theirs.
+	if o := s.se.owner(); o != s.owner {
+		switch {
+		case method == "connect" && s.busy() == "":
 			s.owner = o
-		} else {
+		case s.conn != nil && method != "close":
 			L.RaiseError("bad request")
 		}
 	}
@@ -636,6 +657,7 @@ func (s *tcpSock) closeConn() {
 func (s *tcpSock) alive() bool {
 	if s.broken.Load() && s.busy() == "" {
 		s.broken.Store(false)
+		s.closedOnce = s.readFailed.Swap(false)
 		s.closeConn()
 	}
 	return s.conn != nil
@@ -802,7 +824,11 @@ func (se *sockEnv) logDialErr(err error, peer string, lc *errlog.Conn) {
 		se.log.LogConn(errlog.Error, lc, "lua tcp socket connect timed out, when connecting to "+peer)
 		return
 	}
-	se.log.LogConn(errlog.Error, lc, "connect() to "+peer+" failed ("+errnoLog(err)+")")
+	if strings.HasPrefix(peer, "unix:") {
+		se.log.LogConn(errlog.Error, lc, "connect() to "+peer+" failed ("+errnoLog(err)+")")
+		return
+	}
+	se.log.LogConn(errlog.Error, lc, "connect() failed ("+errnoLog(err)+")")
 }
 
 // resolve returns the addresses for host, or OpenResty's error text.
@@ -882,8 +908,15 @@ func appendData(L *lua.LState, b []byte, v lua.LValue, depth int) []byte {
 	return b
 }
 
+// logClosed is OpenResty's error-log line for I/O on a closed socket.
+func (s *tcpSock) logClosed(op string) {
+	s.se.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
+		"attempt to %s data on a closed socket: u:%016X, c:0000000000000000, ft:0 eof:0", op, uintptr(unsafe.Pointer(s))))
+}
+
 func (s *tcpSock) send(L *lua.LState) int {
 	if !s.alive() {
+		s.logClosed("send")
 		return luaFail(L, "closed")
 	}
 	if s.busyWrite.Load() || s.busyConn.Load() {
@@ -953,6 +986,7 @@ func (s *tcpSock) readErr(conn net.Conn, e string, partial string, lc *errlog.Co
 	if e == "timeout" {
 		s.se.log.LogConn(errlog.Error, lc, "lua tcp socket read timed out")
 	} else {
+		s.readFailed.Store(true)
 		s.abort()
 	}
 	return fail(e, lua.LString(partial))
@@ -960,6 +994,9 @@ func (s *tcpSock) readErr(conn net.Conn, e string, partial string, lc *errlog.Co
 
 func (s *tcpSock) startRead(L *lua.LState) (net.Conn, bool) {
 	if !s.alive() {
+		if !s.closedOnce {
+			s.logClosed("receive")
+		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString("closed"))
 		return nil, false
@@ -1036,6 +1073,7 @@ func (s *tcpSock) receive(L *lua.LState) int {
 			for {
 				e := s.fill(conn, 16384)
 				if e == "closed" {
+					s.readFailed.Store(true)
 					s.abort()
 					return []lua.LValue{lua.LString(s.consume(len(s.buf)))}
 				}
@@ -1205,6 +1243,11 @@ func partialSuffix(b, pat []byte) int {
 
 func (s *tcpSock) close(L *lua.LState) int {
 	if !s.alive() {
+		if s.closedOnce { // only the read side had failed, as OpenResty sees it
+			s.closedOnce = false
+			L.Push(lua.LNumber(1))
+			return 1
+		}
 		return luaFail(L, "closed")
 	}
 	if s.busy() != "" {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
@@ -29,11 +30,9 @@ type udpSock struct {
 func (se *sockEnv) luaUDP(L *lua.LState) int {
 	check(se.w, L, "ngx.socket.udp")
 	s := &udpSock{se: se, owner: se.owner(), timeout: se.readTO, closer: &sockCloser{}}
-	ud := L.NewUserData()
-	ud.Value = s
-	ud.Metatable = se.udpMT
-	runtime.AddCleanup(ud, func(c *sockCloser) { c.close() }, s.closer)
-	L.Push(ud)
+	obj := sockObject(L, s, se.udpMT)
+	runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
+	L.Push(obj)
 	return 1
 }
 
@@ -67,22 +66,17 @@ func (se *sockEnv) newUDPMeta(L *lua.LState) *lua.LTable {
 }
 
 func udpOf(L *lua.LState, gated bool) *udpSock {
-	ud, ok := L.Get(1).(*lua.LUserData)
-	var s *udpSock
-	if ok {
-		s, ok = ud.Value.(*udpSock)
-	}
+	s, ok := sockValue(L).(*udpSock)
 	if !ok {
 		L.ArgError(1, "expecting udp socket object")
 	}
 	if gated {
 		check(s.se.w, L, "ngx.socket.udp")
 		if o := s.se.owner(); o != s.owner {
-			if s.owner == nil {
-				s.owner = o
-			} else {
+			if s.conn != nil {
 				L.RaiseError("bad request")
 			}
+			s.owner = o
 		}
 	}
 	return s
@@ -149,6 +143,8 @@ func (s *udpSock) setpeername(L *lua.LState) int {
 
 func (s *udpSock) send(L *lua.LState) int {
 	if s.conn == nil {
+		s.se.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
+			"attempt to send data on a closed socket: u:%016X, c:0000000000000000", uintptr(unsafe.Pointer(s))))
 		return luaFail(L, "closed")
 	}
 	if s.busy.Load() {
@@ -168,6 +164,8 @@ func (s *udpSock) send(L *lua.LState) int {
 
 func (s *udpSock) receive(L *lua.LState) int {
 	if s.conn == nil {
+		s.se.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
+			"attempt to receive data on a closed socket: u:%016X, c:0000000000000000", uintptr(unsafe.Pointer(s))))
 		return luaFail(L, "closed")
 	}
 	if s.busy.Load() {
@@ -202,6 +200,13 @@ func (s *udpSock) receive(L *lua.LState) int {
 		}
 		return []lua.LValue{lua.LString(buf[:n])}
 	})
+}
+
+func (s *udpSock) logConn() *errlog.Conn {
+	if t := s.se.w.Current(); t != nil {
+		return t.Conn
+	}
+	return nil
 }
 
 func (s *udpSock) close(L *lua.LState) int {

@@ -178,10 +178,14 @@ a 3 b nil
             ngx.say("ttl p: ", dogs:ttl("p"))
             ngx.say("ttl k <= 0.1: ", dogs:ttl("k") <= 0.1)
             ngx.sleep(0.15)
+            ngx.say(dogs:get_stale("k"))
             ngx.say(dogs:get("k"))
             ngx.say(dogs:get_stale("k"))
-            ngx.say(dogs:ttl("k"))
+            ngx.say("expired ttl < 0: ", dogs:ttl("k") < 0)
             ngx.say(dogs:expire("k", 1))
+            ngx.say(dogs:get("k"))
+            ngx.say(dogs:ttl("nokey"))
+            ngx.say(dogs:expire("nokey", 1))
             ngx.say(dogs:expire("p", 0.1))
             ngx.sleep(0.15)
             ngx.say(dogs:get("p"))
@@ -192,8 +196,12 @@ GET /t
 --- response_body
 ttl p: 0
 ttl k <= 0.1: true
+v7true
 nil
 v7true
+expired ttl < 0: true
+true
+v7
 nilnot found
 nilnot found
 true
@@ -217,8 +225,8 @@ nil
             ngx.say("keys(0): ", #dogs:get_keys(0))
             ngx.say("keys(5): ", #dogs:get_keys(5))
             dogs:flush_all()
-            ngx.say("after flush_all: ", #dogs:get_keys(0), " ", dogs:get("k1"))
-            ngx.say("stale: ", dogs:get_stale("k1"))
+            ngx.say("stale: ", dogs:get_stale("k2000"))
+            ngx.say("after flush_all: ", #dogs:get_keys(0), " ", dogs:get("k2000"))
             ngx.say("flushed: ", dogs:flush_expired(10))
             ngx.say("flushed: ", dogs:flush_expired())
         }
@@ -229,10 +237,10 @@ GET /t
 keys: 1024
 keys(0): 2000
 keys(5): 5
+stale: 2000niltrue
 after flush_all: 0 nil
-stale: 1niltrue
 flushed: 10
-flushed: 1990
+flushed: 1985
 --- no_error_log
 [error]
 

@@ -208,21 +208,23 @@ func (d *Dict) remove(e *entry) {
 	}
 }
 
-// expireTail removes items from the LRU tail: with force=false up to two
-// expired ones (nginx does this on every write); with force=true the tail
-// item whatever its state. It reports how many it removed.
+// expireTail is nginx's LRU-tail expiry. With force=false it removes up to
+// two expired items from the tail; every read (except stale reads) and
+// write starts with it. With force=true it removes the tail item whatever
+// its state, then up to two more expired ones (flush_all, and each round of
+// eviction when memory runs out). It reports how many it removed.
 func (d *Dict) expireTail(now int64, force bool) int {
 	n := 0
-	for d.head.prev != &d.head {
+	for i := 0; i < 3 && d.head.prev != &d.head; i++ {
 		e := d.head.prev
-		if !force && !d.expired(e, now) {
-			return n
+		if (i > 0 || !force) && !d.expired(e, now) {
+			break
+		}
+		if i == 2 && !force {
+			break
 		}
 		d.remove(e)
 		n++
-		if force || n >= 2 {
-			return n
-		}
 	}
 	return n
 }
@@ -233,7 +235,6 @@ func listCost(v Value) int             { return listNodeOverhead + valueSize(v) 
 // alloc charges size bytes to the slab, expiring and (unless safe) evicting
 // LRU items to make room. It reports whether anything valid was evicted.
 func (d *Dict) alloc(size int, safe bool, now int64, keep *entry) (cost int, forcible bool, err error) {
-	d.expireTail(now, false)
 	if c, ok := d.slab.alloc(size); ok {
 		return c, false, nil
 	}
@@ -244,7 +245,9 @@ func (d *Dict) alloc(size int, safe bool, now int64, keep *entry) (cost int, for
 		if d.head.prev == &d.head || d.head.prev == keep {
 			break
 		}
-		d.expireTail(now, true)
+		if d.expireTail(now, true) == 0 {
+			break
+		}
 		forcible = true
 		if c, ok := d.slab.alloc(size); ok {
 			return c, true, nil
@@ -275,20 +278,22 @@ func (d *Dict) get(key string, allowStale bool) (Value, uint32, bool, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	now := d.now()
+	if !allowStale {
+		d.expireTail(now, false)
+	}
 	e := d.items[key]
 	if e == nil {
 		return Value{}, 0, false, nil
 	}
-	stale := d.expired(e, d.now())
+	stale := d.expired(e, now)
 	if stale && !allowStale {
 		return Value{}, 0, false, nil
 	}
 	if e.val.Kind == List {
 		return Value{}, 0, false, ErrIsList
 	}
-	if !stale {
-		d.touch(e)
-	}
+	d.touch(e) // stale reads count as a use too, as in nginx
 	return e.val, e.flags, stale, nil
 }
 
@@ -301,8 +306,9 @@ func (d *Dict) GetString(key string) (string, bool) {
 	return v.Str, true
 }
 
-// TTL returns the remaining lifetime of a live item; 0 means it never
-// expires. A missing or expired key gives ErrNotFound.
+// TTL returns the remaining lifetime of an item; 0 means it never
+// expires. As in nginx, an expired item not yet reclaimed gives a negative
+// TTL; a missing key gives ErrNotFound.
 func (d *Dict) TTL(key string) (time.Duration, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
@@ -311,7 +317,7 @@ func (d *Dict) TTL(key string) (time.Duration, error) {
 	defer d.mu.Unlock()
 	now := d.now()
 	e := d.items[key]
-	if e == nil || d.expired(e, now) {
+	if e == nil {
 		return 0, ErrNotFound
 	}
 	if e.expires == 0 {
@@ -371,6 +377,7 @@ func (d *Dict) store(op storeOp, safe bool, key string, v Value, ttl time.Durati
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
+	d.expireTail(now, false)
 	e := d.items[key]
 	live := e != nil && !d.expired(e, now)
 	switch op {
@@ -454,6 +461,7 @@ func (d *Dict) Incr(key string, delta float64, init *float64, initTTL time.Durat
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
+	d.expireTail(now, false)
 	e := d.items[key]
 	if e != nil && !d.expired(e, now) {
 		if e.val.Kind != Number {
@@ -480,7 +488,8 @@ func (d *Dict) Incr(key string, delta float64, init *float64, initTTL time.Durat
 	return v.Num, forcible, nil
 }
 
-// Expire sets a live item's lifetime; ttl <= 0 means never.
+// Expire sets an item's lifetime (ttl <= 0: never). As in nginx it also
+// applies to an expired item not yet reclaimed, which lives again.
 func (d *Dict) Expire(key string, ttl time.Duration) error {
 	if err := checkKey(key); err != nil {
 		return err
@@ -489,15 +498,17 @@ func (d *Dict) Expire(key string, ttl time.Duration) error {
 	defer d.mu.Unlock()
 	now := d.now()
 	e := d.items[key]
-	if e == nil || d.expired(e, now) {
+	if e == nil {
 		return ErrNotFound
 	}
 	e.expires = expiresAt(now, ttl)
 	return nil
 }
 
-// FlushAll marks every item expired; memory is reclaimed lazily, by
-// FlushExpired or eviction (GetStale still sees them until then).
+// FlushAll marks every item expired and, as nginx, removes the first few
+// from the LRU tail; the rest is reclaimed lazily, by FlushExpired, by the
+// tail expiry of later operations, or by eviction (GetStale still sees
+// them until then).
 func (d *Dict) FlushAll() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -508,6 +519,7 @@ func (d *Dict) FlushAll() {
 			e.expires = -1
 		}
 	}
+	d.expireTail(now, true)
 }
 
 // FlushExpired removes up to max expired items (max <= 0: all) and returns
@@ -548,6 +560,7 @@ func (d *Dict) push(key string, v Value, left bool) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
+	d.expireTail(now, false)
 	e := d.items[key]
 	if e != nil && d.expired(e, now) {
 		d.remove(e)

@@ -115,18 +115,36 @@ func TestExpiryAndStale(t *testing.T) {
 		t.Fatalf("before expiry: %+v", v)
 	}
 	c.advance(time.Second)
-	if v, _, _ := d.Get("k"); !v.IsNil() {
-		t.Fatalf("after expiry: %+v", v)
-	}
 	v, fl, stale, err := d.GetStale("k")
 	if err != nil || v.Str != "v" || fl != 3 || !stale {
 		t.Fatalf("get_stale: %+v %d %v %v", v, fl, stale, err)
 	}
+	if ttl, err := d.TTL("k"); err != nil || ttl != -500*time.Millisecond {
+		t.Fatalf("ttl of an expired item: %v %v", ttl, err)
+	}
+	if v, _, _ := d.Get("k"); !v.IsNil() {
+		t.Fatalf("after expiry: %+v", v)
+	}
+	// as nginx, a plain get first expires the LRU tail: k is the only item
+	if v, _, _, _ := d.GetStale("k"); !v.IsNil() {
+		t.Fatalf("get should have reclaimed the expired tail: %+v", v)
+	}
 	if _, err := d.TTL("k"); err != ErrNotFound {
-		t.Fatalf("ttl expired: %v", err)
+		t.Fatalf("ttl missing: %v", err)
 	}
 	if err := d.Expire("k", 0); err != ErrNotFound {
-		t.Fatalf("expire expired: %v", err)
+		t.Fatalf("expire missing: %v", err)
+	}
+	// expire revives an expired item not yet reclaimed
+	d.Set("r", StringValue("v"), time.Second, 0)
+	d.Set("q", StringValue("v"), 0, 0)
+	c.advance(2 * time.Second)
+	d.GetStale("r") // r becomes the most recent: q is the tail
+	if err := d.Expire("r", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := d.Get("r"); v.Str != "v" {
+		t.Fatalf("revived: %+v", v)
 	}
 	d.Set("p", NumberValue(1), 0, 0)
 	if ttl, err := d.TTL("p"); err != nil || ttl != 0 {
@@ -148,9 +166,12 @@ func TestFlushAllAndExpired(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		d.Set(strconv.Itoa(i), NumberValue(float64(i)), 0, 0)
 	}
-	d.FlushAll()
+	d.FlushAll() // also reclaims the 3 oldest, as nginx
 	if len(d.Keys(0)) != 0 {
 		t.Fatal("keys after flush_all")
+	}
+	if v, _, _, _ := d.GetStale("0"); !v.IsNil() {
+		t.Fatalf("the oldest should be gone: %+v", v)
 	}
 	if v, _, stale, _ := d.GetStale("3"); v.Num != 3 || !stale {
 		t.Fatalf("stale after flush_all: %+v %v", v, stale)
@@ -158,7 +179,7 @@ func TestFlushAllAndExpired(t *testing.T) {
 	if n := d.FlushExpired(4); n != 4 {
 		t.Fatalf("flush_expired(4) = %d", n)
 	}
-	if n := d.FlushExpired(0); n != 6 {
+	if n := d.FlushExpired(0); n != 3 {
 		t.Fatalf("flush_expired() = %d", n)
 	}
 	if d.Len() != 0 {
