@@ -28,18 +28,30 @@ type respWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	server []string // Server header value
 }
 
 func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.addServer()
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// addServer adds the Server header unless the handler set one (as nginx's
+// header filter: Lua does not see it in ngx.header).
+func (w *respWriter) addServer() {
+	h := w.ResponseWriter.Header()
+	if _, ok := h["Server"]; !ok {
+		h["Server"] = w.server
+	}
 }
 
 func (w *respWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.addServer()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -88,11 +100,10 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rq.srv = srv
 	defer rq.finish()
 
-	st := &srv.conf.Settings
-	if st.ServerTokens {
-		rw.Header()["Server"] = serverFull
+	if srv.conf.ServerTokens {
+		rq.w.server = serverFull
 	} else {
-		rw.Header()["Server"] = serverShort
+		rq.w.server = serverShort
 	}
 	if code := headerLimits(r); code != 0 {
 		rq.errorPage(code)
@@ -135,6 +146,11 @@ func (rq *request) serve(uri string, depth int) {
 	}
 	rq.loc = loc
 	lc := loc.conf
+	if lc.ServerTokens {
+		rq.w.server = serverFull
+	} else {
+		rq.w.server = serverShort
+	}
 	if max := lc.ClientMaxBodySize; max > 0 {
 		if r.ContentLength > max {
 			rq.logErr(errlog.Error, fmt.Sprintf("client intended to send too large body: %d bytes", r.ContentLength))

@@ -164,7 +164,6 @@ func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int
 		b = append(b, '\n')
 	}
 	if c.EOF {
-		logConn(w, errlog.Error, "attempt to send data after sending the last buf")
 		L.Push(lua.LNil)
 		L.Push(lua.LString("seen eof"))
 		return 2
@@ -234,18 +233,8 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	fn(ngx, "send_headers", func(L *lua.LState) int {
 		check(w, L, "ngx.send_headers")
 		c := httpCtx(w, L)
-		if c.HeadersSent {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("header already sent"))
-			return 2
-		}
 		c.SendHeaders()
 		L.Push(lua.LNumber(1))
-		return 1
-	})
-	fn(ngx, "headers_sent", func(L *lua.LState) int { // also a field in OpenResty; kept as function
-		check(w, L, "ngx.headers_sent")
-		L.Push(lua.LBool(httpCtx(w, L).HeadersSent))
 		return 1
 	})
 	fn(ngx, "redirect", func(L *lua.LState) int {
@@ -453,11 +442,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		c := httpCtx(w, L)
 		max := L.OptInt(1, 100)
 		if !c.BodyRead {
-			if c.Req.ContentLength == 0 || c.Req.Body == nil || c.Req.Body == http.NoBody {
-				L.Push(L.NewTable())
-				return 1
-			}
-			L.RaiseError("request body not read yet; maybe you forgot to call ngx.req.read_body()?")
+			L.RaiseError("no request body found; maybe you should turn on lua_need_request_body?")
 		}
 		t := L.NewTable()
 		if DecodeArgs(L, t, string(c.Body), max) {
