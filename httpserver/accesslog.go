@@ -177,7 +177,7 @@ func (a *accessLogs) write(rq *request) {
 				continue
 			}
 			v, ok := rq.Var(p.vari)
-			if !ok || v == "" {
+			if !ok { // nginx: "-" for a variable without a value, "" for an empty one
 				b = append(b, '-')
 				continue
 			}

@@ -508,7 +508,9 @@ func (rq *request) Var(name string) (string, bool) {
 	case "uri", "document_uri":
 		return rq.uri, true
 	case "args", "query_string":
-		return r.URL.RawQuery, true
+		return r.URL.RawQuery, r.URL.RawQuery != ""
+	case "request_length":
+		return strconv.Itoa(requestLength(r)), true
 	case "is_args":
 		if r.URL.RawQuery != "" {
 			return "?", true
@@ -622,6 +624,25 @@ func (rq *request) Var(name string) (string, bool) {
 		return "", true
 	}
 	return "", false
+}
+
+// requestLength is $request_length: the request line, the header lines
+// and the body as received.
+func requestLength(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	n += 2
+	if r.ContentLength > 0 {
+		n += int(r.ContentLength)
+	}
+	return n
 }
 
 func headerKey(s string) string { return http.CanonicalHeaderKey(strings.ReplaceAll(s, "_", "-")) }
