@@ -170,3 +170,24 @@ connect() failed (111: Connection refused) while connecting to upstream
 "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header Line\r\nConnection: close\r\n\r\n"
 --- error_code: 400
 --- response_body_like: .*
+
+
+
+=== TEST 12: access_log in the combined format and with a log_format of variables
+--- http_config
+    log_format v '$status|$body_bytes_sent|$request|$http_x_q|$sent_http_content_type|$request_length|$uri|$args|$https|$remote_user';
+--- config
+    location = /t {
+        access_log logs/access.log;
+        access_log logs/access.log v;
+        return 200 "hello\n";
+    }
+--- request
+GET /t?a=%22b
+--- more_headers
+X-Q: a"b\c
+--- response_body
+hello
+--- access_log eval
+[qr{^127\.0\.0\.1 - - \[\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET /t\?a=%22b HTTP/1\.1" 200 6 "-" "-"$},
+ qr{^200\|6\|GET /t\?a=%22b HTTP/1\.1\|a\\x22b\\x5Cc\|text/plain\|\d+\|/t\|a=%22b\|\|-$}]
