@@ -1324,6 +1324,11 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 		s.closeConn()
 		return luaFail(L, "unread data in buffer")
 	}
+	if s.se.w.Exiting() { // a stopping worker keeps no idle connections
+		s.closeConn()
+		L.Push(lua.LNumber(1))
+		return 1
+	}
 	p := s.pool
 	if p == nil {
 		p = s.se.pool(s.key, size, true)

@@ -90,8 +90,8 @@ func startInproc(t *testing.T, redisPort int) *inproc {
 		t.Fatal(err)
 	}
 	tcfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	// The same identity on every instance: they serve the same site.
-	if err := m.Configure(tcfg, srv, "fleet.conf:localhost"); err != nil {
+	// The identity httpserver gives the server block (names, certificates).
+	if err := m.Configure(tcfg, srv, tlssession.VhostName(srv)); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -140,6 +140,9 @@ func TestFleetInProcess(t *testing.T) {
 				waitFor(t, "the session in redis", func() bool { return redisDBSize(t, r.port) > before })
 				if resumed, _ := c.get(t, b); !resumed {
 					t.Fatalf("B did not resume A's session\nA:\n%s\nB:\n%s", a.errorLog(), b.errorLog())
+				}
+				if ver.v == tls.VersionTLS13 { // B issued a new ticket: wait for it in redis
+					waitFor(t, "B's new session in redis", func() bool { return redisDBSize(t, r.port) > before+1 })
 				}
 				if resumed, _ := c.get(t, b); !resumed {
 					t.Fatalf("second resumption on B failed\n%s", b.errorLog())
