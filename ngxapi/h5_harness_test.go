@@ -22,14 +22,14 @@ import (
 // executes Lua as a light thread in a phase and returns what it passed to
 // the global out(...) function, one line per call.
 type h5VM struct {
-	t    *testing.T
+	t    testing.TB
 	pool *luavm.Pool
 	mu   sync.Mutex
 	out  []string
 	log  string
 }
 
-func newH5VM(t *testing.T, http *confparse.HTTPConf, workers int) *h5VM {
+func newH5VM(t testing.TB, http *confparse.HTTPConf, workers int) *h5VM {
 	t.Helper()
 	if http == nil {
 		http = &confparse.HTTPConf{}
@@ -103,7 +103,7 @@ func (vm *h5VM) errorLog() string {
 	return string(b)
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -113,7 +113,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func waitPort(t *testing.T, port int) {
+func waitPort(t testing.TB, port int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -128,7 +128,7 @@ func waitPort(t *testing.T, port int) {
 }
 
 // startRedis runs a private redis-server on a random loopback port.
-func startRedis(t *testing.T) int {
+func startRedis(t testing.TB) int {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
