@@ -431,7 +431,8 @@ type tcpSock struct {
 	key   string
 	reuse int
 
-	connTO, sendTO, readTO time.Duration
+	connTO, sendTO time.Duration
+	readTO         atomic.Int64 // a time.Duration; read by ops while another thread may set it
 
 	busyRead, busyWrite, busyConn atomic.Bool
 	broken                        atomic.Bool // an op closed the connection after an error
@@ -482,8 +483,8 @@ func (se *sockEnv) owner() any {
 // newTCP makes the socket object: as in OpenResty, a table (the socket at
 // [1]) whose metatable holds the methods.
 func (se *sockEnv) newTCP(L *lua.LState) *lua.LTable {
-	s := &tcpSock{se: se, owner: se.owner(), connTO: se.connTO, sendTO: se.sendTO, readTO: se.readTO,
-		closer: &sockCloser{}}
+	s := &tcpSock{se: se, owner: se.owner(), connTO: se.connTO, sendTO: se.sendTO, closer: &sockCloser{}}
+	s.readTO.Store(int64(se.readTO))
 	obj := sockObject(L, s, se.tcpMT)
 	s.cleanup = runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
 	return obj
@@ -949,8 +950,8 @@ func (s *tcpSock) send(L *lua.LState) int {
 
 // fill reads more into buf (op goroutine). It returns the error text.
 func (s *tcpSock) fill(conn net.Conn, max int) string {
-	if s.readTO > 0 {
-		conn.SetReadDeadline(time.Now().Add(s.readTO))
+	if to := time.Duration(s.readTO.Load()); to > 0 {
+		conn.SetReadDeadline(time.Now().Add(to))
 	}
 	if max <= 0 {
 		max = 4096
@@ -1280,16 +1281,17 @@ func msArg(L *lua.LState, n int) time.Duration {
 func (s *tcpSock) settimeout(L *lua.LState) int {
 	d := msArg(L, 2)
 	if d == 0 {
-		s.connTO, s.sendTO, s.readTO = s.se.connTO, s.se.sendTO, s.se.readTO
-	} else {
-		s.connTO, s.sendTO, s.readTO = d, d, d
+		d = -1
 	}
+	s.connTO, s.sendTO = orDefault(d, s.se.connTO), orDefault(d, s.se.sendTO)
+	s.readTO.Store(int64(orDefault(d, s.se.readTO)))
 	return 0
 }
 
 func (s *tcpSock) settimeouts(L *lua.LState) int {
 	c, w, r := msArg(L, 2), msArg(L, 3), msArg(L, 4)
-	s.connTO, s.sendTO, s.readTO = orDefault(c, s.se.connTO), orDefault(w, s.se.sendTO), orDefault(r, s.se.readTO)
+	s.connTO, s.sendTO = orDefault(c, s.se.connTO), orDefault(w, s.se.sendTO)
+	s.readTO.Store(int64(orDefault(r, s.se.readTO)))
 	return 0
 }
 
