@@ -4,6 +4,9 @@
 # GETs it through a pooled connection. (t/fleet/ runs two servers sharing
 # one redis.) Faults give full handshakes and error-log lines, never
 # failed connections.
+#
+# goresty only: nginx+lua on Debian's OpenSSL cannot yield in the fetch hook
+# (no cosockets there) and skips the store hook for TLS 1.3.
 
 use Test::Nginx::Socket::Lua;
 
