@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goresty/goresty/confparse"
@@ -43,6 +44,7 @@ type addrGroup struct {
 	base      *tls.Config // nil on plain HTTP
 	srv       *http.Server
 	ln        *genListener
+	fresh     atomic.Int64 // accepted connections whose first request is not read yet
 }
 
 // generation is everything built from one configuration; a reload builds
@@ -58,6 +60,7 @@ type generation struct {
 	logs      *accessLogs
 	transport *http.Transport
 	sessIDs   bool // record $ssl_session_id per connection
+	started   bool
 	warnings  []string
 	wg        sync.WaitGroup
 }
@@ -330,6 +333,19 @@ func (g *generation) httpServer(grp *addrGroup) *http.Server {
 			return ctx
 		},
 	}
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		qc := connOf(c)
+		if qc == nil {
+			return
+		}
+		if st == http.StateNew {
+			qc.fresh = true
+			grp.fresh.Add(1)
+		} else if qc.fresh {
+			qc.fresh = false
+			grp.fresh.Add(-1)
+		}
+	}
 	srv.ErrorLog = newDiscardLogger()
 	if ka <= 0 {
 		srv.SetKeepAlivesEnabled(false)
@@ -339,6 +355,7 @@ func (g *generation) httpServer(grp *addrGroup) *http.Server {
 
 // start serves every address group.
 func (g *generation) start() {
+	g.started = true
 	for _, grp := range g.groups {
 		grp := grp
 		g.wg.Add(1)
@@ -350,18 +367,38 @@ func (g *generation) start() {
 	}
 }
 
-// detach stops accepting (sockets stay open for the next generation).
+// detach stops accepting (sockets stay open for the next generation) and
+// returns once no accept loop of this generation can take a connection.
 func (g *generation) detach() {
 	for _, grp := range g.groups {
 		if grp.ln != nil {
 			grp.ln.detach()
 		}
 	}
+	if !g.started {
+		return
+	}
+	for _, grp := range g.groups {
+		if grp.ln != nil {
+			grp.ln.waitDetached()
+		}
+	}
 }
+
+// freshGrace bounds how long a retiring generation waits for connections
+// it accepted to send their first request (http.Server.Shutdown would drop
+// them unanswered).
+const freshGrace = time.Second
 
 // shutdown finishes in-flight requests, then stops the Lua VMs gracefully.
 func (g *generation) shutdown(ctx context.Context) {
 	g.detach()
+	deadline := time.Now().Add(freshGrace)
+	for _, grp := range g.groups {
+		for grp.fresh.Load() > 0 && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, grp := range g.groups {
 		if grp.srv == nil {

@@ -116,12 +116,34 @@ func (l *genListener) Close() error {
 }
 
 func (l *genListener) detach() {
-	l.once.Do(func() {
-		l.detached.Store(true)
-		if d, ok := l.s.ln.(deadliner); ok {
-			d.SetDeadline(time.Unix(1, 0))
+	l.once.Do(func() { l.detached.Store(true) })
+	l.poke()
+}
+
+// poke wakes the goroutines blocked in the socket's Accept; the current
+// generation's listener just accepts again.
+func (l *genListener) poke() {
+	if d, ok := l.s.ln.(deadliner); ok {
+		d.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// waitDetached waits until the generation's accept loop has left Accept. A
+// poke can be missed by a goroutine that was just about to call Accept (and
+// its deadline reset by the next generation), so it pokes again until then;
+// a connection accepted meanwhile is served by this generation.
+func (l *genListener) waitDetached() {
+	t := time.NewTimer(2 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+			l.poke()
+			t.Reset(5 * time.Millisecond)
 		}
-	})
+	}
 }
 
 func (l *genListener) Addr() net.Addr { return l.s.ln.Addr() }
@@ -137,6 +159,7 @@ type quietConn struct {
 	net.Conn
 	id       uint64
 	peerGone bool
+	fresh    bool // counted in addrGroup.fresh
 	sess     *tlssession.ConnSession
 	errConn  *errlog.Conn
 }

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"crypto/tls"
+	"strings"
 	"testing"
 
 	"github.com/goresty/goresty/confparse"
@@ -213,5 +214,33 @@ func TestNormalizeURI(t *testing.T) {
 		if got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	srv := &confparse.ServerConf{
+		Listens: []confparse.Listen{{Network: "tcp", Addr: ":443", SSL: true}},
+		Names:   []string{"a"},
+		SSL: confparse.SSLSettings{
+			Certificates: []confparse.CertPair{{Cert: certDir + "/ecdsa.crt", Key: certDir + "/ecdsa.key"}},
+			Ciphers:      "BOGUS", Protocols: []string{"TLSv1.1", "TLSv1.2"},
+		},
+	}
+	cfg := &confparse.Config{HTTP: &confparse.HTTPConf{Servers: []*confparse.ServerConf{srv}}}
+	w, err := Check(cfg)
+	if err == nil || !strings.Contains(err.Error(), `SSL_CTX_set_cipher_list("BOGUS") failed`) {
+		t.Errorf("bad cipher: %v", err)
+	}
+	srv.SSL.Ciphers = ""
+	if w, err = Check(cfg); err != nil || len(w) != 1 {
+		t.Errorf("ok config: %v %q", err, w)
+	}
+	srv.SSL.Certificates = nil
+	if _, err = Check(cfg); err == nil || !strings.Contains(err.Error(), `no "ssl_certificate" is defined`) {
+		t.Errorf("no certificate: %v", err)
+	}
+	srv.SSL.Certificates = []confparse.CertPair{{Cert: certDir + "/missing.crt", Key: certDir + "/ecdsa.key"}}
+	if _, err = Check(cfg); err == nil || !strings.Contains(err.Error(), `cannot load certificate "`+certDir+`/missing.crt": BIO_new_file() failed`) {
+		t.Errorf("missing certificate: %v", err)
 	}
 }

@@ -69,7 +69,7 @@ http {
 				resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
 				if err != nil {
 					failed.Add(1)
-					t.Log(err)
+					t.Log(i, err)
 					continue
 				}
 				b, _ := io.ReadAll(resp.Body)

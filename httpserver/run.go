@@ -271,3 +271,74 @@ func daemonReady() {
 		null.Close()
 	}
 }
+
+// Check verifies what only the server looks at (for "goresty -t"): server
+// name and location regexes, certificates, ssl_ciphers, ssl_ecdh_curve,
+// and that every "listen ... ssl" has a certificate. It opens no socket
+// and starts no Lua VM. Warnings (e.g. old ssl_protocols) are returned too.
+func Check(cfg *confparse.Config) (warnings []string, err error) {
+	if cfg.HTTP == nil {
+		return nil, nil
+	}
+	type grp struct {
+		ssl     bool
+		servers []*vserver
+		def     *vserver
+	}
+	groups := map[string]*grp{}
+	var order []string
+	for _, sc := range cfg.HTTP.Servers {
+		vs := &vserver{conf: sc}
+		if len(sc.Names) > 0 {
+			vs.name = sc.Names[0]
+		}
+		if _, err := buildLocations(sc.Locations, map[string]*location{}); err != nil {
+			return warnings, err
+		}
+		for _, l := range sc.Listens {
+			key := l.Network + " " + l.Addr
+			g := groups[key]
+			if g == nil {
+				g = &grp{}
+				groups[key] = g
+				order = append(order, key)
+			}
+			g.ssl = g.ssl || l.SSL
+			g.servers = append(g.servers, vs)
+			if l.DefaultServer && g.def == nil {
+				g.def = vs
+			}
+		}
+	}
+	checked := map[*vserver]bool{}
+	for _, key := range order {
+		g := groups[key]
+		if g.def == nil {
+			g.def = g.servers[0]
+		}
+		nt, err := newNameTable(key, g.servers, g.def)
+		if err != nil {
+			return warnings, err
+		}
+		warnings = append(warnings, nt.warnings...)
+		if !g.ssl {
+			continue
+		}
+		for _, vs := range g.servers {
+			if checked[vs] || len(vs.conf.SSL.Certificates) == 0 {
+				continue
+			}
+			checked[vs] = true
+			_, w, err := buildTLS(vs.conf, false)
+			if err != nil {
+				return warnings, err
+			}
+			warnings = append(warnings, w...)
+		}
+		if len(g.def.conf.SSL.Certificates) == 0 {
+			p := g.def.conf.Pos
+			return warnings, fmt.Errorf("no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive in %s:%d", p.File, p.Line)
+		}
+	}
+	return warnings, nil
+}
