@@ -112,6 +112,8 @@ const vhostConf = `
         location / {
             content_by_lua_block {
                 ngx.header["X-Multi"] = {"1", "2"}
+                local rh = ngx.resp.get_headers()
+                assert(type(rh["x-multi"]) == "table" and rh["x-multi"][2] == "2")
                 ngx.say("a ", ngx.var.server_name, " ", ngx.var.scheme, " ", ngx.var.ssl_server_name,
                         " ", ngx.req.http_version(), " ", ngx.var.arg_x, " ", ngx.var.http_x_test)
             }

@@ -278,6 +278,46 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return w.Exit(L, -4)
 	})
 
+	resp, ok := ngx.RawGetString("resp").(*lua.LTable)
+	if !ok {
+		resp = L.NewTable()
+		ngx.RawSetString("resp", resp)
+	}
+	fn(resp, "get_headers", func(L *lua.LState) int {
+		check(w, L, "ngx.resp.get_headers")
+		c := httpCtx(w, L)
+		max := L.OptInt(1, 100)
+		raw := L.OptBool(2, false)
+		t := L.NewTable()
+		count := 0
+		for k, vs := range c.W.Header() {
+			if len(vs) == 0 {
+				continue
+			}
+			if max > 0 && count >= max {
+				L.Push(t)
+				L.Push(lua.LString("truncated"))
+				return 2
+			}
+			count++
+			key := k
+			if !raw {
+				key = strings.ToLower(k)
+			}
+			if len(vs) == 1 {
+				t.RawSetString(key, lua.LString(vs[0]))
+			} else {
+				lst := L.CreateTable(len(vs), 0)
+				for _, v := range vs {
+					lst.Append(lua.LString(v))
+				}
+				t.RawSetString(key, lst)
+			}
+		}
+		L.Push(t)
+		return 1
+	})
+
 	// ngx.header
 	header := L.NewTable()
 	hmt := L.NewTable()
