@@ -464,6 +464,7 @@ func (rq *request) runLua(chunk *luavm.Chunk) *ngxapi.HTTPCtx {
 	// nginx's content lines carry no "context:" part
 	ec.Context = ""
 	res := rq.g.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseContent, Chunk: chunk, Ctx: c, Conn: &ec})
+	c.FlushOutput(false)
 	switch {
 	case res.Err != nil:
 		if !c.HeadersSent {

@@ -49,6 +49,8 @@ type HTTPCtx struct {
 	BodyRead bool
 	// BodyTooLarge is set when read_body found a body past client_max_body_size.
 	BodyTooLarge bool
+
+	out []byte // body not written yet
 }
 
 // TLSState implements TLSStater (ngx.ssl in content_by_lua).
@@ -78,13 +80,37 @@ func (c *HTTPCtx) SendHeaders() {
 }
 
 // Write sends body bytes (headers first).
+// Output is buffered in the context (so that the Lua worker does no socket
+// I/O for ordinary responses) and written out by FlushOutput: on ngx.flush,
+// ngx.eof, past outputLimit, and by httpserver once the handler ended.
+const outputLimit = 64 << 10
+
 func (c *HTTPCtx) Write(b []byte) error {
 	c.SendHeaders()
 	if c.Req != nil && c.Req.Method == http.MethodHead {
 		return nil
 	}
-	n, err := c.W.Write(b)
-	c.BytesSent += int64(n)
+	c.out = append(c.out, b...)
+	if len(c.out) >= outputLimit {
+		return c.FlushOutput(false)
+	}
+	return nil
+}
+
+// FlushOutput writes the buffered body; flush also pushes it to the client.
+func (c *HTTPCtx) FlushOutput(flush bool) error {
+	var err error
+	if len(c.out) > 0 {
+		var n int
+		n, err = c.W.Write(c.out)
+		c.BytesSent += int64(n)
+		c.out = c.out[:0]
+	}
+	if flush && err == nil {
+		if f, ok := c.W.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
 	return err
 }
 
@@ -208,9 +234,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 			return 2
 		}
 		c.SendHeaders()
-		if f, ok := c.W.(http.Flusher); ok {
-			f.Flush()
-		}
+		c.FlushOutput(true)
 		L.Push(lua.LNumber(1))
 		return 1
 	})
@@ -224,9 +248,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		}
 		c.SendHeaders()
 		c.EOF = true
-		if f, ok := c.W.(http.Flusher); ok {
-			f.Flush()
-		}
+		c.FlushOutput(true)
 		L.Push(lua.LNumber(1))
 		return 1
 	})

@@ -335,3 +335,22 @@ timer say: API disabled in the context of ngx.timer
 ["target /target a=1&b=2\n", "named /t\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 17: a large body written in many pieces arrives whole
+--- config
+    location = /t {
+        content_by_lua_block {
+            local piece = string.rep("a", 99) .. "\n"
+            for i = 1, 3000 do ngx.print(piece) end
+            ngx.flush(true)
+            ngx.say("end")
+        }
+    }
+--- request
+GET /t
+--- response_body_filters
+length
+--- response_body chomp
+300004
