@@ -30,11 +30,29 @@ type socket struct {
 
 func openSocket(network, addr string, reuseport bool) (*socket, error) {
 	lc := net.ListenConfig{KeepAlive: -1} // no TCP keep-alive set-up on accepted connections
-	if reuseport {
+	// As nginx: "listen 80" is IPv4 only and "listen [::]:80" IPv6 only
+	// (ipv6only=on), so both can be configured side by side.
+	lnet := network
+	v6only := false
+	if network == "tcp" {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.To4() != nil) {
+				lnet = "tcp4"
+			} else if ip != nil {
+				lnet, v6only = "tcp6", true
+			}
+		}
+	}
+	if reuseport || v6only {
 		lc.Control = func(_, _ string, c syscall.RawConn) error {
 			var serr error
 			err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+				if reuseport {
+					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+				}
+				if v6only && serr == nil {
+					serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1)
+				}
 			})
 			if err != nil {
 				return err
@@ -48,7 +66,7 @@ func openSocket(network, addr string, reuseport bool) (*socket, error) {
 			os.Remove(addr)
 		}
 	}
-	ln, err := lc.Listen(context.Background(), network, addr)
+	ln, err := lc.Listen(context.Background(), lnet, addr)
 	if err != nil {
 		shown := addr
 		if network == "unix" {

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -317,5 +318,33 @@ func TestStaticAndProxy(t *testing.T) {
 		if !strings.Contains(string(el), s) {
 			t.Errorf("error log lacks %q:\n%s", s, el)
 		}
+	}
+}
+
+// "listen PORT" and "listen [::]:PORT" coexist (IPv4 only / IPv6 only, as
+// nginx), and a unix socket serves too.
+func TestListenFamiliesAndUnix(t *testing.T) {
+	sock := t.TempDir() + "/s.sock"
+	conf := `
+    server {
+        listen %[1]d;
+        listen [::1]:%[1]d;
+        listen unix:` + sock + `;
+        location / { return 200 "$remote_addr\n"; }
+    }`
+	plain, _, _ := startServer(t, conf, 0)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	if _, body := get(t, hc, fmt.Sprintf("http://127.0.0.1:%d/", plain)); body != "127.0.0.1\n" {
+		t.Errorf("v4: %q", body)
+	}
+	if _, body := get(t, hc, fmt.Sprintf("http://[::1]:%d/", plain)); body != "::1\n" {
+		t.Errorf("v6: %q", body)
+	}
+	uc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+	if _, body := get(t, uc, "http://x/"); body != "unix:\n" {
+		t.Errorf("unix: %q", body)
 	}
 }
