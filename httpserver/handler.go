@@ -83,6 +83,9 @@ type request struct {
 	start time.Time
 	vars  map[string]string
 	ec    *errlog.Conn
+	// regex location captures ($1.., named captures)
+	captures []string
+	capNames []string
 }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -145,6 +148,10 @@ func (rq *request) serve(uri string, depth int) {
 		}
 	}
 	rq.loc = loc
+	if loc.re != nil {
+		rq.captures = loc.re.FindStringSubmatch(rq.uri)
+		rq.capNames = loc.re.SubexpNames()
+	}
 	lc := loc.conf
 	if lc.ServerTokens {
 		rq.w.server = serverFull
@@ -503,6 +510,19 @@ func (rq *request) runLua(chunk *luavm.Chunk) *ngxapi.HTTPCtx {
 func (rq *request) Var(name string) (string, bool) {
 	if v, ok := rq.vars[name]; ok {
 		return v, true
+	}
+	if len(rq.captures) > 0 {
+		if name[0] >= '0' && name[0] <= '9' {
+			if i, err := strconv.Atoi(name); err == nil && i < len(rq.captures) {
+				return rq.captures[i], true
+			}
+			return "", false
+		}
+		for i, n := range rq.capNames {
+			if n == name && i < len(rq.captures) {
+				return rq.captures[i], true
+			}
+		}
 	}
 	r := rq.r
 	switch name {

@@ -408,9 +408,8 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		c := httpCtx(w, L)
 		var name string
 		switch k := L.Get(2).(type) {
-		case lua.LNumber: // $1 .. $9: no regex captures kept
-			L.Push(lua.LNil)
-			return 1
+		case lua.LNumber: // $1 .. $9: regex captures
+			name = strconv.Itoa(int(k))
 		case lua.LString:
 			name = strings.ToLower(string(k))
 		default:

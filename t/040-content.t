@@ -354,3 +354,20 @@ GET /t
 length
 --- response_body chomp
 300004
+
+
+
+=== TEST 18: captures of a regex location: ngx.var[N], named captures, $N in return
+--- config
+    location ~ ^/cap/(\w+)/(?<rest>.*)$ {
+        content_by_lua_block {
+            ngx.say(ngx.var[1], " ", ngx.var[2], " ", ngx.var.rest, " ", tostring(ngx.var[3]))
+        }
+    }
+    location ~ ^/ret/(\d+)$ { return 200 "num $1\n"; }
+--- request eval
+["GET /cap/abc/d/e", "GET /ret/42"]
+--- response_body eval
+["abc d/e d/e nil\n", "num 42\n"]
+--- no_error_log
+[error]
