@@ -346,7 +346,7 @@ func (g *generation) httpServer(grp *addrGroup) *http.Server {
 			grp.fresh.Add(-1)
 		}
 	}
-	srv.ErrorLog = newDiscardLogger()
+	srv.ErrorLog = newServerLogger(g.log, displayAddr(grp.network, grp.addr))
 	if ka <= 0 {
 		srv.SetKeepAlivesEnabled(false)
 	}

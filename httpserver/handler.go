@@ -21,7 +21,30 @@ import (
 // Version is what Server: headers and error pages show with server_tokens on.
 const Version = "0.1.0"
 
-func newDiscardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+// serverLog turns net/http's own messages into [info] lines, the TLS
+// handshake failures in nginx's words.
+type serverLog struct {
+	log    *errlog.Logger
+	server string
+}
+
+func (s *serverLog) Write(b []byte) (int, error) {
+	if !s.log.Enabled(errlog.Info) {
+		return len(b), nil
+	}
+	msg := strings.TrimSpace(string(b))
+	if rest, ok := strings.CutPrefix(msg, "http: TLS handshake error from "); ok {
+		if addr, reason, ok := strings.Cut(rest, ": "); ok {
+			msg = "SSL_do_handshake() failed (" + reason + ") while SSL handshaking, client: " + remoteIP(addr) + ", server: " + s.server
+		}
+	}
+	s.log.Log(errlog.Info, msg)
+	return len(b), nil
+}
+
+func newServerLogger(l *errlog.Logger, server string) *log.Logger {
+	return log.New(&serverLog{log: l, server: server}, "", 0)
+}
 
 // respWriter records the status and body size for the access log.
 type respWriter struct {
