@@ -194,13 +194,52 @@ func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int
 		L.Push(lua.LString("seen eof"))
 		return 2
 	}
-	if err := c.Write(b); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("nginx output filter error"))
-		return 2
+	c.SendHeaders()
+	if c.Req != nil && c.Req.Method == http.MethodHead {
+		L.Push(lua.LNumber(1))
+		return 1
+	}
+	c.out = append(c.out, b...)
+	if len(c.out) >= outputLimit {
+		return writeOut(w, L, c, false)
 	}
 	L.Push(lua.LNumber(1))
 	return 1
+}
+
+// writeOut writes the buffered body (and flushes it when flush is set),
+// off the worker goroutine when the light thread may yield; results:
+// 1, or nil and an error string.
+func writeOut(w *luavm.Worker, L *lua.LState, c *HTTPCtx, flush bool) int {
+	done := func(err error) []lua.LValue {
+		if err != nil {
+			return []lua.LValue{lua.LNil, lua.LString("nginx output filter error")}
+		}
+		return []lua.LValue{lua.LNumber(1)}
+	}
+	if canYield(L) {
+		return w.Suspend(L, func() []lua.LValue { return done(c.FlushOutput(flush)) })
+	}
+	vals := done(c.FlushOutput(flush))
+	for _, v := range vals {
+		L.Push(v)
+	}
+	return len(vals)
+}
+
+// canYield reports whether the running Lua code can be suspended: no Go
+// function (pcall, a metamethod, ...) between it and the thread's base.
+func canYield(L *lua.LState) bool {
+	for lvl := 1; ; lvl++ {
+		dbg, ok := L.GetStack(lvl)
+		if !ok {
+			return true
+		}
+		L.GetInfo("S", dbg, lua.LNil)
+		if dbg.What == "G" {
+			return false
+		}
+	}
 }
 
 var redirectCodes = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
@@ -234,9 +273,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 			return 2
 		}
 		c.SendHeaders()
-		c.FlushOutput(true)
-		L.Push(lua.LNumber(1))
-		return 1
+		return writeOut(w, L, c, true)
 	})
 	fn(ngx, "eof", func(L *lua.LState) int {
 		check(w, L, "ngx.eof")
@@ -248,9 +285,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		}
 		c.SendHeaders()
 		c.EOF = true
-		c.FlushOutput(true)
-		L.Push(lua.LNumber(1))
-		return 1
+		return writeOut(w, L, c, true)
 	})
 	fn(ngx, "send_headers", func(L *lua.LState) int {
 		check(w, L, "ngx.send_headers")

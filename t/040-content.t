@@ -371,3 +371,25 @@ length
 ["abc d/e d/e nil\n", "num 42\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 19: output and ngx.flush also work where the thread cannot yield (inside pcall)
+--- config
+    location = /t {
+        content_by_lua_block {
+            local ok, err = pcall(function()
+                for i = 1, 1000 do ngx.print(string.rep("b", 99), "\n") end
+                return ngx.flush(true)
+            end)
+            ngx.say(ok, " ", err)
+        }
+    }
+--- request
+GET /t
+--- response_body_filters
+length
+--- response_body chomp
+100007
+--- no_error_log
+[error]
