@@ -646,7 +646,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 			return w.Exit(L, http.StatusRequestEntityTooLarge)
 		}
 		max := c.MaxBodySize
-		return w.Suspend(L, func() []lua.LValue {
+		read := func() []lua.LValue {
 			var rd io.Reader = r.Body
 			if max > 0 {
 				rd = io.LimitReader(r.Body, max+1)
@@ -667,7 +667,15 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 				return []lua.LValue{lua.LString(err.Error())}
 			}
 			return nil
-		})
+		}
+		if canYield(L) {
+			return w.Suspend(L, read)
+		}
+		vals := read()
+		for _, v := range vals {
+			L.Push(v)
+		}
+		return len(vals)
 	})
 	fn(req, "discard_body", func(L *lua.LState) int {
 		check(w, L, "ngx.req.discard_body")
