@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,9 @@ type bench struct {
 	certDir, workDir, repo              string
 	rounds, secs                        int
 	quick                               bool
+	certs                               []string // "ecdsa", "rsa"
+	workers                             []int
+	doMemory, doConc                    bool
 	fillN, fillChunk                    int
 	concN, concRounds                   int
 	skipGoresty                         string // why goresty is not measured, if it is not
@@ -99,19 +103,33 @@ func main() {
 	flag.IntVar(&b.fillN, "sessions", 1000000, "sessions stored for the memory test")
 	flag.IntVar(&b.concN, "concurrent", 10000, "simultaneous handshakes for the concurrency test")
 	flag.IntVar(&b.concRounds, "conc-rounds", 3, "rounds of the concurrency test")
+	certList := flag.String("cert", "ecdsa,rsa", "certificates to measure: `list` of ecdsa, rsa")
+	workerList := flag.String("workers", "1,2", "worker counts to measure: `list`")
+	flag.BoolVar(&b.doMemory, "memory", true, "run the shared-dict memory test")
+	flag.BoolVar(&b.doConc, "conc", true, "run the concurrent-handshakes test")
 	flag.StringVar(&b.skipGoresty, "skip-goresty", "", "measure nginx only, giving this `reason` in the report")
 	flag.StringVar(&out, "out", "bench/RESULTS.md", "report file (text after the notes marker is kept)")
 	flag.StringVar(&jsonOut, "json", "bench/results.json", "raw samples (\"\": none)")
 	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if b.quick {
 		// Smoke-run sizes, unless given explicitly.
-		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["cert"] {
+			*certList = "ecdsa"
+		}
+		if !set["workers"] {
+			*workerList = "1"
+		}
 		for name, v := range map[string]*int{"rounds": &b.rounds, "time": &b.secs, "sessions": &b.fillN, "concurrent": &b.concN, "conc-rounds": &b.concRounds} {
 			if !set[name] {
 				*v = map[string]int{"rounds": 1, "time": 1, "sessions": 20000, "concurrent": 300, "conc-rounds": 1}[name]
 			}
 		}
+	}
+	if err := b.parseLists(*certList, *workerList); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(2)
 	}
 	if err := b.run(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -177,12 +195,8 @@ func blockName(cert string, workers int) string {
 
 func (b *bench) plan() []blockSpec {
 	var blocks []blockSpec
-	certs, workers := []string{"ecdsa", "rsa"}, []int{1, 2}
-	if b.quick {
-		certs, workers = []string{"ecdsa"}, []int{1}
-	}
-	for _, c := range certs {
-		for _, w := range workers {
+	for _, c := range b.certs {
+		for _, w := range b.workers {
 			bs := blockSpec{Name: blockName(c, w), Cert: c, Workers: w, Cells: allCells,
 				Variants: []variant{nginxHooks, gorestyHooks}}
 			if c == "ecdsa" && w == 1 {
@@ -194,6 +208,24 @@ func (b *bench) plan() []blockSpec {
 		}
 	}
 	return blocks
+}
+
+func (b *bench) parseLists(certs, workers string) error {
+	b.certs, b.workers = nil, nil
+	for _, c := range strings.Split(certs, ",") {
+		if c != "ecdsa" && c != "rsa" {
+			return fmt.Errorf("-cert %q: want ecdsa and/or rsa", certs)
+		}
+		b.certs = append(b.certs, c)
+	}
+	for _, w := range strings.Split(workers, ",") {
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 1 || n > 64 {
+			return fmt.Errorf("-workers %q: want a list of counts", workers)
+		}
+		b.workers = append(b.workers, n)
+	}
+	return nil
 }
 
 func (b *bench) run() error {
@@ -231,8 +263,12 @@ func (b *bench) run() error {
 	for _, bs := range b.plan() {
 		b.runBlock(bs)
 	}
-	b.runMemory()
-	b.runConcurrency()
+	if b.doMemory {
+		b.runMemory()
+	}
+	if b.doConc {
+		b.runConcurrency()
+	}
 	return nil
 }
 

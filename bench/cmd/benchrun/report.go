@@ -117,9 +117,9 @@ func (b *bench) writeReport(path string) error {
 	if st := cmdOut("git", "-C", b.repo, "status", "--porcelain", "--untracked-files=no"); st != "" && st != "?" {
 		commit += " (with uncommitted changes)"
 	}
-	mode := fmt.Sprintf("%d rounds of %d s per measurement", b.rounds, b.secs)
+	mode := fmt.Sprintf("%s of %d s per measurement", plural(b.rounds, "round"), b.secs)
 	if b.quick {
-		mode = "QUICK smoke run (1 round of 1 s, ECDSA and 1 worker only): not a result"
+		mode = "QUICK smoke run, not a result: " + mode
 	}
 
 	p("# goresty vs nginx + Lua: TLS handshake benchmark\n\n")
@@ -167,6 +167,30 @@ func (b *bench) writeReport(path string) error {
 
 	// Lua-hook overhead.
 	ob := blockName("ecdsa", 1)
+	if len(b.find(ob, nginxCache.Label, allCells[0].String()))+len(b.find(ob, gorestyCache.Label, allCells[0].String())) > 0 {
+		b.writeOverhead(p, ob)
+	}
+	if b.doMemory {
+		b.writeMemory(p)
+	}
+	if b.doConc {
+		b.writeConc(p)
+	}
+	b.writeLogs(p)
+
+	// Keep the notes.
+	p("%s\n", notesMarker)
+	if old, err := os.ReadFile(path); err == nil {
+		if i := strings.Index(string(old), notesMarker); i >= 0 {
+			w.WriteString(strings.TrimLeft(string(old[i+len(notesMarker):]), "\n"))
+		}
+	}
+	return os.WriteFile(path, []byte(w.String()), 0o644)
+}
+
+type printer func(format string, args ...any)
+
+func (b *bench) writeOverhead(p printer, ob string) {
 	p("## Lua-hook overhead (%s)\n\n", ob)
 	p("The same handshakes with `ssl_session_cache shared:SSL:64m` and no Lua hooks (\"cache\"), measured in the same\n")
 	p("rounds as the table above. With the cache nginx also resumes TLS 1.3 (OpenSSL's stateful tickets).\n\n")
@@ -182,8 +206,9 @@ func (b *bench) writeReport(path string) error {
 			resumedPct(b.find(ob, nginxCache.Label, c.String())), resumedPct(b.find(ob, gorestyCache.Label, c.String())))
 	}
 	p("\n")
+}
 
-	// Memory.
+func (b *bench) writeMemory(p printer) {
 	p("## Memory with %d sessions in a lua_shared_dict\n\n", b.fillN)
 	p("A `content_by_lua_block` location stores sessions (64-character hex ids, ~156-byte values, TTL 1 h) in\n")
 	p("`lua_shared_dict sess 1024m` in requests of 100,000; 1 worker. PSS summed over the server's processes\n")
@@ -195,8 +220,9 @@ func (b *bench) writeReport(path string) error {
 			float64(r.PssBeforeKB)/1024, float64(r.PssAfterKB)/1024, float64(r.RssAfterKB)/1024, r.BytesPerSessionPss, r.FillSeconds, r.ServerCPUsecondsFil)
 	}
 	p("\n")
+}
 
-	// Concurrency.
+func (b *bench) writeConc(p printer) {
 	cw := 2
 	if b.quick {
 		cw = 1
@@ -237,8 +263,9 @@ func (b *bench) writeReport(path string) error {
 		}
 	}
 	p("\n")
+}
 
-	// Logs and problems.
+func (b *bench) writeLogs(p printer) {
 	p("## Error logs and problems\n\n")
 	p("Error-log lines at warn or above, and the keys left in the `lua_shared_dict` at the end (sessions the\n")
 	p("store hook saved; 0 for the cache variants).\n\n")
@@ -259,15 +286,6 @@ func (b *bench) writeReport(path string) error {
 		p("- No problem during the run.\n")
 	}
 	p("\nRaw samples: bench/results.json.\n\n")
-
-	// Keep the notes.
-	p("%s\n", notesMarker)
-	if old, err := os.ReadFile(path); err == nil {
-		if i := strings.Index(string(old), notesMarker); i >= 0 {
-			w.WriteString(strings.TrimLeft(string(old[i+len(notesMarker):]), "\n"))
-		}
-	}
-	return os.WriteFile(path, []byte(w.String()), 0o644)
 }
 
 func diff(a, b stat) string {
