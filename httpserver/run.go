@@ -38,6 +38,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	child := os.Getenv(daemonEnv) != ""
 	os.Unsetenv(daemonEnv)
 	applyEnv(cfg)
+	setProcs(cfg)
 
 	log, err := errlog.New(cfg.Main.ErrorLogs)
 	if err != nil {
@@ -90,6 +91,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 				continue
 			}
 			applyEnv(ncfg)
+			setProcs(ncfg)
 			nlog := log
 			if !sameTargets(ncfg.Main.ErrorLogs, cur.cfg.Main.ErrorLogs) {
 				if l, err := errlog.New(ncfg.Main.ErrorLogs); err == nil {
@@ -189,6 +191,21 @@ func closeSockets(socks map[string]*socket, keep *generation) {
 			delete(socks, k)
 		}
 	}
+}
+
+// setProcs makes worker_processes the number of CPUs goresty runs on
+// (GOMAXPROCS), as nginx's worker count bounds the cores it uses; a
+// GOMAXPROCS environment variable wins. Fewer Ps also mean fewer thread
+// hand-offs per connection.
+func setProcs(cfg *confparse.Config) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	n := cfg.Main.WorkerProcesses
+	if n <= 0 || n > runtime.NumCPU() {
+		n = runtime.NumCPU()
+	}
+	runtime.GOMAXPROCS(n)
 }
 
 func applyEnv(cfg *confparse.Config) {
