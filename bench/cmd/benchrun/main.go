@@ -44,6 +44,7 @@ type bench struct {
 	problems []string
 	logs     []logCount
 	started  time.Time
+	loadAvg0 string // load average at the start
 	nextPort int
 }
 
@@ -88,7 +89,7 @@ type logCount struct {
 }
 
 func main() {
-	b := &bench{started: time.Now()}
+	b := &bench{started: time.Now(), loadAvg0: loadAvg()}
 	var out, jsonOut string
 	flag.StringVar(&b.goresty, "goresty", "./goresty", "goresty binary (\"\" or missing: nginx only)")
 	flag.StringVar(&b.nginx, "nginx", "/usr/sbin/nginx", "nginx binary")
@@ -507,6 +508,14 @@ func (b *bench) runConcurrency() {
 			}
 		}
 	}
+}
+
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 func cpuModel() string {
