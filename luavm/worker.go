@@ -32,8 +32,13 @@ type Result struct {
 // Thread is a light thread: one coroutine on a worker.
 type Thread struct {
 	Phase Phase
-	Ctx   any
-	Conn  *errlog.Conn
+	// (small fields next to Phase: the struct stays within 128 bytes, one
+	// allocation size class, on the hook hot path)
+	exited bool
+	parked bool
+	dead   bool
+	Ctx    any
+	Conn   *errlog.Conn
 
 	w      *Worker
 	co     *lua.LState
@@ -41,12 +46,15 @@ type Thread struct {
 	job    *runJob
 	timer  *timer
 	exit   int
-	exited bool
-	parked bool
-	dead   bool
+	onExit *exitHook // end hooks (OnExit), most recent first
 
 	yielders []*lua.LState // coroutines with an entry in w.yieldNRet
 	name     string        // chunk name, for messages
+}
+
+type exitHook struct {
+	fn   func()
+	next *exitHook
 }
 
 // Worker returns the worker the thread runs on.
@@ -62,6 +70,19 @@ func (t *Thread) NgxCtx() *lua.LTable {
 
 // SetNgxCtx replaces the thread's ngx.ctx table (ngx.ctx = t).
 func (t *Thread) SetNgxCtx(tb *lua.LTable) { t.ngxCtx = tb }
+
+// OnExit registers fn to run when the light thread ends, however it ends
+// (return, Lua error, hook deadline, ngx.exit). Hooks run on the worker
+// goroutine, last registered first, before Run returns to its caller; it
+// is how resources bound to a request (cosockets left open) are released
+// at its end, as OpenResty's request cleanup handlers. Call it on the
+// worker goroutine only (ngxapi code), on a thread that has not ended.
+func (t *Thread) OnExit(fn func()) {
+	if t.dead {
+		return
+	}
+	t.onExit = &exitHook{fn: fn, next: t.onExit}
+}
 
 // Exited reports whether ngx.exit was called, and with which code.
 func (t *Thread) Exited() (int, bool) { return t.exit, t.exited }
@@ -205,6 +226,15 @@ func (w *Worker) safeCall(fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.Log.Logf(errlog.Alert, "lua worker: panic in posted function: %v", r)
+		}
+	}()
+	fn()
+}
+
+func (w *Worker) runExitHook(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.Log.Logf(errlog.Alert, "lua worker: panic in light thread end hook: %v", r)
 		}
 	}()
 	fn()
@@ -356,6 +386,10 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	co := t.co
 	for _, c := range t.yielders {
 		delete(w.yieldNRet, c)
+	}
+	for h := t.onExit; h != nil; h = t.onExit {
+		t.onExit = h.next
+		w.runExitHook(h.fn)
 	}
 	// Reuse the coroutine only when it finished normally.
 	if clean {

@@ -422,6 +422,11 @@ var (
 type tcpSock struct {
 	se    *sockEnv
 	owner any
+	// bound: connect was called, so the socket stays its owner's for good
+	// (OpenResty's controlling request, u->request)
+	bound bool
+	// the light thread whose end closes the connection (see bindThread)
+	endThread *luavm.Thread
 
 	conn  net.Conn // nil when not connected
 	tlsOn bool
@@ -573,17 +578,52 @@ func sockOf(L *lua.LState, method string) *tcpSock {
 	if method != "settimeout" && method != "settimeouts" {
 		check(s.se.w, L, "ngx.socket.tcp")
 	}
-	// A connection belongs to the request that made it; an unconnected
-	// socket may be (re)connected by anyone, which makes it theirs.
+	// A connection belongs to the request that made it; a socket never
+	// connected may be connected by anyone, which makes it theirs. Once
+	// connected by one request, another may not connect it again, even
+	// after the first has ended (OpenResty's controlling request).
 	if o := s.se.owner(); o != s.owner {
 		switch {
-		case method == "connect" && s.busy() == "":
+		case method == "connect" && s.bound:
+			L.RaiseError("bad request")
+		case method == "connect":
 			s.owner = o
 		case s.conn != nil && method != "close":
 			L.RaiseError("bad request")
 		}
 	}
 	return s
+}
+
+// bindThread makes the running light thread's end close the connection
+// unless close() or setkeepalive() released it first, as OpenResty's
+// cleanup handler does when the request (or timer) that connected a
+// cosocket finishes.
+func (s *tcpSock) bindThread() {
+	s.bound = true
+	t := s.se.w.Current()
+	if t == nil || s.endThread == t {
+		return
+	}
+	s.endThread = t
+	t.OnExit(func() {
+		if s.endThread != t {
+			return
+		}
+		s.endThread = nil
+		s.threadEnded()
+	})
+}
+
+// threadEnded closes what the socket still holds (worker goroutine).
+func (s *tcpSock) threadEnded() {
+	if s.busy() != "" {
+		s.abort() // the pending op reports "closed"; it clears the fields
+		return
+	}
+	s.alive()
+	s.closeConn()
+	s.closedOnce = false
 }
 
 // errText maps a Go network error to OpenResty's cosocket error strings.
@@ -751,6 +791,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 	// OpenResty closes an already connected socket first.
 	s.alive()
 	s.closeConn()
+	s.bindThread()
 	p := s.se.pool(key, poolSize, true)
 	if ic := p.take(); ic != nil {
 		s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)

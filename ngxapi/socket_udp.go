@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -21,6 +22,8 @@ import (
 type udpSock struct {
 	se      *sockEnv
 	owner   any
+	bound   bool          // setpeername was called: owner's for good
+	endTh   *luavm.Thread // the light thread whose end closes the socket
 	conn    net.Conn
 	timeout time.Duration
 	busy    atomic.Bool
@@ -38,7 +41,7 @@ func (se *sockEnv) luaUDP(L *lua.LState) int {
 
 func (se *sockEnv) newUDPMeta(L *lua.LState) *lua.LTable {
 	methods := map[string]lua.LGFunction{
-		"setpeername": func(L *lua.LState) int { return udpOf(L, true).setpeername(L) },
+		"setpeername": func(L *lua.LState) int { return udpPeerOf(L).setpeername(L) },
 		"send":        func(L *lua.LState) int { return udpOf(L, true).send(L) },
 		"receive":     func(L *lua.LState) int { return udpOf(L, true).receive(L) },
 		"close":       func(L *lua.LState) int { return udpOf(L, false).close(L) },
@@ -72,14 +75,46 @@ func udpOf(L *lua.LState, gated bool) *udpSock {
 	}
 	if gated {
 		check(s.se.w, L, "ngx.socket.udp")
-		if o := s.se.owner(); o != s.owner {
-			if s.conn != nil {
-				L.RaiseError("bad request")
-			}
-			s.owner = o
+		if o := s.se.owner(); o != s.owner && s.conn != nil {
+			L.RaiseError("bad request")
 		}
 	}
 	return s
+}
+
+// udpPeerOf is udpOf for setpeername: a socket never connected may be
+// connected by any request, which makes it theirs; once connected by one,
+// another may not connect it again (OpenResty's controlling request).
+func udpPeerOf(L *lua.LState) *udpSock {
+	s := udpOf(L, true)
+	if o := s.se.owner(); o != s.owner {
+		if s.bound {
+			L.RaiseError("bad request")
+		}
+		s.owner = o
+	}
+	return s
+}
+
+// bindThread closes the socket when the running light thread ends, unless
+// close() did first (OpenResty closes a request's UDP sockets at its end).
+func (s *udpSock) bindThread() {
+	s.bound = true
+	t := s.se.w.Current()
+	if t == nil || s.endTh == t {
+		return
+	}
+	s.endTh = t
+	t.OnExit(func() {
+		if s.endTh != t {
+			return
+		}
+		s.endTh = nil
+		s.closer.close()
+		if !s.busy.Load() {
+			s.conn = nil
+		}
+	})
 }
 
 func (s *udpSock) setpeername(L *lua.LState) int {
@@ -111,6 +146,7 @@ func (s *udpSock) setpeername(L *lua.LState) int {
 		s.closer.close()
 		s.conn = nil
 	}
+	s.bindThread()
 	se, to, lc := s.se, s.timeout, s.se.w.Current()
 	var conn *errlog.Conn
 	if lc != nil {

@@ -286,23 +286,46 @@ attempt to send data on a closed socket
 
 
 
-=== TEST 10: an unconnected socket kept from another request can be connected
+=== TEST 10: a connection left open by a finished request is closed; an unconnected socket kept from another request can be connected
 --- config
+    location = /keep {
+        content_by_lua_block {
+            local kept = ngx.socket.tcp()
+            assert(kept:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
+            package.loaded.kept = kept
+            package.loaded.spare = ngx.socket.tcp()
+            ngx.say("kept")
+        }
+    }
     location = /t {
         content_by_lua_block {
-            if ngx.var.arg_keep then
-                package.loaded.spare = ngx.socket.tcp()
-                ngx.say("kept")
-                return
-            end
+            -- run /keep as a request of its own, to its end (the server
+            -- closes the connection once that request is finished)
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
+            assert(sock:send("GET /keep HTTP/1.0\r\nHost: localhost\r\n\r\n"))
+            local resp = assert(sock:receive("*a"))
+            sock:close()
+            ngx.print(resp:match("\r\n\r\n(.*)$"))
+            local kept = package.loaded.kept
+            ngx.say(kept:send("x"))
+            ngx.say(kept:receive())
+            ngx.say(kept:close())
+            -- connected by another request: never again by this one
+            ngx.say(pcall(kept.connect, kept, "127.0.0.1", $TEST_NGINX_SERVER_PORT))
             local spare = package.loaded.spare
             ngx.say(spare:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
             spare:close()
         }
     }
---- request eval
-["GET /t?keep=1", "GET /t"]
---- response_body eval
-["kept\n", "1\n"]
---- no_error_log
-[error]
+--- request
+GET /t
+--- response_body
+kept
+nilclosed
+nilclosed
+nilclosed
+falsebad request
+1
+--- error_log
+attempt to send data on a closed socket
