@@ -417,6 +417,35 @@ func (g *generation) shutdown(ctx context.Context) {
 	g.release()
 }
 
+// dictNames are the shdict registry names cfg uses: its lua_shared_dict
+// zones and its "ssl_session_cache shared:NAME" caches (tlssession opens
+// those as "ssl_session_cache:NAME").
+func dictNames(cfg *confparse.Config) []string {
+	h := cfg.HTTP
+	if h == nil {
+		return nil
+	}
+	var names []string
+	for _, sd := range h.SharedDicts {
+		names = append(names, sd.Name)
+	}
+	add := func(sc confparse.SessionCache) {
+		if sc.Mode == confparse.SessionCacheShared {
+			names = append(names, "ssl_session_cache:"+sc.Name)
+		}
+	}
+	add(h.SSL.SessionCache)
+	for _, s := range h.Servers {
+		add(s.SSL.SessionCache)
+	}
+	return names
+}
+
+// retainDicts frees the shared dicts a committed configuration no longer
+// declares; kept ones (same name and size) keep their contents. A retiring
+// generation still holds its own dicts until it is gone.
+func retainDicts(cfg *confparse.Config) { shdict.Default.Retain(dictNames(cfg)) }
+
 // close stops at once.
 func (g *generation) close() {
 	g.detach()
@@ -432,6 +461,13 @@ func (g *generation) close() {
 }
 
 func (g *generation) release() {
+	// Idle pooled cosocket connections (setkeepalive) of this generation's
+	// workers: nothing can reuse them once its VMs are gone.
+	if g.pool != nil {
+		if ws := g.pool.Workers(); len(ws) > 0 {
+			ngxapi.CloseSocketPools(ws...)
+		}
+	}
 	if g.transport != nil {
 		g.transport.CloseIdleConnections()
 	}

@@ -117,6 +117,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 				os.Remove(cur.cfg.Main.PID)
 			}
 			ng.start()
+			retainDicts(ncfg)
 			old := cur
 			cur = ng
 			old.detach()
