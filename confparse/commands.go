@@ -485,6 +485,10 @@ func setLocation(l *loader, d *directive) error {
 		}
 	}
 	loc := &LocationConf{Pos: d.pos, Modifier: mod, Path: path}
+	if l.locPos == nil {
+		l.locPos = map[*LocationConf]Pos{}
+	}
+	l.locPos[loc] = d.errPos
 	if p := d.c.loc; p != nil {
 		pshow := p.Path
 		switch {
@@ -502,6 +506,58 @@ func setLocation(l *loader, d *directive) error {
 		d.c.srv.Locations = append(d.c.srv.Locations, loc)
 	}
 	return l.walk(d.block, &dctx{kind: ctxLocation, id: loc, http: d.c.http, srv: d.c.srv, loc: loc})
+}
+
+// checkDupLocations reports two non-regex, non-named locations with the
+// same match (exact vs exact, prefix or "^~" vs prefix or "^~") at one
+// level, as nginx: nested levels first, the later one's position.
+func (l *loader) checkDupLocations(locs []*LocationConf) error {
+	for _, lc := range locs {
+		if err := l.checkDupLocations(lc.Locations); err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	for _, lc := range locs {
+		var key string
+		switch lc.Modifier {
+		case "~", "~*", "@":
+			continue
+		case "=":
+			key = "=" + lc.Path
+		default:
+			key = " " + lc.Path
+		}
+		if seen[key] {
+			return &Error{Msg: fmt.Sprintf(`duplicate location "%s"`, lc.Path), Pos: l.locPos[lc]}
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// setLoadModule accepts nginx's load_module so configurations shared with
+// nginx (Test::Nginx's TEST_NGINX_LOAD_MODULES) still start: the file must
+// exist (as nginx's dlopen), is not loaded, and a warning says so.
+func setLoadModule(l *loader, d *directive) error {
+	if l.modsUsed {
+		return d.errf(`"load_module" directive is specified too late`)
+	}
+	path := l.prefixPath(d.args[0])
+	if _, err := os.Stat(path); err != nil {
+		return d.errf(`dlopen() "%s" failed (%s: cannot open shared object file: %s)`, path, path, errnoMessage(err))
+	}
+	l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("load_module ignored: goresty has no dynamic modules in %s", d.errPos))
+	return nil
+}
+
+// errnoMessage is strerror's text for a file error ("No such file or directory").
+func errnoMessage(err error) string {
+	t := errlog.ErrnoText(err)
+	if _, msg, ok := strings.Cut(t, ": "); ok {
+		return msg
+	}
+	return t
 }
 
 func setReturn(l *loader, d *directive) error {
@@ -732,12 +788,15 @@ var commands = []command{
 		return nil
 	}},
 	{name: "worker_rlimit_nofile", syntax: "number  (accepted; no effect)", ctx: ctxMain, min: 1, max: 1, once: true, set: num(nil)},
+	{name: "load_module", syntax: "file  (accepted with a warning: goresty has no dynamic modules)", ctx: ctxMain, min: 1, max: 1, set: setLoadModule},
 	{name: "events", syntax: "{ ... }", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
+		l.modsUsed = true
 		return l.walk(d.block, &dctx{kind: ctxEvents, id: &l.cfg.Events})
 	}},
 	{name: "http", syntax: "{ ... }", ctx: ctxMain, min: 0, max: 0, block: true, once: true, set: func(l *loader, d *directive) error {
 		h := &HTTPConf{LogFormats: map[string]string{"combined": combinedFormat}}
 		l.cfg.HTTP = h
+		l.modsUsed = true
 		return l.walk(d.block, &dctx{kind: ctxHTTP, id: h, http: h})
 	}},
 	{name: "include", syntax: "file | mask", ctx: ctxAny, min: 1, max: 1, set: func(l *loader, d *directive) error { return l.include(d) }},

@@ -540,3 +540,22 @@ func TestConcurrentLoad(t *testing.T) {
 		}
 	}
 }
+
+// load_module (Test::Nginx's TEST_NGINX_LOAD_MODULES, configs shared with
+// nginx): an existing file is accepted (relative to the prefix) and not
+// loaded, with a warning; regex and named locations may repeat (nginx).
+func TestLoadModuleAndRepeatedLocations(t *testing.T) {
+	prefix := writeConf(t, map[string]string{
+		"modules/ndk.so": "not really a module",
+		"conf/nginx.conf": "load_module modules/ndk.so;\nevents {}\nhttp { server {\n" +
+			"location ~ ^/x {} location ~ ^/x {} location @n {} location @n {} location = /a {} location /a {}\n} }\n",
+	})
+	cfg := mustLoad(t, prefix)
+	want := []string{"load_module ignored: goresty has no dynamic modules in " + prefix + "conf/nginx.conf:1"}
+	if !reflect.DeepEqual(cfg.Warnings, want) {
+		t.Fatalf("Warnings = %q, want %q", cfg.Warnings, want)
+	}
+	if n := len(cfg.HTTP.Servers[0].Locations); n != 6 {
+		t.Fatalf("%d locations", n)
+	}
+}

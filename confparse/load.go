@@ -93,6 +93,8 @@ type loader struct {
 	including []string                      // include stack, for loop detection
 	seen      map[any]map[string]*directive // directives met per conf level (slot -> first)
 	serverPos map[*ServerConf]Pos           // line of each server's "{"
+	locPos    map[*LocationConf]Pos         // line of each location's "{" (duplicate location)
+	modsUsed  bool                          // an events/http block was read: load_module is too late
 	certs     map[*SSLSettings][]CertPair   // ssl_certificate per level, paired in finish
 	keys      map[*SSLSettings][]string     // ssl_certificate_key per level
 	data      []byte                        // main file text when given (loadData)

@@ -110,6 +110,11 @@ func (l *loader) finish() error {
 		}
 		l.mergeLocations(srv.Locations, &srv.Settings, &srv.LuaSocket)
 	}
+	for _, srv := range h.Servers {
+		if err := l.checkDupLocations(srv.Locations); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -38,6 +38,10 @@ type Config struct {
 	Events EventsConf
 	HTTP   *HTTPConf    // nil when there is no http block
 	Files  []SourceFile // every file read (main first, then includes), for -T
+	// Warnings found while loading, each ending with " in FILE:LINE" (e.g.
+	// an ignored load_module): "goresty -t" prints them as "[warn]", the
+	// server logs them at warn.
+	Warnings []string
 }
 
 type MainConf struct {

@@ -57,6 +57,9 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 		closeSockets(socks, nil)
 		return fail(err.Error())
 	}
+	for _, w := range cfg.Warnings {
+		log.Log(errlog.Warn, w)
+	}
 	for _, w := range g.warnings {
 		log.Log(errlog.Warn, w)
 	}
@@ -108,6 +111,9 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 					nlog.Close()
 				}
 				continue
+			}
+			for _, w := range ncfg.Warnings {
+				nlog.Log(errlog.Warn, w)
 			}
 			for _, w := range ng.warnings {
 				nlog.Log(errlog.Warn, w)
