@@ -308,6 +308,7 @@ func Check(cfg *confparse.Config) (warnings []string, err error) {
 		ssl     bool
 		servers []*vserver
 		def     *vserver
+		shown   string // address as in messages
 	}
 	groups := map[string]*grp{}
 	var order []string
@@ -323,7 +324,7 @@ func Check(cfg *confparse.Config) (warnings []string, err error) {
 			key := l.Network + " " + l.Addr
 			g := groups[key]
 			if g == nil {
-				g = &grp{}
+				g = &grp{shown: displayAddr(l.Network, l.Addr)}
 				groups[key] = g
 				order = append(order, key)
 			}
@@ -340,7 +341,7 @@ func Check(cfg *confparse.Config) (warnings []string, err error) {
 		if g.def == nil {
 			g.def = g.servers[0]
 		}
-		nt, err := newNameTable(key, g.servers, g.def)
+		nt, err := newNameTable(g.shown, g.servers, g.def)
 		if err != nil {
 			return warnings, err
 		}

@@ -215,3 +215,37 @@ GET /t
 still here
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: -t runs the server's checks too: warnings as [warn] (even with -q), a bad cipher is [emerg]
+--- user_files
+>>> warn.conf
+events {}
+http {
+    ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+    ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+    server { listen 127.0.0.1:1 ssl; server_name a; }
+    server { listen 127.0.0.1:1 ssl; server_name a; }
+}
+>>> cipher.conf
+events {}
+http {
+    server {
+        listen 127.0.0.1:1 ssl;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_ciphers NO-SUCH-CIPHER;
+    }
+}
+--- config
+--- exec
+$TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/warn.conf -e stderr 2>&1
+$TEST_NGINX_BINARY -tq -p $TEST_NGINX_SERVER_ROOT/ -c html/warn.conf -e stderr 2>&1
+$TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/cipher.conf -e stderr 2>&1
+--- exec_status eval
+[0, 0, 1]
+--- exec_out eval
+[qq{goresty: [warn] conflicting server name "a" on 127.0.0.1:1, ignored\ngoresty: the configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/warn.conf syntax is ok\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/warn.conf test is successful\n},
+qq{goresty: [warn] conflicting server name "a" on 127.0.0.1:1, ignored\n},
+qq{goresty: [emerg] SSL_CTX_set_cipher_list("NO-SUCH-CIPHER") failed (SSL: error:0A0000B9:SSL routines::no cipher match)\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/cipher.conf test failed\n}]

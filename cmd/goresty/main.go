@@ -50,6 +50,10 @@ type options struct {
 // runServer starts serving; it is set by run.go (httpserver.Run).
 var runServer func(cfg *confparse.Config, o options) int
 
+// checkServer runs the server's own checks for -t (certificates, ciphers,
+// curves, regexes); set by run.go (httpserver.Check).
+var checkServer func(cfg *confparse.Config) (warnings []string, err error)
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -164,6 +168,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := confparse.Load(copts)
 	if err == nil && o.test {
 		err = compileAll(cfg)
+		if err == nil && checkServer != nil {
+			var warns []string
+			warns, err = checkServer(cfg)
+			cfg.Warnings = append(cfg.Warnings, warns...)
+		}
+	}
+	if cfg != nil && o.test {
+		// as nginx, warnings are printed even with -q
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(stderr, "goresty: [warn] %s\n", w)
+		}
 	}
 	if err != nil {
 		emerg(stderr, o, prefix, err.Error())

@@ -250,3 +250,64 @@ func TestSignals(t *testing.T) {
 		}
 	}
 }
+
+// TestTestRunsServerChecks: -t also runs httpserver.Check (ciphers,
+// certificates, curves, regexes): its errors are [emerg] and fail the test,
+// its warnings (and confparse's) are printed as nginx's "[warn]" lines,
+// even with -q.
+func TestTestRunsServerChecks(t *testing.T) {
+	certs := filepath.Join(repoRoot(t), "t/cert")
+	prefix := t.TempDir() + "/"
+	os.MkdirAll(prefix+"logs", 0o755)
+	os.WriteFile(prefix+"mod.so", nil, 0o644)
+	server := func(extra string) string {
+		return "load_module mod.so;\nevents {}\nhttp {\n" +
+			"    ssl_certificate " + certs + "/ecdsa.crt;\n    ssl_certificate_key " + certs + "/ecdsa.key;\n" +
+			"    server {\n        listen 127.0.0.1:1 ssl;\n        server_name a;\n" + extra +
+			"    }\n    server { listen 127.0.0.1:1 ssl; server_name a; }\n}\n"
+	}
+	for _, c := range []struct {
+		name, conf string
+		code       int
+		want       []string // stderr lines (regexps, anchored)
+	}{
+		{"warnings", server("        ssl_protocols TLSv1 TLSv1.2;\n"), 0, []string{
+			`goresty: \[warn\] load_module ignored: goresty has no dynamic modules in \S+/nginx.conf:1`,
+			`goresty: \[warn\] conflicting server name "a" on 127\.0\.0\.1:1, ignored`,
+			`goresty: \[warn\] ssl_protocols TLSv1 is not supported by goresty .*`,
+			`goresty: the configuration file \S+ syntax is ok`,
+			`goresty: configuration file \S+ test is successful`,
+		}},
+		{"bad cipher", server("        ssl_ciphers NO-SUCH-CIPHER;\n"), 1, []string{
+			`goresty: \[warn\] load_module ignored: .*`,
+			`goresty: \[warn\] conflicting server name "a" on 127\.0\.0\.1:1, ignored`,
+			`goresty: \[emerg\] SSL_CTX_set_cipher_list\("NO-SUCH-CIPHER"\) failed .*`,
+			`goresty: configuration file \S+ test failed`,
+		}},
+		{"bad curve", server("        ssl_ecdh_curve nosuchcurve;\n"), 1, []string{
+			`goresty: \[warn\] load_module ignored: .*`,
+			`goresty: \[warn\] conflicting server name .*`,
+			`goresty: \[emerg\] SSL_CTX_set1_curves_list\("nosuchcurve"\) failed .*`,
+			`goresty: configuration file \S+ test failed`,
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			os.WriteFile(prefix+"nginx.conf", []byte(c.conf), 0o644)
+			for _, args := range [][]string{{"-t"}, {"-tq"}} {
+				code, _, e := runCmd(append(args, "-p", prefix, "-c", "nginx.conf")...)
+				want := c.want
+				if args[0] == "-tq" && code == 0 {
+					want = want[:len(want)-2]
+				}
+				lines := strings.Split(strings.TrimSuffix(e, "\n"), "\n")
+				ok := code == c.code && len(lines) == len(want)
+				for i := 0; ok && i < len(want); i++ {
+					ok = regexp.MustCompile(`\A` + want[i] + `\z`).MatchString(lines[i])
+				}
+				if !ok {
+					t.Errorf("%v: exit %d\n%s", args, code, e)
+				}
+			}
+		})
+	}
+}

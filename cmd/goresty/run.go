@@ -10,6 +10,7 @@ import (
 // The only place cmd/goresty reaches the server (kept apart so the command
 // line can be built and tested with -tags goresty_nohttp on its own).
 func init() {
+	checkServer = httpserver.Check
 	runServer = func(cfg *confparse.Config, o options) int {
 		return httpserver.Run(cfg, httpserver.RunOptions{
 			ErrorLogPath: o.errorLog,
