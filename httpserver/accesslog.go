@@ -39,10 +39,9 @@ func (l *logFile) reopen() error {
 }
 
 type accessLogs struct {
-	files         map[string]*logFile
-	formats       map[string][]logPart
-	byConf        map[*[]confparse.AccessLog][]boundLog
-	usesSessionID bool
+	files   map[string]*logFile
+	formats map[string][]logPart
+	byConf  map[*[]confparse.AccessLog][]boundLog
 }
 
 type boundLog struct {
@@ -98,9 +97,6 @@ func openAccessLogs(cfg *confparse.Config) (*accessLogs, error) {
 	}
 	for name, f := range cfg.HTTP.LogFormats {
 		a.formats[name] = compileFormat(f)
-		if strings.Contains(f, "ssl_session_id") {
-			a.usesSessionID = true
-		}
 	}
 	if _, ok := a.formats["combined"]; !ok {
 		a.formats["combined"] = compileFormat(combinedFormat)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +58,6 @@ type generation struct {
 	setVars   map[string]bool
 	logs      *accessLogs
 	transport *http.Transport
-	sessIDs   bool // record $ssl_session_id per connection
 	started   bool
 	warnings  []string
 	wg        sync.WaitGroup
@@ -102,20 +100,11 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		g.chunks[c] = ch
 		return ch, nil
 	}
-	var luaSrc strings.Builder
 	var walk func(locs []*confparse.LocationConf) error
 	walk = func(locs []*confparse.LocationConf) error {
 		for _, l := range locs {
 			if _, err := compile(l.Content); err != nil {
 				return err
-			}
-			if l.Content != nil {
-				luaSrc.WriteString(l.Content.Source)
-				if l.Content.File != "" {
-					if b, err := os.ReadFile(l.Content.File); err == nil {
-						luaSrc.Write(b)
-					}
-				}
 			}
 			for _, st := range l.Rewrite {
 				if st.Set != nil {
@@ -155,12 +144,11 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		return g, err
 	}
 
-	// access logs (and whether $ssl_session_id is wanted)
+	// access logs
 	g.logs, err = openAccessLogs(cfg)
 	if err != nil {
 		return g, err
 	}
-	g.sessIDs = g.logs.usesSessionID || strings.Contains(luaSrc.String(), "ssl_session_id")
 
 	env := &ngxapi.Env{Config: cfg, Dicts: shdict.Default}
 	install := ngxapi.Installer(env)
@@ -280,6 +268,18 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 	return g, nil
 }
 
+// clientAddr is nginx's $remote_addr of an accepted connection (one
+// allocation for TCP: the address text only).
+func clientAddr(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		if ip4 := a.IP.To4(); ip4 != nil {
+			return net.IP(ip4).String()
+		}
+		return a.IP.String()
+	}
+	return "unix:"
+}
+
 func displayAddr(network, addr string) string {
 	if network == "unix" {
 		return "unix:" + addr
@@ -295,7 +295,7 @@ func displayAddr(network, addr string) string {
 func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 	def := grp.def.tls
 	mgr := g.mgr
-	sessIDs := g.sessIDs
+	server := displayAddr(grp.network, grp.addr)
 	return &tls.Config{
 		Certificates: def.Certificates,
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -305,11 +305,16 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 					c = vs.tls
 				}
 			}
-			if sessIDs {
-				if qc, ok := hello.Conn.(*quietConn); ok {
-					qc.sess = &tlssession.ConnSession{}
-					return mgr.ForConn(c, qc.sess), nil
-				}
+			// Session hooks log with the connection's suffixes (nginx's
+			// "*N ..., context: ..., client: ADDR, server: LISTEN") and
+			// $ssl_session_id comes from the connection's session: both
+			// live in the quietConn; ForConn clones c only for server
+			// blocks with stateful sessions.
+			if qc, ok := hello.Conn.(*quietConn); ok {
+				qc.logc = errlog.Conn{ID: qc.id, Client: clientAddr(qc.Conn), Server: server}
+				qc.sessVal.Log = &qc.logc
+				qc.sess = &qc.sessVal
+				return mgr.ForConn(c, qc.sess), nil
 			}
 			return c, nil
 		},

@@ -177,9 +177,12 @@ type quietConn struct {
 	net.Conn
 	id       uint64
 	peerGone bool
-	fresh    bool // counted in addrGroup.fresh
-	sess     *tlssession.ConnSession
-	errConn  *errlog.Conn
+	fresh    bool                    // counted in addrGroup.fresh
+	sess     *tlssession.ConnSession // &sessVal once the handshake uses it
+	// Per-connection session state and hook log suffixes, kept inside the
+	// connection (no allocation of their own on the handshake path).
+	sessVal tlssession.ConnSession
+	logc    errlog.Conn
 }
 
 func (c *quietConn) Read(b []byte) (int, error) {

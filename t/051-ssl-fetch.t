@@ -215,3 +215,37 @@ printf 'GET /t HTTP/1.1\r\nHost: test.com\r\nConnection: close\r\n\r\n' | openss
 ["New\n", "Reused\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: hook log lines carry the connection's suffixes (client, listening address), as nginx
+--- http_config
+    lua_shared_dict sess 1m;
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
+        ngx.log(ngx.WARN, "stored")
+    }
+    ssl_session_fetch_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        ngx.log(ngx.WARN, "fetching")
+        ssl_sess.set_serialized_session(ngx.shared.sess:get(ssl_sess.get_session_id()))
+    }
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t { return 200 "ok\n"; }
+    }
+--- config
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1
+--- exec_out
+New
+Reused
+--- error_log eval
+[
+qr/\[warn\] \d+#\d+: \*\d+ \[lua\] .*stored, context: ssl_session_store_by_lua\*, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/m,
+qr/\[warn\] \d+#\d+: \*\d+ \[lua\] .*fetching, context: ssl_session_fetch_by_lua\*, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/m,
+]

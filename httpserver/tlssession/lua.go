@@ -56,9 +56,15 @@ func logConn(c *call, shared *errlog.Conn) *errlog.Conn {
 	if c.conn == nil || c.conn.Log == nil {
 		return shared
 	}
-	lc := *c.conn.Log
-	lc.Context = shared.Context
-	return &lc
+	lc := &c.conn.fetchLog
+	if shared == storeConn {
+		lc = &c.conn.storeLog
+	}
+	if lc.Context == "" {
+		*lc = *c.conn.Log
+		lc.Context = shared.Context
+	}
+	return lc
 }
 
 func (h *luaHooks) store(c *call) error {

@@ -221,6 +221,9 @@ type ConnSession struct {
 	Log   *errlog.Conn
 	id    [IDLen]byte
 	hasID bool
+	// Log with the hook's context, filled on first use: a connection's
+	// hooks run one after the other, so no allocation per hook run.
+	storeLog, fetchLog errlog.Conn
 }
 
 // ID is the session id issued or resumed on the connection in lowercase
@@ -244,10 +247,10 @@ func (s *ConnSession) set(id []byte) {
 // whose config went through Configure: a shallow clone whose session
 // hooks record the session id into s and log with s.Log. It returns cfg
 // itself when the server block has no stateful sessions. Cost: a Config
-// clone and two closures per handshake, so call it (from
-// GetConfigForClient) only when $ssl_session_id or hook log lines with
-// client addresses are wanted; DidResume in tls.ConnectionState is always
-// there.
+// clone and two closures per handshake (3 allocations, ~700 bytes); keep s
+// in a per-connection value that already exists (httpserver keeps it in
+// its accepted connection) so that s and its log suffixes cost nothing
+// more: hook runs reuse s's own errlog.Conn copies.
 func (m *Manager) ForConn(cfg *tls.Config, s *ConnSession) *tls.Config {
 	m.mu.Lock()
 	v := m.configs[cfg]
