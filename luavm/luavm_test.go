@@ -179,9 +179,9 @@ func TestErrorWording(t *testing.T) {
 		{PhaseSSLSessionStore, "ssl_session_store_by_lua(nginx.conf:25)",
 			"[error] " + itoa(os.Getpid()) + "#0: *7 failed to run session_store_by_lua*: ssl_session_store_by_lua(nginx.conf:25):2: bad bad bad, context: ssl_session_store_by_lua*, client: 127.0.0.1, server: 0.0.0.0:443\n"},
 		{PhaseContent, "content_by_lua(nginx.conf:40)",
-			"*7 lua entry thread aborted: runtime error: content_by_lua(nginx.conf:40):2: bad bad bad, context: content_by_lua*"},
+			"*7 lua entry thread aborted: runtime error: content_by_lua(nginx.conf:40):2: bad bad bad\nstack traceback:\ncoroutine 0:\n\t[C]: in function 'error'\n\tcontent_by_lua(nginx.conf:40):2: in main chunk, context: content_by_lua*"},
 		{PhaseSSLSessionFetch, "ssl_session_fetch_by_lua(nginx.conf:30)",
-			"*7 lua entry thread aborted: runtime error: ssl_session_fetch_by_lua(nginx.conf:30):2: bad bad bad, context: ssl_session_fetch_by_lua*"},
+			"*7 lua entry thread aborted: runtime error: ssl_session_fetch_by_lua(nginx.conf:30):2: bad bad bad\nstack traceback:\ncoroutine 0:\n\t[C]: in function 'error'\n\tssl_session_fetch_by_lua(nginx.conf:30):2: in main chunk, context: ssl_session_fetch_by_lua*"},
 	}
 	for _, c := range cases {
 		r, _ := run(t, w, c.ph, c.name, "local x = 1\nerror('bad bad bad')")
@@ -407,7 +407,7 @@ func TestNonStringErrors(t *testing.T) {
 		if r.Err == nil || r.Err.Error() != want {
 			t.Errorf("%s: got %v", src, r.Err)
 		}
-		if !strings.Contains(tl.text(), "lua entry thread aborted: runtime error: "+want+", context: content_by_lua*") {
+		if !strings.Contains(tl.text(), "lua entry thread aborted: runtime error: "+want+"\nstack traceback:\ncoroutine 0:\n\t[C]: in function 'error'\n\tc:1: in main chunk, context: content_by_lua*") {
 			t.Errorf("%s: log %s", src, tl.text())
 		}
 	}

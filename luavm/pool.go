@@ -245,6 +245,9 @@ func (w *Worker) setup() (err error) {
 	if err := w.sandbox(); err != nil {
 		return err
 	}
+	if err := w.setupEntry(); err != nil {
+		return err
+	}
 	if o.Install != nil {
 		o.Install(w)
 	}

@@ -356,16 +356,6 @@ func chunkName(src, name string, none bool) string {
 	return `[string "` + line + `"]`
 }
 
-// callWrapper wraps a Go function in a Lua function so that it can be the
-// base function of a coroutine.
-func (w *Worker) callWrapper(g *lua.LFunction) *lua.LFunction {
-	return w.L.NewFunction(func(L *lua.LState) int {
-		L.Insert(g, 1)
-		L.Call(L.GetTop()-1, lua.MultRet)
-		return L.GetTop()
-	})
-}
-
 const preludeName = "goresty.pcall"
 
 // FixErrorText rewrites a gopher-lua error message into LuaJIT's wording:

@@ -86,15 +86,12 @@ func (w *Worker) fireTimer(tm *timer) {
 	}
 	th := w.newThread(PhaseTimer, nil, conn, "")
 	th.timer = tm
-	args := make([]lua.LValue, 0, 1+len(tm.args))
-	args = append(args, lua.LBool(premature))
+	// the entry function calls the callback (a Go function too: it is not
+	// the coroutine's base, so it may yield)
+	args := make([]lua.LValue, 0, 2+len(tm.args))
+	args = append(args, tm.fn, lua.LBool(premature))
 	args = append(args, tm.args...)
-	fn := tm.fn
-	// A Go function cannot be the base of a coroutine that yields: wrap it.
-	if fn.IsG {
-		fn = w.callWrapper(fn)
-	}
-	w.resume(th, fn, args)
+	w.resume(th, w.entry, args)
 }
 
 // expireTimers runs every pending timer now with premature = true

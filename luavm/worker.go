@@ -147,6 +147,16 @@ type Worker struct {
 	// values expected by the call that made each coroutine yield (see
 	// noteYield); MultRet (-1) when any number will do
 	yieldNRet map[*lua.LState]int
+
+	// light threads start in entry(fn, args...), which installs panicFn
+	// to note the traceback of a failing thread in lastTB (traceback.go)
+	entry    *lua.LFunction
+	entryArg [1]lua.LValue
+	panicFn  func(*lua.LState)
+	lastTB   struct {
+		val  lua.LValue
+		text string
+	}
 }
 
 // Current is the light thread being resumed now, nil when none (e.g. while
@@ -263,7 +273,9 @@ func (w *Worker) startRun(j *runJob) {
 	} else {
 		fn.Env = w.L.G.Global
 	}
-	w.resume(t, fn, nil)
+	w.entryArg[0] = fn
+	w.resume(t, w.entry, w.entryArg[:])
+	w.entryArg[0] = nil
 }
 
 // resume runs t until it yields or ends. fn is set for the first resume.
@@ -370,7 +382,7 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 		tb := ""
 		if ae, ok := err.(*lua.ApiError); ok {
 			msg = errValueString(ae.Object)
-			tb = ae.StackTrace
+			tb = w.takeTraceback(ae.Object)
 		}
 		lerr = &LuaError{Msg: msg, Traceback: tb}
 		w.logFailure(t, lerr)
@@ -426,6 +438,10 @@ func fmtNumber(f float64) string {
 
 func (w *Worker) logFailure(t *Thread, e *LuaError) {
 	msg := t.Phase.failurePrefix() + e.Msg
+	if t.Phase.Yieldable() && e.Traceback != "" {
+		// OpenResty: "lua entry thread aborted: runtime error: <msg>\n<traceback>"
+		msg += "\n" + e.Traceback
+	}
 	w.Log.LogConn(errlog.Error, t.Conn, msg)
 }
 
@@ -476,15 +492,8 @@ func (w *Worker) prepareYield(L *lua.LState) *Thread {
 	}
 	// A Go function between us and the coroutine's base (table.sort's
 	// comparator, a metamethod, a __gc, ...) cannot be crossed by a yield.
-	for lvl := 1; ; lvl++ {
-		dbg, ok := L.GetStack(lvl)
-		if !ok {
-			break
-		}
-		L.GetInfo("S", dbg, lua.LNil)
-		if dbg.What == "G" {
-			L.RaiseError("attempt to yield across C-call boundary")
-		}
+	if goFrameBetween(L) {
+		L.RaiseError("attempt to yield across C-call boundary")
 	}
 	w.noteYield(L)
 	t.parked = true
@@ -529,18 +538,90 @@ func (w *Worker) fitResume(co *lua.LState, args []lua.LValue) []lua.LValue {
 	return out
 }
 
-// frameNRet reads the expected result count of a Go function's call frame
-// (lua.Debug keeps the frame unexported; reading it needs reflect).
+// gopher-lua keeps call frames unexported; the yield checks read them
+// through reflect (field indexes found once): lua.Debug.frame, and the
+// callFrame fields Fn, Parent and NRet.
+var frameFields = func() (ff struct {
+	ok                      bool
+	frame, fn, parent, nret int
+	isG                     int
+}) {
+	dt := reflect.TypeOf(lua.Debug{})
+	f, ok := dt.FieldByName("frame")
+	if !ok || f.Type.Kind() != reflect.Pointer || f.Type.Elem().Kind() != reflect.Struct {
+		return
+	}
+	ct := f.Type.Elem()
+	fn, ok1 := ct.FieldByName("Fn")
+	parent, ok2 := ct.FieldByName("Parent")
+	nret, ok3 := ct.FieldByName("NRet")
+	isG, ok4 := reflect.TypeOf(lua.LFunction{}).FieldByName("IsG")
+	if !ok1 || !ok2 || !ok3 || !ok4 || parent.Type != f.Type || nret.Type.Kind() != reflect.Int ||
+		fn.Type != reflect.TypeOf((*lua.LFunction)(nil)) || isG.Type.Kind() != reflect.Bool {
+		return
+	}
+	ff.ok = true
+	ff.frame, ff.fn, ff.parent, ff.nret, ff.isG = f.Index[0], fn.Index[0], parent.Index[0], nret.Index[0], isG.Index[0]
+	return
+}()
+
+// frameOf returns the call frame of dbg (a *callFrame), or an invalid
+// Value.
+func frameOf(dbg *lua.Debug) reflect.Value {
+	if !frameFields.ok || dbg == nil {
+		return reflect.Value{}
+	}
+	v := reflect.ValueOf(dbg).Elem().Field(frameFields.frame)
+	if v.IsNil() {
+		return reflect.Value{}
+	}
+	return v
+}
+
+// frameNRet reads the expected result count of a Go function's call frame.
 func frameNRet(dbg *lua.Debug) int {
-	v := reflect.ValueOf(dbg).Elem().FieldByName("frame")
-	if !v.IsValid() || v.IsNil() {
+	v := frameOf(dbg)
+	if !v.IsValid() {
 		return -1
 	}
-	f := v.Elem().FieldByName("NRet")
-	if !f.IsValid() || f.Kind() != reflect.Int {
-		return -1
+	return int(v.Elem().Field(frameFields.nret).Int())
+}
+
+// goFrameBetween reports whether a Go function's frame lies between the Go
+// function L is running and the base of L's coroutine (the base frame does
+// not count: a light thread's base is its entry function). Walking the
+// frames directly costs no allocation (one lua.Debug for the running frame).
+func goFrameBetween(L *lua.LState) bool {
+	dbg, ok := L.GetStack(0)
+	cur := frameOf(dbg)
+	if !ok || !cur.IsValid() {
+		return goFrameBetweenSlow(L)
 	}
-	return int(f.Int())
+	ff := &frameFields
+	for p := cur.Elem().Field(ff.parent); !p.IsNil(); p = p.Elem().Field(ff.parent) {
+		if p.Elem().Field(ff.parent).IsNil() {
+			break // the base
+		}
+		if fn := p.Elem().Field(ff.fn); !fn.IsNil() && fn.Elem().Field(ff.isG).Bool() {
+			return true
+		}
+	}
+	return false
+}
+
+// goFrameBetweenSlow is goFrameBetween through the debug API, should
+// gopher-lua's frames ever change shape.
+func goFrameBetweenSlow(L *lua.LState) bool {
+	for lvl := 1; ; lvl++ {
+		dbg, ok := L.GetStack(lvl)
+		if !ok {
+			return false
+		}
+		L.GetInfo("S", dbg, lua.LNil)
+		if dbg.What == "G" {
+			return true
+		}
+	}
 }
 
 func safeOp(op func() []lua.LValue) (vals []lua.LValue) {

@@ -236,8 +236,8 @@ func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
 			b.WriteByte(':')
 			b.WriteString(strconv.Itoa(dbg.CurrentLine))
 			b.WriteString(": ")
-			if dbg.Name != "" && dbg.What != "main" {
-				b.WriteString(dbg.Name)
+			if name := luavm.FuncName(L, dbg); name != "" {
+				b.WriteString(name)
 				b.WriteString("(): ")
 			}
 		}

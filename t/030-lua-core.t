@@ -94,7 +94,7 @@ GET /t
 
 
 
-=== TEST 5: a runtime error aborts the entry thread: 500 and OpenResty's log line
+=== TEST 5: a runtime error aborts the entry thread: 500 and OpenResty's log line, with its traceback
 --- config
     location = /t {
         content_by_lua_block {
@@ -108,6 +108,10 @@ GET /t
 --- response_body_like: 500 Internal Server Error
 --- error_log
 lua entry thread aborted: runtime error: content_by_lua(nginx.conf:41):3: boom
+stack traceback:
+coroutine 0:
+[C]: in function 'error'
+content_by_lua(nginx.conf:41):3: in main chunk, client: 127.0.0.1
 
 
 

@@ -162,7 +162,7 @@ redis said +PONG
 
 
 
-=== TEST 7: a runtime error in a callback is logged in the timer context
+=== TEST 7: a runtime error in a callback is logged in the timer context, with its traceback
 --- config
     location = /t {
         content_by_lua_block {
@@ -179,7 +179,9 @@ ok
 --- wait: 0.1
 --- error_log
 lua entry thread aborted: runtime error: content_by_lua(nginx.conf:41):3: bad timer
-context: ngx.timer
+stack traceback:
+[C]: in function 'error'
+content_by_lua(nginx.conf:41):3: in function <content_by_lua(nginx.conf:41):2>, context: ngx.timer
 
 
 
