@@ -240,6 +240,7 @@ func (w *Worker) setup() (err error) {
 		RegistryMaxSize:     o.RegistryMaxSize,
 		MinimizeStackMemory: true,
 	})
+	w.tick()
 	w.timers.set = make(map[*timer]struct{})
 	w.yieldNRet = make(map[*lua.LState]int)
 	if err := w.sandbox(); err != nil {

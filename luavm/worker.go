@@ -150,6 +150,7 @@ type Worker struct {
 
 	// light threads start in entry(fn, args...), which installs panicFn
 	// to note the traceback of a failing thread in lastTB (traceback.go)
+	now      time.Time // cached clock (clock.go)
 	entry    *lua.LFunction
 	entryArg [1]lua.LValue
 	panicFn  func(*lua.LState)
@@ -212,6 +213,7 @@ func (w *Worker) loop() {
 		case <-w.stop:
 			return
 		}
+		w.tick()
 		switch it.kind {
 		case qRun:
 			w.startRun(it.job)

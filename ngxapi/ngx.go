@@ -355,32 +355,34 @@ func installTime(w *luavm.Worker, ngx *lua.LTable) {
 	fn := func(name string, f lua.LGFunction) { ngx.RawSetString(name, L.NewFunction(f)) }
 	fn("now", func(L *lua.LState) int {
 		check(w, L, "ngx.now")
-		ms := time.Now().UnixMilli()
-		L.Push(lua.LNumber(float64(ms) / 1000))
+		// the worker's cached clock, to the millisecond (nginx's
+		// ngx_cached_time): no clock read here
+		L.Push(lua.LNumber(float64(w.Now().UnixMilli()) / 1000))
 		return 1
 	})
 	fn("time", func(L *lua.LState) int {
 		check(w, L, "ngx.time")
-		L.Push(lua.LNumber(time.Now().Unix()))
+		L.Push(lua.LNumber(w.Now().Unix()))
 		return 1
 	})
 	fn("update_time", func(L *lua.LState) int {
 		check(w, L, "ngx.update_time")
+		w.UpdateTime()
 		return 0
 	})
 	fn("today", func(L *lua.LState) int {
 		check(w, L, "ngx.today")
-		L.Push(lua.LString(time.Now().Format("2006-01-02")))
+		L.Push(lua.LString(w.Now().Format("2006-01-02")))
 		return 1
 	})
 	fn("localtime", func(L *lua.LState) int {
 		check(w, L, "ngx.localtime")
-		L.Push(lua.LString(time.Now().Format("2006-01-02 15:04:05")))
+		L.Push(lua.LString(w.Now().Format("2006-01-02 15:04:05")))
 		return 1
 	})
 	fn("utctime", func(L *lua.LState) int {
 		check(w, L, "ngx.utctime")
-		L.Push(lua.LString(time.Now().UTC().Format("2006-01-02 15:04:05")))
+		L.Push(lua.LString(w.Now().UTC().Format("2006-01-02 15:04:05")))
 		return 1
 	})
 	fn("http_time", func(L *lua.LState) int {

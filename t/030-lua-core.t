@@ -375,3 +375,34 @@ GET /t
 set in init true
 --- no_error_log
 [error]
+
+
+
+=== TEST 17: ngx.now() is nginx's cached time: constant while Lua runs without yielding, refreshed by ngx.update_time() and at the next event-loop turn, in milliseconds
+--- config
+    location = /t {
+        content_by_lua_block {
+            local a = ngx.now()
+            local c0 = os.clock()
+            while os.clock() - c0 < 0.02 do end -- 20 ms of CPU, no yield
+            ngx.say(ngx.now() == a)
+            ngx.update_time()
+            local b = ngx.now()
+            ngx.say(b - a >= 0.019)
+            ngx.sleep(0.01)
+            ngx.say(ngx.now() - b >= 0.009)
+            local ms = ngx.now() * 1000
+            ngx.say(math.abs(ms - math.floor(ms + 0.5)) < 1e-3)
+            ngx.say(ngx.time() == math.floor(ngx.now()))
+        }
+    }
+--- request
+GET /t
+--- response_body
+true
+true
+true
+true
+true
+--- no_error_log
+[error]
