@@ -959,7 +959,13 @@ var commands = []command{
 	{name: "tcp_nodelay", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "client_body_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
 	{name: "client_body_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
-	{name: "client_header_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "client_header_timeout", syntax: "time  (default 60s; also bounds the TLS handshake, session hooks included; the listen address's default server decides)", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+		if d.c.kind == ctxServer {
+			d.c.srv.ClientHeaderTimeout = v
+		} else {
+			d.c.http.ClientHeaderTimeout = v
+		}
+	})},
 	{name: "send_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
 
 	// ---- TLS: http, server ----

@@ -559,3 +559,19 @@ func TestLoadModuleAndRepeatedLocations(t *testing.T) {
 		t.Fatalf("%d locations", n)
 	}
 }
+
+// client_header_timeout: http value inherited by servers, default 60s.
+func TestClientHeaderTimeout(t *testing.T) {
+	prefix := writeConf(t, map[string]string{
+		"conf/nginx.conf": "events {}\nhttp {\n client_header_timeout 5s;\n server { listen 1; }\n server { listen 2; client_header_timeout 250ms; }\n}\n",
+	})
+	cfg := mustLoad(t, prefix)
+	h := cfg.HTTP
+	if h.ClientHeaderTimeout != 5*time.Second || h.Servers[0].ClientHeaderTimeout != 5*time.Second || h.Servers[1].ClientHeaderTimeout != 250*time.Millisecond {
+		t.Fatalf("got %v %v %v", h.ClientHeaderTimeout, h.Servers[0].ClientHeaderTimeout, h.Servers[1].ClientHeaderTimeout)
+	}
+	prefix = writeConf(t, map[string]string{"conf/nginx.conf": "events {}\nhttp { server { listen 1; } }\n"})
+	if got := mustLoad(t, prefix).HTTP.Servers[0].ClientHeaderTimeout; got != 60*time.Second {
+		t.Fatalf("default %v", got)
+	}
+}

@@ -54,6 +54,7 @@ func (l *loader) finish() error {
 	defDur(l, h, "lua_socket_read_timeout", &h.LuaSocketReadTimeout, 60*time.Second)
 	defDur(l, h, "lua_socket_send_timeout", &h.LuaSocketSendTimeout, 60*time.Second)
 	defDur(l, h, "lua_socket_keepalive_timeout", &h.LuaSocketKeepalive, 60*time.Second)
+	defDur(l, h, "client_header_timeout", &h.ClientHeaderTimeout, 60*time.Second)
 	if !l.isSet(h, "lua_ssl_protocols") {
 		h.LuaSSLProtocols = []string{"TLSv1.2", "TLSv1.3"}
 	}
@@ -90,6 +91,9 @@ func (l *loader) finish() error {
 	for _, srv := range h.Servers {
 		l.mergeSettings(srv, &srv.Settings, &h.Settings)
 		l.mergeLuaSocket(srv, &srv.LuaSocket, &httpSock)
+		if !l.isSet(srv, "client_header_timeout") {
+			srv.ClientHeaderTimeout = h.ClientHeaderTimeout
+		}
 		if err := l.mergeSSL(srv, &srv.SSL, &h.SSL, &h.SSL); err != nil {
 			return err
 		}

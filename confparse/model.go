@@ -114,6 +114,8 @@ type HTTPConf struct {
 	// Types maps a lower-case file extension to its MIME type ("types"
 	// blocks, e.g. an included mime.types); nil when there is none.
 	Types map[string]string
+
+	ClientHeaderTimeout time.Duration // client_header_timeout at http level; default 60s
 }
 
 // Settings are the directives allowed in http, server and location that
@@ -198,6 +200,12 @@ type ServerConf struct {
 	SSL SSLSettings
 
 	LuaSocket LuaSocketSettings // resolved lua_socket_* for this server
+
+	// ClientHeaderTimeout (client_header_timeout, http or server; default
+	// 60s): reading a request's header, and the TLS handshake (session
+	// hooks included) of connections whose address has this server as its
+	// default, as nginx.
+	ClientHeaderTimeout time.Duration
 }
 
 type Listen struct {

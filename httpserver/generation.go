@@ -296,6 +296,7 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 	def := grp.def.tls
 	mgr := g.mgr
 	server := displayAddr(grp.network, grp.addr)
+	hsTimeout := headerTimeout(grp)
 	return &tls.Config{
 		Certificates: def.Certificates,
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -313,6 +314,10 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 			if qc, ok := hello.Conn.(*quietConn); ok {
 				qc.logc = errlog.Conn{ID: qc.id, Client: clientAddr(qc.Conn), Server: server}
 				qc.sessVal.Log = &qc.logc
+				// http.Server gives the handshake the same deadline
+				// (ReadHeaderTimeout); a fetch hook is not waited for
+				// past it.
+				qc.sessVal.Deadline = time.Now().Add(hsTimeout)
 				qc.sess = &qc.sessVal
 				return mgr.ForConn(c, qc.sess), nil
 			}
@@ -323,11 +328,21 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 
 type connKey struct{}
 
+// headerTimeout is client_header_timeout of the address's default server
+// (nginx's post_accept_timeout): reading a request header, and the TLS
+// handshake.
+func headerTimeout(grp *addrGroup) time.Duration {
+	if t := grp.def.conf.ClientHeaderTimeout; t > 0 {
+		return t
+	}
+	return 60 * time.Second
+}
+
 func (g *generation) httpServer(grp *addrGroup) *http.Server {
 	ka := grp.def.conf.KeepaliveTimeout
 	srv := &http.Server{
 		Handler:           &handler{g: g, grp: grp},
-		ReadHeaderTimeout: 60 * time.Second, // client_header_timeout
+		ReadHeaderTimeout: headerTimeout(grp), // client_header_timeout; also the TLS handshake's deadline
 		IdleTimeout:       ka,
 		MaxHeaderBytes:    1 << 20, // nginx's limits are checked per request (headerLimits)
 		ErrorLog:          nil,

@@ -249,3 +249,34 @@ Reused
 qr/\[warn\] \d+#\d+: \*\d+ \[lua\] .*stored, context: ssl_session_store_by_lua\*, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/m,
 qr/\[warn\] \d+#\d+: \*\d+ \[lua\] .*fetching, context: ssl_session_fetch_by_lua\*, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/m,
 ]
+
+
+
+=== TEST 9: a fetch hook that never finishes does not hold the handshake past client_header_timeout
+# goresty-only wording; nginx+lua also drops the handshake at the timeout
+# (client timed out ... while SSL handshaking), with no line of its own.
+--- http_config
+    lua_shared_dict sess 1m;
+    client_header_timeout 500ms;
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
+    }
+    ssl_session_fetch_by_lua_block {
+        ngx.sleep(3)  -- a lookup that does not answer in time
+    }
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t { return 200 "ok\n"; }
+    }
+--- config
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 -timeout 2s 2>&1 | sed -e 's/^tlsprobe: .*/failed/' | cut -d, -f1
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -no_ticket | cut -d, -f1
+--- exec_out eval
+["New\nfailed\n", "New\n"]
+--- error_log eval
+qr/\[error\] .*ssl_session_fetch_by_lua\* did not finish before the handshake deadline \(client_header_timeout\), handshake given up, context: ssl_session_fetch_by_lua\*, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+/

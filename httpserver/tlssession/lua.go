@@ -2,6 +2,7 @@ package tlssession
 
 import (
 	"errors"
+	"time"
 
 	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
@@ -24,7 +25,11 @@ type Options struct {
 func New(opts Options) (*Manager, error) {
 	var h hookRunner
 	if opts.Pool != nil && (opts.Store != nil || opts.Fetch != nil) {
-		h = &luaHooks{pool: opts.Pool, storeChunk: opts.Store, fetchChunk: opts.Fetch}
+		lh := &luaHooks{pool: opts.Pool, storeChunk: opts.Store, fetchChunk: opts.Fetch, log: opts.Log}
+		if lh.log == nil {
+			lh.log = errlog.StderrLogger(errlog.Error)
+		}
+		h = lh
 	}
 	return newManager(coreOptions{HTTP: opts.HTTP, Hooks: h, Dicts: opts.Dicts, Log: opts.Log, Counters: opts.Counters})
 }
@@ -36,6 +41,7 @@ func New(opts Options) (*Manager, error) {
 type luaHooks struct {
 	pool                   *luavm.Pool
 	storeChunk, fetchChunk *luavm.Chunk
+	log                    *errlog.Logger
 }
 
 // Log suffixes for lines made by the hooks (shared, read-only).
@@ -46,7 +52,31 @@ var (
 
 const ngxError = -1 // ngx.ERROR
 
-var errExit = errors.New("ngx.exit(ngx.ERROR)")
+var (
+	errExit             = errors.New("ngx.exit(ngx.ERROR)")
+	errHandshakeTimeout = errors.New("handshake deadline passed")
+)
+
+// runUntil runs req on w and waits for it until deadline; false when the
+// deadline came first. The light thread is then left to end on its own
+// (its cosocket timeouts, the worker's stop): luavm has no way yet to end
+// a parked thread from outside; nothing reads the hook's results anymore.
+func runUntil(w *luavm.Worker, req *luavm.Request, deadline time.Time) (luavm.Result, bool) {
+	d := time.Until(deadline)
+	if d <= 0 {
+		return luavm.Result{}, false
+	}
+	done := make(chan luavm.Result, 1)
+	go func() { done <- w.Run(req) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case res := <-done:
+		return res, true
+	case <-t.C:
+		return luavm.Result{}, false
+	}
+}
 
 func (h *luaHooks) hasStore() bool { return h.storeChunk != nil }
 func (h *luaHooks) hasFetch() bool { return h.fetchChunk != nil }
@@ -81,7 +111,19 @@ func (h *luaHooks) store(c *call) error {
 
 func (h *luaHooks) fetch(c *call) error {
 	ctx := &ngxapi.SessionCtx{ID: c.id, ServerName: c.cs.ServerName, Version: c.cs.Version, Decoder: c}
-	res := h.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: ctx, Conn: logConn(c, fetchConn)})
+	lc := logConn(c, fetchConn)
+	req := &luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: ctx, Conn: lc}
+	w := h.pool.Next()
+	var res luavm.Result
+	if c.conn == nil || c.conn.Deadline.IsZero() {
+		res = w.Run(req)
+	} else {
+		var ok bool
+		if res, ok = runUntil(w, req, c.conn.Deadline); !ok {
+			h.log.LogConn(errlog.Error, lc, "ssl_session_fetch_by_lua* did not finish before the handshake deadline (client_header_timeout), handshake given up")
+			return errHandshakeTimeout
+		}
+	}
 	if res.Err != nil {
 		return res.Err
 	}

@@ -283,3 +283,40 @@ func TestForConn(t *testing.T) {
 		})
 	}
 }
+
+// A fetch hook that never finishes (here: sleeps an hour) is given up at
+// the connection's handshake deadline: the handshake goes on without it
+// (a full handshake here; on a real connection its own deadline has passed
+// too, so it fails), counted as a fetch error, with an [error] line.
+func TestLuaFetchHandshakeDeadline(t *testing.T) {
+	for _, ver := range versions {
+		t.Run(ver.name, func(t *testing.T) {
+			e := newLuaEnv(t, storeLua, `ngx.sleep(3600)`, nil)
+			srv := e.server(nil, "a")
+			listener := &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+				s := &ConnSession{Log: &errlog.Conn{ID: 9, Client: "192.0.2.7", Server: "0.0.0.0:443"},
+					Deadline: time.Now().Add(200 * time.Millisecond)}
+				return e.m.ForConn(srv, s), nil
+			}}
+			cli := client(t, ver.v)
+			if handshake(t, listener, cli) {
+				t.Fatal("first handshake resumed")
+			}
+			start := time.Now()
+			if handshake(t, listener, cli) {
+				t.Fatal("resumed without the fetch hook")
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("handshake took %v", d)
+			}
+			if n := e.c.FetchErrors.Load(); n != 1 {
+				t.Errorf("FetchErrors = %d", n)
+			}
+			want := "[error] " // then pid#worker
+			log := e.errorLog()
+			if !strings.Contains(log, want) || !strings.Contains(log, "*9 ssl_session_fetch_by_lua* did not finish before the handshake deadline (client_header_timeout), handshake given up, context: ssl_session_fetch_by_lua*, client: 192.0.2.7, server: 0.0.0.0:443") {
+				t.Errorf("log: %s", log)
+			}
+		})
+	}
+}

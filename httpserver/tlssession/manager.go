@@ -218,9 +218,14 @@ func (m *Manager) builtin(name string, size int64) *shdict.Dict {
 type ConnSession struct {
 	// Log, when set, gives hook log lines the connection's suffixes
 	// (connection number, client, server); Context is filled in.
-	Log   *errlog.Conn
-	id    [IDLen]byte
-	hasID bool
+	Log *errlog.Conn
+	// Deadline, when set, is the handshake's deadline: a fetch hook still
+	// running then (a lookup that never answers) is given up and the
+	// handshake goes on without it, to fail on the connection's own
+	// deadline. Zero: wait for the hook however long it takes.
+	Deadline time.Time
+	id       [IDLen]byte
+	hasID    bool
 	// Log with the hook's context, filled on first use: a connection's
 	// hooks run one after the other, so no allocation per hook run.
 	storeLog, fetchLog errlog.Conn
