@@ -61,21 +61,59 @@ var (
 // deadline came first. The light thread is then left to end on its own
 // (its cosocket timeouts, the worker's stop): luavm has no way yet to end
 // a parked thread from outside; nothing reads the hook's results anymore.
+// The waiting goroutine, its channels and timer are recycled (the resumed
+// handshake is the hot path).
 func runUntil(w *luavm.Worker, req *luavm.Request, deadline time.Time) (luavm.Result, bool) {
 	d := time.Until(deadline)
 	if d <= 0 {
 		return luavm.Result{}, false
 	}
-	done := make(chan luavm.Result, 1)
-	go func() { done <- w.Run(req) }()
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var g *guard
 	select {
-	case res := <-done:
+	case g = <-idleGuards:
+	default:
+		g = newGuard()
+	}
+	g.w, g.req = w, req
+	g.t.Reset(d)
+	g.start <- struct{}{}
+	select {
+	case res := <-g.done:
+		g.t.Stop()
+		g.w, g.req = nil, nil
+		select {
+		case idleGuards <- g:
+		default:
+			close(g.start)
+		}
 		return res, true
-	case <-t.C:
+	case <-g.t.C:
+		close(g.start) // its goroutine ends once Run returns
 		return luavm.Result{}, false
 	}
+}
+
+// guard is a goroutine running hooks for runUntil, one at a time.
+type guard struct {
+	w     *luavm.Worker
+	req   *luavm.Request
+	start chan struct{}
+	done  chan luavm.Result // buffered: the goroutine never blocks on it
+	t     *time.Timer
+}
+
+// idleGuards bounds the guards (and goroutines) kept for reuse.
+var idleGuards = make(chan *guard, 64)
+
+func newGuard() *guard {
+	g := &guard{start: make(chan struct{}), done: make(chan luavm.Result, 1), t: time.NewTimer(time.Hour)}
+	g.t.Stop()
+	go func() {
+		for range g.start {
+			g.done <- g.w.Run(g.req)
+		}
+	}()
+	return g
 }
 
 func (h *luaHooks) hasStore() bool { return h.storeChunk != nil }
