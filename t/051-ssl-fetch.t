@@ -151,7 +151,8 @@ New
 New
 --- error_log eval
 [
-qr/ssl_session_fetch_by_lua\(nginx\.conf:\d+\):5: fetch boom, context: ssl_session_fetch_by_lua\*/,
+qr/lua entry thread aborted: runtime error: ssl_session_fetch_by_lua\(nginx\.conf:\d+\):5: fetch boom$/,
+qr/ssl_session_fetch_by_lua\(nginx\.conf:\d+\):5: in main chunk, context: ssl_session_fetch_by_lua\*/,
 qr/garbage: nil failed to de-serialize session/,
 ]
 
