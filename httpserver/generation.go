@@ -57,6 +57,11 @@ type generation struct {
 	chunks    map[*confparse.LuaCode]*luavm.Chunk
 	setVars   map[string]bool
 	logs      *accessLogs
+	// error_log at http/server/location level differing from the main
+	// one: the logger of each such level (by its Settings), one Logger per
+	// distinct target list.
+	levelLogs map[*confparse.Settings]*errlog.Logger
+	errLogs   map[string]*errlog.Logger
 	transport *http.Transport
 	started   bool
 	warnings  []string
@@ -144,9 +149,12 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		return g, err
 	}
 
-	// access logs
+	// access logs, error logs of servers and locations
 	g.logs, err = openAccessLogs(cfg)
 	if err != nil {
+		return g, err
+	}
+	if err := g.openLevelLogs(h); err != nil {
 		return g, err
 	}
 
@@ -480,6 +488,63 @@ func (g *generation) close() {
 	g.release()
 }
 
+// openLevelLogs opens the error logs named by error_log in http, server
+// and location blocks where they differ from the main ones.
+func (g *generation) openLevelLogs(h *confparse.HTTPConf) error {
+	open := func(st *confparse.Settings) error {
+		if len(st.ErrorLogs) == 0 || sameTargets(st.ErrorLogs, g.cfg.Main.ErrorLogs) {
+			return nil
+		}
+		key := fmt.Sprint(st.ErrorLogs)
+		l := g.errLogs[key]
+		if l == nil {
+			var err error
+			if l, err = errlog.New(st.ErrorLogs); err != nil {
+				return &buildError{err.Error()}
+			}
+			if g.errLogs == nil {
+				g.errLogs = map[string]*errlog.Logger{}
+				g.levelLogs = map[*confparse.Settings]*errlog.Logger{}
+			}
+			g.errLogs[key] = l
+		}
+		g.levelLogs[st] = l
+		return nil
+	}
+	var walk func(locs []*confparse.LocationConf) error
+	walk = func(locs []*confparse.LocationConf) error {
+		for _, l := range locs {
+			if err := open(&l.Settings); err != nil {
+				return err
+			}
+			if err := walk(l.Locations); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, s := range h.Servers {
+		if err := open(&s.Settings); err != nil {
+			return err
+		}
+		if err := walk(s.Locations); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reopenLogs reopens the access logs and the server/location error logs
+// (USR1).
+func (g *generation) reopenLogs() {
+	if g.logs != nil {
+		g.logs.reopen()
+	}
+	for _, l := range g.errLogs {
+		l.Reopen()
+	}
+}
+
 func (g *generation) release() {
 	// Idle pooled cosocket connections (setkeepalive) of this generation's
 	// workers: nothing can reuse them once its VMs are gone.
@@ -493,5 +558,8 @@ func (g *generation) release() {
 	}
 	if g.logs != nil {
 		g.logs.close()
+	}
+	for _, l := range g.errLogs {
+		l.Close()
 	}
 }

@@ -303,7 +303,18 @@ func normalizeURI(p string) (string, bool) {
 }
 
 func (rq *request) logErr(level errlog.Level, msg string) {
-	rq.g.log.LogConn(level, rq.errConn(), msg)
+	rq.errorLog().LogConn(level, rq.errConn(), msg)
+}
+
+// errorLog is the error_log in effect for the request: its location's,
+// else its server's, else the main one.
+func (rq *request) errorLog() *errlog.Logger {
+	if rq.g.levelLogs != nil && rq.srv != nil {
+		if l := rq.g.levelLogs[rq.settings()]; l != nil {
+			return l
+		}
+	}
+	return rq.g.log
 }
 
 func (rq *request) errConn() *errlog.Conn {

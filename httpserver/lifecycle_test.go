@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +139,31 @@ func TestRetainDictsAfterReload(t *testing.T) {
 
 func noKeepAlive() *http.Client {
 	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+}
+
+// error_log in a server and in a location: the request's lines go to the
+// innermost level's log only.
+func TestLevelErrorLogs(t *testing.T) {
+	plain, _, prefix := startServer(t, `
+    access_log off;
+    server {
+        listen 127.0.0.1:%[1]d;
+        error_log logs/srv.log warn;
+        location /own/ { error_log logs/loc.log; }
+        location / { }
+    }`, 0)
+	c := noKeepAlive()
+	get(t, c, fmt.Sprintf("http://127.0.0.1:%d/own/a.html", plain))
+	get(t, c, fmt.Sprintf("http://127.0.0.1:%d/b.html", plain))
+	read := func(name string) string { b, _ := os.ReadFile(prefix + "logs/" + name); return string(b) }
+	for _, c := range []struct{ file, has, hasnt string }{
+		{"loc.log", "/own/a.html\" failed", "/b.html"},
+		{"srv.log", "/b.html\" failed", "/own/a.html"},
+		{"error.log", "", "failed (2:"},
+	} {
+		log := read(c.file)
+		if c.has != "" && !strings.Contains(log, c.has) || strings.Contains(log, c.hasnt) {
+			t.Errorf("%s:\n%s", c.file, log)
+		}
+	}
 }

@@ -140,9 +140,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 		case syscall.SIGUSR1:
 			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGUSR1) received, reopening logs", int(s)))
 			log.Reopen()
-			if cur.logs != nil {
-				cur.logs.reopen()
-			}
+			cur.reopenLogs()
 		case syscall.SIGQUIT:
 			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGQUIT) received, shutting down", int(s)))
 			log.Log(errlog.Notice, "gracefully shutting down")

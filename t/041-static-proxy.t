@@ -191,3 +191,18 @@ hello
 --- access_log eval
 [qr{^127\.0\.0\.1 - - \[\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET /t\?a=%22b HTTP/1\.1" 200 6 "-" "-"$},
  qr{^200\|6\|GET /t\?a=%22b HTTP/1\.1\|a\\x22b\\x5Cc\|text/plain\|\d+\|/t\|a=%22b\|\|-$}]
+
+
+
+=== TEST 13: error_log in a server or location: that level's lines go to its own log only
+--- config
+    location /own/ {
+        error_log logs/own.log;
+    }
+--- exec
+curl -s -o /dev/null http://127.0.0.1:$TEST_NGINX_SERVER_PORT/own/missing.html
+grep -q 'open() ".*/html/own/missing.html" failed (2: No such file or directory), client: 127.0.0.1, server: localhost, request: "GET /own/missing.html HTTP/1.1"' logs/own.log && echo found
+--- exec_out
+found
+--- no_error_log
+missing.html" failed
