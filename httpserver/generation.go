@@ -49,14 +49,14 @@ type addrGroup struct {
 // generation is everything built from one configuration; a reload builds
 // a new one and retires the old one once its connections are done.
 type generation struct {
-	cfg       *confparse.Config
-	log       *errlog.Logger
-	pool      *luavm.Pool
-	mgr       *tlssession.Manager
-	groups    []*addrGroup
-	chunks    map[*confparse.LuaCode]*luavm.Chunk
-	setVars   map[string]bool
-	logs      *accessLogs
+	cfg     *confparse.Config
+	log     *errlog.Logger
+	pool    *luavm.Pool
+	mgr     *tlssession.Manager
+	groups  []*addrGroup
+	chunks  map[*confparse.LuaCode]*luavm.Chunk
+	setVars map[string]bool
+	logs    *accessLogs
 	// error_log at http/server/location level differing from the main
 	// one: the logger of each such level (by its Settings), one Logger per
 	// distinct target list.
