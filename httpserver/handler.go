@@ -462,6 +462,22 @@ func statusTitle(code int) string {
 	return strconv.Itoa(code)
 }
 
+// errorPageBody is nginx's built-in page for code; 494-497 (answered as
+// 400) carry their own title and say "400 Bad Request" then what it was.
+func errorPageBody(code int, tokens bool) string {
+	sig := "goresty"
+	if tokens {
+		sig = "goresty/" + Version
+	}
+	t := statusTitle(code)
+	h1 := "<center><h1>" + t + "</h1></center>\r\n"
+	if code >= 494 && code <= 497 {
+		h1 = "<center><h1>400 Bad Request</h1></center>\r\n<center>" + strings.TrimPrefix(t, "400 ") + "</center>\r\n"
+	}
+	return "<html>\r\n<head><title>" + t + "</title></head>\r\n<body>\r\n" + h1 +
+		"<hr><center>" + sig + "</center>\r\n</body>\r\n</html>\r\n"
+}
+
 // errorPage answers with nginx's built-in page for code.
 func (rq *request) errorPage(code int) {
 	h := rq.w.Header()
@@ -471,13 +487,7 @@ func (rq *request) errorPage(code int) {
 	}
 	body := ""
 	if code >= 300 && code != 304 {
-		sig := "goresty"
-		if rq.settings().ServerTokens {
-			sig = "goresty/" + Version
-		}
-		t := statusTitle(code)
-		body = "<html>\r\n<head><title>" + t + "</title></head>\r\n<body>\r\n<center><h1>" + t +
-			"</h1></center>\r\n<hr><center>" + sig + "</center>\r\n</body>\r\n</html>\r\n"
+		body = errorPageBody(code, rq.settings().ServerTokens)
 		h.Set("Content-Type", "text/html")
 	}
 	switch code {

@@ -119,7 +119,7 @@ func (l *genListener) Accept() (net.Conn, error) {
 			}
 			return nil, err
 		}
-		qc := &quietConn{Conn: c, id: nextConnID()}
+		qc := &quietConn{Conn: c, id: nextConnID(), ln: l}
 		if l.grp.base != nil {
 			return tls.Server(qc, l.grp.base), nil
 		}
@@ -176,6 +176,7 @@ func nextConnID() uint64 { return connCounter.Add(1) }
 type quietConn struct {
 	net.Conn
 	id       uint64
+	ln       *genListener // the generation and address group that accepted it
 	peerGone bool
 	fresh    bool                    // counted in addrGroup.fresh
 	sess     *tlssession.ConnSession // &sessVal once the handshake uses it
@@ -196,8 +197,22 @@ func (c *quietConn) Read(b []byte) (int, error) {
 }
 
 func (c *quietConn) Write(b []byte) (int, error) {
-	if c.peerGone && len(b) > 0 && b[0] == 0x15 && len(b) <= 64 {
-		return len(b), nil
+	if len(b) > 0 {
+		switch b[0] {
+		case 0x15: // TLS alert
+			if c.peerGone && len(b) <= 64 {
+				return len(b), nil
+			}
+		case 'H': // plain HTTP: net/http's own answer to a bad request?
+			if len(b) > 9 && (b[9] == '4' || b[9] == '5') {
+				if page := c.badRequestPage(b); page != nil {
+					if _, err := c.Conn.Write(page); err != nil {
+						return 0, err
+					}
+					return len(b), nil
+				}
+			}
+		}
 	}
 	return c.Conn.Write(b)
 }

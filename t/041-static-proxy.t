@@ -164,12 +164,21 @@ connect() failed (111: Connection refused) while connecting to upstream
 
 
 
-=== TEST 11: a malformed request is 400
+=== TEST 11: a malformed request is 400 with nginx's HTML page
+# net/http parses requests and answers the ones it cannot parse itself, in
+# plain text; on plain HTTP goresty turns that answer into nginx's page
+# (httpserver/badrequest.go). Over TLS and HTTP/2 net/http offers no way
+# in: those bad requests still get Go's plain-text answer.
 --- config
 --- raw_request eval
 "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header Line\r\nConnection: close\r\n\r\n"
 --- error_code: 400
---- response_body_like: .*
+--- response_headers
+Content-Type: text/html
+Connection: close
+--- response_body_like: ^<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>(goresty|nginx)/[\d.]+</center>\r\n</body>\r\n</html>\r\n$
+--- error_log
+client sent invalid
 
 
 
@@ -206,3 +215,37 @@ grep -q 'open() ".*/html/own/missing.html" failed (2: No such file or directory)
 found
 --- no_error_log
 missing.html" failed
+
+
+
+
+=== TEST 14: requests net/http rejects by itself get nginx's pages too: no Host
+--- config
+--- raw_request eval
+"GET / HTTP/1.1\r\n\r\n"
+--- error_code: 400
+--- response_body_like: <title>400 Bad Request</title>.*<hr><center>(goresty|nginx)/
+--- error_log
+client sent HTTP/1.1 request without "Host" header
+
+
+
+=== TEST 15: requests net/http rejects by itself get nginx's pages too: unknown protocol version
+--- config
+--- raw_request eval
+"GET / HTTP/3.0\r\nHost: localhost\r\n\r\n"
+--- error_code: 505
+--- response_body_like: <title>505 HTTP Version Not Supported</title>
+--- error_log
+client sent invalid version
+
+
+
+=== TEST 16: requests net/http rejects by itself get nginx's pages too: unknown Transfer-Encoding
+--- config
+--- raw_request eval
+"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n"
+--- error_code: 501
+--- response_body_like: <title>501 Not Implemented</title>
+--- error_log
+client sent unknown "Transfer-Encoding"

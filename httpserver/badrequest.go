@@ -1,0 +1,83 @@
+package httpserver
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// net/http answers a request it cannot parse (bad request line or header,
+// no Host, unknown protocol version or Transfer-Encoding, headers past
+// MaxHeaderBytes) by itself, in plain text, with no hook: it writes
+//
+//	HTTP/1.1 <code> <text>\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n<text>
+//
+// straight to the connection in one Write. On plain HTTP that connection
+// is our quietConn, which turns such a write into nginx's HTML error page
+// (and logs nginx's [info] line). Ordinary responses never match: Go writes
+// their headers sorted, with Date, so "Content-Type" never comes before
+// "Connection" right after the status line. Over TLS the write goes
+// through crypto/tls first and cannot be seen: those answers stay Go's.
+const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// badRequestPage returns nginx's answer for net/http's own error response
+// b, or nil when b is not one.
+func (c *quietConn) badRequestPage(b []byte) []byte {
+	if len(b) < 13 || !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) || c.ln == nil {
+		return nil
+	}
+	i := bytes.Index(b, []byte(goErrorHeaders))
+	if i < 0 || bytes.IndexByte(b[:i], '\n') >= 0 {
+		return nil
+	}
+	code, err := strconv.Atoi(string(b[9:12]))
+	if err != nil || code < 400 {
+		return nil
+	}
+	reason := string(b[i+len(goErrorHeaders):])
+	msg := "client sent invalid request"
+	switch {
+	case code == http.StatusRequestHeaderFieldsTooLarge:
+		code, msg = 494, "client sent too long header line"
+	case code == http.StatusNotImplemented:
+		msg = "client sent unknown \"Transfer-Encoding\""
+	case code == http.StatusHTTPVersionNotSupported:
+		msg = "client sent invalid version"
+	case bytes.Contains(b[:i], []byte("missing required Host header")):
+		msg = "client sent HTTP/1.1 request without \"Host\" header"
+	}
+	grp, g := c.ln.grp, c.ln.g
+	if g.log.Enabled(errlog.Info) {
+		g.log.LogConn(errlog.Info, &errlog.Conn{ID: c.id, Client: clientAddr(c.Conn), Server: grp.def.name},
+			msg+" ("+reason+") while reading client request headers")
+	}
+	shown := code
+	if code >= 494 && code <= 497 {
+		shown = 400
+	}
+	body := errorPageBody(code, grp.def.conf.ServerTokens)
+	server := "goresty"
+	if grp.def.conf.ServerTokens {
+		server = "goresty/" + Version
+	}
+	out := make([]byte, 0, 200+len(body))
+	out = append(out, "HTTP/1.1 "...)
+	out = append(out, statusLine(shown)...)
+	out = append(out, "\r\nServer: "...)
+	out = append(out, server...)
+	out = append(out, "\r\nDate: "...)
+	out = time.Now().UTC().AppendFormat(out, http.TimeFormat)
+	out = append(out, "\r\nContent-Type: text/html\r\nContent-Length: "...)
+	out = strconv.AppendInt(out, int64(len(body)), 10)
+	out = append(out, "\r\nConnection: close\r\n\r\n"...)
+	return append(out, body...)
+}
+
+// statusLine is "400 Bad Request": the code and Go's text (nginx's
+// status lines use the standard reason phrases).
+func statusLine(code int) string {
+	return strconv.Itoa(code) + " " + http.StatusText(code)
+}
