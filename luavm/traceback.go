@@ -22,7 +22,9 @@ import (
 // Resume resets on a coroutine's first resume. So a light thread starts in
 // a small Lua entry function that first installs the worker's handler,
 // then calls the thread's function; the handler records the traceback
-// next to the error value, and finish picks it up.
+// next to the error value, and finish picks it up. Only the phases that
+// log "lua entry thread aborted" (the yieldable ones) start that way; the
+// others (init, init_worker, the store hook) run their chunk directly.
 
 const entrySource = `local mark = ...
 return function(f, ...) mark() f(...) end`

@@ -275,6 +275,12 @@ func (w *Worker) startRun(j *runJob) {
 	} else {
 		fn.Env = w.L.G.Global
 	}
+	if !req.Phase.Yieldable() {
+		// no traceback is logged for these phases: no entry function,
+		// nothing added to the store hook's hot path
+		w.resume(t, fn, nil)
+		return
+	}
 	w.entryArg[0] = fn
 	w.resume(t, w.entry, w.entryArg[:])
 	w.entryArg[0] = nil
