@@ -23,6 +23,13 @@
 //     built for every chunk run (dropped).
 //   - Non-yielding phases run under Options.HookTimeout through a reusable
 //     context (no allocation per hook); past it the Lua code is aborted.
+//   - Content, fetch and timer threads start in a small entry function
+//     that installs a Panic handler noting the stack of a failing thread:
+//     "lua entry thread aborted" lines carry OpenResty's traceback
+//     (traceback.go). Thread.OnExit hooks run when a thread ends, however
+//     it ends (cosockets left open are closed that way).
+//   - Each worker keeps nginx's cached clock, read once per queue item and
+//     by UpdateTime (ngx.now and friends).
 //   - require loads modules with _G as their environment, once per worker
 //     (package.loaded), compiled once per process; native modules and
 //     package.loadlib raise clear errors; os.exit raises.
