@@ -68,22 +68,22 @@ func TestBadOptions(t *testing.T) {
 	}
 }
 
-// TestShippedConf: "goresty -t" accepts the repository's conf/ (or, until
-// it exists, a small config from confparse's testdata).
+// TestShippedConf: "goresty -t" accepts every configuration the repository
+// ships in conf/.
 func TestShippedConf(t *testing.T) {
 	root := repoRoot(t)
 	conf := filepath.Join(root, "conf/nginx.conf")
-	if _, err := os.Stat(conf); err != nil {
-		t.Skip("conf/nginx.conf not written yet")
-	}
-	code, out, e := runCmd("-t", "-p", root)
-	want := "goresty: the configuration file " + conf + " syntax is ok\n" +
-		"goresty: configuration file " + conf + " test is successful\n"
-	if code != 0 || e != want || out != "" {
-		t.Fatalf("-t: %d\n%s", code, e)
+	for _, name := range []string{"nginx.conf", "fleet.conf"} {
+		path := filepath.Join(root, "conf", name)
+		code, out, e := runCmd("-t", "-p", root, "-c", "conf/"+name)
+		want := "goresty: the configuration file " + path + " syntax is ok\n" +
+			"goresty: configuration file " + path + " test is successful\n"
+		if code != 0 || e != want || out != "" {
+			t.Fatalf("-t -c conf/%s: %d\n%s", name, code, e)
+		}
 	}
 	// Grouped flags, glued values, -q.
-	code, out, e = runCmd("-tq", "-p"+root+"/", "-cconf/nginx.conf")
+	code, out, e := runCmd("-tq", "-p"+root+"/", "-cconf/nginx.conf")
 	if code != 0 || e != "" || out != "" {
 		t.Fatalf("-tq: %d %q %q", code, out, e)
 	}
@@ -126,9 +126,6 @@ func copyConf(t *testing.T) string {
 // one [emerg] line naming the file and line, and the line also lands in
 // the error log.
 func TestBrokenVariants(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(repoRoot(t), "conf/nginx.conf")); err != nil {
-		t.Skip("conf/nginx.conf not written yet")
-	}
 	for _, c := range []struct {
 		name     string
 		old, new string // first occurrence of old is replaced
@@ -155,7 +152,7 @@ func TestBrokenVariants(t *testing.T) {
 			text := string(b)
 			i := strings.Index(text, c.old)
 			if i < 0 {
-				t.Skipf("conf/nginx.conf has no %q any more", c.old)
+				t.Fatalf("conf/nginx.conf has no %q any more: update this variant", c.old)
 			}
 			line := strings.Count(text[:i], "\n") + 1
 			text = text[:i] + c.new + text[i+len(c.old):]
