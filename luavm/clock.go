@@ -2,18 +2,26 @@ package luavm
 
 import "time"
 
-// The worker's cached clock, as nginx's ngx_cached_time: read once per
-// event-loop turn (when the worker takes an item from its queue) and by
-// UpdateTime, so ngx.now() and friends cost no clock read and stay
-// constant while Lua code runs without yielding.
+// The worker's cached clock, as nginx's ngx_cached_time: ngx.now() and
+// friends cost no clock read and stay constant while Lua code runs without
+// yielding. The clock is read lazily: each event-loop turn (each item the
+// worker takes from its queue) only marks the cached time stale, and the
+// first Now() of the turn reads the clock; a turn that never asks for the
+// time (most session hooks) pays nothing. UpdateTime reads it at once.
 
 // tick refreshes the cached clock (worker goroutine).
-func (w *Worker) tick() { w.now = time.Now() }
+func (w *Worker) tick() { w.now, w.nowOK = time.Now(), true }
 
 // Now returns the cached time, truncated to the millisecond as nginx
-// keeps it (ngx.now(), ngx.time(), ngx.today(), ...). Worker goroutine
-// only.
-func (w *Worker) Now() time.Time { return w.now.Truncate(time.Millisecond) }
+// keeps it (ngx.now(), ngx.time(), ngx.today(), ...): the clock is read by
+// the first call of an event-loop turn, later calls in the same turn get
+// the same time. Worker goroutine only.
+func (w *Worker) Now() time.Time {
+	if !w.nowOK {
+		w.tick()
+	}
+	return w.now.Truncate(time.Millisecond)
+}
 
 // UpdateTime refreshes the cached time now (ngx.update_time()). Worker
 // goroutine only.

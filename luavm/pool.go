@@ -28,8 +28,9 @@
 //     "lua entry thread aborted" lines carry OpenResty's traceback
 //     (traceback.go). Thread.OnExit hooks run when a thread ends, however
 //     it ends (cosockets left open are closed that way).
-//   - Each worker keeps nginx's cached clock, read once per queue item and
-//     by UpdateTime (ngx.now and friends).
+//   - Each worker keeps nginx's cached clock (ngx.now and friends): read
+//     by the first Now of each queue item's turn (lazily: a turn that never
+//     asks for the time reads no clock) and by UpdateTime.
 //   - require loads modules with _G as their environment, once per worker
 //     (package.loaded), compiled once per process; native modules and
 //     package.loadlib raise clear errors; os.exit raises.

@@ -151,6 +151,7 @@ type Worker struct {
 	// light threads start in entry(fn, args...), which installs panicFn
 	// to note the traceback of a failing thread in lastTB (traceback.go)
 	now      time.Time // cached clock (clock.go)
+	nowOK    bool      // now was read in this event-loop turn
 	entry    *lua.LFunction
 	entryArg [1]lua.LValue
 	panicFn  func(*lua.LState)
@@ -213,7 +214,7 @@ func (w *Worker) loop() {
 		case <-w.stop:
 			return
 		}
-		w.tick()
+		w.nowOK = false // a new turn: the cached clock is read on demand
 		switch it.kind {
 		case qRun:
 			w.startRun(it.job)

@@ -15,7 +15,9 @@ import (
 
 const lruMetaKey = "goresty.lrucache"
 
-// lruNow returns the current time in seconds (ngx.now's clock).
+// lruNow returns the current time in seconds: the clock of caches made on
+// an LState without a worker (OpenLRUCache). In a worker, caches read the
+// worker's cached clock instead (ngx.now(), as lua-resty-lrucache does).
 var lruNow = func() float64 {
 	return float64(time.Now().UnixMicro()) / 1e6
 }
@@ -30,13 +32,21 @@ type lruNode struct {
 type lruCache struct {
 	size  int
 	items map[lua.LValue]*lruNode
-	head  lruNode // sentinel: head.next is the most recently used
+	head  lruNode        // sentinel: head.next is the most recently used
+	clock func() float64 // nil: lruNow
 }
 
-func newLRU(size int) *lruCache {
-	c := &lruCache{size: size, items: make(map[lua.LValue]*lruNode)}
+func newLRU(size int, clock func() float64) *lruCache {
+	c := &lruCache{size: size, items: make(map[lua.LValue]*lruNode), clock: clock}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
+}
+
+func (c *lruCache) now() float64 {
+	if c.clock != nil {
+		return c.clock()
+	}
+	return lruNow()
 }
 
 func (c *lruCache) unlink(n *lruNode) {
@@ -78,7 +88,7 @@ func (c *lruCache) set(key, value lua.LValue, ttl lua.LValue, flags lua.LValue) 
 	n.value = value
 	c.pushFront(n)
 	if t, ok := ttl.(lua.LNumber); ok {
-		n.expire = lruNow() + float64(t)
+		n.expire = c.now() + float64(t)
 	} else {
 		n.expire = -1
 	}
@@ -105,10 +115,14 @@ func (c *lruCache) flush() {
 }
 
 // OpenLRUCache registers `resty.lrucache` and `resty.lrucache.pureffi` as
-// preloaded modules of L.
-func OpenLRUCache(L *lua.LState) {
+// preloaded modules of L; expiry reads the system clock.
+func OpenLRUCache(L *lua.LState) { openLRUCache(L, nil) }
+
+// openLRUCache is OpenLRUCache with the clock expiry reads, in seconds
+// (nil: lruNow).
+func openLRUCache(L *lua.LState, clock func() float64) {
 	loader := func(L *lua.LState) int {
-		L.Push(lruModule(L))
+		L.Push(lruModule(L, clock))
 		return 1
 	}
 	L.PreloadModule("resty.lrucache", loader)
@@ -135,7 +149,7 @@ func lruMeta(L *lua.LState) *lua.LTable {
 	return mt
 }
 
-func lruModule(L *lua.LState) *lua.LTable {
+func lruModule(L *lua.LState, clock func() float64) *lua.LTable {
 	mt := lruMeta(L)
 	m := L.NewTable()
 	m.RawSetString("_VERSION", lua.LString("0.13"))
@@ -147,7 +161,7 @@ func lruModule(L *lua.LState) *lua.LTable {
 			return 2
 		}
 		ud := L.NewUserData()
-		ud.Value = newLRU(int(size))
+		ud.Value = newLRU(int(size), clock)
 		ud.Metatable = mt
 		L.Push(ud)
 		return 1
@@ -190,7 +204,7 @@ func lruGet(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	if n.expire >= 0 && n.expire < lruNow() {
+	if n.expire >= 0 && n.expire < c.now() {
 		L.Push(lua.LNil)
 		L.Push(n.value)
 		L.Push(lua.LNumber(n.flags))

@@ -3,6 +3,8 @@ package ngxapi
 import (
 	"testing"
 
+	"github.com/goresty/goresty/luavm"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -57,4 +59,26 @@ func TestLRUCache(t *testing.T) {
 	`); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// In a worker, expiry reads the worker's cached clock (ngx.now()), as
+// lua-resty-lrucache does: a ttl does not run out while Lua runs without
+// yielding, and does once ngx.update_time() or a new turn moves the clock.
+func TestLRUCacheWorkerClock(t *testing.T) {
+	vm := newH5VM(t, nil, 1)
+	vm.expect(luavm.PhaseContent, `
+local c = require("resty.lrucache").new(4)
+c:set("k", "v", 0.001)
+local c0 = os.clock()
+while os.clock() - c0 < 0.005 do end -- 5 ms of CPU, no yield
+out((c:get("k")))                     -- the cached clock has not moved
+ngx.update_time()
+local v, stale = c:get("k")
+out(tostring(v), " ", stale)
+c:set("s", "w", 0.001)
+out((c:get("s")))
+ngx.sleep(0.005)                      -- a new turn reads the clock again
+local v, stale = c:get("s")
+out(tostring(v), " ", stale)
+`, "v", "nil v", "w", "nil w")
 }

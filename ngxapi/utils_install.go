@@ -13,6 +13,7 @@ func init() {
 		OpenCodec(w.L, ngx)
 		OpenRe(w.L, ngx, func(msg string) { w.Log.Log(errlog.Error, msg) })
 		OpenCJSON(w.L)
-		OpenLRUCache(w.L)
+		// expiry on the worker's cached clock, as ngx.now()
+		openLRUCache(w.L, func() float64 { return float64(w.Now().UnixMilli()) / 1000 })
 	})
 }
