@@ -28,6 +28,10 @@
 //     "lua entry thread aborted" lines carry OpenResty's traceback
 //     (traceback.go). Thread.OnExit hooks run when a thread ends, however
 //     it ends (cosockets left open are closed that way).
+//   - Request.Deadline bounds a yieldable run: a timer kept with the pooled
+//     job queues a cancel item; the worker ends the thread if it is still
+//     parked (end hooks run, its coroutine is dropped, its pending op's
+//     result finds it dead) and Run returns ErrDeadline.
 //   - Each worker keeps nginx's cached clock (ngx.now and friends): read
 //     by the first Now of each queue item's turn (lazily: a turn that never
 //     asks for the time reads no clock) and by UpdateTime.

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -88,6 +89,21 @@ func BenchmarkRunContent(b *testing.B) {
 	w := p.Workers()[0]
 	chunk := mustChunk(b, "content_by_lua(nginx.conf:40)", `local id = 1`)
 	req := &Request{Phase: PhaseContent, Chunk: chunk}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := w.Run(req); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+}
+
+// The same with a Request.Deadline (a pooled timer armed and stopped).
+func BenchmarkRunContentDeadline(b *testing.B) {
+	p, _ := newTestPool(b, Options{Workers: 1})
+	w := p.Workers()[0]
+	chunk := mustChunk(b, "content_by_lua(nginx.conf:40)", `local id = 1`)
+	req := &Request{Phase: PhaseContent, Chunk: chunk, Deadline: time.Now().Add(time.Hour)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -20,6 +20,17 @@ type Request struct {
 	Chunk *Chunk
 	Ctx   any          // phase data: *ngxapi.HTTPCtx, *ngxapi.SessionCtx, ...
 	Conn  *errlog.Conn // suffixes for log lines made while it runs
+
+	// Deadline, when set, bounds a yieldable run (content, fetch hook): a
+	// light thread still parked then (waiting in Suspend or Sleep) is ended
+	// on the worker goroutine (its OnExit hooks run, closing its
+	// cosockets; what its pending operation returns later is dropped) and
+	// Run returns ErrDeadline, which luavm does not log: the caller knows
+	// what the deadline was and says so in one line. A run whose deadline
+	// has passed before it starts does not start. Non-yielding phases run
+	// under Options.HookTimeout instead and ignore it. No allocation when
+	// unset; when set, a timer kept with the pooled job.
+	Deadline time.Time
 }
 
 // Result is how a light thread started by Run ended.
@@ -99,6 +110,7 @@ const (
 	qResume
 	qFunc
 	qTimer
+	qCancel
 )
 
 type qitem struct {
@@ -113,7 +125,21 @@ type qitem struct {
 type runJob struct {
 	req  *Request
 	done chan Result
+
+	// Request.Deadline (worker goroutine, except dl's callback): th is the
+	// job's running thread; dl the deadline timer, made on first use and
+	// kept with the pooled job; late says dl fired while the job ran, so a
+	// qCancel naming the job may still be queued: the job is not recycled.
+	th    *Thread
+	w     *Worker
+	dl    *time.Timer
+	armed bool
+	late  bool
 }
+
+// deadline is the timer callback of Request.Deadline: the worker ends the
+// job's thread if it is still there (see cancel).
+func (j *runJob) deadline() { j.w.send(qitem{kind: qCancel, job: j}) }
 
 var jobPool = sync.Pool{New: func() any { return &runJob{done: make(chan Result, 1)} }}
 
@@ -190,7 +216,9 @@ func (w *Worker) Run(req *Request) Result {
 	select {
 	case res := <-j.done:
 		j.req = nil
-		jobPool.Put(j)
+		if !j.late {
+			jobPool.Put(j)
+		}
 		return res
 	case <-w.stopped:
 		select { // it may have finished just before the stop
@@ -204,6 +232,10 @@ func (w *Worker) Run(req *Request) Result {
 
 // ErrClosed is returned by Run on a closed pool.
 var ErrClosed = errors.New("lua VM closed")
+
+// ErrDeadline is returned by Run when Request.Deadline ended the light
+// thread (or came before it started). It is not logged by luavm.
+var ErrDeadline = errors.New("light thread aborted at its deadline")
 
 // loop is the worker goroutine's dispatcher.
 func (w *Worker) loop() {
@@ -228,6 +260,8 @@ func (w *Worker) loop() {
 			w.safeCall(it.fn)
 		case qTimer:
 			w.fireTimer(it.tm)
+		case qCancel:
+			w.cancel(it.job)
 		}
 		if w.exiting.Load() && w.threads == 0 && w.timers.pending == 0 {
 			w.idleOnce.Do(func() { close(w.idle) })
@@ -266,8 +300,23 @@ func (w *Worker) startRun(j *runJob) {
 		j.done <- Result{Err: errors.New("no Lua chunk")}
 		return
 	}
+	var dl time.Duration
+	if !req.Deadline.IsZero() && req.Phase.Yieldable() {
+		if dl = time.Until(req.Deadline); dl <= 0 {
+			j.done <- Result{Err: ErrDeadline}
+			return
+		}
+	}
 	t := w.newThread(req.Phase, req.Ctx, req.Conn, req.Chunk.Name)
 	t.job = j
+	if dl > 0 {
+		j.th, j.w, j.armed = t, w, true
+		if j.dl == nil {
+			j.dl = time.AfterFunc(dl, j.deadline)
+		} else {
+			j.dl.Reset(dl)
+		}
+	}
 	fn := w.L.NewFunctionFromProto(req.Chunk.Proto)
 	if req.Phase != PhaseInit && req.Phase != PhaseInitWorker {
 		env := w.L.CreateTable(0, 0)
@@ -386,7 +435,7 @@ func (e *LuaError) Error() string { return e.Msg }
 
 func (w *Worker) finish(t *Thread, err error, clean bool) {
 	var lerr *LuaError
-	if err != nil {
+	if err != nil && err != ErrDeadline {
 		msg := err.Error()
 		tb := ""
 		if ae, ok := err.(*lua.ApiError); ok {
@@ -402,8 +451,16 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	res := Result{Exit: t.exit, Exited: t.exited}
 	if lerr != nil {
 		res.Err = lerr
+	} else if err == ErrDeadline {
+		res.Err = err
 	}
 	j := t.job
+	if j != nil && j.armed {
+		j.th, j.armed = nil, false
+		if !j.dl.Stop() {
+			j.late = true // a qCancel may be on its way: keep j out of the pool
+		}
+	}
 	co := t.co
 	for _, c := range t.yielders {
 		delete(w.yieldNRet, c)
@@ -423,6 +480,19 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	}
 	// Thread structs are not recycled: a late queue item may still hold one
 	// (dead=true makes it a no-op).
+}
+
+// cancel ends j's light thread at its Request.Deadline. The thread is
+// parked (the worker runs one thing at a time: a thread that is not
+// running now waits for a queue item); its coroutine, suspended
+// mid-call, is dropped rather than reused, and the queue items still
+// aimed at it (its operation's result, a sleep's end) find it dead.
+func (w *Worker) cancel(j *runJob) {
+	t := j.th
+	if t == nil || t.dead || t.job != j || t.w != w {
+		return // ended before the timer fired
+	}
+	w.finish(t, ErrDeadline, false)
 }
 
 // errValueString renders an error value as lua_tostring would: strings
