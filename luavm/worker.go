@@ -195,6 +195,11 @@ func (w *Worker) Current() *Thread { return w.cur }
 // Pool returns the pool the worker belongs to.
 func (w *Worker) Pool() *Pool { return w.pool }
 
+// Threads is the number of live light threads on the worker (running,
+// parked or queued). Worker goroutine only: from another goroutine, ask
+// through Post.
+func (w *Worker) Threads() int { return w.threads }
+
 // Post runs fn on the worker goroutine via its queue (blocking while the
 // queue is full: do not call it from the worker goroutine itself). After
 // Close, fn is dropped.

@@ -2,7 +2,6 @@ package tlssession
 
 import (
 	"errors"
-	"time"
 
 	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
@@ -57,65 +56,6 @@ var (
 	errHandshakeTimeout = errors.New("handshake deadline passed")
 )
 
-// runUntil runs req on w and waits for it until deadline; false when the
-// deadline came first. The light thread is then left to end on its own
-// (its cosocket timeouts, the worker's stop): luavm has no way yet to end
-// a parked thread from outside; nothing reads the hook's results anymore.
-// The waiting goroutine, its channels and timer are recycled (the resumed
-// handshake is the hot path).
-func runUntil(w *luavm.Worker, req *luavm.Request, deadline time.Time) (luavm.Result, bool) {
-	d := time.Until(deadline)
-	if d <= 0 {
-		return luavm.Result{}, false
-	}
-	var g *guard
-	select {
-	case g = <-idleGuards:
-	default:
-		g = newGuard()
-	}
-	g.w, g.req = w, req
-	g.t.Reset(d)
-	g.start <- struct{}{}
-	select {
-	case res := <-g.done:
-		g.t.Stop()
-		g.w, g.req = nil, nil
-		select {
-		case idleGuards <- g:
-		default:
-			close(g.start)
-		}
-		return res, true
-	case <-g.t.C:
-		close(g.start) // its goroutine ends once Run returns
-		return luavm.Result{}, false
-	}
-}
-
-// guard is a goroutine running hooks for runUntil, one at a time.
-type guard struct {
-	w     *luavm.Worker
-	req   *luavm.Request
-	start chan struct{}
-	done  chan luavm.Result // buffered: the goroutine never blocks on it
-	t     *time.Timer
-}
-
-// idleGuards bounds the guards (and goroutines) kept for reuse.
-var idleGuards = make(chan *guard, 64)
-
-func newGuard() *guard {
-	g := &guard{start: make(chan struct{}), done: make(chan luavm.Result, 1), t: time.NewTimer(time.Hour)}
-	g.t.Stop()
-	go func() {
-		for range g.start {
-			g.done <- g.w.Run(g.req)
-		}
-	}()
-	return g
-}
-
 func (h *luaHooks) hasStore() bool { return h.storeChunk != nil }
 func (h *luaHooks) hasFetch() bool { return h.fetchChunk != nil }
 
@@ -151,16 +91,16 @@ func (h *luaHooks) fetch(c *call) error {
 	ctx := &ngxapi.SessionCtx{ID: c.id, ServerName: c.cs.ServerName, Version: c.cs.Version, Decoder: c}
 	lc := logConn(c, fetchConn)
 	req := &luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: ctx, Conn: lc}
-	w := h.pool.Next()
-	var res luavm.Result
-	if c.conn == nil || c.conn.Deadline.IsZero() {
-		res = w.Run(req)
-	} else {
-		var ok bool
-		if res, ok = runUntil(w, req, c.conn.Deadline); !ok {
-			h.log.LogConn(errlog.Error, lc, "ssl_session_fetch_by_lua* did not finish before the handshake deadline (client_header_timeout), handshake given up")
-			return errHandshakeTimeout
-		}
+	if c.conn != nil {
+		// a fetch hook still waiting at the handshake deadline (a lookup
+		// that never answers) is ended there by luavm: its cosockets are
+		// closed and a graceful stop does not wait for it
+		req.Deadline = c.conn.Deadline
+	}
+	res := h.pool.Next().Run(req)
+	if res.Err == luavm.ErrDeadline {
+		h.log.LogConn(errlog.Error, lc, "ssl_session_fetch_by_lua* did not finish before the handshake deadline (client_header_timeout), handshake given up")
+		return errHandshakeTimeout
 	}
 	if res.Err != nil {
 		return res.Err

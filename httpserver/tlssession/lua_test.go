@@ -255,7 +255,7 @@ func TestForConn(t *testing.T) {
 			var sessions []*ConnSession
 			listener := &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 				s := &ConnSession{Log: &errlog.Conn{ID: uint64(len(sessions) + 1), Client: "192.0.2.7", Server: "0.0.0.0:443"},
-					Deadline: time.Now().Add(time.Minute)} // hooks run through runUntil's guards
+					Deadline: time.Now().Add(time.Minute)} // the fetch hook runs with a luavm deadline
 				sessions = append(sessions, s)
 				return e.m.ForConn(srv, s), nil
 			}}

@@ -220,7 +220,8 @@ type ConnSession struct {
 	// (connection number, client, server); Context is filled in.
 	Log *errlog.Conn
 	// Deadline, when set, is the handshake's deadline: a fetch hook still
-	// running then (a lookup that never answers) is given up and the
+	// waiting then (a lookup that never answers) is ended (its light
+	// thread ends on the worker, its cosockets are closed) and the
 	// handshake goes on without it, to fail on the connection's own
 	// deadline. Zero: wait for the hook however long it takes.
 	Deadline time.Time
