@@ -317,6 +317,16 @@ func (rq *request) errorLog() *errlog.Logger {
 	return rq.g.log
 }
 
+// levelLog is the request's error_log when its location or server sets
+// one of its own, nil when it is the main one: the Lua handler's lines
+// (ngx.log, print, its failure) then go to the worker's log.
+func (rq *request) levelLog() *errlog.Logger {
+	if rq.g.levelLogs != nil && rq.srv != nil {
+		return rq.g.levelLogs[rq.settings()]
+	}
+	return nil
+}
+
 func (rq *request) errConn() *errlog.Conn {
 	if rq.ec == nil {
 		r := rq.r
@@ -514,7 +524,8 @@ func (rq *request) runLua(chunk *luavm.Chunk) *ngxapi.HTTPCtx {
 	ec.Context = luavm.PhaseContent.Context()
 	// nginx's content lines carry no "context:" part
 	ec.Context = ""
-	res := rq.g.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseContent, Chunk: chunk, Ctx: c, Conn: &ec})
+	res := rq.g.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseContent, Chunk: chunk, Ctx: c, Conn: &ec,
+		Log: rq.levelLog()})
 	c.FlushOutput(false)
 	switch {
 	case res.Err != nil:

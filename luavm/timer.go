@@ -27,6 +27,7 @@ type timer struct {
 	every bool
 	t     *time.Timer
 	conn  *errlog.Conn
+	log   *errlog.Logger // the creator's Request.Log; nil: the worker's
 }
 
 // TimerAt arms a timer on the current worker (ngx.timer.at / every): after
@@ -43,8 +44,13 @@ func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LVal
 	// nginx runs a timer on a fake connection of its own, keeping the
 	// creator's client and server for log lines
 	tm.conn = &errlog.Conn{Context: PhaseTimer.Context()}
-	if t := w.cur; t != nil && t.Conn != nil {
-		tm.conn.Client, tm.conn.Server = t.Conn.Client, t.Conn.Server
+	if t := w.cur; t != nil {
+		if t.Conn != nil {
+			tm.conn.Client, tm.conn.Server = t.Conn.Client, t.Conn.Server
+		}
+		// as OpenResty's timers, which log to the creating location's
+		// error_log
+		tm.log = t.reqLog()
 	}
 	w.arm(tm)
 	return nil
@@ -74,7 +80,11 @@ func (w *Worker) fireTimer(tm *timer) {
 		w.arm(&next)
 	}
 	if w.timers.running >= w.pool.opts.MaxRunningTimers {
-		w.Log.LogConn(errlog.Alert, tm.conn, itoa(w.pool.opts.MaxRunningTimers)+" lua_max_running_timers are not enough")
+		lg := tm.log
+		if lg == nil {
+			lg = w.Log
+		}
+		lg.LogConn(errlog.Alert, tm.conn, itoa(w.pool.opts.MaxRunningTimers)+" lua_max_running_timers are not enough")
 		return
 	}
 	w.timers.running++

@@ -21,6 +21,11 @@ type Request struct {
 	Ctx   any          // phase data: *ngxapi.HTTPCtx, *ngxapi.SessionCtx, ...
 	Conn  *errlog.Conn // suffixes for log lines made while it runs
 
+	// Log, when set, is the error log of this run (the error_log of the
+	// request's location): ngx.log/print, the thread's failure line and the
+	// timers it creates write there. nil: the worker's log.
+	Log *errlog.Logger
+
 	// Deadline, when set, bounds a yieldable run (content, fetch hook): a
 	// light thread still parked then (waiting in Suspend or Sleep) is ended
 	// on the worker goroutine (its OnExit hooks run, closing its
@@ -93,6 +98,26 @@ func (t *Thread) OnExit(fn func()) {
 		return
 	}
 	t.onExit = &exitHook{fn: fn, next: t.onExit}
+}
+
+// Log is the error log of the thread's lines: its Request.Log, for a timer
+// the log of the thread that created it, else the worker's.
+func (t *Thread) Log() *errlog.Logger {
+	if l := t.reqLog(); l != nil {
+		return l
+	}
+	return t.w.Log
+}
+
+// reqLog is the thread's own log, nil when it uses the worker's.
+func (t *Thread) reqLog() *errlog.Logger {
+	if j := t.job; j != nil && j.req != nil {
+		return j.req.Log
+	}
+	if tm := t.timer; tm != nil {
+		return tm.log
+	}
+	return nil
 }
 
 // Exited reports whether ngx.exit was called, and with which code.
@@ -191,6 +216,17 @@ type Worker struct {
 // a module is loaded at worker start). ngxapi code runs on the worker
 // goroutine, so this is always the thread that called it.
 func (w *Worker) Current() *Thread { return w.cur }
+
+// CurrentLog is the error log for lines about the light thread being
+// resumed now (Thread.Log), the worker's when there is none.
+func (w *Worker) CurrentLog() *errlog.Logger {
+	if t := w.cur; t != nil {
+		if l := t.reqLog(); l != nil {
+			return l
+		}
+	}
+	return w.Log
+}
 
 // Pool returns the pool the worker belongs to.
 func (w *Worker) Pool() *Pool { return w.pool }
@@ -526,7 +562,7 @@ func (w *Worker) logFailure(t *Thread, e *LuaError) {
 		// OpenResty: "lua entry thread aborted: runtime error: <msg>\n<traceback>"
 		msg += "\n" + e.Traceback
 	}
-	w.Log.LogConn(errlog.Error, t.Conn, msg)
+	t.Log().LogConn(errlog.Error, t.Conn, msg)
 }
 
 // Suspend parks the current light thread, runs op on another goroutine, and

@@ -129,7 +129,7 @@ func logConn(w *luavm.Worker, level errlog.Level, msg string) {
 	if t := w.Current(); t != nil {
 		c = t.Conn
 	}
-	w.Log.LogConn(level, c, msg)
+	w.CurrentLog().LogConn(level, c, msg)
 }
 
 // appendOutput renders ngx.say/ngx.print arguments.

@@ -225,7 +225,8 @@ func finishCore(w *luavm.Worker, ngx *lua.LTable) {
 // luaLog writes the arguments from index first on as one message, with
 // OpenResty's "[lua] <source>:<line>: <function>(): " prefix.
 func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
-	if !w.Log.Enabled(level) {
+	lg := w.CurrentLog() // the request's error_log, else the worker's
+	if !lg.Enabled(level) {
 		return
 	}
 	var b strings.Builder
@@ -277,7 +278,7 @@ func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
 	if t := w.Current(); t != nil {
 		conn = t.Conn
 	}
-	w.Log.LogConn(level, conn, b.String())
+	lg.LogConn(level, conn, b.String())
 }
 
 // shortSrc shortens a chunk name as LuaJIT's short_src does (60 bytes).

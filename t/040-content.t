@@ -393,3 +393,47 @@ length
 100007
 --- no_error_log
 [error]
+
+
+
+=== TEST 20: error_log of a location: the handler's ngx.log/print lines, its failure and its timers' lines go to that log, with its level
+--- config
+    location = /own {
+        error_log logs/loc.log info;
+        content_by_lua_block {
+            ngx.log(ngx.INFO, "own info line")
+            ngx.log(ngx.DEBUG, "own debug line")
+            print("own print line")
+            ngx.timer.at(0, function() ngx.log(ngx.WARN, "own timer line") end)
+            ngx.say("ok")
+        }
+    }
+    location = /fail {
+        error_log logs/loc.log info;
+        content_by_lua_block {
+            error("own failure")
+        }
+    }
+--- exec
+curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/own
+curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$TEST_NGINX_SERVER_PORT/fail
+for i in $(seq 100); do grep -q 'own timer line' logs/loc.log && break; sleep 0.02; done
+grep -q '\[info\] .*\[lua\] content_by_lua(nginx.conf:[0-9]*):2: own info line, client: 127.0.0.1, server: localhost, request: "GET /own HTTP/1.1", host: "127.0.0.1:' logs/loc.log && echo info
+grep -q '\[notice\] .*\[lua\] content_by_lua(nginx.conf:[0-9]*):4: own print line' logs/loc.log && echo print
+grep -q '\[warn\] .*own timer line, context: ngx.timer' logs/loc.log && echo timer
+grep -q '\[error\] .*lua entry thread aborted: runtime error: content_by_lua(nginx.conf:[0-9]*):2: own failure' logs/loc.log && echo failure
+grep -q 'own debug line' logs/loc.log || echo no debug
+--- exec_out
+ok
+500
+info
+print
+timer
+failure
+no debug
+--- no_error_log
+own info line
+own debug line
+own print line
+own timer line
+own failure
