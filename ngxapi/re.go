@@ -490,36 +490,13 @@ func (t *reTranslator) escape() error {
 		t.out.WriteString(markDollar)
 		t.tr.hasDollar = true
 	case 'p', 'P':
-		n := 2
-		if len(s) > 1 && s[1] == '{' {
-			end := strings.IndexByte(s, '}')
-			if end < 0 {
-				return &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
-			}
-			n = end + 1
-		} else if len(s) < 2 {
-			return &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
-		}
-		if err := checkProperty(s[:n], t.i+1); err != nil {
+		n, err := t.property(s)
+		if err != nil {
 			return err
 		}
-		t.out.WriteString(`\` + s[:n])
 		adv = 1 + n
 	case 'Q':
-		end := strings.Index(s[1:], `\E`)
-		var lit string
-		if end < 0 {
-			lit = s[1:]
-			adv = 1 + len(s)
-		} else {
-			lit = s[1 : 1+end]
-			adv = 1 + 1 + end + 2
-		}
-		for j := 0; j < len(lit); {
-			r, n := t.litRune(lit[j:])
-			t.lit(r)
-			j += n
-		}
+		adv = 1 + t.quote(s)
 	case 'E':
 		// a stray \E is ignored
 	case 'G':
@@ -550,17 +527,44 @@ var posixClasses = map[string]bool{"alnum": true, "alpha": true, "ascii": true, 
 	"cntrl": true, "digit": true, "graph": true, "lower": true, "print": true, "punct": true,
 	"space": true, "upper": true, "word": true, "xdigit": true}
 
-// checkProperty validates the \p / \P escape s (starting at the letter).
-func checkProperty(s string, at int) error {
-	if _, err := syntax.Parse(`\`+s, syntax.Perl); err != nil {
-		return &reSyntaxError{msg: "unknown property name after \\P or \\p", at: at + len(s) - 1}
+// property copies the \p / \P escape at s (starting at the letter), in or
+// out of a class, and returns its length from the letter on.
+func (t *reTranslator) property(s string) (int, error) {
+	n := 2
+	if len(s) > 1 && s[1] == '{' {
+		end := strings.IndexByte(s, '}')
+		if end < 0 {
+			return 0, &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
+		}
+		n = end + 1
+	} else if len(s) < 2 {
+		return 0, &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
 	}
-	return nil
+	if _, err := syntax.Parse(`\`+s[:n], syntax.Perl); err != nil {
+		return 0, &reSyntaxError{msg: "unknown property name after \\P or \\p", at: t.i + n}
+	}
+	t.out.WriteString(`\` + s[:n])
+	return n, nil
+}
+
+// quote copies the literal text of the \Q...\E escape at s (starting at
+// the Q; the \E is optional at the end of the pattern) and returns its
+// length from the Q on.
+func (t *reTranslator) quote(s string) int {
+	lit, _, closed := strings.Cut(s[1:], `\E`)
+	for j := 0; j < len(lit); {
+		r, n := t.litRune(lit[j:])
+		t.lit(r)
+		j += n
+	}
+	if !closed {
+		return len(s)
+	}
+	return 1 + len(lit) + 2
 }
 
 // class copies a [...] character class.
 func (t *reTranslator) class() error {
-	start := t.i
 	t.i++ // '['
 	t.out.WriteByte('[')
 	if t.i < len(t.pat) && t.pat[t.i] == '^' {
@@ -570,7 +574,6 @@ func (t *reTranslator) class() error {
 	first := true
 	for {
 		if t.i >= len(t.pat) {
-			_ = start
 			return &reSyntaxError{msg: "missing terminating ] for character class", at: -1}
 		}
 		c := t.pat[t.i]
@@ -617,34 +620,13 @@ func (t *reTranslator) class() error {
 			case e == 'b':
 				t.out.WriteString(`\x{8}`)
 			case e == 'p' || e == 'P':
-				n := 2
-				if len(s) > 1 && s[1] == '{' {
-					end := strings.IndexByte(s, '}')
-					if end < 0 {
-						return &reSyntaxError{msg: "malformed \\P or \\p sequence", at: -1}
-					}
-					n = end + 1
-				}
-				if err := checkProperty(s[:n], t.i+1); err != nil {
+				n, err := t.property(s)
+				if err != nil {
 					return err
 				}
-				t.out.WriteString(`\` + s[:n])
 				adv = 1 + n
 			case e == 'Q':
-				end := strings.Index(s[1:], `\E`)
-				var lit string
-				if end < 0 {
-					lit = s[1:]
-					adv = 1 + len(s)
-				} else {
-					lit = s[1 : 1+end]
-					adv = 1 + 1 + end + 2
-				}
-				for j := 0; j < len(lit); {
-					r, n := t.litRune(lit[j:])
-					t.lit(r)
-					j += n
-				}
+				adv = 1 + t.quote(s)
 			case e == 'E':
 			case e >= '1' && e <= '9':
 				return &pcreOnlyError{what: `octal escape \` + string(e) + ` in a class`, at: -1}
@@ -1413,19 +1395,34 @@ func OpenRe(L *lua.LState, ngx *lua.LTable, logErr func(msg string)) {
 func reArgs(L *lua.LState) (*reSubject, *reProg, string) {
 	subj := L.ToStringMeta(L.Get(1)).String()
 	regex := L.CheckString(2)
-	opts := ""
-	if v := L.Get(3); v != lua.LNil {
-		opts = L.CheckString(3)
-	}
-	f, err := parseReOpts(opts)
-	if err != nil {
-		L.RaiseError("%s", err.Error())
-	}
+	f := reOptsArg(L, 3)
 	p, errText := compileRe(regex, f)
 	if p == nil {
 		return nil, nil, errText
 	}
 	return newReSubject(subj, f.utf8), p, ""
+}
+
+// reOptsArg reads the optional options string at argument i; bad options
+// raise an error.
+func reOptsArg(L *lua.LState, i int) reFlags {
+	opts := ""
+	if v := L.Get(i); v != lua.LNil {
+		opts = L.CheckString(i)
+	}
+	f, err := parseReOpts(opts)
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	return f
+}
+
+// reFail3 returns nil, nil, msg: the failure of ngx.re.find and ngx.re.sub.
+func reFail3(L *lua.LState, msg string) int {
+	L.Push(lua.LNil)
+	L.Push(lua.LNil)
+	L.Push(lua.LString(msg))
+	return 3
 }
 
 func ctxPos(L *lua.LState, ctx *lua.LTable) int {
@@ -1481,17 +1478,13 @@ func (p *reProg) capturesTable(L *lua.LState, subj string, caps []int, res *lua.
 func reMatchAPI(L *lua.LState) int {
 	subj, p, errText := reArgs(L)
 	if p == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(errText))
-		return 2
+		return luaFail(L, errText)
 	}
 	ctx, _ := L.Get(4).(*lua.LTable)
 	res, _ := L.Get(5).(*lua.LTable)
 	caps, errText := p.exec(subj, ctxPos(L, ctx))
 	if errText != "" {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(errText))
-		return 2
+		return luaFail(L, errText)
 	}
 	if caps == nil {
 		L.Push(lua.LNil)
@@ -1507,10 +1500,7 @@ func reMatchAPI(L *lua.LState) int {
 func reFindAPI(L *lua.LState) int {
 	subj, p, errText := reArgs(L)
 	if p == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(errText))
-		return 3
+		return reFail3(L, errText)
 	}
 	ctx, _ := L.Get(4).(*lua.LTable)
 	nth := 0
@@ -1519,10 +1509,7 @@ func reFindAPI(L *lua.LState) int {
 	}
 	caps, errText := p.exec(subj, ctxPos(L, ctx))
 	if errText != "" {
-		L.Push(lua.LNil)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(errText))
-		return 3
+		return reFail3(L, errText)
 	}
 	if caps == nil {
 		L.Push(lua.LNil)
@@ -1532,10 +1519,7 @@ func reFindAPI(L *lua.LState) int {
 		ctx.RawSetString("pos", lua.LNumber(caps[1]+1))
 	}
 	if nth > p.tr.ncap {
-		L.Push(lua.LNil)
-		L.Push(lua.LNil)
-		L.Push(lua.LString("nth out of bound"))
-		return 3
+		return reFail3(L, "nth out of bound")
 	}
 	if 2*nth+1 >= len(caps) || caps[2*nth] < 0 {
 		L.Push(lua.LNil)
@@ -1550,9 +1534,7 @@ func reFindAPI(L *lua.LState) int {
 func reGmatchAPI(L *lua.LState) int {
 	subj, p, errText := reArgs(L)
 	if p == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(errText))
-		return 2
+		return luaFail(L, errText)
 	}
 	pos := 0
 	done := false
@@ -1564,9 +1546,7 @@ func reGmatchAPI(L *lua.LState) int {
 		caps, errText := p.exec(subj, pos)
 		if errText != "" {
 			done = true
-			L.Push(lua.LNil)
-			L.Push(lua.LString(errText))
-			return 2
+			return luaFail(L, errText)
 		}
 		if caps == nil {
 			done = true
@@ -1654,23 +1634,10 @@ func compileTemplate(s string) (parts []reTplPart, ok bool, name string) {
 }
 
 func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
-	fail := func(msg string) int {
-		L.Push(lua.LNil)
-		L.Push(lua.LNil)
-		L.Push(lua.LString(msg))
-		return 3
-	}
 	subjV := L.ToStringMeta(L.Get(1)).String()
 	regex := L.CheckString(2)
 	repl := L.Get(3)
-	opts := ""
-	if v := L.Get(4); v != lua.LNil {
-		opts = L.CheckString(4)
-	}
-	f, err := parseReOpts(opts)
-	if err != nil {
-		L.RaiseError("%s", err.Error())
-	}
+	f := reOptsArg(L, 4)
 	var fn *lua.LFunction
 	var tpl []reTplPart
 	switch r := repl.(type) {
@@ -1685,15 +1652,15 @@ func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
 			}
 			p, errText := compileRe(regex, f)
 			if p == nil {
-				return fail(errText)
+				return reFail3(L, errText)
 			}
-			return fail("failed to compile the replacement template")
+			return reFail3(L, "failed to compile the replacement template")
 		}
 		tpl = tpl0
 	}
 	p, errText := compileRe(regex, f)
 	if p == nil {
-		return fail(errText)
+		return reFail3(L, errText)
 	}
 	subj := newReSubject(subjV, f.utf8)
 	s := subj.orig
@@ -1702,7 +1669,7 @@ func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
 	for {
 		caps, errText := p.exec(subj, pos)
 		if errText != "" {
-			return fail(errText)
+			return reFail3(L, errText)
 		}
 		if caps == nil {
 			break
@@ -1755,9 +1722,7 @@ func reSubAPI(L *lua.LState, global bool, logErr func(string)) int {
 func reSplitAPI(L *lua.LState) int {
 	subj, p, errText := reArgs(L)
 	if p == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(errText))
-		return 2
+		return luaFail(L, errText)
 	}
 	ctx, _ := L.Get(4).(*lua.LTable)
 	max := 0
@@ -1790,9 +1755,7 @@ func reSplitAPI(L *lua.LState) int {
 	for search <= len(s) {
 		caps, errText := p.exec(subj, search)
 		if errText != "" {
-			L.Push(lua.LNil)
-			L.Push(lua.LString(errText))
-			return 2
+			return luaFail(L, errText)
 		}
 		if caps == nil {
 			break
@@ -1807,9 +1770,7 @@ func reSplitAPI(L *lua.LState) int {
 				}
 				caps, errText = p.exec(subj, search)
 				if errText != "" {
-					L.Push(lua.LNil)
-					L.Push(lua.LString(errText))
-					return 2
+					return luaFail(L, errText)
 				}
 				if caps == nil || caps[0] == len(s) && caps[1] == len(s) {
 					break

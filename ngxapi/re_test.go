@@ -203,7 +203,7 @@ func TestReCacheBounded(t *testing.T) {
 }
 
 func TestTranslateNeverPanics(t *testing.T) {
-	for _, p := range []string{"", "\\", "[", "(?", "(?<", "(?P", "\\x{", "\\o", "\\c", "[[:", "\\p", "a{", "(?i", "[\\", "\\Q", "(?#"} {
+	for _, p := range []string{"", "\\", "[", "(?", "(?<", "(?P", "\\x{", "\\o", "\\c", "[[:", "\\p", "a{", "(?i", "[\\", "[\\p", "[\\P", "\\Q", "(?#"} {
 		for _, f := range []reFlags{{}, {utf8: true}, {extended: true}} {
 			compileReUncached(p, f)
 		}
