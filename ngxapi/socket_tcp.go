@@ -420,13 +420,8 @@ var (
 // ---------- the socket object ----------
 
 type tcpSock struct {
-	se    *sockEnv
-	owner any
-	// bound: connect was called, so the socket stays its owner's for good
-	// (OpenResty's controlling request, u->request)
-	bound bool
-	// the light thread whose end closes the connection (see bindThread)
-	endThread *luavm.Thread
+	se *sockEnv
+	sockBinding
 
 	conn  net.Conn // nil when not connected
 	tlsOn bool
@@ -445,6 +440,48 @@ type tcpSock struct {
 	closedOnce                    bool        // close() may answer 1 once after a failed read
 	cleanup                       runtime.Cleanup
 	closer                        *sockCloser
+}
+
+// sockBinding ties a cosocket (tcp or udp) to the request or timer using
+// it: OpenResty's controlling request, u->request.
+type sockBinding struct {
+	owner any
+	// bound: connect (setpeername) was called, so the socket stays its
+	// owner's for good
+	bound bool
+	// the light thread whose end closes the socket (see bindThread)
+	endThread *luavm.Thread
+}
+
+// claim makes the socket the running request's (owner o) as it connects:
+// a socket never connected may be connected by anyone; once connected by
+// one request, another may not connect it again, even after the first has
+// ended.
+func (b *sockBinding) claim(L *lua.LState, o any) {
+	if b.bound {
+		L.RaiseError("bad request")
+	}
+	b.owner = o
+}
+
+// bindThread makes the end of the light thread running on w call ended,
+// unless a later bindThread from another thread took the socket over, as
+// OpenResty's cleanup handler does when the request (or timer) that
+// connected a cosocket finishes.
+func (b *sockBinding) bindThread(w *luavm.Worker, ended func()) {
+	b.bound = true
+	t := w.Current()
+	if t == nil || b.endThread == t {
+		return
+	}
+	b.endThread = t
+	t.OnExit(func() {
+		if b.endThread != t {
+			return
+		}
+		b.endThread = nil
+		ended()
+	})
 }
 
 // sockCloser closes what a socket holds when Lua drops it without
@@ -488,7 +525,7 @@ func (se *sockEnv) owner() any {
 // newTCP makes the socket object: as in OpenResty, a table (the socket at
 // [1]) whose metatable holds the methods.
 func (se *sockEnv) newTCP(L *lua.LState) *lua.LTable {
-	s := &tcpSock{se: se, owner: se.owner(), connTO: se.connTO, sendTO: se.sendTO, closer: &sockCloser{}}
+	s := &tcpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, connTO: se.connTO, sendTO: se.sendTO, closer: &sockCloser{}}
 	s.readTO.Store(int64(se.readTO))
 	obj := sockObject(L, s, se.tcpMT)
 	s.cleanup = runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
@@ -578,16 +615,11 @@ func sockOf(L *lua.LState, method string) *tcpSock {
 	if method != "settimeout" && method != "settimeouts" {
 		check(s.se.w, L, "ngx.socket.tcp")
 	}
-	// A connection belongs to the request that made it; a socket never
-	// connected may be connected by anyone, which makes it theirs. Once
-	// connected by one request, another may not connect it again, even
-	// after the first has ended (OpenResty's controlling request).
+	// A connection belongs to the request that made it (see claim).
 	if o := s.se.owner(); o != s.owner {
 		switch {
-		case method == "connect" && s.bound:
-			L.RaiseError("bad request")
 		case method == "connect":
-			s.owner = o
+			s.claim(L, o)
 		case s.conn != nil && method != "close":
 			L.RaiseError("bad request")
 		}
@@ -595,27 +627,9 @@ func sockOf(L *lua.LState, method string) *tcpSock {
 	return s
 }
 
-// bindThread makes the running light thread's end close the connection
-// unless close() or setkeepalive() released it first, as OpenResty's
-// cleanup handler does when the request (or timer) that connected a
-// cosocket finishes.
-func (s *tcpSock) bindThread() {
-	s.bound = true
-	t := s.se.w.Current()
-	if t == nil || s.endThread == t {
-		return
-	}
-	s.endThread = t
-	t.OnExit(func() {
-		if s.endThread != t {
-			return
-		}
-		s.endThread = nil
-		s.threadEnded()
-	})
-}
-
-// threadEnded closes what the socket still holds (worker goroutine).
+// threadEnded closes what the socket still holds when the light thread
+// that connected it ends (worker goroutine): nothing after close() or
+// setkeepalive().
 func (s *tcpSock) threadEnded() {
 	if s.busy() != "" {
 		s.abort() // the pending op reports "closed"; it clears the fields
@@ -791,7 +805,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 	// OpenResty closes an already connected socket first.
 	s.alive()
 	s.closeConn()
-	s.bindThread()
+	s.bindThread(s.se.w, s.threadEnded)
 	p := s.se.pool(key, poolSize, true)
 	if ic := p.take(); ic != nil {
 		s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)

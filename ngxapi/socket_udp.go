@@ -11,7 +11,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -20,10 +19,8 @@ import (
 // TCP cosockets, resolving, sending and receiving run off the worker.
 
 type udpSock struct {
-	se      *sockEnv
-	owner   any
-	bound   bool          // setpeername was called: owner's for good
-	endTh   *luavm.Thread // the light thread whose end closes the socket
+	se *sockEnv
+	sockBinding
 	conn    net.Conn
 	timeout time.Duration
 	busy    atomic.Bool
@@ -32,7 +29,7 @@ type udpSock struct {
 
 func (se *sockEnv) luaUDP(L *lua.LState) int {
 	check(se.w, L, "ngx.socket.udp")
-	s := &udpSock{se: se, owner: se.owner(), timeout: se.readTO, closer: &sockCloser{}}
+	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: se.readTO, closer: &sockCloser{}}
 	obj := sockObject(L, s, se.udpMT)
 	runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
 	L.Push(obj)
@@ -82,39 +79,24 @@ func udpOf(L *lua.LState, gated bool) *udpSock {
 	return s
 }
 
-// udpPeerOf is udpOf for setpeername: a socket never connected may be
-// connected by any request, which makes it theirs; once connected by one,
-// another may not connect it again (OpenResty's controlling request).
+// udpPeerOf is udpOf for setpeername, which claims the socket for the
+// running request (see claim).
 func udpPeerOf(L *lua.LState) *udpSock {
 	s := udpOf(L, true)
 	if o := s.se.owner(); o != s.owner {
-		if s.bound {
-			L.RaiseError("bad request")
-		}
-		s.owner = o
+		s.claim(L, o)
 	}
 	return s
 }
 
-// bindThread closes the socket when the running light thread ends, unless
-// close() did first (OpenResty closes a request's UDP sockets at its end).
-func (s *udpSock) bindThread() {
-	s.bound = true
-	t := s.se.w.Current()
-	if t == nil || s.endTh == t {
-		return
+// threadEnded closes the socket when the light thread that set its peer
+// ends, unless close() did first (OpenResty closes a request's UDP sockets
+// at its end).
+func (s *udpSock) threadEnded() {
+	s.closer.close()
+	if !s.busy.Load() {
+		s.conn = nil
 	}
-	s.endTh = t
-	t.OnExit(func() {
-		if s.endTh != t {
-			return
-		}
-		s.endTh = nil
-		s.closer.close()
-		if !s.busy.Load() {
-			s.conn = nil
-		}
-	})
 }
 
 func (s *udpSock) setpeername(L *lua.LState) int {
@@ -146,7 +128,7 @@ func (s *udpSock) setpeername(L *lua.LState) int {
 		s.closer.close()
 		s.conn = nil
 	}
-	s.bindThread()
+	s.bindThread(s.se.w, s.threadEnded)
 	se, to, lc := s.se, s.timeout, s.se.w.Current()
 	var conn *errlog.Conn
 	if lc != nil {
