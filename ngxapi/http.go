@@ -261,42 +261,43 @@ func init() {
 func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	L := w.L
 	fn := func(t *lua.LTable, name string, f lua.LGFunction) { t.RawSetString(name, L.NewFunction(f)) }
+	// api returns the registrar of table t's request functions: each is
+	// gated as prefix+name (the phase table's row) and runs with the
+	// request's HTTPCtx.
+	api := func(t *lua.LTable, prefix string) func(string, func(*lua.LState, *HTTPCtx) int) {
+		return func(name string, f func(*lua.LState, *HTTPCtx) int) {
+			full := prefix + name
+			fn(t, name, func(L *lua.LState) int {
+				check(w, L, full)
+				return f(L, httpCtx(w, L))
+			})
+		}
+	}
+	ngxAPI := api(ngx, "ngx.")
 
 	fn(ngx, "say", func(L *lua.LState) int { return output(w, L, "ngx.say", "say", true) })
 	fn(ngx, "print", func(L *lua.LState) int { return output(w, L, "ngx.print", "print", false) })
-	fn(ngx, "flush", func(L *lua.LState) int {
-		check(w, L, "ngx.flush")
-		c := httpCtx(w, L)
+	ngxAPI("flush", func(L *lua.LState, c *HTTPCtx) int {
 		if c.EOF {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("seen eof"))
-			return 2
+			return luaFail(L, "seen eof")
 		}
 		c.SendHeaders()
 		return writeOut(w, L, c, true)
 	})
-	fn(ngx, "eof", func(L *lua.LState) int {
-		check(w, L, "ngx.eof")
-		c := httpCtx(w, L)
+	ngxAPI("eof", func(L *lua.LState, c *HTTPCtx) int {
 		if c.EOF {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("seen eof"))
-			return 2
+			return luaFail(L, "seen eof")
 		}
 		c.SendHeaders()
 		c.EOF = true
 		return writeOut(w, L, c, true)
 	})
-	fn(ngx, "send_headers", func(L *lua.LState) int {
-		check(w, L, "ngx.send_headers")
-		c := httpCtx(w, L)
+	ngxAPI("send_headers", func(L *lua.LState, c *HTTPCtx) int {
 		c.SendHeaders()
 		L.Push(lua.LNumber(1))
 		return 1
 	})
-	fn(ngx, "redirect", func(L *lua.LState) int {
-		check(w, L, "ngx.redirect")
-		c := httpCtx(w, L)
+	ngxAPI("redirect", func(L *lua.LState, c *HTTPCtx) int {
 		uri := L.CheckString(1)
 		code := L.OptInt(2, 302)
 		if !redirectCodes[code] {
@@ -310,9 +311,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return w.Exit(L, code)
 	})
 
-	fn(ngx, "exec", func(L *lua.LState) int {
-		check(w, L, "ngx.exec")
-		c := httpCtx(w, L)
+	ngxAPI("exec", func(L *lua.LState, c *HTTPCtx) int {
 		uri := L.CheckString(1)
 		var args string
 		switch a := L.Get(2).(type) {
@@ -340,9 +339,8 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		resp = L.NewTable()
 		ngx.RawSetString("resp", resp)
 	}
-	fn(resp, "get_headers", func(L *lua.LState) int {
-		check(w, L, "ngx.resp.get_headers")
-		c := httpCtx(w, L)
+	respAPI := api(resp, "ngx.resp.")
+	respAPI("get_headers", func(L *lua.LState, c *HTTPCtx) int {
 		max := L.OptInt(1, 100)
 		raw := L.OptBool(2, false)
 		t := L.NewTable()
@@ -352,27 +350,15 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 				continue
 			}
 			if max > 0 && count >= max {
-				L.Push(t)
-				L.Push(lua.LString("truncated"))
-				return 2
+				return retTruncated(L, t, true)
 			}
 			count++
-			key := k
 			if !raw {
-				key = strings.ToLower(k)
+				k = strings.ToLower(k)
 			}
-			if len(vs) == 1 {
-				t.RawSetString(key, lua.LString(vs[0]))
-			} else {
-				lst := L.CreateTable(len(vs), 0)
-				for _, v := range vs {
-					lst.Append(lua.LString(v))
-				}
-				t.RawSetString(key, lst)
-			}
+			t.RawSetString(k, headerValue(L, vs))
 		}
-		L.Push(t)
-		return 1
+		return retTruncated(L, t, false)
 	})
 
 	// ngx.header
@@ -381,20 +367,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	fn(hmt, "__index", func(L *lua.LState) int {
 		check(w, L, "ngx.header")
 		c := httpCtx(w, L)
-		name := headerName(L.CheckString(2))
-		vals := c.W.Header().Values(name)
-		switch len(vals) {
-		case 0:
-			L.Push(lua.LNil)
-		case 1:
-			L.Push(lua.LString(vals[0]))
-		default:
-			t := L.CreateTable(len(vals), 0)
-			for _, v := range vals {
-				t.Append(lua.LString(v))
-			}
-			L.Push(t)
-		}
+		L.Push(headerValue(L, c.W.Header().Values(headerName(L.CheckString(2)))))
 		return 1
 	})
 	fn(hmt, "__newindex", func(L *lua.LState) int {
@@ -493,14 +466,13 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		req = L.NewTable()
 		ngx.RawSetString("req", req)
 	}
-	fn(req, "get_method", func(L *lua.LState) int {
-		check(w, L, "ngx.req.get_method")
-		L.Push(lua.LString(httpCtx(w, L).Req.Method))
+	reqAPI := api(req, "ngx.req.")
+	reqAPI("get_method", func(L *lua.LState, c *HTTPCtx) int {
+		L.Push(lua.LString(c.Req.Method))
 		return 1
 	})
-	fn(req, "http_version", func(L *lua.LState) int {
-		check(w, L, "ngx.req.http_version")
-		r := httpCtx(w, L).Req
+	reqAPI("http_version", func(L *lua.LState, c *HTTPCtx) int {
+		r := c.Req
 		v := float64(r.ProtoMajor)
 		if r.ProtoMajor == 1 {
 			v += float64(r.ProtoMinor) / 10
@@ -508,50 +480,28 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		L.Push(lua.LNumber(v))
 		return 1
 	})
-	fn(req, "start_time", func(L *lua.LState) int {
-		check(w, L, "ngx.req.start_time")
-		st := httpCtx(w, L).Start
-		L.Push(lua.LNumber(float64(st.UnixMilli()) / 1000))
+	reqAPI("start_time", func(L *lua.LState, c *HTTPCtx) int {
+		L.Push(lua.LNumber(float64(c.Start.UnixMilli()) / 1000))
 		return 1
 	})
-	fn(req, "is_internal", func(L *lua.LState) int {
-		check(w, L, "ngx.req.is_internal")
-		httpCtx(w, L)
+	reqAPI("is_internal", func(L *lua.LState, c *HTTPCtx) int {
 		L.Push(lua.LFalse)
 		return 1
 	})
-	fn(req, "get_uri_args", func(L *lua.LState) int {
-		check(w, L, "ngx.req.get_uri_args")
-		c := httpCtx(w, L)
+	reqAPI("get_uri_args", func(L *lua.LState, c *HTTPCtx) int {
 		max := L.OptInt(1, 100)
 		t := L.NewTable()
-		if DecodeArgs(L, t, c.Req.URL.RawQuery, max) {
-			L.Push(t)
-			L.Push(lua.LString("truncated"))
-			return 2
-		}
-		L.Push(t)
-		return 1
+		return retTruncated(L, t, DecodeArgs(L, t, c.Req.URL.RawQuery, max))
 	})
-	fn(req, "get_post_args", func(L *lua.LState) int {
-		check(w, L, "ngx.req.get_post_args")
-		c := httpCtx(w, L)
+	reqAPI("get_post_args", func(L *lua.LState, c *HTTPCtx) int {
 		max := L.OptInt(1, 100)
 		if !c.BodyRead {
 			L.RaiseError("no request body found; maybe you should turn on lua_need_request_body?")
 		}
 		t := L.NewTable()
-		if DecodeArgs(L, t, string(c.Body), max) {
-			L.Push(t)
-			L.Push(lua.LString("truncated"))
-			return 2
-		}
-		L.Push(t)
-		return 1
+		return retTruncated(L, t, DecodeArgs(L, t, string(c.Body), max))
 	})
-	fn(req, "get_headers", func(L *lua.LState) int {
-		check(w, L, "ngx.req.get_headers")
-		c := httpCtx(w, L)
+	reqAPI("get_headers", func(L *lua.LState, c *HTTPCtx) int {
 		max := L.OptInt(1, 100)
 		raw := L.OptBool(2, false)
 		t := L.NewTable()
@@ -600,16 +550,9 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 			}))
 			L.SetMetatable(t, mt)
 		}
-		L.Push(t)
-		if truncated {
-			L.Push(lua.LString("truncated"))
-			return 2
-		}
-		return 1
+		return retTruncated(L, t, truncated)
 	})
-	fn(req, "raw_header", func(L *lua.LState) int {
-		check(w, L, "ngx.req.raw_header")
-		c := httpCtx(w, L)
+	reqAPI("raw_header", func(L *lua.LState, c *HTTPCtx) int {
 		noReqLine := L.OptBool(1, false)
 		var b strings.Builder
 		r := c.Req
@@ -628,9 +571,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		L.Push(lua.LString(b.String()))
 		return 1
 	})
-	fn(req, "read_body", func(L *lua.LState) int {
-		check(w, L, "ngx.req.read_body")
-		c := httpCtx(w, L)
+	reqAPI("read_body", func(L *lua.LState, c *HTTPCtx) int {
 		if c.BodyRead {
 			return 0
 		}
@@ -677,15 +618,11 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		}
 		return len(vals)
 	})
-	fn(req, "discard_body", func(L *lua.LState) int {
-		check(w, L, "ngx.req.discard_body")
-		c := httpCtx(w, L)
+	reqAPI("discard_body", func(L *lua.LState, c *HTTPCtx) int {
 		c.BodyRead = true
 		return 0
 	})
-	fn(req, "get_body_data", func(L *lua.LState) int {
-		check(w, L, "ngx.req.get_body_data")
-		c := httpCtx(w, L)
+	reqAPI("get_body_data", func(L *lua.LState, c *HTTPCtx) int {
 		if !c.BodyRead || len(c.Body) == 0 {
 			L.Push(lua.LNil)
 			return 1
@@ -693,15 +630,11 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		L.Push(lua.LString(c.Body))
 		return 1
 	})
-	fn(req, "get_body_file", func(L *lua.LState) int {
-		check(w, L, "ngx.req.get_body_file")
-		httpCtx(w, L)
+	reqAPI("get_body_file", func(L *lua.LState, c *HTTPCtx) int {
 		L.Push(lua.LNil)
 		return 1
 	})
-	fn(req, "set_header", func(L *lua.LState) int {
-		check(w, L, "ngx.req.set_header")
-		c := httpCtx(w, L)
+	reqAPI("set_header", func(L *lua.LState, c *HTTPCtx) int {
 		name := L.CheckString(1)
 		switch v := L.Get(2).(type) {
 		case *lua.LNilType:
@@ -716,11 +649,37 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		}
 		return 0
 	})
-	fn(req, "clear_header", func(L *lua.LState) int {
-		check(w, L, "ngx.req.clear_header")
-		httpCtx(w, L).Req.Header.Del(L.CheckString(1))
+	reqAPI("clear_header", func(L *lua.LState, c *HTTPCtx) int {
+		c.Req.Header.Del(L.CheckString(1))
 		return 0
 	})
+}
+
+// headerValue is a header's values as Lua sees them: nil, a string, or a
+// list of the strings when the header is repeated.
+func headerValue(L *lua.LState, vals []string) lua.LValue {
+	switch len(vals) {
+	case 0:
+		return lua.LNil
+	case 1:
+		return lua.LString(vals[0])
+	}
+	t := L.CreateTable(len(vals), 0)
+	for _, v := range vals {
+		t.Append(lua.LString(v))
+	}
+	return t
+}
+
+// retTruncated returns the table t, and "truncated" as a second value when
+// the max argument cut it short.
+func retTruncated(L *lua.LState, t *lua.LTable, truncated bool) int {
+	L.Push(t)
+	if truncated {
+		L.Push(lua.LString("truncated"))
+		return 2
+	}
+	return 1
 }
 
 // headerName turns ngx.header keys into header names: "_" becomes "-"
