@@ -402,13 +402,7 @@ func ngxDecodeArgs(L *lua.LState) int {
 		max = cCheckInt(L, 2, "decode_args")
 	}
 	t := L.NewTable()
-	truncated := DecodeArgs(L, t, s, max)
-	L.Push(t)
-	if truncated {
-		L.Push(lua.LString("truncated"))
-		return 2
-	}
-	return 1
+	return retTruncated(L, t, DecodeArgs(L, t, s, max))
 }
 
 func ngxQuoteSQLStr(L *lua.LState) int {

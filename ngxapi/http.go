@@ -262,15 +262,11 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	L := w.L
 	fn := func(t *lua.LTable, name string, f lua.LGFunction) { t.RawSetString(name, L.NewFunction(f)) }
 	// api returns the registrar of table t's request functions: each is
-	// gated as prefix+name (the phase table's row) and runs with the
-	// request's HTTPCtx.
+	// gated (apiFuncs) and runs with the request's HTTPCtx.
 	api := func(t *lua.LTable, prefix string) func(string, func(*lua.LState, *HTTPCtx) int) {
+		gated := apiFuncs(w, t, prefix)
 		return func(name string, f func(*lua.LState, *HTTPCtx) int) {
-			full := prefix + name
-			fn(t, name, func(L *lua.LState) int {
-				check(w, L, full)
-				return f(L, httpCtx(w, L))
-			})
+			gated(name, func(L *lua.LState) int { return f(L, httpCtx(w, L)) })
 		}
 	}
 	ngxAPI := api(ngx, "ngx.")

@@ -66,9 +66,9 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 	ngx.RawSetString("null", Null)
 
 	fn := func(name string, f lua.LGFunction) { ngx.RawSetString(name, L.NewFunction(f)) }
+	api := apiFuncs(w, ngx, "ngx.")
 
-	fn("log", func(L *lua.LState) int {
-		check(w, L, "ngx.log")
+	api("log", func(L *lua.LState) int {
 		lv := L.CheckInt(1)
 		if lv < int(errlog.Stderr) || lv > int(errlog.Debug) {
 			L.ArgError(1, "bad log level")
@@ -85,16 +85,14 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		L.Push(lua.LString(currentPhase(w).String()))
 		return 1
 	})
-	fn("sleep", func(L *lua.LState) int {
-		check(w, L, "ngx.sleep")
+	api("sleep", func(L *lua.LState) int {
 		sec := float64(L.CheckNumber(1))
 		if sec < 0 || math.IsNaN(sec) {
 			L.RaiseError("invalid sleep duration \"%d\"", int64(sec*1000))
 		}
 		return w.Sleep(L, time.Duration(sec*float64(time.Second)))
 	})
-	fn("exit", func(L *lua.LState) int {
-		check(w, L, "ngx.exit")
+	api("exit", func(L *lua.LState) int {
 		code := L.CheckInt(1)
 		switch currentPhase(w) {
 		case luavm.PhaseContent:
@@ -114,26 +112,23 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 
 	worker := L.NewTable()
 	ngx.RawSetString("worker", worker)
-	worker.RawSetString("id", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "ngx.worker.id")
+	workerAPI := apiFuncs(w, worker, "ngx.worker.")
+	workerAPI("id", func(L *lua.LState) int {
 		L.Push(lua.LNumber(w.ID))
 		return 1
-	}))
-	worker.RawSetString("count", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "ngx.worker.count")
+	})
+	workerAPI("count", func(L *lua.LState) int {
 		L.Push(lua.LNumber(w.Count()))
 		return 1
-	}))
-	worker.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "ngx.worker.pid")
+	})
+	workerAPI("pid", func(L *lua.LState) int {
 		L.Push(lua.LNumber(os.Getpid()))
 		return 1
-	}))
-	worker.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "ngx.worker.exiting")
+	})
+	workerAPI("exiting", func(L *lua.LState) int {
 		L.Push(lua.LBool(w.Exiting()))
 		return 1
-	}))
+	})
 
 	prefix := w.Pool().Options().Prefix
 	if env.Config != nil && env.Config.Prefix != "" {
@@ -310,9 +305,9 @@ func installTimer(w *luavm.Worker, ngx *lua.LTable) {
 	L := w.L
 	timer := L.NewTable()
 	ngx.RawSetString("timer", timer)
-	arm := func(api string, every bool) lua.LGFunction {
+	timerAPI := apiFuncs(w, timer, "ngx.timer.")
+	arm := func(every bool) lua.LGFunction {
 		return func(L *lua.LState) int {
-			check(w, L, api)
 			delay := float64(L.CheckNumber(1))
 			f := L.CheckFunction(2)
 			if math.IsNaN(delay) || delay < 0 {
@@ -329,77 +324,63 @@ func installTimer(w *luavm.Worker, ngx *lua.LTable) {
 				}
 			}
 			if err := w.TimerAt(time.Duration(delay*float64(time.Second)), f, args, every); err != nil {
-				L.Push(lua.LNil)
-				L.Push(lua.LString(err.Error()))
-				return 2
+				return luaFail(L, err.Error())
 			}
 			L.Push(lua.LNumber(1)) // OpenResty returns 1, not true
 			return 1
 		}
 	}
-	timer.RawSetString("at", L.NewFunction(arm("ngx.timer.at", false)))
-	timer.RawSetString("every", L.NewFunction(arm("ngx.timer.every", true)))
-	timer.RawSetString("running_count", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "ngx.timer.running_count")
+	timerAPI("at", arm(false))
+	timerAPI("every", arm(true))
+	timerAPI("running_count", func(L *lua.LState) int {
 		L.Push(lua.LNumber(w.RunningTimers()))
 		return 1
-	}))
-	timer.RawSetString("pending_count", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "ngx.timer.pending_count")
+	})
+	timerAPI("pending_count", func(L *lua.LState) int {
 		L.Push(lua.LNumber(w.PendingTimers()))
 		return 1
-	}))
+	})
 }
 
 func installTime(w *luavm.Worker, ngx *lua.LTable) {
-	L := w.L
-	fn := func(name string, f lua.LGFunction) { ngx.RawSetString(name, L.NewFunction(f)) }
-	fn("now", func(L *lua.LState) int {
-		check(w, L, "ngx.now")
+	api := apiFuncs(w, ngx, "ngx.")
+	api("now", func(L *lua.LState) int {
 		// the worker's cached clock, to the millisecond (nginx's
 		// ngx_cached_time): no clock read here
 		L.Push(lua.LNumber(float64(w.Now().UnixMilli()) / 1000))
 		return 1
 	})
-	fn("time", func(L *lua.LState) int {
-		check(w, L, "ngx.time")
+	api("time", func(L *lua.LState) int {
 		L.Push(lua.LNumber(w.Now().Unix()))
 		return 1
 	})
-	fn("update_time", func(L *lua.LState) int {
-		check(w, L, "ngx.update_time")
+	api("update_time", func(L *lua.LState) int {
 		w.UpdateTime()
 		return 0
 	})
-	fn("today", func(L *lua.LState) int {
-		check(w, L, "ngx.today")
+	api("today", func(L *lua.LState) int {
 		L.Push(lua.LString(w.Now().Format("2006-01-02")))
 		return 1
 	})
-	fn("localtime", func(L *lua.LState) int {
-		check(w, L, "ngx.localtime")
+	api("localtime", func(L *lua.LState) int {
 		L.Push(lua.LString(w.Now().Format("2006-01-02 15:04:05")))
 		return 1
 	})
-	fn("utctime", func(L *lua.LState) int {
-		check(w, L, "ngx.utctime")
+	api("utctime", func(L *lua.LState) int {
 		L.Push(lua.LString(w.Now().UTC().Format("2006-01-02 15:04:05")))
 		return 1
 	})
-	fn("http_time", func(L *lua.LState) int {
-		check(w, L, "ngx.http_time")
+	api("http_time", func(L *lua.LState) int {
 		sec := int64(L.CheckNumber(1))
 		L.Push(lua.LString(time.Unix(sec, 0).UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
 		return 1
 	})
-	fn("cookie_time", func(L *lua.LState) int {
-		check(w, L, "ngx.cookie_time")
+	api("cookie_time", func(L *lua.LState) int {
 		sec := int64(L.CheckNumber(1))
 		L.Push(lua.LString(time.Unix(sec, 0).UTC().Format("Mon, 02-Jan-06 15:04:05 GMT")))
 		return 1
 	})
-	fn("parse_http_time", func(L *lua.LState) int {
-		check(w, L, "ngx.parse_http_time")
+	api("parse_http_time", func(L *lua.LState) int {
 		s := L.CheckString(1)
 		if t, ok := parseHTTPTime(s); ok {
 			L.Push(lua.LNumber(t.Unix()))

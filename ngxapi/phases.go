@@ -144,6 +144,19 @@ func currentPhase(w *luavm.Worker) luavm.Phase {
 	return luavm.PhaseInit
 }
 
+// apiFuncs returns the registrar of table t's API functions: each is set
+// as t[name] and gated (check) as prefix+name, its row in the phase table,
+// before it runs.
+func apiFuncs(w *luavm.Worker, t *lua.LTable, prefix string) func(name string, f lua.LGFunction) {
+	return func(name string, f lua.LGFunction) {
+		api := prefix + name
+		t.RawSetString(name, w.L.NewFunction(func(L *lua.LState) int {
+			check(w, L, api)
+			return f(L)
+		}))
+	}
+}
+
 // check raises OpenResty's "API disabled in the context of ..." when api
 // may not run in the current phase. Every API entry point calls it first.
 func check(w *luavm.Worker, L *lua.LState, api string) {

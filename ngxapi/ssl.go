@@ -30,18 +30,16 @@ func init() {
 		w.L.PreloadModule("ngx.ssl", func(L *lua.LState) int {
 			mod := L.NewTable()
 			mod.RawSetString("version", lua.LString(restyCoreVersion))
+			api := apiFuncs(w, mod, "ngx.ssl.")
 			mod.RawSetString("SSL3_VERSION", lua.LNumber(0x0300))
 			mod.RawSetString("TLS1_VERSION", lua.LNumber(0x0301))
 			mod.RawSetString("TLS1_1_VERSION", lua.LNumber(0x0302))
 			mod.RawSetString("TLS1_2_VERSION", lua.LNumber(0x0303))
 			mod.RawSetString("TLS1_3_VERSION", lua.LNumber(0x0304))
-			mod.RawSetString("server_name", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.ssl.server_name")
+			api("server_name", func(L *lua.LState) int {
 				name, _, ok := sslInfo(w)
 				if !ok {
-					L.Push(lua.LNil)
-					L.Push(lua.LString("bad request"))
-					return 2
+					return luaFail(L, "bad request")
 				}
 				if name == "" {
 					L.Push(lua.LNil)
@@ -49,7 +47,7 @@ func init() {
 				}
 				L.Push(lua.LString(name))
 				return 1
-			}))
+			})
 			version := func(L *lua.LState) (uint16, bool) {
 				_, v, ok := sslInfo(w)
 				if !ok {
@@ -59,30 +57,26 @@ func init() {
 				}
 				return v, true
 			}
-			mod.RawSetString("get_tls1_version", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.ssl.get_tls1_version")
+			api("get_tls1_version", func(L *lua.LState) int {
 				v, ok := version(L)
 				if !ok {
 					return 2
 				}
 				L.Push(lua.LNumber(v))
 				return 1
-			}))
-			mod.RawSetString("get_tls1_version_str", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.ssl.get_tls1_version_str")
+			})
+			api("get_tls1_version_str", func(L *lua.LState) int {
 				v, ok := version(L)
 				if !ok {
 					return 2
 				}
 				s, known := tlsVersionNames[v]
 				if !known {
-					L.Push(lua.LNil)
-					L.Push(lua.LString("unknown version"))
-					return 2
+					return luaFail(L, "unknown version")
 				}
 				L.Push(lua.LString(s))
 				return 1
-			}))
+			})
 			L.Push(mod)
 			return 1
 		})

@@ -37,44 +37,36 @@ func init() {
 		w.L.PreloadModule("ngx.ssl.session", func(L *lua.LState) int {
 			mod := L.NewTable()
 			mod.RawSetString("version", lua.LString(restyCoreVersion))
-			mod.RawSetString("get_session_id", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.ssl.session.get_session_id")
+			api := apiFuncs(w, mod, "ngx.ssl.session.")
+			api("get_session_id", func(L *lua.LState) int {
 				sc := sessionCtx(w, L)
 				if len(sc.ID) == 0 {
-					L.Push(lua.LNil)
-					L.Push(lua.LString("uninitialized session id len in lua context"))
-					return 2
+					return luaFail(L, "uninitialized session id len in lua context")
 				}
 				L.Push(lua.LString(hex.EncodeToString(sc.ID)))
 				return 1
-			}))
-			mod.RawSetString("get_serialized_session", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.ssl.session.get_serialized_session")
+			})
+			api("get_serialized_session", func(L *lua.LState) int {
 				sc := sessionCtx(w, L)
 				if len(sc.Serialized) == 0 {
-					L.Push(lua.LNil)
-					L.Push(lua.LString("bad session in lua context"))
-					return 2
+					return luaFail(L, "bad session in lua context")
 				}
 				L.Push(lua.LString(sc.Serialized))
 				return 1
-			}))
-			mod.RawSetString("set_serialized_session", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.ssl.session.set_serialized_session")
+			})
+			api("set_serialized_session", func(L *lua.LState) int {
 				s := L.CheckString(1)
 				sc := sessionCtx(w, L)
 				b := []byte(s)
 				if sc.Decoder != nil {
 					if err := sc.Decoder.DecodeSession(b); err != nil {
-						L.Push(lua.LNil)
-						L.Push(lua.LString(err.Error()))
-						return 2
+						return luaFail(L, err.Error())
 					}
 				}
 				sc.Fetched = b
 				L.Push(lua.LTrue)
 				return 1
-			}))
+			})
 			L.Push(mod)
 			return 1
 		})
