@@ -476,6 +476,22 @@ type cachedModule struct {
 	proto *lua.FunctionProto
 }
 
+// searchPackage looks the module named by argument 1 up in package[field]
+// (path or cpath). When no file is there it pushes the list of the files
+// tried (the searcher's answer for require's message) and file is "".
+func searchPackage(L *lua.LState, field string) (name, file string) {
+	name = L.CheckString(1)
+	path := ""
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		path = lua.LVAsString(pkg.RawGetString(field))
+	}
+	file, miss := searchPath(name, path)
+	if file == "" {
+		L.Push(lua.LString(miss))
+	}
+	return name, file
+}
+
 func searchPath(name, path string) (string, string) {
 	name = strings.ReplaceAll(name, ".", "/")
 	var miss strings.Builder
@@ -498,14 +514,8 @@ func searchPath(name, path string) (string, string) {
 // environment (gopher-lua's own loader would give the module the
 // environment of whichever handler required it first).
 func (w *Worker) luaLoader(L *lua.LState) int {
-	name := L.CheckString(1)
-	path := ""
-	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
-		path = lua.LVAsString(pkg.RawGetString("path"))
-	}
-	file, miss := searchPath(name, path)
+	name, file := searchPackage(L, "path")
 	if file == "" {
-		L.Push(lua.LString(miss))
 		return 1
 	}
 	proto, err := loadModuleProto(file)
@@ -544,14 +554,8 @@ func loadModuleProto(file string) (*lua.FunctionProto, error) {
 // cLoader stands where Lua's C-module loader would: a module found in
 // package.cpath is reported as unloadable rather than silently missing.
 func cLoader(L *lua.LState) int {
-	name := L.CheckString(1)
-	cpath := ""
-	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
-		cpath = lua.LVAsString(pkg.RawGetString("cpath"))
-	}
-	file, miss := searchPath(name, cpath)
+	name, file := searchPackage(L, "cpath")
 	if file == "" {
-		L.Push(lua.LString(miss))
 		return 1
 	}
 	L.RaiseError("error loading module '%s' from file '%s':\n\tnative (C) modules are not supported by goresty", name, file)
