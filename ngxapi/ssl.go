@@ -3,6 +3,7 @@ package ngxapi
 import (
 	"crypto/tls"
 
+	"github.com/goresty/goresty/internal/tlsname"
 	"github.com/goresty/goresty/luavm"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -12,14 +13,6 @@ import (
 // plain-text connection.
 type TLSStater interface {
 	TLSState() *tls.ConnectionState
-}
-
-var tlsVersionNames = map[uint16]string{
-	0x0300: "SSLv3",
-	0x0301: "TLSv1",
-	0x0302: "TLSv1.1",
-	0x0303: "TLSv1.2",
-	0x0304: "TLSv1.3",
 }
 
 // ngx.ssl (the parts the session hooks can honestly answer, as
@@ -70,7 +63,7 @@ func init() {
 				if !ok {
 					return 2
 				}
-				s, known := tlsVersionNames[v]
+				s, known := tlsname.Name(v)
 				if !known {
 					return luaFail(L, "unknown version")
 				}

@@ -32,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/goresty/goresty/internal/tlsname"
 )
 
 func main() {
@@ -192,7 +194,7 @@ func connectOnce(o *options, cfg *tls.Config, cache *slotCache, req []byte, stdo
 	if st.DidResume {
 		word = "Reused"
 	}
-	fmt.Fprintf(stdout, "%s, %s, Cipher is %s\n", word, versionName(st.Version), cipherName(st.CipherSuite))
+	fmt.Fprintf(stdout, "%s, %s, Cipher is %s\n", word, tlsname.String(st.Version), cipherName(st.CipherSuite))
 	switch {
 	case req != nil:
 		if _, err := conn.Write(req); err != nil {
@@ -358,20 +360,6 @@ func readSession(path string) (*tls.ClientSessionState, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return cs, nil
-}
-
-func versionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS10:
-		return "TLSv1"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	}
-	return fmt.Sprintf("0x%04x", v)
 }
 
 // openSSLNames maps Go's cipher suite names to OpenSSL's for TLS 1.2 and

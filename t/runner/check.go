@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/goresty/goresty/internal/tlsname"
 )
 
 // runRepeat runs the actions of one repetition of a block: requests and
@@ -494,7 +496,7 @@ func (br *blockRun) checkTLS(sr SendResult, idx int, needArray bool, rep int) {
 		}
 	}
 	if v, ok := br.perRequestLine("tls_protocol", idx); ok {
-		got := tlsVersionName(sr.TLS.Version)
+		got := tlsname.String(sr.TLS.Version)
 		if strings.TrimSpace(v.Str) != got {
 			t.Errorf("%s - tls_protocol %s: got %s, want %s", br.label(), where, got, strings.TrimSpace(v.Str))
 		}

@@ -318,21 +318,6 @@ func skipTrailers(s string) (string, bool) {
 	}
 }
 
-// tlsVersionName gives openssl's names for TLS versions.
-func tlsVersionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS10:
-		return "TLSv1"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	}
-	return fmt.Sprintf("0x%04x", v)
-}
-
 var contentLengthHdrRe = regexp.MustCompile(`(?:^|\n)Content-Length:`)
 var hostHdrRe = regexp.MustCompile(`(?mi)(?:^|\n)Host:`)
 var connectionHdrRe = regexp.MustCompile(`(?mi)(?:^|\n)Connection`)
