@@ -127,39 +127,23 @@ func waitPort(t testing.TB, port int) {
 	t.Fatalf("port %d never opened", port)
 }
 
-// startRedis runs a private redis-server on a random loopback port.
-func startRedis(t testing.TB) int {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed (apt-get install -y redis-server)")
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitPort(t, port)
-	return port
-}
-
 type killable struct {
 	port int
 	kill func()
 }
 
-// startRedisKillable is startRedis with a way to kill the server mid-test.
-func startRedisKillable(t *testing.T) killable {
+// startDaemon runs a private server (program bin, from the Debian package
+// pkg; the test is skipped without it) on a random loopback port, with
+// the arguments args gives for that port; it is killed at the test's end,
+// or earlier by kill.
+func startDaemon(t testing.TB, bin, pkg string, args func(port string) []string) killable {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	path, err := exec.LookPath(bin)
 	if err != nil {
-		t.Skip("redis-server not installed (apt-get install -y redis-server)")
+		t.Skipf("%s not installed (apt-get install -y %s)", bin, pkg)
 	}
 	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command(path, args(strconv.Itoa(port))...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -170,23 +154,28 @@ func startRedisKillable(t *testing.T) killable {
 	return killable{port, kill}
 }
 
-// startMemcached runs a private memcached on a random loopback port.
-func startMemcached(t *testing.T) int {
+// startRedisKillable runs a private redis-server that the test may kill.
+func startRedisKillable(t testing.TB) killable {
 	t.Helper()
-	bin, err := exec.LookPath("memcached")
-	if err != nil {
-		t.Skip("memcached not installed (apt-get install -y memcached)")
-	}
-	port := freePort(t)
-	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "root")
-	}
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitPort(t, port)
-	return port
+	return startDaemon(t, "redis-server", "redis-server", func(port string) []string {
+		return []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir()}
+	})
+}
+
+// startRedis runs a private redis-server on a random loopback port.
+func startRedis(t testing.TB) int {
+	t.Helper()
+	return startRedisKillable(t).port
+}
+
+// startMemcached runs a private memcached on a random loopback port.
+func startMemcached(t testing.TB) int {
+	t.Helper()
+	return startDaemon(t, "memcached", "memcached", func(port string) []string {
+		args := []string{"-l", "127.0.0.1", "-p", port, "-U", "0"}
+		if os.Geteuid() == 0 {
+			args = append(args, "-u", "root")
+		}
+		return args
+	}).port
 }

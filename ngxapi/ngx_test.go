@@ -463,26 +463,11 @@ func TestTimerPrematureOnShutdown(t *testing.T) {
 // A timer created by the store hook may sleep and use a cosocket; the store
 // hook itself gets OpenResty's error for both.
 func TestStoreHookDefersToTimer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 64)
-				n, _ := c.Read(buf)
-				c.Write([]byte("stored " + string(buf[:n])))
-			}()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := scriptServer(t, func(c net.Conn) {
+		buf := make([]byte, 64)
+		n, _ := c.Read(buf)
+		c.Write([]byte("stored " + string(buf[:n])))
+	})
 	vm := newCoreVM(t, luavm.Options{})
 	r, out := vm.run(luavm.PhaseSSLSessionStore, fmt.Sprintf(`
 		local ok, err = pcall(ngx.sleep, 0.01)

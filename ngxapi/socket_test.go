@@ -15,13 +15,20 @@ import (
 	"github.com/goresty/goresty/luavm"
 )
 
-// scriptServer accepts connections and hands each to fn.
+// scriptServer accepts loopback TCP connections and hands each to fn.
 func scriptServer(t *testing.T, fn func(c net.Conn)) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveConns(t, l, fn)
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// serveConns hands each connection l accepts to fn, on its own goroutine,
+// and closes the connection after fn; l is closed at the test's end.
+func serveConns(t *testing.T, l net.Listener, fn func(c net.Conn)) {
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
@@ -32,7 +39,6 @@ func scriptServer(t *testing.T, fn func(c net.Conn)) int {
 			go func() { defer c.Close(); fn(c) }()
 		}
 	}()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func TestCosocketReceivePatterns(t *testing.T) {
@@ -375,16 +381,7 @@ func TestCosocketUnixAndUDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
-		}
-	}()
+	serveConns(t, l, func(c net.Conn) { io.Copy(c, c) })
 	uc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -427,27 +424,17 @@ func TestCosocketSSL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	go func() {
+	serveConns(t, l, func(c net.Conn) {
+		r := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					resumed := c.(*tls.Conn).ConnectionState().DidResume
-					fmt.Fprintf(c, "%s resumed=%v\n", strings.TrimSpace(line), resumed)
-				}
-			}()
+			resumed := c.(*tls.Conn).ConnectionState().DidResume
+			fmt.Fprintf(c, "%s resumed=%v\n", strings.TrimSpace(line), resumed)
 		}
-	}()
+	})
 	port := l.Addr().(*net.TCPAddr).Port
 	http := &confparse.HTTPConf{LuaSSLTrustedCertificate: "../t/cert/ca.crt", LuaSSLVerifyDepth: 2}
 	vm := newH5VM(t, http, 1)
