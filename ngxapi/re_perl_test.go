@@ -75,7 +75,7 @@ while (my $line = <STDIN>) {
 			continue
 		}
 		f, _ := parseReOpts(c.fl)
-		p, errText := compileReUncached(c.pat, f)
+		p, _ := compileReUncached(c.pat, f)
 		if p == nil {
 			continue // refused (PCRE-only or unsupported): never a wrong match
 		}

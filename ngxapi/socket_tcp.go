@@ -38,8 +38,6 @@ import (
 // connection is watched by one goroutine that closes it when the peer
 // sends anything or closes, or when the keepalive timeout passes.
 
-const tcpSockMT = "goresty.tcpsock"
-
 func init() {
 	register("ngx.socket", func(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		var http *confparse.HTTPConf
@@ -242,9 +240,8 @@ type connPool struct {
 	size int
 
 	mu      sync.Mutex
-	idle    []*idleConn // most recent last
-	total   int         // connections alive (busy + idle) opened for this pool
-	backlog int
+	idle    []*idleConn      // most recent last
+	total   int              // connections alive (busy + idle) opened for this pool
 	waiters []chan *idleConn // nil sent = a free slot to dial with
 }
 

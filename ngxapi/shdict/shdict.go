@@ -100,7 +100,6 @@ type entry struct {
 	flags      uint32
 	expires    int64 // monotonic ns; 0 = never
 	cost       int   // slab class / page bytes charged for the node
-	listCost   int   // sum of list element charges
 	prev, next *entry
 }
 

@@ -137,10 +137,3 @@ func PerlRegexp(pat, flags string) (*regexp.Regexp, error) {
 	}
 	return re, nil
 }
-
-// MustPerlRegexp is PerlRegexp for patterns built from plain section text
-// (response_body_like, *_like sections), which Test::Nginx compiles as
-// qr/$text/s (or without /s for headers).
-func compileLike(pat, flags string) (*regexp.Regexp, error) {
-	return PerlRegexp(pat, flags)
-}

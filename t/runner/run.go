@@ -91,12 +91,11 @@ type TB interface {
 }
 
 type fileRun struct {
-	opts    *Options
-	file    *File
-	env     map[string]string
-	root    string // server root (prefix)
-	prev    *Block // last block with a --- config, for blocks without one
-	version string
+	opts *Options
+	file *File
+	env  map[string]string
+	root string // server root (prefix)
+	prev *Block // last block with a --- config, for blocks without one
 }
 
 // Env returns the environment a file runs with: the base environment plus
@@ -184,7 +183,6 @@ type blockRun struct {
 	t           TB
 	b           *Block
 	cfgBlock    *Block // block providing main/http/config/user_files
-	name        string
 	env         map[string]string
 	randPorts   map[string]string
 	timeout     time.Duration

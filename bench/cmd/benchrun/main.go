@@ -34,7 +34,7 @@ type bench struct {
 	certs                               []string // "ecdsa", "rsa"
 	workers                             []int
 	doMemory, doConc                    bool
-	fillN, fillChunk                    int
+	fillN                               int
 	concN, concRounds                   int
 	skipGoresty                         string // why goresty is not measured, if it is not
 
