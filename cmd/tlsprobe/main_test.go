@@ -25,10 +25,10 @@ func newServer(t *testing.T, key [32]byte, maxVersion uint16) *httptest.Server {
 		fmt.Fprintf(w, "hello %s %s", r.Host, r.URL.Path)
 	}))
 	srv.TLS = &tls.Config{
-		Certificates:     []tls.Certificate{cert},
-		SessionTicketKey: key,
-		MaxVersion:       maxVersion,
+		Certificates: []tls.Certificate{cert},
+		MaxVersion:   maxVersion,
 	}
+	srv.TLS.SetSessionTicketKeys([][32]byte{key})
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
