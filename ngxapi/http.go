@@ -330,12 +330,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return w.Exit(L, -4)
 	})
 
-	resp, ok := ngx.RawGetString("resp").(*lua.LTable)
-	if !ok {
-		resp = L.NewTable()
-		ngx.RawSetString("resp", resp)
-	}
-	respAPI := api(resp, "ngx.resp.")
+	respAPI := api(subTable(L, ngx, "resp"), "ngx.resp.")
 	respAPI("get_headers", func(L *lua.LState, c *HTTPCtx) int {
 		max := L.OptInt(1, 100)
 		raw := L.OptBool(2, false)
@@ -457,12 +452,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	ngx.RawSetString("var", vars)
 
 	// ngx.req
-	req, ok := ngx.RawGetString("req").(*lua.LTable)
-	if !ok {
-		req = L.NewTable()
-		ngx.RawSetString("req", req)
-	}
-	reqAPI := api(req, "ngx.req.")
+	reqAPI := api(subTable(L, ngx, "req"), "ngx.req.")
 	reqAPI("get_method", func(L *lua.LState, c *HTTPCtx) int {
 		L.Push(lua.LString(c.Req.Method))
 		return 1
@@ -649,6 +639,16 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		c.Req.Header.Del(L.CheckString(1))
 		return 0
 	})
+}
+
+// subTable returns t[name], a table, making it first if need be.
+func subTable(L *lua.LState, t *lua.LTable, name string) *lua.LTable {
+	sub, ok := t.RawGetString(name).(*lua.LTable)
+	if !ok {
+		sub = L.NewTable()
+		t.RawSetString(name, sub)
+	}
+	return sub
 }
 
 // headerValue is a header's values as Lua sees them: nil, a string, or a

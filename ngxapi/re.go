@@ -1425,6 +1425,16 @@ func reFail3(L *lua.LState, msg string) int {
 	return 3
 }
 
+// execCtx runs p on subj from ctx.pos (ctx may be nil) and, on a match,
+// moves ctx.pos past it: ngx.re.match and ngx.re.find.
+func (p *reProg) execCtx(L *lua.LState, subj *reSubject, ctx *lua.LTable) ([]int, string) {
+	caps, errText := p.exec(subj, ctxPos(L, ctx))
+	if caps != nil && ctx != nil {
+		ctx.RawSetString("pos", lua.LNumber(caps[1]+1))
+	}
+	return caps, errText
+}
+
 func ctxPos(L *lua.LState, ctx *lua.LTable) int {
 	if ctx == nil {
 		return 0
@@ -1482,16 +1492,13 @@ func reMatchAPI(L *lua.LState) int {
 	}
 	ctx, _ := L.Get(4).(*lua.LTable)
 	res, _ := L.Get(5).(*lua.LTable)
-	caps, errText := p.exec(subj, ctxPos(L, ctx))
+	caps, errText := p.execCtx(L, subj, ctx)
 	if errText != "" {
 		return luaFail(L, errText)
 	}
 	if caps == nil {
 		L.Push(lua.LNil)
 		return 1
-	}
-	if ctx != nil {
-		ctx.RawSetString("pos", lua.LNumber(caps[1]+1))
 	}
 	L.Push(p.capturesTable(L, subj.orig, caps, res))
 	return 1
@@ -1507,16 +1514,13 @@ func reFindAPI(L *lua.LState) int {
 	if n, ok := L.Get(5).(lua.LNumber); ok && n > 0 {
 		nth = int(n)
 	}
-	caps, errText := p.exec(subj, ctxPos(L, ctx))
+	caps, errText := p.execCtx(L, subj, ctx)
 	if errText != "" {
 		return reFail3(L, errText)
 	}
 	if caps == nil {
 		L.Push(lua.LNil)
 		return 1
-	}
-	if ctx != nil {
-		ctx.RawSetString("pos", lua.LNumber(caps[1]+1))
 	}
 	if nth > p.tr.ncap {
 		return reFail3(L, "nth out of bound")
