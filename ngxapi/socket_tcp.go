@@ -124,11 +124,7 @@ func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
 	se.sysDNS = systemHasNameservers()
 	se.tcpMT = se.newTCPMeta(w.L)
 	se.udpMT = se.newUDPMeta(w.L)
-	se.sessMT = w.L.NewTable()
-	se.sessMT.RawSetString("__tostring", w.L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(fmt.Sprintf("ssl session: %p", L.CheckUserData(1))))
-		return 1
-	}))
+	se.sessMT = objectMeta(w.L, "ssl session", nil)
 	registerSockEnv(w, se)
 	return se
 }
@@ -590,14 +586,23 @@ func (se *sockEnv) newTCPMeta(L *lua.LState) *lua.LTable {
 		"getreusedtimes": func(L *lua.LState) int { return sockOf(L, "getreusedtimes").getreusedtimes(L) },
 		"setoption":      func(L *lua.LState) int { return sockOf(L, "setoption").setoption(L) },
 	}
+	return objectMeta(L, "tcp socket", methods)
+}
+
+// objectMeta makes the metatable of a cosocket-family object: its methods
+// as __index (none for an ssl session) and a __tostring that prints
+// "<kind>: <address>".
+func objectMeta(L *lua.LState, kind string, methods map[string]lua.LGFunction) *lua.LTable {
 	mt := L.NewTable()
-	idx := L.NewTable()
-	for k, f := range methods {
-		idx.RawSetString(k, L.NewFunction(f))
+	if methods != nil {
+		idx := L.NewTable()
+		for k, f := range methods {
+			idx.RawSetString(k, L.NewFunction(f))
+		}
+		mt.RawSetString("__index", idx)
 	}
-	mt.RawSetString("__index", idx)
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(fmt.Sprintf("tcp socket: %p", L.CheckUserData(1))))
+		L.Push(lua.LString(fmt.Sprintf("%s: %p", kind, L.CheckUserData(1))))
 		return 1
 	}))
 	return mt

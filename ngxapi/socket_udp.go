@@ -52,17 +52,7 @@ func (se *sockEnv) newUDPMeta(L *lua.LState) *lua.LTable {
 			return 0
 		},
 	}
-	mt := L.NewTable()
-	idx := L.NewTable()
-	for k, f := range methods {
-		idx.RawSetString(k, L.NewFunction(f))
-	}
-	mt.RawSetString("__index", idx)
-	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(fmt.Sprintf("udp socket: %p", L.CheckUserData(1))))
-		return 1
-	}))
-	return mt
+	return objectMeta(L, "udp socket", methods)
 }
 
 func udpOf(L *lua.LState, gated bool) *udpSock {
