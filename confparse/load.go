@@ -109,6 +109,18 @@ func Load(opts Options) (*Config, error) {
 	return l.load()
 }
 
+// ConfPath is the path of the main configuration file named file (the -c
+// value; "" for conf/nginx.conf), relative to prefix (which ends in "/").
+func ConfPath(prefix, file string) string {
+	if file == "" {
+		file = "conf/nginx.conf"
+	}
+	if !filepath.IsAbs(file) {
+		file = prefix + file
+	}
+	return filepath.Clean(file)
+}
+
 func newLoader(opts Options) (*loader, error) {
 	prefix := opts.Prefix
 	if prefix == "" {
@@ -125,14 +137,7 @@ func newLoader(opts Options) (*loader, error) {
 	if !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	conf := opts.ConfFile
-	if conf == "" {
-		conf = "conf/nginx.conf"
-	}
-	if !filepath.IsAbs(conf) {
-		conf = prefix + conf
-	}
-	conf = filepath.Clean(conf)
+	conf := ConfPath(prefix, opts.ConfFile)
 	l := &loader{
 		opts:      opts,
 		confDir:   filepath.Dir(conf) + "/",

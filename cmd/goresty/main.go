@@ -156,14 +156,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.prefix = prefix
 	copts := confparse.Options{Prefix: prefix, ConfFile: o.conf, Globals: o.globals, ErrorLog: o.errorLog}
-	confFile := o.conf
-	if confFile == "" {
-		confFile = "conf/nginx.conf"
-	}
-	if !filepath.IsAbs(confFile) {
-		confFile = prefix + confFile
-	}
-	confFile = filepath.Clean(confFile)
+	confFile := confparse.ConfPath(prefix, o.conf)
 
 	cfg, err := confparse.Load(copts)
 	if err == nil && o.test {
