@@ -198,10 +198,11 @@ func closeSockets(socks map[string]*socket, keep *generation) {
 	}
 }
 
-// setProcs makes worker_processes the number of CPUs goresty runs on
-// (GOMAXPROCS), as nginx's worker count bounds the cores it uses; a
+// setProcs makes worker_processes the number of CPUs goresty runs on at
+// most (GOMAXPROCS), as nginx's worker count bounds the cores it uses; a
 // GOMAXPROCS environment variable wins. Fewer Ps also mean fewer thread
-// hand-offs per connection.
+// hand-offs per connection: below that bound the Ps governor (procs.go)
+// runs on as few Ps as the load needs.
 func setProcs(cfg *confparse.Config) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
@@ -210,7 +211,10 @@ func setProcs(cfg *confparse.Config) {
 	if n <= 0 || n > runtime.NumCPU() {
 		n = runtime.NumCPU()
 	}
-	runtime.GOMAXPROCS(n)
+	if runtime.GOMAXPROCS(0) > n {
+		runtime.GOMAXPROCS(n)
+	}
+	governProcs(n)
 }
 
 func applyEnv(cfg *confparse.Config) {
