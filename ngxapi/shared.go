@@ -59,27 +59,40 @@ func NewSharedTable(L *lua.LState, dicts []*shdict.Dict, gate func(*lua.LState))
 }
 
 var sharedMethods = map[string]lua.LGFunction{
-	"get":           shGet,
-	"get_stale":     shGetStale,
-	"set":           func(L *lua.LState) int { return shStore(L, "set") },
-	"safe_set":      func(L *lua.LState) int { return shStore(L, "safe_set") },
-	"add":           func(L *lua.LState) int { return shStore(L, "add") },
-	"safe_add":      func(L *lua.LState) int { return shStore(L, "safe_add") },
-	"replace":       func(L *lua.LState) int { return shStore(L, "replace") },
-	"delete":        shDelete,
-	"incr":          shIncr,
-	"lpush":         func(L *lua.LState) int { return shPush(L, true) },
-	"rpush":         func(L *lua.LState) int { return shPush(L, false) },
-	"lpop":          func(L *lua.LState) int { return shPop(L, true) },
-	"rpop":          func(L *lua.LState) int { return shPop(L, false) },
-	"llen":          shLLen,
-	"ttl":           shTTL,
-	"expire":        shExpire,
+	"get":           keyed(shGet),
+	"get_stale":     keyed(shGetStale),
+	"set":           shStore("set"),
+	"safe_set":      shStore("safe_set"),
+	"add":           shStore("add"),
+	"safe_add":      shStore("safe_add"),
+	"replace":       shStore("replace"),
+	"delete":        keyed(shDelete),
+	"incr":          keyed(shIncr),
+	"lpush":         shPush(true),
+	"rpush":         shPush(false),
+	"lpop":          shPop(true),
+	"rpop":          shPop(false),
+	"llen":          keyed(shLLen),
+	"ttl":           keyed(shTTL),
+	"expire":        keyed(shExpire),
 	"flush_all":     shFlushAll,
 	"flush_expired": shFlushExpired,
 	"get_keys":      shGetKeys,
 	"capacity":      shCapacity,
 	"free_space":    shFreeSpace,
+}
+
+// keyed adapts a method on (dict, key): self is checked (bad "zone") and a
+// nil key returns nil, "nil key", as resty.core does.
+func keyed(f func(L *lua.LState, d *shdict.Dict, key string) int) lua.LGFunction {
+	return func(L *lua.LState) int {
+		d := shZone(L)
+		key, ok := shKey(L)
+		if !ok {
+			return nilKey(L)
+		}
+		return f(L, d, key)
+	}
 }
 
 // shZone returns the dict of the table passed as self (argument 1).
@@ -137,17 +150,9 @@ func toValue(lv lua.LValue) (shdict.Value, bool) {
 	return shdict.Value{}, false
 }
 
-func retErr(L *lua.LState, err error) int {
-	L.Push(lua.LNil)
-	L.Push(lua.LString(err.Error()))
-	return 2
-}
+func retErr(L *lua.LState, err error) int { return luaFail(L, err.Error()) }
 
-func nilKey(L *lua.LState) int {
-	L.Push(lua.LNil)
-	L.Push(lua.LString("nil key"))
-	return 2
-}
+func nilKey(L *lua.LState) int { return luaFail(L, "nil key") }
 
 // optNumber reads an optional numeric argument; a present non-number
 // raises err (OpenResty's wording for that argument).
@@ -168,12 +173,7 @@ func optNumber(L *lua.LState, n int, err string) (float64, bool) {
 	return 0, false
 }
 
-func shGet(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shGet(L *lua.LState, d *shdict.Dict, key string) int {
 	v, flags, err := d.Get(key)
 	if err != nil {
 		return retErr(L, err)
@@ -186,12 +186,7 @@ func shGet(L *lua.LState) int {
 	return 1
 }
 
-func shGetStale(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shGetStale(L *lua.LState, d *shdict.Dict, key string) int {
 	v, flags, stale, err := d.GetStale(key)
 	if err != nil {
 		return retErr(L, err)
@@ -210,37 +205,34 @@ func shGetStale(L *lua.LState) int {
 	return 3
 }
 
-func shStore(L *lua.LState, op string) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
-	v, ok := toValue(L.Get(3))
-	if !ok {
-		return retErr(L, shdict.ErrBadValue)
-	}
-	exptime, _ := optNumber(L, 4, `bad "exptime" argument`)
-	if exptime < 0 {
-		L.RaiseError(`bad "exptime" argument`)
-	}
-	fl, _ := optNumber(L, 5, `bad "flags" argument`)
-	ttl, flags := shdict.TTLSeconds(exptime), uint32(fl)
-	var forcible bool
-	var err error
-	switch op {
-	case "set":
-		forcible, err = d.Set(key, v, ttl, flags)
-	case "safe_set":
-		err = d.SafeSet(key, v, ttl, flags)
-	case "add":
-		forcible, err = d.Add(key, v, ttl, flags)
-	case "safe_add":
-		err = d.SafeAdd(key, v, ttl, flags)
-	case "replace":
-		forcible, err = d.Replace(key, v, ttl, flags)
-	}
-	return storeResult(L, forcible, err)
+func shStore(op string) lua.LGFunction {
+	return keyed(func(L *lua.LState, d *shdict.Dict, key string) int {
+		v, ok := toValue(L.Get(3))
+		if !ok {
+			return retErr(L, shdict.ErrBadValue)
+		}
+		exptime, _ := optNumber(L, 4, `bad "exptime" argument`)
+		if exptime < 0 {
+			L.RaiseError(`bad "exptime" argument`)
+		}
+		fl, _ := optNumber(L, 5, `bad "flags" argument`)
+		ttl, flags := shdict.TTLSeconds(exptime), uint32(fl)
+		var forcible bool
+		var err error
+		switch op {
+		case "set":
+			forcible, err = d.Set(key, v, ttl, flags)
+		case "safe_set":
+			err = d.SafeSet(key, v, ttl, flags)
+		case "add":
+			forcible, err = d.Add(key, v, ttl, flags)
+		case "safe_add":
+			err = d.SafeAdd(key, v, ttl, flags)
+		case "replace":
+			forcible, err = d.Replace(key, v, ttl, flags)
+		}
+		return storeResult(L, forcible, err)
+	})
 }
 
 func storeResult(L *lua.LState, forcible bool, err error) int {
@@ -258,21 +250,11 @@ func storeResult(L *lua.LState, forcible bool, err error) int {
 	return 3
 }
 
-func shDelete(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shDelete(L *lua.LState, d *shdict.Dict, key string) int {
 	return storeResult(L, false, d.Delete(key))
 }
 
-func shIncr(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shIncr(L *lua.LState, d *shdict.Dict, key string) int {
 	var delta float64
 	switch x := L.Get(3).(type) {
 	case lua.LNumber:
@@ -280,9 +262,7 @@ func shIncr(L *lua.LState) int {
 	default:
 		f, err := strconv.ParseFloat(lua.LVAsString(x), 64)
 		if err != nil || x == lua.LNil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("value not a number"))
-			return 2
+			return luaFail(L, "value not a number")
 		}
 		delta = f
 	}
@@ -314,56 +294,45 @@ func shIncr(L *lua.LState) int {
 	return 3
 }
 
-func shPush(L *lua.LState, left bool) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
-	v, ok := toValue(L.Get(3))
-	if !ok || (v.Kind != shdict.String && v.Kind != shdict.Number) {
-		return retErr(L, shdict.ErrBadValue)
-	}
-	var n int
-	var err error
-	if left {
-		n, err = d.LPush(key, v)
-	} else {
-		n, err = d.RPush(key, v)
-	}
-	if err != nil {
-		return retErr(L, err)
-	}
-	L.Push(lua.LNumber(n))
-	return 1
+func shPush(left bool) lua.LGFunction {
+	return keyed(func(L *lua.LState, d *shdict.Dict, key string) int {
+		v, ok := toValue(L.Get(3))
+		if !ok || (v.Kind != shdict.String && v.Kind != shdict.Number) {
+			return retErr(L, shdict.ErrBadValue)
+		}
+		var n int
+		var err error
+		if left {
+			n, err = d.LPush(key, v)
+		} else {
+			n, err = d.RPush(key, v)
+		}
+		if err != nil {
+			return retErr(L, err)
+		}
+		L.Push(lua.LNumber(n))
+		return 1
+	})
 }
 
-func shPop(L *lua.LState, left bool) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
-	var v shdict.Value
-	var err error
-	if left {
-		v, err = d.LPop(key)
-	} else {
-		v, err = d.RPop(key)
-	}
-	if err != nil {
-		return retErr(L, err)
-	}
-	pushValue(L, v)
-	return 1
+func shPop(left bool) lua.LGFunction {
+	return keyed(func(L *lua.LState, d *shdict.Dict, key string) int {
+		var v shdict.Value
+		var err error
+		if left {
+			v, err = d.LPop(key)
+		} else {
+			v, err = d.RPop(key)
+		}
+		if err != nil {
+			return retErr(L, err)
+		}
+		pushValue(L, v)
+		return 1
+	})
 }
 
-func shLLen(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shLLen(L *lua.LState, d *shdict.Dict, key string) int {
 	n, err := d.LLen(key)
 	if err != nil {
 		return retErr(L, err)
@@ -372,12 +341,7 @@ func shLLen(L *lua.LState) int {
 	return 1
 }
 
-func shTTL(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shTTL(L *lua.LState, d *shdict.Dict, key string) int {
 	ttl, err := d.TTL(key)
 	if err != nil {
 		return retErr(L, err)
@@ -386,12 +350,7 @@ func shTTL(L *lua.LState) int {
 	return 1
 }
 
-func shExpire(L *lua.LState) int {
-	d := shZone(L)
-	key, ok := shKey(L)
-	if !ok {
-		return nilKey(L)
-	}
+func shExpire(L *lua.LState, d *shdict.Dict, key string) int {
 	exptime, ok := optNumber(L, 3, `bad "exptime" argument`)
 	if !ok || exptime < 0 {
 		L.RaiseError(`bad "exptime" argument`)
