@@ -106,9 +106,7 @@ func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
 		out, err := cjsonEncode(cfg, L.Get(1), arrayMT, emptyArrayMT)
 		if err != nil {
 			if safe {
-				L.Push(lua.LNil)
-				L.Push(lua.LString(err.Error()))
-				return 2
+				return luaFail(L, err.Error())
 			}
 			L.Error(lua.LString(err.Error()), 0)
 		}
@@ -123,9 +121,7 @@ func newCJSONModule(L *lua.LState, safe bool) *lua.LTable {
 		v, err := cjsonDecode(L, cfg, text, arrayMT)
 		if err != nil {
 			if safe {
-				L.Push(lua.LNil)
-				L.Push(lua.LString(err.Error()))
-				return 2
+				return luaFail(L, err.Error())
 			}
 			L.Error(lua.LString(err.Error()), 0)
 		}

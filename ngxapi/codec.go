@@ -41,13 +41,11 @@ func OpenCodec(L *lua.LState, ngx *lua.LTable) {
 	// lua-resty-core's `ngx.base64` module (its own version needs FFI)
 	L.PreloadModule("ngx.base64", func(L *lua.LState) int {
 		m := L.NewTable()
-		m.RawSetString("version", lua.LString("0.1.25"))
+		m.RawSetString("version", lua.LString(restyCoreVersion))
 		m.RawSetString("encode_base64url", L.NewFunction(func(L *lua.LState) int {
 			s, ok := L.Get(1).(lua.LString)
 			if !ok {
-				L.Push(lua.LNil)
-				L.Push(lua.LString("must provide a string"))
-				return 2
+				return luaFail(L, "must provide a string")
 			}
 			L.Push(lua.LString(base64.RawURLEncoding.EncodeToString([]byte(s))))
 			return 1
@@ -55,15 +53,11 @@ func OpenCodec(L *lua.LState, ngx *lua.LTable) {
 		m.RawSetString("decode_base64url", L.NewFunction(func(L *lua.LState) int {
 			s, ok := L.Get(1).(lua.LString)
 			if !ok {
-				L.Push(lua.LNil)
-				L.Push(lua.LString("must provide a string"))
-				return 2
+				return luaFail(L, "must provide a string")
 			}
 			out, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(string(s), "="))
 			if err != nil {
-				L.Push(lua.LNil)
-				L.Push(lua.LString("invalid input"))
-				return 2
+				return luaFail(L, "invalid input")
 			}
 			L.Push(lua.LString(out))
 			return 1

@@ -190,9 +190,7 @@ func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int
 		b = append(b, '\n')
 	}
 	if c.EOF {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("seen eof"))
-		return 2
+		return luaFail(L, "seen eof")
 	}
 	c.SendHeaders()
 	if c.Req != nil && c.Req.Method == http.MethodHead {

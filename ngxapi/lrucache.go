@@ -156,9 +156,7 @@ func lruModule(L *lua.LState, clock func() float64) *lua.LTable {
 	m.RawSetString("new", L.NewFunction(func(L *lua.LState) int {
 		size := L.CheckNumber(1)
 		if size < 1 {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("size too small"))
-			return 2
+			return luaFail(L, "size too small")
 		}
 		ud := L.NewUserData()
 		ud.Value = newLRU(int(size), clock)

@@ -1384,7 +1384,7 @@ func OpenRe(L *lua.LState, ngx *lua.LTable, logErr func(msg string)) {
 			"split": reSplitAPI,
 			"opt":   reOptAPI,
 		})
-		m.RawSetString("version", lua.LString("0.1.25"))
+		m.RawSetString("version", lua.LString(restyCoreVersion))
 		L.Push(m)
 		return 1
 	})

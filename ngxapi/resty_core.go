@@ -44,7 +44,7 @@ func installRestyCore(w *luavm.Worker) {
 	})
 	core := func(L *lua.LState) int {
 		t := L.NewTable()
-		t.RawSetString("version", lua.LString("0.1.25"))
+		t.RawSetString("version", lua.LString(restyCoreVersion))
 		L.Push(t)
 		return 1
 	}

@@ -687,6 +687,7 @@ func fail(err string, extra ...lua.LValue) []lua.LValue {
 	return append([]lua.LValue{lua.LNil, lua.LString(err)}, extra...)
 }
 
+// luaFail returns nil, err: the failure of most ngx API functions.
 func luaFail(L *lua.LState, err string) int {
 	L.Push(lua.LNil)
 	L.Push(lua.LString(err))
