@@ -75,6 +75,18 @@ func (c *dctx) luaSocket() *LuaSocketSettings {
 	return nil
 }
 
+// luaSocketSet stores a lua_socket_* value in the server or location being
+// read (its LuaSocketSettings field), or at http level in HTTPConf's field.
+func luaSocketSet[T any](field func(*LuaSocketSettings) *T, httpField func(*HTTPConf) *T) func(d *directive, v T) {
+	return func(d *directive, v T) {
+		if ls := d.c.luaSocket(); ls != nil {
+			*field(ls) = v
+		} else {
+			*httpField(d.c.http) = v
+		}
+	}
+}
+
 func (c *dctx) rewrite() *[]RewriteStep {
 	if c.kind == ctxLocation {
 		return &c.loc.Rewrite
@@ -842,41 +854,11 @@ var commands = []command{
 	{name: "lua_max_pending_timers", syntax: "number  (default 1024)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
 	{name: "lua_max_running_timers", syntax: "number  (default 256)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
 	{name: "lua_hook_timeout", syntax: "time  (default 1s; deadline for hooks that cannot yield)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
-	{name: "lua_socket_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
-		if ls := d.c.luaSocket(); ls != nil {
-			ls.ConnectTimeout = v
-		} else {
-			d.c.http.LuaSocketConnectTimeout = v
-		}
-	})},
-	{name: "lua_socket_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
-		if ls := d.c.luaSocket(); ls != nil {
-			ls.ReadTimeout = v
-		} else {
-			d.c.http.LuaSocketReadTimeout = v
-		}
-	})},
-	{name: "lua_socket_send_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
-		if ls := d.c.luaSocket(); ls != nil {
-			ls.SendTimeout = v
-		} else {
-			d.c.http.LuaSocketSendTimeout = v
-		}
-	})},
-	{name: "lua_socket_keepalive_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
-		if ls := d.c.luaSocket(); ls != nil {
-			ls.KeepaliveTimeout = v
-		} else {
-			d.c.http.LuaSocketKeepalive = v
-		}
-	})},
-	{name: "lua_socket_pool_size", syntax: "number  (default 30)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(func(d *directive, v int) {
-		if ls := d.c.luaSocket(); ls != nil {
-			ls.PoolSize = v
-		} else {
-			d.c.http.LuaSocketPoolSize = v
-		}
-	})},
+	{name: "lua_socket_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ConnectTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketConnectTimeout }))},
+	{name: "lua_socket_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ReadTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketReadTimeout }))},
+	{name: "lua_socket_send_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.SendTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketSendTimeout }))},
+	{name: "lua_socket_keepalive_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.KeepaliveTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketKeepalive }))},
+	{name: "lua_socket_pool_size", syntax: "number  (default 30)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(luaSocketSet(func(s *LuaSocketSettings) *int { return &s.PoolSize }, func(h *HTTPConf) *int { return &h.LuaSocketPoolSize }))},
 	{name: "lua_socket_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
 	{name: "lua_socket_log_errors", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
