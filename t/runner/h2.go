@@ -3,7 +3,6 @@ package runner
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -37,16 +36,7 @@ func sendHTTP2(addr, rawReq string, timeout time.Duration, topts *TLSOptions) (*
 	if topts != nil {
 		scheme = "https"
 		protos.SetHTTP2(true)
-		tr.TLSClientConfig = &tls.Config{
-			ServerName:         topts.ServerName,
-			MinVersion:         topts.MinVersion,
-			MaxVersion:         topts.MaxVersion,
-			InsecureSkipVerify: !topts.Verify,
-			ClientSessionCache: topts.Cache,
-		}
-		if topts.Verify && topts.RootCAs != nil {
-			tr.TLSClientConfig.RootCAs = topts.RootCAs.RootCAs
-		}
+		tr.TLSClientConfig = topts.clientConfig()
 		tr.ForceAttemptHTTP2 = true
 	} else {
 		protos.SetUnencryptedHTTP2(true)

@@ -94,6 +94,21 @@ type TLSOptions struct {
 	ALPN       []string
 }
 
+// clientConfig is the client TLS configuration o describes, ALPN aside.
+func (o *TLSOptions) clientConfig() *tls.Config {
+	cfg := &tls.Config{
+		ServerName:         o.ServerName,
+		MinVersion:         o.MinVersion,
+		MaxVersion:         o.MaxVersion,
+		InsecureSkipVerify: !o.Verify,
+		ClientSessionCache: o.Cache,
+	}
+	if o.Verify && o.RootCAs != nil {
+		cfg.RootCAs = o.RootCAs.RootCAs
+	}
+	return cfg
+}
+
 // Response is a parsed HTTP response.
 type Response struct {
 	Code       string // "" when no status line could be parsed
@@ -147,17 +162,8 @@ func Send(addr string, packets []string, middleDelay, timeout time.Duration, top
 	defer conn.Close()
 	_ = conn.SetDeadline(deadline)
 	if topts != nil {
-		cfg := &tls.Config{
-			ServerName:         topts.ServerName,
-			MinVersion:         topts.MinVersion,
-			MaxVersion:         topts.MaxVersion,
-			InsecureSkipVerify: !topts.Verify,
-			ClientSessionCache: topts.Cache,
-			NextProtos:         topts.ALPN,
-		}
-		if topts.Verify && topts.RootCAs != nil {
-			cfg.RootCAs = topts.RootCAs.RootCAs
-		}
+		cfg := topts.clientConfig()
+		cfg.NextProtos = topts.ALPN
 		tc := tls.Client(conn, cfg)
 		if err := tc.Handshake(); err != nil {
 			res.Err = fmt.Errorf("TLS handshake failed: %v", err)
