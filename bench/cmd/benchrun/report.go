@@ -51,21 +51,17 @@ func (b *bench) find(block, inst, c string) []sample {
 	return out
 }
 
-func cpuStat(ss []sample) stat {
+// sampleStat summarizes one measure (f) of the samples.
+func sampleStat(ss []sample, f func(sample) float64) stat {
 	xs := make([]float64, len(ss))
 	for i, s := range ss {
-		xs[i] = s.CPUus
+		xs[i] = f(s)
 	}
 	return summarize(xs)
 }
 
-func rateStat(ss []sample) stat {
-	xs := make([]float64, len(ss))
-	for i, s := range ss {
-		xs[i] = s.PerSec
-	}
-	return summarize(xs)
-}
+func cpuStat(ss []sample) stat  { return sampleStat(ss, func(s sample) float64 { return s.CPUus }) }
+func rateStat(ss []sample) stat { return sampleStat(ss, func(s sample) float64 { return s.PerSec }) }
 
 func resumedPct(ss []sample) string {
 	var n, r int64
