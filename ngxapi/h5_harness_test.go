@@ -34,41 +34,50 @@ func newH5VM(t testing.TB, http *confparse.HTTPConf, workers int) *h5VM {
 	if http == nil {
 		http = &confparse.HTTPConf{}
 	}
-	vm := &h5VM{t: t, log: filepath.Join(t.TempDir(), "error.log")}
-	lg, err := errlog.New([]errlog.Target{{Path: vm.log, Level: errlog.Info}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &Env{Config: &confparse.Config{HTTP: http}, Dicts: shdict.NewRegistry()}
-	inst := Installer(env)
-	pool, err := luavm.NewPool(luavm.Options{
-		Workers:     workers,
-		Log:         lg,
-		PackagePath: "/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua",
-		Install: func(w *luavm.Worker) {
-			inst(w)
-			w.L.SetGlobal("out", w.L.NewFunction(func(L *lua.LState) int {
-				var b strings.Builder
-				for i := 1; i <= L.GetTop(); i++ {
-					b.WriteString(L.ToStringMeta(L.Get(i)).String())
-				}
-				vm.mu.Lock()
-				vm.out = append(vm.out, b.String())
-				vm.mu.Unlock()
-				return 0
-			}))
-		},
+	vm := &h5VM{t: t}
+	opts := luavm.Options{Workers: workers, PackagePath: "/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua"}
+	vm.pool, vm.log = newTestPool(t, &confparse.Config{HTTP: http}, errlog.Info, opts, func(w *luavm.Worker) {
+		w.L.SetGlobal("out", w.L.NewFunction(func(L *lua.LState) int {
+			var b strings.Builder
+			for i := 1; i <= L.GetTop(); i++ {
+				b.WriteString(L.ToStringMeta(L.Get(i)).String())
+			}
+			vm.mu.Lock()
+			vm.out = append(vm.out, b.String())
+			vm.mu.Unlock()
+			return 0
+		}))
 	})
+	return vm
+}
+
+// newTestPool starts a pool (opts; Log and Install are set here) with the
+// whole API installed for cfg, and then extra, on each worker. It logs at
+// level to the returned file in t's temp dir, and stops at t's end.
+func newTestPool(t testing.TB, cfg *confparse.Config, level errlog.Level, opts luavm.Options, extra func(w *luavm.Worker)) (*luavm.Pool, string) {
+	t.Helper()
+	logf := filepath.Join(t.TempDir(), "error.log")
+	lg, err := errlog.New([]errlog.Target{{Path: logf, Level: level}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm.pool = pool
+	inst := Installer(&Env{Config: cfg, Dicts: shdict.NewRegistry()})
+	opts.Log = lg
+	opts.Install = func(w *luavm.Worker) {
+		inst(w)
+		extra(w)
+	}
+	pool, err := luavm.NewPool(opts)
+	if err != nil {
+		lg.Close()
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		CloseSocketPools(pool.Workers()...)
 		pool.Close()
 		lg.Close()
 	})
-	return vm
+	return pool, logf
 }
 
 func (vm *h5VM) run(phase luavm.Phase, src string) ([]string, error) {

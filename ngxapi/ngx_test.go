@@ -15,7 +15,6 @@ import (
 	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
-	"github.com/goresty/goresty/ngxapi/shdict"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -32,19 +31,12 @@ type coreVM struct {
 
 func newCoreVM(t *testing.T, opts luavm.Options) *coreVM {
 	t.Helper()
-	vm := &coreVM{t: t, logf: filepath.Join(t.TempDir(), "error.log"), out: make(chan string, 1024), tout: make(chan string, 1024)}
-	lg, err := errlog.New([]errlog.Target{{Path: vm.logf, Level: errlog.Debug}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &Env{Config: &confparse.Config{Prefix: "/opt/goresty/", HTTP: &confparse.HTTPConf{}}, Dicts: shdict.NewRegistry()}
-	inst := Installer(env)
+	vm := &coreVM{t: t, out: make(chan string, 1024), tout: make(chan string, 1024)}
 	if opts.Workers == 0 {
 		opts.Workers = 1
 	}
-	opts.Log = lg
-	opts.Install = func(w *luavm.Worker) {
-		inst(w)
+	cfg := &confparse.Config{Prefix: "/opt/goresty/", HTTP: &confparse.HTTPConf{}}
+	vm.pool, vm.logf = newTestPool(t, cfg, errlog.Debug, opts, func(w *luavm.Worker) {
 		for name, ch := range map[string]chan string{"emit": vm.out, "temit": vm.tout} {
 			ch := ch
 			w.L.SetGlobal(name, w.L.NewFunction(func(L *lua.LState) int {
@@ -56,13 +48,7 @@ func newCoreVM(t *testing.T, opts luavm.Options) *coreVM {
 				return 0
 			}))
 		}
-	}
-	p, err := luavm.NewPool(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm.pool = p
-	t.Cleanup(func() { p.Close(); lg.Close() })
+	})
 	return vm
 }
 
