@@ -242,8 +242,6 @@ func canYield(L *lua.LState) bool {
 
 var redirectCodes = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
 
-// errAPI raises OpenResty's wording for a content API used after the
-// response went out.
 func init() {
 	ContentExit = func(w *luavm.Worker, L *lua.LState, code int) int {
 		if c, ok := w.Current().Ctx.(*HTTPCtx); ok && c != nil {
@@ -254,6 +252,33 @@ func init() {
 	register("http", func(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		installHTTP(w, ngx)
 	})
+	registerField("status", func(w *luavm.Worker, L *lua.LState) lua.LValue {
+		check(w, L, "ngx.status")
+		return lua.LNumber(httpCtx(w, L).Status)
+	}, func(w *luavm.Worker, L *lua.LState, v lua.LValue) {
+		check(w, L, "ngx.status")
+		c := httpCtx(w, L)
+		if c.HeadersSent {
+			logConn(w, errlog.Error, "attempt to set ngx.status after sending out response headers")
+			return
+		}
+		switch v := v.(type) {
+		case lua.LNumber:
+			c.Status = int(v)
+		case lua.LString:
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				L.RaiseError("bad status")
+			}
+			c.Status = n
+		default:
+			L.RaiseError("attempt to set ngx.status to %s", v.Type().String())
+		}
+	})
+	registerField("headers_sent", func(w *luavm.Worker, L *lua.LState) lua.LValue {
+		check(w, L, "ngx.headers_sent")
+		return lua.LBool(httpCtx(w, L).HeadersSent)
+	}, nil)
 }
 
 func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
@@ -682,78 +707,7 @@ func headerName(k string) string {
 	return http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
 }
 
-// InstallStatus adds ngx.status (a field read and written through the ngx
-// table's metatable) on top of the core's metatable. Call it after
-// Installer's function has run on the worker.
-func InstallStatus(w *luavm.Worker) {
-	L := w.L
-	ngx, ok := L.GetGlobal("ngx").(*lua.LTable)
-	if !ok {
-		return
-	}
-	mt, _ := L.GetMetatable(ngx).(*lua.LTable)
-	if mt == nil {
-		mt = L.NewTable()
-		L.SetMetatable(ngx, mt)
-	}
-	oldIndex := mt.RawGetString("__index")
-	oldNew := mt.RawGetString("__newindex")
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		if k, ok := L.Get(2).(lua.LString); ok {
-			switch k {
-			case "status":
-				check(w, L, "ngx.status")
-				L.Push(lua.LNumber(httpCtx(w, L).Status))
-				return 1
-			case "headers_sent":
-				check(w, L, "ngx.headers_sent")
-				L.Push(lua.LBool(httpCtx(w, L).HeadersSent))
-				return 1
-			}
-		}
-		if f, ok := oldIndex.(*lua.LFunction); ok {
-			L.Push(f)
-			L.Push(L.Get(1))
-			L.Push(L.Get(2))
-			L.Call(2, 1)
-			return 1
-		}
-		L.Push(lua.LNil)
-		return 1
-	}))
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		if k, ok := L.Get(2).(lua.LString); ok && k == "status" {
-			check(w, L, "ngx.status")
-			c := httpCtx(w, L)
-			if c.HeadersSent {
-				logConn(w, errlog.Error, "attempt to set ngx.status after sending out response headers")
-				return 0
-			}
-			var st int
-			switch v := L.Get(3).(type) {
-			case lua.LNumber:
-				st = int(v)
-			case lua.LString:
-				n, err := strconv.Atoi(string(v))
-				if err != nil {
-					L.RaiseError("bad status")
-				}
-				st = n
-			default:
-				L.RaiseError("attempt to set ngx.status to %s", L.Get(3).Type().String())
-			}
-			c.Status = st
-			return 0
-		}
-		if f, ok := oldNew.(*lua.LFunction); ok {
-			L.Push(f)
-			L.Push(L.Get(1))
-			L.Push(L.Get(2))
-			L.Push(L.Get(3))
-			L.Call(3, 0)
-			return 0
-		}
-		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))
-		return 0
-	}))
-}
+// InstallStatus is kept for callers written before ngx.status and
+// ngx.headers_sent became magic fields of the ngx table (registerField):
+// Installer provides them now, and this does nothing.
+func InstallStatus(w *luavm.Worker) {}

@@ -154,8 +154,9 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 }
 
 // ngxField is a magic field of the ngx table (ngx.ctx, ngx.status, ...):
-// read and written through the table's metatable. set may be nil (read-only:
-// assigning raises an error).
+// read and written through the table's metatable. set may be nil: then an
+// assignment stores the value in the table itself, as resty.core's
+// getter-only fields (it hides the field from then on).
 type ngxField struct {
 	get func(w *luavm.Worker, L *lua.LState) lua.LValue
 	set func(w *luavm.Worker, L *lua.LState, v lua.LValue)
@@ -203,10 +204,7 @@ func finishCore(w *luavm.Worker, ngx *lua.LTable) {
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		k := L.Get(2)
 		if s, ok := k.(lua.LString); ok {
-			if f, ok := ngxFields[string(s)]; ok {
-				if f.set == nil {
-					L.RaiseError("attempt to write to ngx.%s", string(s))
-				}
+			if f, ok := ngxFields[string(s)]; ok && f.set != nil {
 				f.set(w, L, L.Get(3))
 				return 0
 			}
