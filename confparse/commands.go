@@ -190,56 +190,36 @@ func onOff(set func(d *directive, v bool)) func(*loader, *directive) error {
 	}
 }
 
-func msec(set func(d *directive, v time.Duration)) func(*loader, *directive) error {
+// argValue makes the handler of a one-argument directive: parse reads the
+// argument (bad is the error when it cannot) and set (nil: checked only)
+// takes the value.
+func argValue[T any](parse func(string) (T, bool), bad func(*directive) error, set func(d *directive, v T)) func(*loader, *directive) error {
 	return func(_ *loader, d *directive) error {
-		v, ok := parseTime(d.args[0], false)
+		v, ok := parse(d.args[0])
 		if !ok {
-			return d.invalidValue()
+			return bad(d)
 		}
 		if set != nil {
 			set(d, v)
 		}
 		return nil
 	}
+}
+
+func msec(set func(d *directive, v time.Duration)) func(*loader, *directive) error {
+	return argValue(func(s string) (time.Duration, bool) { return parseTime(s, false) }, (*directive).invalidValue, set)
 }
 
 func sec(set func(d *directive, v time.Duration)) func(*loader, *directive) error {
-	return func(_ *loader, d *directive) error {
-		v, ok := parseTime(d.args[0], true)
-		if !ok {
-			return d.invalidValue()
-		}
-		if set != nil {
-			set(d, v)
-		}
-		return nil
-	}
+	return argValue(func(s string) (time.Duration, bool) { return parseTime(s, true) }, (*directive).invalidValue, set)
 }
 
 func num(set func(d *directive, v int)) func(*loader, *directive) error {
-	return func(_ *loader, d *directive) error {
-		v, ok := parseInt(d.args[0])
-		if !ok {
-			return d.errf(`"%s" directive invalid number`, d.name)
-		}
-		if set != nil {
-			set(d, v)
-		}
-		return nil
-	}
+	return argValue(parseInt, func(d *directive) error { return d.errf(`"%s" directive invalid number`, d.name) }, set)
 }
 
 func size(set func(d *directive, v int64)) func(*loader, *directive) error {
-	return func(_ *loader, d *directive) error {
-		v, ok := parseSize(d.args[0])
-		if !ok {
-			return d.invalidValue()
-		}
-		if set != nil {
-			set(d, v)
-		}
-		return nil
-	}
+	return argValue(parseSize, (*directive).invalidValue, set)
 }
 
 // dirMustExist checks that a log file can be created where it is named:
