@@ -358,6 +358,11 @@ func (v *vhost) check(plain []byte) (rejectReason, *tls.SessionState, []byte) {
 // wrap is tls.Config.WrapSession.
 func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSession) ([]byte, error) {
 	m := v.m
+	// A resumed TLS 1.2 connection gets its own id back (see below); when
+	// the connection knows it, the state need not even be serialized.
+	if v.stateful && cs.DidResume && cs.Version <= tls.VersionTLS12 && conn != nil && conn.hasID {
+		return bytes.Clone(conn.id[:]), nil
+	}
 	state, err := ss.Bytes()
 	if err != nil {
 		return nil, err
