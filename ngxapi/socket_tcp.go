@@ -232,8 +232,9 @@ type idleConn struct {
 }
 
 type connPool struct {
-	key  string
-	size int
+	key   string
+	size  int
+	sized bool // size was chosen (connect's pool_size/backlog or a setkeepalive): later sizes are ignored
 
 	mu      sync.Mutex
 	idle    []*idleConn      // most recent last
@@ -246,13 +247,27 @@ func (se *sockEnv) pool(key string, size int, create bool) *connPool {
 	defer se.mu.Unlock()
 	p := se.pools[key]
 	if p == nil && create {
-		if size <= 0 {
-			size = se.poolSize
-		}
-		p = &connPool{key: key, size: size}
+		p = &connPool{key: key, size: se.poolSize}
 		se.pools[key] = p
 	}
+	if p != nil && size > 0 {
+		p.fixSize(size)
+	}
 	return p
+}
+
+// fixSize settles the pool's size the first time one is chosen, as
+// OpenResty creates a pool with the size of the connect (pool_size, backlog)
+// or setkeepalive that made it, lua_socket_pool_size by default.
+func (p *connPool) fixSize(size int) {
+	p.mu.Lock()
+	if !p.sized {
+		if size > 0 {
+			p.size = size
+		}
+		p.sized = true
+	}
+	p.mu.Unlock()
 }
 
 // take returns an idle connection, or nil.
@@ -602,7 +617,8 @@ func objectMeta(L *lua.LState, kind string, methods map[string]lua.LGFunction) *
 		mt.RawSetString("__index", idx)
 	}
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(fmt.Sprintf("%s: %p", kind, L.CheckUserData(1))))
+		// Sockets are tables and ssl sessions userdata: both are pointers.
+		L.Push(lua.LString(fmt.Sprintf("%s: %p", kind, L.CheckAny(1))))
 		return 1
 	}))
 	return mt
@@ -810,6 +826,9 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 	s.closeConn()
 	s.bindThread(s.se.w, s.threadEnded)
 	p := s.se.pool(key, poolSize, true)
+	if backlog >= 0 {
+		p.fixSize(poolSize)
+	}
 	if ic := p.take(); ic != nil {
 		s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
 		ret := wrap([]lua.LValue{lua.LNumber(1)})
@@ -1392,6 +1411,8 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 	p := s.pool
 	if p == nil {
 		p = s.se.pool(s.key, size, true)
+	} else {
+		p.fixSize(size)
 	}
 	conn, tlsOn, sess, reused := s.conn, s.tlsOn, s.sess, s.reuse
 	s.closer.set(nil, nil)

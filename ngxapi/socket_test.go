@@ -347,6 +347,29 @@ d:close()
 `, port, port, port, port), "0", "1", "0")
 }
 
+// TestCosocketPoolSizeFromSetkeepalive: as in OpenResty, a pool that no
+// connect sized takes its size from the first setkeepalive, and later sizes
+// are ignored.
+func TestCosocketPoolSizeFromSetkeepalive(t *testing.T) {
+	port := scriptServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	vm := newH5VM(t, nil, 1)
+	vm.expect(luavm.PhaseTimer, fmt.Sprintf(`
+local socks = {}
+for i = 1, 3 do
+    socks[i] = ngx.socket.tcp()
+    assert(socks[i]:connect("127.0.0.1", %[1]d, {pool = "sized-by-keepalive"}))
+end
+for i = 1, 3 do
+    assert(socks[i]:setkeepalive(10000, i == 1 and 1 or 5))
+end
+local a, b = ngx.socket.tcp(), ngx.socket.tcp()
+assert(a:connect("127.0.0.1", %[1]d, {pool = "sized-by-keepalive"}))
+assert(b:connect("127.0.0.1", %[1]d, {pool = "sized-by-keepalive"}))
+out(a:getreusedtimes(), " ", b:getreusedtimes())
+out(tostring(a):match("^tcp socket: 0x%%x+$") ~= nil, " ", tostring(ngx.socket.udp()):match("^udp socket: 0x%%x+$") ~= nil)
+`, port), "1 0", "true true")
+}
+
 func TestCosocketBacklog(t *testing.T) {
 	port := scriptServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 	vm := newH5VM(t, nil, 1)
