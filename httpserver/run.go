@@ -39,6 +39,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	os.Unsetenv(daemonEnv)
 	applyEnv(cfg)
 	setProcs(cfg)
+	startGCFloor()
 
 	log, err := errlog.New(cfg.Main.ErrorLogs)
 	if err != nil {
