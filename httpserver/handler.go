@@ -16,6 +16,7 @@ import (
 	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
 	"github.com/goresty/goresty/ngxapi"
+	"github.com/goresty/goresty/ngxapi/tlsname"
 )
 
 // Version is what Server: headers and error pages show with server_tokens on.
@@ -780,7 +781,8 @@ func (rq *request) sslVar(name string, cs *tls.ConnectionState) (string, bool) {
 	}
 	switch name {
 	case "ssl_protocol":
-		return ngxapiVersionName(cs.Version), true
+		name, _ := tlsname.Name(cs.Version)
+		return name, true
 	case "ssl_cipher":
 		return goCipherNames[cs.CipherSuite], true
 	case "ssl_server_name":
@@ -797,20 +799,6 @@ func (rq *request) sslVar(name string, cs *tls.ConnectionState) (string, bool) {
 		return "", true
 	}
 	return "", false
-}
-
-func ngxapiVersionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS10:
-		return "TLSv1"
-	case tls.VersionTLS11:
-		return "TLSv1.1"
-	case tls.VersionTLS12:
-		return "TLSv1.2"
-	case tls.VersionTLS13:
-		return "TLSv1.3"
-	}
-	return ""
 }
 
 // expand replaces $name and ${name} in s.

@@ -3,8 +3,8 @@ package ngxapi
 import (
 	"crypto/tls"
 
-	"github.com/goresty/goresty/internal/tlsname"
 	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/ngxapi/tlsname"
 	lua "github.com/yuin/gopher-lua"
 )
 

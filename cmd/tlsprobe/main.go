@@ -33,7 +33,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/goresty/goresty/internal/tlsname"
+	"github.com/goresty/goresty/ngxapi/tlsname"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goresty/goresty/internal/tlsname"
+	"github.com/goresty/goresty/ngxapi/tlsname"
 )
 
 // runRepeat runs the actions of one repetition of a block: requests and
