@@ -169,12 +169,9 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		MaxRunningTimers: h.LuaMaxRunningTimers,
 		HookTimeout:      h.LuaHookTimeout,
 		Log:              log,
-		Install: func(w *luavm.Worker) {
-			install(w)
-			ngxapi.InstallStatus(w)
-		},
-		Init:       init,
-		InitWorker: initWorker,
+		Install:          install,
+		Init:             init,
+		InitWorker:       initWorker,
 	})
 	if err != nil {
 		return g, err

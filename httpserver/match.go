@@ -122,12 +122,11 @@ type location struct {
 }
 
 type locTable struct {
-	exact    []*location // "="
-	prefix   []*location // "" and "^~", longest first
-	regex    []*location // "~" and "~*", in order
-	named    map[string]*location
-	hasAny   bool
-	allNamed map[string]*location // shared across levels
+	exact  []*location // "="
+	prefix []*location // "" and "^~", longest first
+	regex  []*location // "~" and "~*", in order
+	named  map[string]*location
+	hasAny bool
 }
 
 func buildLocations(locs []*confparse.LocationConf, named map[string]*location) (*locTable, error) {

@@ -454,18 +454,6 @@ func (w *Worker) putCo(co *lua.LState) {
 	}
 }
 
-func luaErrString(err error) string {
-	if ae, ok := err.(*lua.ApiError); ok {
-		if s, ok := ae.Object.(lua.LString); ok {
-			return string(s)
-		}
-		if ae.Object != nil && ae.Object != lua.LNil {
-			return ae.Object.String()
-		}
-	}
-	return err.Error()
-}
-
 // LuaError is a Lua runtime error of a light thread.
 type LuaError struct {
 	Msg       string // the error value as a string

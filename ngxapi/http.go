@@ -706,8 +706,3 @@ func retTruncated(L *lua.LState, t *lua.LTable, truncated bool) int {
 func headerName(k string) string {
 	return http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
 }
-
-// InstallStatus is kept for callers written before ngx.status and
-// ngx.headers_sent became magic fields of the ngx table (registerField):
-// Installer provides them now, and this does nothing.
-func InstallStatus(w *luavm.Worker) {}

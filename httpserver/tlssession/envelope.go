@@ -165,13 +165,6 @@ func stateCreatedAt(state []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(state[5:13]), true
 }
 
-func stateVersion(state []byte) uint16 {
-	if len(state) < 2 {
-		return 0
-	}
-	return binary.BigEndian.Uint16(state[0:2])
-}
-
 // stateSecret is the master secret (TLS 1.2) or PSK (TLS 1.3).
 func stateSecret(state []byte) []byte {
 	if len(state) < 14 {
