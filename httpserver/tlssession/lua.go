@@ -76,8 +76,9 @@ func logConn(c *call, shared *errlog.Conn) *errlog.Conn {
 }
 
 func (h *luaHooks) store(c *call) error {
-	ctx := &ngxapi.SessionCtx{ID: c.id, Serialized: c.serialized, ServerName: c.cs.ServerName, Version: c.cs.Version}
-	res := h.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLSessionStore, Chunk: h.storeChunk, Ctx: ctx, Conn: logConn(c, storeConn)})
+	c.sc = ngxapi.SessionCtx{ID: c.id, Serialized: c.serialized, ServerName: c.cs.ServerName, Version: c.cs.Version}
+	c.req = luavm.Request{Phase: luavm.PhaseSSLSessionStore, Chunk: h.storeChunk, Ctx: &c.sc, Conn: logConn(c, storeConn)}
+	res := h.pool.Next().Run(&c.req)
 	if res.Err != nil {
 		return res.Err
 	}
@@ -88,16 +89,16 @@ func (h *luaHooks) store(c *call) error {
 }
 
 func (h *luaHooks) fetch(c *call) error {
-	ctx := &ngxapi.SessionCtx{ID: c.id, ServerName: c.cs.ServerName, Version: c.cs.Version, Decoder: c}
+	c.sc = ngxapi.SessionCtx{ID: c.id, ServerName: c.cs.ServerName, Version: c.cs.Version, Decoder: c}
 	lc := logConn(c, fetchConn)
-	req := &luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: ctx, Conn: lc}
+	c.req = luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: &c.sc, Conn: lc}
 	if c.conn != nil {
 		// a fetch hook still waiting at the handshake deadline (a lookup
 		// that never answers) is ended there by luavm: its cosockets are
 		// closed and a graceful stop does not wait for it
-		req.Deadline = c.conn.Deadline
+		c.req.Deadline = c.conn.Deadline
 	}
-	res := h.pool.Next().Run(req)
+	res := h.pool.Next().Run(&c.req)
 	if res.Err == luavm.ErrDeadline {
 		h.log.LogConn(errlog.Error, lc, "ssl_session_fetch_by_lua* did not finish before the handshake deadline (client_header_timeout), handshake given up")
 		return errHandshakeTimeout
