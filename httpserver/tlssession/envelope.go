@@ -81,20 +81,22 @@ func newSealKey(label string, material []byte) (sealKey, error) {
 	return k, nil
 }
 
-// seal appends the sealed envelope of plain (header, nonce, ciphertext) to
-// dst. aad is extra authenticated data (the session id for stored sessions).
-func (kr keyring) seal(dst, plain, aad []byte, rnd func([]byte) error) ([]byte, error) {
+// seal returns the sealed envelope (header, nonce, ciphertext, tag) of the
+// plain envelope of state, built in one buffer: the plain envelope is
+// written where the ciphertext goes and encrypted in place. aad is extra
+// authenticated data (the session id for stored sessions).
+func (kr keyring) seal(created uint64, vh vhostID, state, aad []byte, rnd func([]byte) error) ([]byte, error) {
 	k := &kr[0]
-	start := len(dst)
-	dst = append(dst, magicSealed, envVersion)
-	dst = append(dst, k.id[:]...)
-	hdrEnd := len(dst)
-	dst = append(dst, make([]byte, nonceSize)...)
-	nonce := dst[hdrEnd : hdrEnd+nonceSize]
+	const pre = sealedHeader + nonceSize
+	dst := make([]byte, pre, pre+plainHeader+len(state)+tagSize)
+	dst[0], dst[1] = magicSealed, envVersion
+	copy(dst[2:sealedHeader], k.id[:])
+	nonce := dst[sealedHeader:pre]
 	if err := rnd(nonce); err != nil {
 		return nil, err
 	}
-	ad := adFor(dst[start:hdrEnd], aad)
+	plain := appendPlain(dst[pre:pre], created, vh, state)
+	ad := adFor(dst[:sealedHeader], aad)
 	return k.aead.Seal(dst, nonce, plain, ad), nil
 }
 

@@ -379,8 +379,7 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSes
 		created = uint64(m.now().Unix())
 	}
 	if !v.stateful {
-		env := appendPlain(make([]byte, 0, plainHeader+len(state)), created, v.id, state)
-		t, err := v.tickets.seal(make([]byte, 0, sealedHeader+nonceSize+len(env)+tagSize), env, nil, m.rand)
+		t, err := v.tickets.seal(created, v.id, state, nil, m.rand)
 		if err != nil {
 			return nil, err
 		}
@@ -402,12 +401,14 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSes
 	if err := m.rand(id); err != nil {
 		return nil, err
 	}
-	env := appendPlain(make([]byte, 0, plainHeader+len(state)), created, v.id, state)
+	var env []byte
 	if len(m.seal) > 0 {
-		env, err = m.seal.seal(make([]byte, 0, sealedHeader+nonceSize+len(env)+tagSize), env, id, m.rand)
+		env, err = m.seal.seal(created, v.id, state, id, m.rand)
 		if err != nil {
 			return nil, err
 		}
+	} else {
+		env = appendPlain(make([]byte, 0, plainHeader+len(state)), created, v.id, state)
 	}
 	if v.cache != nil {
 		v.cache.Set(string(id), shdict.StringValue(string(env)), v.timeout, 0)
