@@ -9,6 +9,17 @@ repeat_each(2);
 
 plan tests => repeat_each() * (blocks() * 4);
 
+# the test.com server of most blocks, after their hooks (http_config eval)
+our $TestComServer = <<'_EOC_';
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t { return 200 "ok\n"; }
+    }
+_EOC_
+
 no_shuffle();
 check_accum_error_log();
 run_tests();
@@ -16,7 +27,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a new TLS 1.2 session is stored once; resumed connections do not store again
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -30,13 +42,7 @@ __DATA__
         local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
         if sess then assert(ssl_sess.set_serialized_session(sess)) end
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- tls
 sni: test.com
@@ -59,7 +65,8 @@ Reused
 
 
 === TEST 2: phase name, id format, ngx.ssl basics, log context
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
         local ssl = require "ngx.ssl"
@@ -67,13 +74,7 @@ Reused
         ngx.log(ngx.WARN, "phase: ", ngx.get_phase(), ", id ok: ", ngx.re.find(id, "^[0-9a-f]{64}$", "jo") ~= nil,
                 ", sni: ", ssl.server_name(), ", version: ", ssl.get_tls1_version_str(), " ", ssl.get_tls1_version())
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- tls
 sni: test.com
@@ -91,20 +92,15 @@ qr/\[warn\] .*phase: ssl_session_store, id ok: true, sni: test.com, version: TLS
 
 
 === TEST 3: ngx.sleep and ngx.socket.tcp are disabled in the store hook; the handshake completes
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     ssl_session_store_by_lua_block {
         local ok, err = pcall(ngx.socket.tcp)
         ngx.log(ngx.WARN, "socket: ", err)
         ngx.sleep(0.001)
         ngx.log(ngx.WARN, "not reached")
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- tls
 sni: test.com
@@ -125,7 +121,8 @@ not reached
 
 
 === TEST 4: a 0-delay timer saves the session and may yield; the next connection resumes
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -141,13 +138,7 @@ not reached
         local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
         if sess then assert(ssl_sess.set_serialized_session(sess)) end
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- tls
 sni: test.com
@@ -166,20 +157,15 @@ saved by timer
 
 
 === TEST 5: a Lua error in the store hook is logged; the connection is served, nothing resumes
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     ssl_session_store_by_lua_block {
         error("store boom")
     }
     ssl_session_fetch_by_lua_block {
         ngx.log(ngx.WARN, "fetch ran")
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- tls
 sni: test.com
