@@ -11,13 +11,25 @@ plan tests => repeat_each() * (blocks() * 3);
 
 $ENV{TEST_NGINX_REDIS_PORT} ||= 6379;
 
+# the test.com server of every block, after its hooks (http_config eval)
+our $TestComServer = <<'_EOC_';
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t { return 200 "ok\n"; }
+    }
+_EOC_
+
 no_shuffle();
 run_tests();
 
 __DATA__
 
 === TEST 1: the fetch hook gets the stored id and resumes the session
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -33,13 +45,7 @@ __DATA__
         local ok, err = ssl_sess.set_serialized_session(sess)
         ngx.log(ngx.WARN, "set: ", ok, " ", err)
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1
@@ -55,7 +61,8 @@ qr/set: true nil/,
 
 
 === TEST 2: the fetch hook may yield: sessions kept in redis through raw cosockets
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
         local function save(premature, id, sess)
@@ -90,13 +97,7 @@ qr/set: true nil/,
         assert(ssl_sess.set_serialized_session(sess))
         ngx.log(ngx.WARN, "redis hit")
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -sess_out $TEST_NGINX_SERVER_ROOT/r.sess | cut -d, -f1
@@ -112,7 +113,8 @@ redis hit
 
 
 === TEST 3: failures in the fetch hook give full handshakes
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -133,13 +135,7 @@ redis hit
         end
         -- n == 4: a miss (nothing set)
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 5 | cut -d, -f1
@@ -159,7 +155,8 @@ qr/garbage: nil failed to de-serialize session/,
 
 
 === TEST 4: get_serialized_session is store-only
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -171,13 +168,7 @@ qr/garbage: nil failed to de-serialize session/,
         ngx.log(ngx.WARN, "fetch get: ", err)
         assert(ssl_sess.set_serialized_session(ngx.shared.sess:get(ssl_sess.get_session_id())))
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1
@@ -190,7 +181,8 @@ fetch get: API disabled in the context of ssl_session_fetch_by_lua*
 
 
 === TEST 5: openssl s_client -sess_out / -sess_in resumes through the hooks (TLS 1.2)
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -201,13 +193,7 @@ fetch get: API disabled in the context of ssl_session_fetch_by_lua*
         local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
         if sess then assert(ssl_sess.set_serialized_session(sess)) end
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 printf 'GET /t HTTP/1.1\r\nHost: test.com\r\nConnection: close\r\n\r\n' | openssl s_client -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -tls1_2 -ign_eof -sess_out $TEST_NGINX_SERVER_ROOT/s.pem 2>/dev/null | grep -E '^(New|Reused),' | head -1 | cut -d, -f1
@@ -220,7 +206,8 @@ printf 'GET /t HTTP/1.1\r\nHost: test.com\r\nConnection: close\r\n\r\n' | openss
 
 
 === TEST 8: hook log lines carry the connection's suffixes (client, listening address), as nginx
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
@@ -232,13 +219,7 @@ printf 'GET /t HTTP/1.1\r\nHost: test.com\r\nConnection: close\r\n\r\n' | openss
         ngx.log(ngx.WARN, "fetching")
         ssl_sess.set_serialized_session(ngx.shared.sess:get(ssl_sess.get_session_id()))
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1
@@ -256,7 +237,8 @@ qr/\[warn\] \d+#\d+: \*\d+ \[lua\] .*fetching, context: ssl_session_fetch_by_lua
 === TEST 9: a fetch hook that never finishes does not hold the handshake past client_header_timeout
 # goresty-only wording; nginx+lua also drops the handshake at the timeout
 # (client timed out ... while SSL handshaking), with no line of its own.
---- http_config
+--- http_config eval
+<<'_EOC_' . $::TestComServer
     lua_shared_dict sess 1m;
     client_header_timeout 500ms;
     ssl_session_store_by_lua_block {
@@ -266,13 +248,7 @@ qr/\[warn\] \d+#\d+: \*\d+ \[lua\] .*fetching, context: ssl_session_fetch_by_lua
     ssl_session_fetch_by_lua_block {
         ngx.sleep(3)  -- a lookup that does not answer in time
     }
-    server {
-        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
-        server_name test.com;
-        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
-        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
-        location /t { return 200 "ok\n"; }
-    }
+_EOC_
 --- config
 --- exec
 tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 -timeout 2s 2>&1 | sed -e 's/^tlsprobe: .*/failed/' | cut -d, -f1
