@@ -388,11 +388,10 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSes
 	}
 	// A resumed TLS 1.2 connection gets its own id back (crypto/tls always
 	// sends a new ticket, OpenSSL would just echo the session id): the
-	// session is not new, the store hook does not run again.
+	// session is not new, the store hook does not run again. A connection
+	// that knows its id got it back above; without ForConn, the id is
+	// found by the session's secret.
 	if cs.DidResume && cs.Version <= tls.VersionTLS12 {
-		if conn != nil && conn.hasID {
-			return bytes.Clone(conn.id[:]), nil
-		}
 		if id, ok := m.reissue.get(stateSecret(state)); ok {
 			return id, nil
 		}
