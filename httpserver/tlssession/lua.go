@@ -76,7 +76,7 @@ func logConn(c *call, shared *errlog.Conn) *errlog.Conn {
 }
 
 func (h *luaHooks) store(c *call) error {
-	c.sc = ngxapi.SessionCtx{ID: c.id, Serialized: c.serialized, ServerName: c.cs.ServerName, Version: c.cs.Version}
+	c.sc = ngxapi.SessionCtx{ID: c.id, Serialized: c.serialized, ServerName: c.serverName, Version: c.version}
 	c.req = luavm.Request{Phase: luavm.PhaseSSLSessionStore, Chunk: h.storeChunk, Ctx: &c.sc, Conn: logConn(c, storeConn)}
 	res := h.pool.Next().Run(&c.req)
 	if res.Err != nil {
@@ -89,7 +89,7 @@ func (h *luaHooks) store(c *call) error {
 }
 
 func (h *luaHooks) fetch(c *call) error {
-	c.sc = ngxapi.SessionCtx{ID: c.id, ServerName: c.cs.ServerName, Version: c.cs.Version, Decoder: c}
+	c.sc = ngxapi.SessionCtx{ID: c.id, ServerName: c.serverName, Version: c.version, Decoder: c}
 	lc := logConn(c, fetchConn)
 	c.req = luavm.Request{Phase: luavm.PhaseSSLSessionFetch, Chunk: h.fetchChunk, Ctx: &c.sc, Conn: lc}
 	if c.conn != nil {

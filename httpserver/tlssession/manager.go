@@ -277,8 +277,9 @@ func (m *Manager) ForConn(cfg *tls.Config, s *ConnSession) *tls.Config {
 type call struct {
 	v          *vhost
 	id         []byte
-	serialized []byte // store: the envelope handed to Lua
-	cs         *tls.ConnectionState
+	serialized []byte       // store: the envelope handed to Lua
+	serverName string       // SNI, "" when none
+	version    uint16       // negotiated TLS version
 	conn       *ConnSession // nil unless ForConn
 
 	// fetch results
@@ -301,10 +302,10 @@ func (c *call) ID() []byte { return c.id }
 func (c *call) Serialized() []byte { return c.serialized }
 
 // ServerName is the SNI name, "" when none.
-func (c *call) ServerName() string { return c.cs.ServerName }
+func (c *call) ServerName() string { return c.serverName }
 
 // Version is the negotiated TLS version.
-func (c *call) Version() uint16 { return c.cs.Version }
+func (c *call) Version() uint16 { return c.version }
 
 // DecodeSession is set_serialized_session: an error (bytes that do not
 // open or parse) makes it return nil and the error text; an expired or
@@ -413,7 +414,7 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSes
 		v.cache.Set(string(id), shdict.StringValue(string(env)), v.timeout, 0)
 	}
 	if v.hooks && m.hooks.hasStore() {
-		c := &call{v: v, id: id, serialized: env, cs: &cs, conn: conn}
+		c := &call{v: v, id: id, serialized: env, serverName: cs.ServerName, version: cs.Version, conn: conn}
 		if err := m.hooks.store(c); err != nil {
 			m.c.StoreErrors.Add(1)
 		}
@@ -446,7 +447,7 @@ func (v *vhost) unwrap(identity []byte, cs tls.ConnectionState, conn *ConnSessio
 		}
 	}
 	if !found && v.hooks && m.hooks.hasFetch() {
-		c := &call{v: v, id: identity, cs: &cs, conn: conn}
+		c := &call{v: v, id: identity, serverName: cs.ServerName, version: cs.Version, conn: conn}
 		if err := m.hooks.fetch(c); err != nil {
 			m.c.FetchErrors.Add(1)
 			return nil, nil
