@@ -315,8 +315,14 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 			// "*N ..., context: ..., client: ADDR, server: LISTEN") and
 			// $ssl_session_id comes from the connection's session: both
 			// live in the quietConn; ForConn clones c only for server
-			// blocks with stateful sessions.
+			// blocks with stateful sessions, and only those need them
+			// (the clone's hooks read them during the handshake, after
+			// this returns).
 			if qc, ok := hello.Conn.(*quietConn); ok {
+				cc := mgr.ForConn(c, &qc.sessVal)
+				if cc == c {
+					return c, nil
+				}
 				qc.logc = errlog.Conn{ID: qc.id, Client: clientAddr(qc.Conn), Server: server}
 				qc.sessVal.Log = &qc.logc
 				// http.Server gives the handshake the same deadline
@@ -324,7 +330,7 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 				// past it.
 				qc.sessVal.Deadline = time.Now().Add(hsTimeout)
 				qc.sess = &qc.sessVal
-				return mgr.ForConn(c, qc.sess), nil
+				return cc, nil
 			}
 			return c, nil
 		},
