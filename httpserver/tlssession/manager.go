@@ -311,7 +311,7 @@ func (c *call) Version() uint16 { return c.version }
 // open or parse) makes it return nil and the error text; an expired or
 // foreign session is accepted here and rejected once the hook is done.
 func (c *call) DecodeSession(b []byte) error {
-	r, ss, secret := c.v.decode(c.id, b)
+	r, ss, secret := c.v.decode(c.id, b) // not in place: b is also SessionCtx.Fetched
 	if r == rejectCorrupt {
 		c.corrupt = true
 		return errCorrupt
@@ -331,10 +331,20 @@ const (
 
 // decode opens (if sealing is on) and checks a stored envelope.
 func (v *vhost) decode(id, b []byte) (rejectReason, *tls.SessionState, []byte) {
+	return v.decodeIn(id, b, false)
+}
+
+// decodeIn is decode; owned says b is a private copy that may be
+// decrypted in place.
+func (v *vhost) decodeIn(id, b []byte, owned bool) (rejectReason, *tls.SessionState, []byte) {
 	m := v.m
 	plain := b
 	if len(m.seal) > 0 {
-		p, err := m.seal.open(nil, b, id)
+		var dst []byte
+		if owned && len(b) >= sealedHeader+nonceSize {
+			dst = b[sealedHeader+nonceSize : sealedHeader+nonceSize]
+		}
+		p, err := m.seal.open(dst, b, id)
 		if err != nil {
 			return rejectCorrupt, nil, nil
 		}
@@ -443,7 +453,7 @@ func (v *vhost) unwrap(identity []byte, cs tls.ConnectionState, conn *ConnSessio
 	if v.cache != nil {
 		if s, ok := v.cache.GetString(string(identity)); ok {
 			found = true
-			reason, ss, secret = v.decode(identity, []byte(s))
+			reason, ss, secret = v.decodeIn(identity, []byte(s), true)
 		}
 	}
 	if !found && v.hooks && m.hooks.hasFetch() {
