@@ -110,11 +110,16 @@ type request struct {
 	// regex location captures ($1.., named captures)
 	captures []string
 	capNames []string
+	// wv is what w points to: the writer lives in the request (one
+	// allocation per request instead of two).
+	wv respWriter
 }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g := h.g
-	rq := &request{g: g, r: r, w: &respWriter{ResponseWriter: rw}, start: time.Now()}
+	rq := &request{g: g, r: r, start: time.Now()}
+	rq.wv.ResponseWriter = rw
+	rq.w = &rq.wv
 	rq.conn, _ = r.Context().Value(connKey{}).(*quietConn)
 	host := normHost(r.Host)
 	srv := h.grp.names.find(host)
