@@ -176,8 +176,8 @@ func nextConnID() uint64 { return connCounter.Add(1) }
 type quietConn struct {
 	net.Conn
 	id       uint64
-	ln       *genListener // the generation and address group that accepted it
-	peerGone bool
+	ln       *genListener            // the generation and address group that accepted it
+	peerGone atomic.Bool             // set by Read, read by Write: net/http reads in the background while a handler writes
 	fresh    bool                    // counted in addrGroup.fresh
 	sess     *tlssession.ConnSession // &sessVal once the handshake uses it
 	// Per-connection session state and hook log suffixes, kept inside the
@@ -189,9 +189,9 @@ type quietConn struct {
 func (c *quietConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if err != nil {
-		c.peerGone = true
+		c.peerGone.Store(true)
 	} else if n >= 5 && b[0] == 0x15 && b[1] == 3 {
-		c.peerGone = true // an alert record, in practice close_notify
+		c.peerGone.Store(true) // an alert record, in practice close_notify
 	}
 	return n, err
 }
@@ -200,7 +200,7 @@ func (c *quietConn) Write(b []byte) (int, error) {
 	if len(b) > 0 {
 		switch b[0] {
 		case 0x15: // TLS alert
-			if c.peerGone && len(b) <= 64 {
+			if c.peerGone.Load() && len(b) <= 64 {
 				return len(b), nil
 			}
 		case 'H': // plain HTTP: net/http's own answer to a bad request?
