@@ -68,12 +68,12 @@ func TestManyLightThreads(t *testing.T) {
 	}
 }
 
-// Entering a hook: queue hop, a trivial cached chunk, return.
-func BenchmarkRunHook(b *testing.B) {
+// benchRun measures w.Run of one cached chunk on a one-worker pool; the
+// Deadline, when non-zero, is armed and stopped on every run.
+func benchRun(b *testing.B, phase Phase, name, src string, deadline time.Time) {
 	p, _ := newTestPool(b, Options{Workers: 1})
 	w := p.Workers()[0]
-	chunk := mustChunk(b, "ssl_session_store_by_lua(nginx.conf:25)", `local id = 1`)
-	req := &Request{Phase: PhaseSSLSessionStore, Chunk: chunk}
+	req := &Request{Phase: phase, Chunk: mustChunk(b, name, src), Deadline: deadline}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -81,64 +81,29 @@ func BenchmarkRunHook(b *testing.B) {
 			b.Fatal(r.Err)
 		}
 	}
+}
+
+// Entering a hook: queue hop, a trivial cached chunk, return.
+func BenchmarkRunHook(b *testing.B) {
+	benchRun(b, PhaseSSLSessionStore, "ssl_session_store_by_lua(nginx.conf:25)", `local id = 1`, time.Time{})
 }
 
 // The same for a yieldable phase (no deadline armed).
 func BenchmarkRunContent(b *testing.B) {
-	p, _ := newTestPool(b, Options{Workers: 1})
-	w := p.Workers()[0]
-	chunk := mustChunk(b, "content_by_lua(nginx.conf:40)", `local id = 1`)
-	req := &Request{Phase: PhaseContent, Chunk: chunk}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if r := w.Run(req); r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
+	benchRun(b, PhaseContent, "content_by_lua(nginx.conf:40)", `local id = 1`, time.Time{})
 }
 
 // The same with a Request.Deadline (a pooled timer armed and stopped).
 func BenchmarkRunContentDeadline(b *testing.B) {
-	p, _ := newTestPool(b, Options{Workers: 1})
-	w := p.Workers()[0]
-	chunk := mustChunk(b, "content_by_lua(nginx.conf:40)", `local id = 1`)
-	req := &Request{Phase: PhaseContent, Chunk: chunk, Deadline: time.Now().Add(time.Hour)}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if r := w.Run(req); r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
+	benchRun(b, PhaseContent, "content_by_lua(nginx.conf:40)", `local id = 1`, time.Now().Add(time.Hour))
 }
 
 // A thread that suspends once (Go op on another goroutine) and resumes.
 func BenchmarkSuspendResume(b *testing.B) {
-	p, _ := newTestPool(b, Options{Workers: 1})
-	w := p.Workers()[0]
-	chunk := mustChunk(b, "content_by_lua(nginx.conf:40)", `local v = suspend("x")`)
-	req := &Request{Phase: PhaseContent, Chunk: chunk}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if r := w.Run(req); r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
+	benchRun(b, PhaseContent, "content_by_lua(nginx.conf:40)", `local v = suspend("x")`, time.Time{})
 }
 
 // pcall runs its callee on a pooled coroutine.
 func BenchmarkRunHookPcall(b *testing.B) {
-	p, _ := newTestPool(b, Options{Workers: 1})
-	w := p.Workers()[0]
-	chunk := mustChunk(b, "ssl_session_store_by_lua(nginx.conf:25)", `local ok, v = pcall(function(a) return a + 1 end, 1)`)
-	req := &Request{Phase: PhaseSSLSessionStore, Chunk: chunk}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if r := w.Run(req); r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
+	benchRun(b, PhaseSSLSessionStore, "ssl_session_store_by_lua(nginx.conf:25)", `local ok, v = pcall(function(a) return a + 1 end, 1)`, time.Time{})
 }
