@@ -1,0 +1,106 @@
+package confparse
+
+import (
+	"strings"
+	"time"
+)
+
+// Directives of http, server and location that shape requests and responses.
+var httpCommands = []command{
+	{name: "server", syntax: "{ ... }", ctx: ctxHTTP, min: 0, max: 0, block: true, set: func(l *loader, d *directive) error {
+		srv := &ServerConf{Pos: d.pos}
+		d.c.http.Servers = append(d.c.http.Servers, srv)
+		l.serverPos[srv] = d.errPos
+		return l.walk(d.block, &dctx{kind: ctxServer, id: srv, http: d.c.http, srv: srv})
+	}},
+	{name: "log_format", syntax: "name [escape=default|json|none] string ...", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
+	{name: "types", syntax: "{ type extension ...; ... }", ctx: ctxHTTP, block: true, set: setTypes},
+	{name: "root", syntax: "path  (default html)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.settings().Root = l.prefixPath(d.args[0])
+		return nil
+	}},
+	{name: "index", syntax: "file ...  (default index.html)", ctx: ctxHSL, min: 1, max: many, set: func(l *loader, d *directive) error {
+		s := d.c.settings()
+		s.Index = append(s.Index, d.args...)
+		return nil
+	}},
+	{name: "default_type", syntax: "mime-type  (default text/plain)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.settings().DefaultType = d.args[0]
+		return nil
+	}},
+	{name: "keepalive_timeout", syntax: "timeout [header_timeout]  (default 75s)", ctx: ctxHSL, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+		v, ok := parseTime(d.args[0], false)
+		if !ok {
+			return d.invalidValue()
+		}
+		if len(d.args) == 2 {
+			if _, ok := parseTime(d.args[1], true); !ok {
+				return d.invalidValue()
+			}
+		}
+		d.c.settings().KeepaliveTimeout = v
+		return nil
+	}},
+	{name: "client_max_body_size", syntax: "size  (default 1m; 0 = no limit)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientMaxBodySize = v })},
+	{name: "server_tokens", syntax: "on | off | build  (default on)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		switch d.args[0] {
+		case "on", "build":
+			d.c.settings().ServerTokens = true
+		case "off":
+			d.c.settings().ServerTokens = false
+		default:
+			return d.errf(`invalid value "%s"`, d.args[0])
+		}
+		return nil
+	}},
+	{name: "access_log", syntax: "path [format [buffer=size] [flush=time] [if=condition]] | off", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
+	{name: "proxy_set_header", syntax: "field value", ctx: ctxHSL, min: 2, max: 2, set: func(l *loader, d *directive) error {
+		s := d.c.settings()
+		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})
+		return nil
+	}},
+	{name: "client_body_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "proxy_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "fastcgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "scgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "uwsgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "sendfile", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "tcp_nopush", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "tcp_nodelay", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "client_body_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "client_body_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "client_header_timeout", syntax: "time  (default 60s; also bounds the TLS handshake, session hooks included; the listen address's default server decides)", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
+		if d.c.kind == ctxServer {
+			d.c.srv.ClientHeaderTimeout = v
+		} else {
+			d.c.http.ClientHeaderTimeout = v
+		}
+	})},
+	{name: "send_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+
+	{name: "listen", syntax: "address[:port] | port | unix:path [ssl] [http2] [default_server] [reuseport]", ctx: ctxServer, min: 1, max: many, set: setListen},
+	{name: "server_name", syntax: "name ...", ctx: ctxServer, min: 1, max: many, set: func(l *loader, d *directive) error {
+		d.c.srv.Names = append(d.c.srv.Names, d.args...)
+		return nil
+	}},
+	{name: "http2", syntax: "on | off  (default off)", ctx: ctxServer, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
+	{name: "location", syntax: "[ = | ~ | ~* | ^~ ] uri { ... } | @name { ... }", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
+	{name: "set", syntax: "$variable value", ctx: ctxSL, min: 2, max: 2, set: setSet},
+	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL, min: 1, max: 2, set: setReturn},
+
+	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: func(l *loader, d *directive) error {
+		u := d.args[0]
+		rest, ok := strings.CutPrefix(u, "http://")
+		if !ok {
+			rest, ok = strings.CutPrefix(u, "https://")
+		}
+		if !ok {
+			return d.errf("invalid URL prefix")
+		}
+		if rest == "" || rest[0] == '/' {
+			return d.errf(`no host in "%s"`, u)
+		}
+		d.c.loc.ProxyPass = u
+		return nil
+	}},
+}

@@ -1,0 +1,50 @@
+package confparse
+
+import "time"
+
+// The lua_* directives, the *_by_lua* phase directives and the resolver.
+var luaCommands = []command{
+	{name: "lua_shared_dict", syntax: "name size  (size >= 8k)", ctx: ctxHTTP, min: 2, max: 2, set: setSharedDict},
+	{name: "lua_package_path", syntax: "path  (\";;\" = default path, $prefix = prefix)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.http.LuaPackagePath = luaPath(l, d.args[0], defaultLuaPath)
+		return nil
+	}},
+	{name: "lua_package_cpath", syntax: "path  (\";;\" = default path; C modules cannot load)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.http.LuaPackageCPath = luaPath(l, d.args[0], defaultLuaCPath)
+		return nil
+	}},
+	{name: "init_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
+	{name: "init_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
+	{name: "init_worker_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
+	{name: "init_worker_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
+	{name: "ssl_session_store_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
+	{name: "ssl_session_store_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
+	{name: "ssl_session_fetch_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
+	{name: "ssl_session_fetch_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
+	{name: "lua_max_pending_timers", syntax: "number  (default 1024)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
+	{name: "lua_max_running_timers", syntax: "number  (default 256)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
+	{name: "lua_hook_timeout", syntax: "time  (default 1s; deadline for hooks that cannot yield)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
+	{name: "lua_socket_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ConnectTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketConnectTimeout }))},
+	{name: "lua_socket_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ReadTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketReadTimeout }))},
+	{name: "lua_socket_send_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.SendTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketSendTimeout }))},
+	{name: "lua_socket_keepalive_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.KeepaliveTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketKeepalive }))},
+	{name: "lua_socket_pool_size", syntax: "number  (default 30)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(luaSocketSet(func(s *LuaSocketSettings) *int { return &s.PoolSize }, func(h *HTTPConf) *int { return &h.LuaSocketPoolSize }))},
+	{name: "lua_socket_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "lua_socket_log_errors", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		d.c.http.LuaSSLTrustedCertificate = p
+		return fileMustExist(d, p)
+	}},
+	{name: "lua_ssl_verify_depth", syntax: "number  (default 1)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSSLVerifyDepth = v })},
+	{name: "lua_ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHTTP, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+		p, err := protocols(d)
+		d.c.http.LuaSSLProtocols = p
+		return err
+	}},
+	{name: "lua_code_cache", syntax: "on | off  (accepted; code is always cached)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
+	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
+	{name: "content_by_lua_block", syntax: "{ lua }", ctx: ctxLocation, block: true, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
+	{name: "content_by_lua_file", syntax: "file", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
+}

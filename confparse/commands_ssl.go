@@ -1,0 +1,55 @@
+package confparse
+
+import "time"
+
+// The ssl_* directives (TLS of server blocks, session resumption and its hooks).
+var sslCommands = []command{
+	{name: "ssl_session_seal_key", syntax: "file  (repeatable; first seals, all open)", ctx: ctxHTTP, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return err
+		}
+		d.c.http.SSLSessionSealKeys = append(d.c.http.SSLSessionSealKeys, p)
+		return nil
+	}},
+
+	{name: "ssl_certificate", syntax: "file  (repeatable, paired in order with ssl_certificate_key)", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return err
+		}
+		l.certs[d.c.ssl()] = append(l.certs[d.c.ssl()], CertPair{Cert: p, Pos: d.pos})
+		return nil
+	}},
+	{name: "ssl_certificate_key", syntax: "file", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
+		p := l.confPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return err
+		}
+		l.keys[d.c.ssl()] = append(l.keys[d.c.ssl()], p)
+		return nil
+	}},
+	{name: "ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHS, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+		p, err := protocols(d)
+		d.c.ssl().Protocols = p
+		return err
+	}},
+	{name: "ssl_ciphers", syntax: "ciphers  (OpenSSL names)", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.ssl().Ciphers = d.args[0]
+		return nil
+	}},
+	{name: "ssl_prefer_server_ciphers", syntax: "on | off  (default off)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().PreferServerCiphers = v })},
+	{name: "ssl_ecdh_curve", syntax: "curve[:curve ...] | auto  (default auto)", ctx: ctxHS, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		d.c.ssl().ECDHCurve = d.args[0]
+		return nil
+	}},
+	{name: "ssl_session_timeout", syntax: "time  (default 5m)", ctx: ctxHS, min: 1, max: 1, once: true, set: sec(func(d *directive, v time.Duration) { d.c.ssl().SessionTimeout = v })},
+	{name: "ssl_session_tickets", syntax: "on | off  (default on)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().SessionTickets = v })},
+	{name: "ssl_session_ticket_key", syntax: "file  (48 or 80 bytes; repeatable, first encrypts)", ctx: ctxHS, min: 1, max: 1, set: setTicketKey},
+	{name: "ssl_session_cache", syntax: "off | none | [builtin[:size]] [shared:name:size]  (default none)", ctx: ctxHS, min: 1, max: 2, once: true, set: setSessionCache},
+
+	{name: "ssl_session_metrics", syntax: "(no arguments)", ctx: ctxLocation, min: 0, max: 0, once: true, slot: "content", set: func(l *loader, d *directive) error {
+		d.c.loc.SSLSessionMetrics = true
+		return nil
+	}},
+}
