@@ -315,34 +315,66 @@ func errorLogTarget(l *loader, d *directive) (errlog.Target, error) {
 	return t, nil
 }
 
-// luaCode builds a LuaCode from a *_by_lua_block or *_by_lua_file.
+// luaCode builds a LuaCode from a *_by_lua_block (d.lua), a *_by_lua_file
+// or the string form (*_by_lua 'code'). Inline code (block and string) is
+// named as OpenResty names it: "content_by_lua(nginx.conf:40)", the conf
+// file's base name and the line where the directive ends ("{" of a block).
 func luaCode(l *loader, d *directive) (*LuaCode, error) {
-	if d.lua != nil {
-		base := filepath.Base(d.errPos.File)
-		if d.errPos.File == cmdlineName {
-			base = cmdlineName
+	if d.lua == nil && strings.HasSuffix(d.name, "_file") {
+		if d.args[0] == "" {
+			return nil, d.errf("invalid location config: no runnable Lua code")
 		}
-		return &LuaCode{
-			Source: *d.lua,
-			Name:   fmt.Sprintf("%s(%s:%d)", strings.TrimSuffix(d.name, "_block"), base, d.errPos.Line),
-			Pos:    d.errPos,
-		}, nil
+		p := l.prefixPath(d.args[0])
+		if err := fileMustExist(d, p); err != nil {
+			return nil, err
+		}
+		return &LuaCode{File: p, Name: p, Pos: d.pos}, nil
 	}
-	p := l.prefixPath(d.args[0])
-	if err := fileMustExist(d, p); err != nil {
-		return nil, err
+	src := ""
+	if d.lua != nil {
+		src = *d.lua
+	} else {
+		src = d.args[0]
 	}
-	return &LuaCode{File: p, Name: p, Pos: d.pos}, nil
+	if src == "" {
+		return nil, d.errf("invalid location config: no runnable Lua code")
+	}
+	base := filepath.Base(d.errPos.File)
+	if d.errPos.File == cmdlineName {
+		base = cmdlineName
+	}
+	return &LuaCode{
+		Source: src,
+		Name:   fmt.Sprintf("%s(%s:%d)", strings.TrimSuffix(d.name, "_block"), base, d.errPos.Line),
+		Pos:    d.errPos,
+	}, nil
 }
 
-func luaSetter(target func(d *directive) **LuaCode) func(*loader, *directive) error {
-	return func(l *loader, d *directive) error {
+// luaPhase declares one Lua phase the way OpenResty offers it: NAME_block
+// { lua }, NAME_file path and, when str is set, the string form NAME 'lua'
+// (the oldest form, still in most configurations). The forms share one
+// slot: two of them at one level are "is duplicate". target is where the
+// code goes for the level being read.
+func luaPhase(name string, ctx ctxKind, str bool, note string, target func(d *directive) **LuaCode) []command {
+	if note != "" {
+		note = "  (" + note + ")"
+	}
+	set := func(l *loader, d *directive) error {
 		code, err := luaCode(l, d)
 		if err == nil {
 			*target(d) = code
+			l.cfg.Lua = append(l.cfg.Lua, code)
 		}
 		return err
 	}
+	rows := []command{
+		{name: name + "_block", syntax: "{ lua }" + note, ctx: ctx, block: true, once: true, slot: name, set: set},
+		{name: name + "_file", syntax: "file" + note, ctx: ctx, min: 1, max: 1, once: true, slot: name, set: set},
+	}
+	if str {
+		rows = append(rows, command{name: name, syntax: "'lua'" + note, ctx: ctx, min: 1, max: 1, once: true, slot: name, set: set})
+	}
+	return rows
 }
 
 const (
@@ -725,7 +757,7 @@ func setTicketKey(l *loader, d *directive) error {
 
 // commands is the directive table: one declaration per directive.
 // commands is the whole directive table, one slice per concern.
-var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands)
+var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases)
 
 func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
 

@@ -5,6 +5,13 @@ import (
 	"time"
 )
 
+// newHandler clears the content handler of loc before a directive sets
+// another: as in nginx, the last content_by_lua*, proxy_pass or
+// ssl_session_metrics written in a location is the one that serves it.
+func newHandler(loc *LocationConf) {
+	loc.Content, loc.ProxyPass, loc.SSLSessionMetrics = nil, "", false
+}
+
 // Directives of http, server and location that shape requests and responses.
 var httpCommands = []command{
 	{name: "server", syntax: "{ ... }", ctx: ctxHTTP, min: 0, max: 0, block: true, set: func(l *loader, d *directive) error {
@@ -88,7 +95,7 @@ var httpCommands = []command{
 	{name: "set", syntax: "$variable value", ctx: ctxSL, min: 2, max: 2, set: setSet},
 	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL, min: 1, max: 2, set: setReturn},
 
-	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: func(l *loader, d *directive) error {
+	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		u := d.args[0]
 		rest, ok := strings.CutPrefix(u, "http://")
 		if !ok {
@@ -100,6 +107,7 @@ var httpCommands = []command{
 		if rest == "" || rest[0] == '/' {
 			return d.errf(`no host in "%s"`, u)
 		}
+		newHandler(d.c.loc)
 		d.c.loc.ProxyPass = u
 		return nil
 	}},

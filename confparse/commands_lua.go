@@ -2,7 +2,21 @@ package confparse
 
 import "time"
 
-// The lua_* directives, the *_by_lua* phase directives and the resolver.
+// The Lua phases: each is one luaPhase (its _block, _file and, where
+// OpenResty has it, string form). The session hooks have no string form in
+// OpenResty either.
+var luaPhases = concatCommands(
+	luaPhase("init_by_lua", ctxHTTP, true, "", func(d *directive) **LuaCode { return &d.c.http.InitByLua }),
+	luaPhase("init_worker_by_lua", ctxHTTP, true, "", func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua }),
+	luaPhase("ssl_session_store_by_lua", ctxHTTP, false, "", func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore }),
+	luaPhase("ssl_session_fetch_by_lua", ctxHTTP, false, "", func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch }),
+	luaPhase("content_by_lua", ctxLocation, true, "", func(d *directive) **LuaCode {
+		newHandler(d.c.loc)
+		return &d.c.loc.Content
+	}),
+)
+
+// The lua_* directives and the resolver.
 var luaCommands = []command{
 	{name: "lua_shared_dict", syntax: "name size  (size >= 8k)", ctx: ctxHTTP, min: 2, max: 2, set: setSharedDict},
 	{name: "lua_package_path", syntax: "path  (\";;\" = default path, $prefix = prefix)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
@@ -13,14 +27,6 @@ var luaCommands = []command{
 		d.c.http.LuaPackageCPath = luaPath(l, d.args[0], defaultLuaCPath)
 		return nil
 	}},
-	{name: "init_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
-	{name: "init_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitByLua })},
-	{name: "init_worker_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
-	{name: "init_worker_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "init_worker_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.InitWorkerByLua })},
-	{name: "ssl_session_store_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
-	{name: "ssl_session_store_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_store_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionStore })},
-	{name: "ssl_session_fetch_by_lua_block", syntax: "{ lua }", ctx: ctxHTTP, block: true, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
-	{name: "ssl_session_fetch_by_lua_file", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, slot: "ssl_session_fetch_by_lua", set: luaSetter(func(d *directive) **LuaCode { return &d.c.http.SSLSessionFetch })},
 	{name: "lua_max_pending_timers", syntax: "number  (default 1024)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxPendingTimers = v })},
 	{name: "lua_max_running_timers", syntax: "number  (default 256)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaMaxRunningTimers = v })},
 	{name: "lua_hook_timeout", syntax: "time  (default 1s; deadline for hooks that cannot yield)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
@@ -45,6 +51,4 @@ var luaCommands = []command{
 	{name: "lua_code_cache", syntax: "on | off  (accepted; code is always cached)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
 	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
-	{name: "content_by_lua_block", syntax: "{ lua }", ctx: ctxLocation, block: true, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
-	{name: "content_by_lua_file", syntax: "file", ctx: ctxLocation, min: 1, max: 1, once: true, slot: "content", set: luaSetter(func(d *directive) **LuaCode { return &d.c.loc.Content })},
 }

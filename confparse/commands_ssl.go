@@ -48,7 +48,8 @@ var sslCommands = []command{
 	{name: "ssl_session_ticket_key", syntax: "file  (48 or 80 bytes; repeatable, first encrypts)", ctx: ctxHS, min: 1, max: 1, set: setTicketKey},
 	{name: "ssl_session_cache", syntax: "off | none | [builtin[:size]] [shared:name:size]  (default none)", ctx: ctxHS, min: 1, max: 2, once: true, set: setSessionCache},
 
-	{name: "ssl_session_metrics", syntax: "(no arguments)", ctx: ctxLocation, min: 0, max: 0, once: true, slot: "content", set: func(l *loader, d *directive) error {
+	{name: "ssl_session_metrics", syntax: "(no arguments)", ctx: ctxLocation, min: 0, max: 0, once: true, set: func(l *loader, d *directive) error {
+		newHandler(d.c.loc)
 		d.c.loc.SSLSessionMetrics = true
 		return nil
 	}},

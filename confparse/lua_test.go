@@ -11,31 +11,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// allLua lists every Lua chunk of a configuration in a stable order.
-func allLua(cfg *Config) []*LuaCode {
-	var out []*LuaCode
-	if h := cfg.HTTP; h != nil {
-		for _, c := range []*LuaCode{h.InitByLua, h.InitWorkerByLua, h.SSLSessionStore, h.SSLSessionFetch} {
-			if c != nil {
-				out = append(out, c)
-			}
-		}
-		var walk func([]*LocationConf)
-		walk = func(locs []*LocationConf) {
-			for _, l := range locs {
-				if l.Content != nil {
-					out = append(out, l.Content)
-				}
-				walk(l.Locations)
-			}
-		}
-		for _, s := range h.Servers {
-			walk(s.Locations)
-		}
-	}
-	return out
-}
-
 // TestLuaBlocksGolden checks that *_by_lua_block bodies are captured
 // verbatim, with the right chunk name and line, whatever braces their
 // strings, comments and long brackets hold.
@@ -52,7 +27,7 @@ func TestLuaBlocksGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b strings.Builder
-			for _, c := range allLua(cfg) {
+			for _, c := range cfg.Lua {
 				fmt.Fprintf(&b, "== %s (%s:%d)\n%s\n== end\n", c.Name, filepath.Base(c.Pos.File), c.Pos.Line, c.Source)
 			}
 			golden := strings.TrimSuffix(f, ".conf") + ".golden"

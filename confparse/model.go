@@ -38,6 +38,9 @@ type Config struct {
 	Events EventsConf
 	HTTP   *HTTPConf    // nil when there is no http block
 	Files  []SourceFile // every file read (main first, then includes), for -T
+	// Lua is every Lua chunk the configuration holds (all phases and
+	// levels), in reading order: "goresty -t" compiles them all.
+	Lua []*LuaCode
 	// Warnings found while loading, each ending with " in FILE:LINE" (e.g.
 	// an ignored load_module): "goresty -t" prints them as "[warn]", the
 	// server logs them at warn.

@@ -231,26 +231,7 @@ func emerg(stderr io.Writer, o options, prefix, msg string) {
 // compileAll compiles every Lua chunk of the configuration, so that -t
 // finds Lua syntax errors that OpenResty only finds at run time.
 func compileAll(cfg *confparse.Config) error {
-	if cfg.HTTP == nil {
-		return nil
-	}
-	var codes []*confparse.LuaCode
-	h := cfg.HTTP
-	codes = append(codes, h.InitByLua, h.InitWorkerByLua, h.SSLSessionStore, h.SSLSessionFetch)
-	var walk func(locs []*confparse.LocationConf)
-	walk = func(locs []*confparse.LocationConf) {
-		for _, l := range locs {
-			codes = append(codes, l.Content)
-			walk(l.Locations)
-		}
-	}
-	for _, s := range h.Servers {
-		walk(s.Locations)
-	}
-	for _, c := range codes {
-		if c == nil {
-			continue
-		}
+	for _, c := range cfg.Lua {
 		if _, err := luavm.Compile(c); err != nil {
 			msg := "failed to load inlined Lua code: " + err.Error()
 			if c.File != "" {
