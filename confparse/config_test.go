@@ -575,3 +575,19 @@ func TestClientHeaderTimeout(t *testing.T) {
 		t.Fatalf("default %v", got)
 	}
 }
+
+// The last content handler written in a location serves it, as in nginx
+// (which accepts content_by_lua* and proxy_pass in one location).
+func TestLastContentHandlerWins(t *testing.T) {
+	prefix := writeConf(t, map[string]string{
+		"conf/nginx.conf": "events {}\nhttp { server { listen 1;\n" +
+			"location /a { content_by_lua 'ngx.say(1)'; proxy_pass http://127.0.0.1:2; }\n" +
+			"location /b { proxy_pass http://127.0.0.1:2; content_by_lua_block { ngx.say(1) } }\n" +
+			"location /c { content_by_lua_file conf/nginx.conf; ssl_session_metrics; }\n} }\n",
+	})
+	locs := mustLoad(t, prefix).HTTP.Servers[0].Locations
+	a, b, c := locs[0], locs[1], locs[2]
+	if a.Content != nil || a.ProxyPass == "" || b.Content == nil || b.ProxyPass != "" || c.Content != nil || !c.SSLSessionMetrics {
+		t.Fatalf("a: %v %q, b: %v %q, c: %v %v", a.Content, a.ProxyPass, b.Content, b.ProxyPass, c.Content, c.SSLSessionMetrics)
+	}
+}
