@@ -755,6 +755,31 @@ func setTicketKey(l *loader, d *directive) error {
 	return nil
 }
 
+// setSealKey is ssl_session_seal_key: "off" (raw sessions), or a key file
+// of at least 32 bytes (checked here so that -t catches a short key).
+func setSealKey(l *loader, d *directive) error {
+	h := d.c.http
+	if d.args[0] == "off" {
+		if len(h.SSLSessionSealKeys) > 0 || h.SSLSessionSealOff {
+			return d.errf(`"ssl_session_seal_key off" cannot be combined with other ssl_session_seal_key directives`)
+		}
+		h.SSLSessionSealOff = true
+		return nil
+	}
+	if h.SSLSessionSealOff {
+		return d.errf(`"ssl_session_seal_key off" cannot be combined with other ssl_session_seal_key directives`)
+	}
+	p := l.confPath(d.args[0])
+	if err := fileMustExist(d, p); err != nil {
+		return err
+	}
+	if st, err := os.Stat(p); err == nil && st.Size() < 32 {
+		return d.errf(`"%s" must be at least 32 bytes`, p)
+	}
+	h.SSLSessionSealKeys = append(h.SSLSessionSealKeys, p)
+	return nil
+}
+
 // commands is the directive table: one declaration per directive.
 // commands is the whole directive table, one slice per concern.
 var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases)

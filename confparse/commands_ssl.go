@@ -4,14 +4,7 @@ import "time"
 
 // The ssl_* directives (TLS of server blocks, session resumption and its hooks).
 var sslCommands = []command{
-	{name: "ssl_session_seal_key", syntax: "file  (repeatable; first seals, all open)", ctx: ctxHTTP, min: 1, max: 1, set: func(l *loader, d *directive) error {
-		p := l.confPath(d.args[0])
-		if err := fileMustExist(d, p); err != nil {
-			return err
-		}
-		d.c.http.SSLSessionSealKeys = append(d.c.http.SSLSessionSealKeys, p)
-		return nil
-	}},
+	{name: "ssl_session_seal_key", syntax: "file | off  (repeatable; first seals, all open; default: a random key per process)", ctx: ctxHTTP, min: 1, max: 1, set: setSealKey},
 
 	{name: "ssl_certificate", syntax: "file  (repeatable, paired in order with ssl_certificate_key)", ctx: ctxHS, min: 1, max: 1, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])

@@ -103,10 +103,13 @@ type HTTPConf struct {
 	LuaSSLVerifyDepth        int // default 1
 	LuaSSLProtocols          []string
 
-	// SSLSessionSealKeys (ssl_session_seal_key FILE, repeatable): when set,
-	// serialized sessions handed to Lua are AEAD-sealed with the first key and
-	// opened with any of them.
+	// SSLSessionSealKeys (ssl_session_seal_key FILE, repeatable): serialized
+	// sessions handed to Lua are AEAD-sealed with the first key and opened
+	// with any of them.
 	SSLSessionSealKeys []string
+	// SSLSessionSealOff (ssl_session_seal_key off): sessions stay raw.
+	// Without either, they are sealed with a random key per process.
+	SSLSessionSealOff bool
 
 	Settings
 	SSL SSLSettings

@@ -40,6 +40,13 @@ func BenchmarkResumedLuaHooksSealedTLS12(b *testing.B) {
 	benchResumed(b, e.server(nil, "a"), tls.VersionTLS12)
 }
 
+// BenchmarkResumedLuaHooksRawTLS12 is ssl_session_seal_key off (the
+// others seal, with the process key when none is configured).
+func BenchmarkResumedLuaHooksRawTLS12(b *testing.B) {
+	e := newLuaEnv(b, storeLuaQuiet, fetchLuaQuiet, &confparse.HTTPConf{SSLSessionSealOff: true})
+	benchResumed(b, e.server(nil, "a"), tls.VersionTLS12)
+}
+
 func BenchmarkResumedBuiltinCacheTLS12(b *testing.B) {
 	e := newEnv(b, nil, nil)
 	benchResumed(b, e.server(&confparse.ServerConf{SSL: confparse.SSLSettings{SessionCache: confparse.SessionCache{Mode: confparse.SessionCacheBuiltin}}}, "a"), tls.VersionTLS12)

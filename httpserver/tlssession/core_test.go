@@ -482,15 +482,19 @@ func TestSealing(t *testing.T) {
 			if handshake(t, srv3, cli2) {
 				t.Fatal("k1 session opened by [k2]")
 			}
-			if e3.c.Corrupt.Load() != 1 {
-				t.Errorf("corrupt = %d", e3.c.Corrupt.Load())
+			if e3.c.UnknownKey.Load() != 1 || e3.c.Corrupt.Load() != 0 {
+				t.Errorf("unknown key %d corrupt %d", e3.c.UnknownKey.Load(), e3.c.Corrupt.Load())
 			}
-			// A server without seal keys refuses sealed bytes, and a sealed
-			// session moved to another id does not open.
-			e4 := newEnv(t, nil, h)
+			// A server with its own process key, or sealing off, refuses
+			// them the same way, and a sealed session moved to another id
+			// does not open.
 			last := h.sessions[lastID]
-			if r, _, _ := e4.m.configs[e4.server(nil, "a")].decode(make([]byte, IDLen), last); r != rejectCorrupt {
-				t.Errorf("unsealing server accepted sealed bytes: %v", r)
+			id, _ := hex.DecodeString(lastID)
+			for _, hc := range []*confparse.HTTPConf{nil, {SSLSessionSealOff: true}} {
+				e4 := newEnv(t, hc, h)
+				if r, _, _ := e4.m.configs[e4.server(nil, "a")].decode(id, last); r != rejectUnknownKey {
+					t.Errorf("server with %+v: sealed bytes gave %v", hc, r)
+				}
 			}
 			v1 := e1.m.configs[srv1]
 			if r, _, _ := v1.decode(make([]byte, IDLen), last); r != rejectCorrupt {
@@ -498,7 +502,6 @@ func TestSealing(t *testing.T) {
 			}
 			bad := bytes.Clone(last)
 			bad[len(bad)-1] ^= 1
-			id, _ := hex.DecodeString(lastID)
 			if r, _, _ := v1.decode(id, bad); r != rejectCorrupt {
 				t.Errorf("tampered session accepted: %v", r)
 			}

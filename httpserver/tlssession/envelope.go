@@ -10,21 +10,29 @@ import (
 
 // What a stored session (or a stateless ticket) looks like:
 //
-//	plain envelope:  'g' 0x01 | created (uint64 BE, unix s) | vhost (8 bytes) | tls.SessionState.Bytes()
+//	plain envelope:  'g' 0x02 | created (uint64 BE, unix s) | vhost (8 bytes) | check (8 bytes) | tls.SessionState.Bytes()
 //	sealed envelope: 'G' 0x01 | key id (4 bytes) | nonce (12) | AES-256-GCM(plain envelope) | tag (16)
 //
 // created travels inside so that ssl_session_timeout is enforced at fetch
-// time whatever TTL the external store keeps; vhost is a hash of the server
-// block's identity so a session is never resumed under another server block.
-// A sealed envelope authenticates its header and, for stored sessions, the
-// session id (so an entry cannot be moved to another id in the store).
+// time whatever TTL the external store keeps (it must equal the state's
+// own creation time); vhost is a hash of the server block's identity so a
+// session is never resumed under another server block. A sealed envelope
+// authenticates its header and, for stored sessions, the session id (so an
+// entry cannot be moved to another id in the store); its plain envelope's
+// check is zero. A raw stored session (ssl_session_seal_key off) binds the
+// id through check, a hash of the id and the whole envelope: an entry
+// moved to another id or damaged is refused instead of resuming with a
+// secret the client does not have (which fails the connection). It is no
+// MAC: whoever can write the store can forge raw sessions.
 
 const (
 	magicPlain  = 'g'
 	magicSealed = 'G'
-	envVersion  = 1
+	envVersion  = 1 // sealed
+	plainVer    = 2 // plain: v1 had no check
 
-	plainHeader  = 2 + 8 + 8
+	plainHeader  = 2 + 8 + 8 + checkSize
+	checkSize    = 8
 	sealedHeader = 2 + 4
 	nonceSize    = 12
 	tagSize      = 16
@@ -42,12 +50,33 @@ func hashVhost(s string) vhostID {
 	return v
 }
 
-// appendPlain appends the plain envelope of state to dst.
-func appendPlain(dst []byte, created uint64, vh vhostID, state []byte) []byte {
-	dst = append(dst, magicPlain, envVersion)
+// appendPlain appends the plain envelope of state to dst; a non-nil id
+// (a raw stored session) fills check.
+func appendPlain(dst []byte, created uint64, vh vhostID, state, id []byte) []byte {
+	start := len(dst)
+	dst = append(dst, magicPlain, plainVer)
 	dst = binary.BigEndian.AppendUint64(dst, created)
 	dst = append(dst, vh[:]...)
-	return append(dst, state...)
+	dst = append(dst, make([]byte, checkSize)...)
+	dst = append(dst, state...)
+	if id != nil {
+		sum := plainCheck(id, dst[start:])
+		copy(dst[start+plainHeader-checkSize:], sum[:])
+	}
+	return dst
+}
+
+// plainCheck hashes the id and the envelope env, leaving its check field out.
+func plainCheck(id, env []byte) [checkSize]byte {
+	h := sha256.New()
+	h.Write([]byte("goresty session\x00"))
+	h.Write(id)
+	h.Write(env[:plainHeader-checkSize])
+	h.Write(env[plainHeader:])
+	var sum [sha256.Size]byte
+	var c [checkSize]byte
+	copy(c[:], h.Sum(sum[:0]))
+	return c
 }
 
 // sealKey is one AEAD key; the first of a keyring seals, all open.
@@ -95,7 +124,7 @@ func (kr keyring) seal(created uint64, vh vhostID, state, aad []byte, rnd func([
 	if err := rnd(nonce); err != nil {
 		return nil, err
 	}
-	plain := appendPlain(dst[pre:pre], created, vh, state)
+	plain := appendPlain(dst[pre:pre], created, vh, state, nil)
 	ad := adFor(dst[:sealedHeader], aad)
 	return k.aead.Seal(dst, nonce, plain, ad), nil
 }
@@ -142,16 +171,18 @@ func adFor(hdr, aad []byte) []byte {
 type parsedPlain struct {
 	created uint64
 	vhost   vhostID
+	check   [checkSize]byte
 	state   []byte
 }
 
 func parsePlain(b []byte) (parsedPlain, bool) {
-	if len(b) < plainHeader || b[0] != magicPlain || b[1] != envVersion {
+	if len(b) < plainHeader || b[0] != magicPlain || b[1] != plainVer {
 		return parsedPlain{}, false
 	}
 	var p parsedPlain
 	p.created = binary.BigEndian.Uint64(b[2:10])
 	copy(p.vhost[:], b[10:18])
+	copy(p.check[:], b[18:plainHeader])
 	p.state = b[plainHeader:]
 	return p, true
 }

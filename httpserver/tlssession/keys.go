@@ -63,14 +63,30 @@ var (
 )
 
 func processTicketKey() (keyring, error) {
-	procKeyOnce.Do(func() {
-		var b [32]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			procKeyErr = err
-			return
-		}
-		k, err := newSealKey("ticket key", b[:])
-		procKey, procKeyErr = keyring{k}, err
-	})
+	procKeyOnce.Do(func() { procKey, procKeyErr = randomKey("ticket key") })
 	return procKey, procKeyErr
+}
+
+// Without ssl_session_seal_key, stored sessions are sealed with one random
+// key per process: sessions are then readable only by the process that
+// made them (a lua_shared_dict does not outlive it anyway), and a fleet
+// that forgot to share a key file sees unknown_key rejections.
+var (
+	procSealOnce sync.Once
+	procSeal     keyring
+	procSealErr  error
+)
+
+func processSealKey() (keyring, error) {
+	procSealOnce.Do(func() { procSeal, procSealErr = randomKey("session seal key") })
+	return procSeal, procSealErr
+}
+
+func randomKey(label string) (keyring, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	k, err := newSealKey(label, b[:])
+	return keyring{k}, err
 }

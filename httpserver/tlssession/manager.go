@@ -68,9 +68,14 @@ type Counters struct {
 	Misses          atomic.Uint64 // lookups that found nothing
 	Expired         atomic.Uint64 // rejected: older than ssl_session_timeout
 	Foreign         atomic.Uint64 // rejected: created under another server block
-	Corrupt         atomic.Uint64 // rejected: could not be opened or parsed
+	Corrupt         atomic.Uint64 // rejected: could not be opened or parsed, damaged, or stored under another id
+	UnknownKey      atomic.Uint64 // rejected: sealed with a key this host does not have (or sealed vs raw)
 	StoreErrors     atomic.Uint64 // store hook failed
 	FetchErrors     atomic.Uint64 // fetch hook failed (Lua error or ngx.exit(ngx.ERROR))
+
+	// unknownKeyLogged is when the last unknown-key line was logged (unix
+	// ns): one a minute is enough to see the problem without flooding.
+	unknownKeyLogged atomic.Int64
 }
 
 // DefaultCounters is used when Options.Counters is nil.
@@ -78,7 +83,7 @@ var DefaultCounters = &Counters{}
 
 type manager struct {
 	hooks    hookRunner
-	seal     keyring // ssl_session_seal_key; empty = no sealing
+	seal     keyring // ssl_session_seal_key or the process key; empty = off (raw)
 	log      *errlog.Logger
 	dicts    *shdict.Registry
 	c        *Counters
@@ -125,8 +130,16 @@ func newManager(o coreOptions) (*Manager, error) {
 		m.now = time.Now
 	}
 	m.rand = func(b []byte) error { _, err := rand.Read(b); return err }
-	if o.HTTP != nil && len(o.HTTP.SSLSessionSealKeys) > 0 {
+	switch {
+	case o.HTTP != nil && o.HTTP.SSLSessionSealOff:
+	case o.HTTP != nil && len(o.HTTP.SSLSessionSealKeys) > 0:
 		kr, err := loadSealKeys(o.HTTP.SSLSessionSealKeys)
+		if err != nil {
+			return nil, err
+		}
+		m.seal = kr
+	default:
+		kr, err := processSealKey()
 		if err != nil {
 			return nil, err
 		}
@@ -327,6 +340,7 @@ const (
 	rejectExpired
 	rejectForeign
 	rejectCorrupt
+	rejectUnknownKey
 )
 
 // decode opens (if sealing is on) and checks a stored envelope.
@@ -335,28 +349,50 @@ func (v *vhost) decode(id, b []byte) (rejectReason, *tls.SessionState, []byte) {
 }
 
 // decodeIn is decode; owned says b is a private copy that may be
-// decrypted in place.
+// decrypted in place. A sealed session this host cannot open for want of
+// the key, or a raw one while sealing is on (whoever writes the store
+// could forge it), is rejectUnknownKey: hosts sharing a store do not share
+// the seal setting.
 func (v *vhost) decodeIn(id, b []byte, owned bool) (rejectReason, *tls.SessionState, []byte) {
 	m := v.m
-	plain := b
-	if len(m.seal) > 0 {
-		var dst []byte
-		if owned && len(b) >= sealedHeader+nonceSize {
-			dst = b[sealedHeader+nonceSize : sealedHeader+nonceSize]
+	sealed := len(b) >= sealedHeader+nonceSize+tagSize && b[0] == magicSealed && b[1] == envVersion
+	if len(m.seal) == 0 {
+		if sealed {
+			return rejectUnknownKey, nil, nil
 		}
-		p, err := m.seal.open(dst, b, id)
-		if err != nil {
-			return rejectCorrupt, nil, nil
-		}
-		plain = p
+		return v.check(b, id)
 	}
-	return v.check(plain)
+	if !sealed {
+		if _, ok := parsePlain(b); ok {
+			return rejectUnknownKey, nil, nil
+		}
+		return rejectCorrupt, nil, nil
+	}
+	var dst []byte
+	if owned && len(b) >= sealedHeader+nonceSize {
+		dst = b[sealedHeader+nonceSize : sealedHeader+nonceSize]
+	}
+	p, err := m.seal.open(dst, b, id)
+	if err == errUnknownKey {
+		return rejectUnknownKey, nil, nil
+	}
+	if err != nil {
+		return rejectCorrupt, nil, nil
+	}
+	return v.check(p, nil)
 }
 
-// check validates a plain envelope: server block, age, then the state.
-func (v *vhost) check(plain []byte) (rejectReason, *tls.SessionState, []byte) {
+// check validates a plain envelope: integrity (the id binding of a raw
+// stored session, when id is given), server block, age, then the state.
+func (v *vhost) check(plain, id []byte) (rejectReason, *tls.SessionState, []byte) {
 	p, ok := parsePlain(plain)
 	if !ok {
+		return rejectCorrupt, nil, nil
+	}
+	if id != nil && p.check != plainCheck(id, plain) {
+		return rejectCorrupt, nil, nil
+	}
+	if c, ok := stateCreatedAt(p.state); !ok || c != p.created {
 		return rejectCorrupt, nil, nil
 	}
 	if p.vhost != v.id {
@@ -418,7 +454,7 @@ func (v *vhost) wrap(cs tls.ConnectionState, ss *tls.SessionState, conn *ConnSes
 			return nil, err
 		}
 	} else {
-		env = appendPlain(make([]byte, 0, plainHeader+len(state)), created, v.id, state)
+		env = appendPlain(make([]byte, 0, plainHeader+len(state)), created, v.id, state, id)
 	}
 	if v.cache != nil {
 		v.cache.Set(string(id), shdict.StringValue(string(env)), v.timeout, 0)
@@ -504,7 +540,7 @@ func (v *vhost) unwrapStateless(ticket []byte, conn *ConnSession) *tls.SessionSt
 		}
 		return nil
 	}
-	reason, ss, _ := v.check(plain)
+	reason, ss, _ := v.check(plain, nil)
 	if reason != rejectNone {
 		m.reject(reason, nil, v, conn)
 		return nil
@@ -534,6 +570,14 @@ func (m *Manager) reject(r rejectReason, id []byte, v *vhost, conn *ConnSession)
 	case rejectCorrupt:
 		m.c.Corrupt.Add(1)
 		m.log.LogConn(errlog.Error, lc, what+" rejected: failed to de-serialize session, full handshake")
+	case rejectUnknownKey:
+		m.c.UnknownKey.Add(1)
+		now := m.now().UnixNano()
+		last := m.c.unknownKeyLogged.Load()
+		if now-last >= int64(time.Minute) && m.c.unknownKeyLogged.CompareAndSwap(last, now) {
+			m.log.LogConn(errlog.Warn, lc, what+" was sealed with a key this host does not have (or sealed by one host and not another), "+
+				"full handshake: hosts do not share a seal key (ssl_session_seal_key); logged at most once a minute")
+		}
 	}
 }
 
@@ -566,7 +610,8 @@ func WriteCounters(w io.Writer, c *Counters) {
 		"# TYPE goresty_ssl_sessions_rejected_total counter\n"+
 		"goresty_ssl_sessions_rejected_total{reason=\"expired\"} %d\n"+
 		"goresty_ssl_sessions_rejected_total{reason=\"foreign\"} %d\n"+
-		"goresty_ssl_sessions_rejected_total{reason=\"corrupt\"} %d\n", c.Expired.Load(), c.Foreign.Load(), c.Corrupt.Load())
+		"goresty_ssl_sessions_rejected_total{reason=\"corrupt\"} %d\n"+
+		"goresty_ssl_sessions_rejected_total{reason=\"unknown_key\"} %d\n", c.Expired.Load(), c.Foreign.Load(), c.Corrupt.Load(), c.UnknownKey.Load())
 	fmt.Fprintf(w, "# HELP goresty_ssl_session_hook_errors_total Session hooks that failed.\n"+
 		"# TYPE goresty_ssl_session_hook_errors_total counter\n"+
 		"goresty_ssl_session_hook_errors_total{hook=\"store\"} %d\n"+

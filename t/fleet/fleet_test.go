@@ -227,6 +227,7 @@ func fleetConf(t *testing.T, conf string, port, redisPort int, prefix string) st
 		{"worker_processes auto;", "worker_processes 2;"},
 		{"ssl_certificate     cert/server.crt;", "ssl_certificate " + filepath.Join(cert, "ecdsa.crt") + ";"},
 		{"ssl_certificate_key cert/server.key;", "ssl_certificate_key " + filepath.Join(cert, "ecdsa.key") + ";"},
+		{"ssl_session_seal_key session-seal.key;", "ssl_session_seal_key " + filepath.Join(moduleRoot(t), "t", "fleet", "seal.key") + ";"},
 	} {
 		if !strings.Contains(conf, r[0]) {
 			t.Fatalf("conf/fleet.conf no longer has %q", r[0])
