@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/httpserver/keysign"
 	"github.com/goresty/goresty/luavm/errlog"
 )
 
@@ -77,6 +78,9 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	log.Log(errlog.Notice, "goresty/"+Version)
 	log.Log(errlog.Notice, "built with "+runtime.Version())
 	log.Log(errlog.Notice, "OS: "+runtime.GOOS)
+	if desc, fallback := keysign.Backend(); fallback {
+		log.Log(errlog.Notice, "RSA private keys sign with "+desc)
+	}
 	log.Log(errlog.Notice, "start worker processes")
 	log.Log(errlog.Notice, "start worker process "+strconv.Itoa(os.Getpid()))
 	if child {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/httpserver/keysign"
 )
 
 // OpenSSL cipher names Go's crypto/tls implements (TLS 1.0-1.2 suites; TLS
@@ -283,6 +284,10 @@ func loadCertificates(pairs []confparse.CertPair) ([]tls.Certificate, error) {
 		c, err := tls.LoadX509KeyPair(p.Cert, p.Key)
 		if err != nil {
 			return nil, fmt.Errorf("cannot load certificate \"%s\": %v", p.Cert, err)
+		}
+		// RSA keys sign through libcrypto where it loads (keysign).
+		if c.PrivateKey, err = keysign.Wrap(c.PrivateKey); err != nil {
+			return nil, fmt.Errorf("cannot load certificate key \"%s\": %v", p.Key, err)
 		}
 		certs = append(certs, c)
 	}
