@@ -51,6 +51,7 @@ func compileProto(src, name string) (*lua.FunctionProto, error) {
 			src = ""
 		}
 	}
+	src = luajitSource(src)
 	stmts, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
 		return nil, syntaxError(name, src, err)

@@ -6,42 +6,9 @@ import (
 )
 
 // installRestyCore provides the modules OpenResty code requires by habit:
-// "resty.core" (a no-op here: the API is native), "table.new" and
-// "table.clear" (LuaJIT extensions), also reachable as table.new /
-// table.clear after the require, as in LuaJIT.
+// "resty.core" and its parts (no-ops here: the API is native).
 func installRestyCore(w *luavm.Worker) {
 	L := w.L
-	tnew := L.NewFunction(func(L *lua.LState) int {
-		narr := L.OptInt(1, 0)
-		nhash := L.OptInt(2, 0)
-		if narr < 0 || narr > 1<<20 {
-			narr = 0
-		}
-		if nhash < 0 || nhash > 1<<20 {
-			nhash = 0
-		}
-		L.Push(L.CreateTable(narr, nhash))
-		return 1
-	})
-	tclear := L.NewFunction(func(L *lua.LState) int {
-		t := L.CheckTable(1)
-		var keys []lua.LValue
-		t.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
-		for _, k := range keys {
-			t.RawSet(k, lua.LNil)
-		}
-		return 0
-	})
-	L.PreloadModule("table.new", func(L *lua.LState) int {
-		L.SetField(L.GetGlobal("table"), "new", tnew)
-		L.Push(tnew)
-		return 1
-	})
-	L.PreloadModule("table.clear", func(L *lua.LState) int {
-		L.SetField(L.GetGlobal("table"), "clear", tclear)
-		L.Push(tclear)
-		return 1
-	})
 	core := func(L *lua.LState) int {
 		t := L.NewTable()
 		t.RawSetString("version", lua.LString(restyCoreVersion))
