@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -240,7 +241,7 @@ func dirMustExist(d *directive, path string) error {
 // setTypes reads a "types { type ext...; }" block: its lines are MIME
 // types and file extensions, not directives.
 func setTypes(l *loader, d *directive) error {
-	h := d.c.http
+	h := d.c.settings()
 	if h.Types == nil {
 		h.Types = map[string]string{}
 	}
@@ -292,15 +293,21 @@ func fileMustExist(d *directive, path string) error {
 	return nil
 }
 
-var sslProtocolNames = map[string]bool{"SSLv2": true, "SSLv3": true, "TLSv1": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true}
+var sslProtocolNames = []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
 
+// protocols reads ssl_protocols / lua_ssl_protocols: as nginx's bitmask
+// slot, names match case-insensitively ("TLSV1.2"); they are returned in
+// their canonical spelling.
 func protocols(d *directive) ([]string, error) {
+	out := make([]string, 0, len(d.args))
 	for _, a := range d.args {
-		if !sslProtocolNames[a] {
+		i := slices.IndexFunc(sslProtocolNames, func(n string) bool { return strings.EqualFold(n, a) })
+		if i < 0 {
 			return nil, d.errf(`invalid value "%s"`, a)
 		}
+		out = append(out, sslProtocolNames[i])
 	}
-	return append([]string(nil), d.args...), nil
+	return out, nil
 }
 
 func errorLogTarget(l *loader, d *directive) (errlog.Target, error) {
@@ -688,9 +695,15 @@ func setSharedDict(l *loader, d *directive) error {
 	return nil
 }
 
+// resolverConf is what one "resolver" directive says.
+type resolverConf struct {
+	servers []string
+	valid   time.Duration
+	ipv6    bool
+}
+
 func setResolver(l *loader, d *directive) error {
-	h := d.c.http
-	h.ResolverIPv6 = true
+	r := resolverConf{ipv6: true}
 	for _, a := range d.args {
 		switch {
 		case strings.HasPrefix(a, "valid="):
@@ -698,13 +711,13 @@ func setResolver(l *loader, d *directive) error {
 			if !ok {
 				return d.errf("invalid parameter: %s", a)
 			}
-			h.ResolverValid = v
+			r.valid = v
 		case strings.HasPrefix(a, "ipv6="):
 			switch a[len("ipv6="):] {
 			case "on":
-				h.ResolverIPv6 = true
+				r.ipv6 = true
 			case "off":
-				h.ResolverIPv6 = false
+				r.ipv6 = false
 			default:
 				return d.errf("invalid parameter: %s", a)
 			}
@@ -735,8 +748,14 @@ func setResolver(l *loader, d *directive) error {
 			if strings.Contains(host, ":") {
 				host = "[" + host + "]"
 			}
-			h.Resolver = append(h.Resolver, host+":"+port)
+			r.servers = append(r.servers, host+":"+port)
 		}
+	}
+	if ls := d.c.luaSocket(); ls != nil {
+		ls.Resolver, ls.ResolverValid, ls.ResolverIPv6 = r.servers, r.valid, r.ipv6
+	} else {
+		h := d.c.http
+		h.Resolver, h.ResolverValid, h.ResolverIPv6 = r.servers, r.valid, r.ipv6
 	}
 	return nil
 }

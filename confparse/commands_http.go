@@ -21,7 +21,7 @@ var httpCommands = []command{
 		return l.walk(d.block, &dctx{kind: ctxServer, id: srv, http: d.c.http, srv: srv})
 	}},
 	{name: "log_format", syntax: "name [escape=default|json|none] string ...", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
-	{name: "types", syntax: "{ type extension ...; ... }", ctx: ctxHTTP, block: true, set: setTypes},
+	{name: "types", syntax: "{ type extension ...; ... }", ctx: ctxHSL, block: true, set: setTypes},
 	{name: "root", syntax: "path  (default html)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		d.c.settings().Root = l.prefixPath(d.args[0])
 		return nil
@@ -50,7 +50,7 @@ var httpCommands = []command{
 	}},
 	{name: "client_max_body_size", syntax: "size  (default 1m; 0 = no limit)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientMaxBodySize = v })},
 	{name: "server_tokens", syntax: "on | off | build  (default on)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
-		switch d.args[0] {
+		switch strings.ToLower(d.args[0]) { // an enum slot: case-insensitive
 		case "on", "build":
 			d.c.settings().ServerTokens = true
 		case "off":
@@ -90,20 +90,25 @@ var httpCommands = []command{
 		d.c.srv.Names = append(d.c.srv.Names, d.args...)
 		return nil
 	}},
-	{name: "http2", syntax: "on | off  (default off)", ctx: ctxServer, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.srv.HTTP2 = v })},
+	{name: "http2", syntax: "on | off  (default off)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) {
+		if d.c.kind == ctxServer {
+			d.c.srv.HTTP2 = v
+		} else {
+			d.c.http.HTTP2 = v
+		}
+	})},
 	{name: "location", syntax: "[ = | ~ | ~* | ^~ ] uri { ... } | @name { ... }", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
 	{name: "set", syntax: "$variable value", ctx: ctxSL, min: 2, max: 2, set: setSet},
 	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL, min: 1, max: 2, set: setReturn},
 
 	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		u := d.args[0]
-		rest, ok := strings.CutPrefix(u, "http://")
-		if !ok {
-			rest, ok = strings.CutPrefix(u, "https://")
-		}
-		if !ok {
+		// as nginx, the scheme matches case-insensitively
+		scheme, rest, ok := strings.Cut(u, "://")
+		if scheme = strings.ToLower(scheme); !ok || (scheme != "http" && scheme != "https") {
 			return d.errf("invalid URL prefix")
 		}
+		u = scheme + "://" + rest
 		if rest == "" || rest[0] == '/' {
 			return d.errf(`no host in "%s"`, u)
 		}

@@ -37,18 +37,18 @@ var luaCommands = []command{
 	{name: "lua_socket_pool_size", syntax: "number  (default 30)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(luaSocketSet(func(s *LuaSocketSettings) *int { return &s.PoolSize }, func(h *HTTPConf) *int { return &h.LuaSocketPoolSize }))},
 	{name: "lua_socket_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
 	{name: "lua_socket_log_errors", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
-		d.c.http.LuaSSLTrustedCertificate = p
+		luaSocketSet(func(s *LuaSocketSettings) *string { return &s.SSLTrustedCertificate }, func(h *HTTPConf) *string { return &h.LuaSSLTrustedCertificate })(d, p)
 		return fileMustExist(d, p)
 	}},
-	{name: "lua_ssl_verify_depth", syntax: "number  (default 1)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.http.LuaSSLVerifyDepth = v })},
-	{name: "lua_ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHTTP, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
+	{name: "lua_ssl_verify_depth", syntax: "number  (default 1)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(luaSocketSet(func(s *LuaSocketSettings) *int { return &s.SSLVerifyDepth }, func(h *HTTPConf) *int { return &h.LuaSSLVerifyDepth }))},
+	{name: "lua_ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHSL, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {
 		p, err := protocols(d)
-		d.c.http.LuaSSLProtocols = p
+		luaSocketSet(func(s *LuaSocketSettings) *[]string { return &s.SSLProtocols }, func(h *HTTPConf) *[]string { return &h.LuaSSLProtocols })(d, p)
 		return err
 	}},
 	{name: "lua_code_cache", syntax: "on | off  (accepted; code is always cached)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHTTP, min: 1, max: many, once: true, set: setResolver},
-	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.ResolverTimeout = v })},
+	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHSL, min: 1, max: many, once: true, set: setResolver},
+	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ResolverTimeout }, func(h *HTTPConf) *time.Duration { return &h.ResolverTimeout }))},
 }

@@ -355,12 +355,13 @@ http {
 	}
 	s := h.Servers[0]
 	want := LuaSocketSettings{ConnectTimeout: 100 * time.Millisecond, ReadTimeout: 5 * time.Second,
-		SendTimeout: time.Minute, KeepaliveTimeout: time.Minute, PoolSize: 10}
-	if s.LuaSocket != want || s.Locations[1].LuaSocket != want {
+		SendTimeout: time.Minute, KeepaliveTimeout: time.Minute, PoolSize: 10,
+		ResolverTimeout: 30 * time.Second, ResolverIPv6: true, SSLVerifyDepth: 1, SSLProtocols: []string{"TLSv1.2", "TLSv1.3"}}
+	if !reflect.DeepEqual(s.LuaSocket, want) || !reflect.DeepEqual(s.Locations[1].LuaSocket, want) {
 		t.Errorf("server %+v / location b %+v", s.LuaSocket, s.Locations[1].LuaSocket)
 	}
 	want.ReadTimeout = time.Second
-	if s.Locations[0].LuaSocket != want {
+	if !reflect.DeepEqual(s.Locations[0].LuaSocket, want) {
 		t.Errorf("location a %+v", s.Locations[0].LuaSocket)
 	}
 }
@@ -589,5 +590,49 @@ func TestLastContentHandlerWins(t *testing.T) {
 	a, b, c := locs[0], locs[1], locs[2]
 	if a.Content != nil || a.ProxyPass == "" || b.Content == nil || b.ProxyPass != "" || c.Content != nil || !c.SSLSessionMetrics {
 		t.Fatalf("a: %v %q, b: %v %q, c: %v %v", a.Content, a.ProxyPass, b.Content, b.ProxyPass, c.Content, c.SSLSessionMetrics)
+	}
+}
+
+// resolver, resolver_timeout, lua_ssl_* and types may be written in http,
+// server and location (nginx's contexts); each level inherits what it does
+// not set.
+func TestCosocketSettingsLevels(t *testing.T) {
+	prefix := writeConf(t, map[string]string{"conf/ca.pem": "x", "conf/nginx.conf": `events {}
+http {
+    resolver 127.0.0.1 valid=10s;
+    lua_ssl_protocols tlsv1.2;
+    http2 on;
+    types { text/x-a a; }
+    server {
+        resolver [::1]:5353 ipv6=off;
+        resolver_timeout 2s;
+        lua_ssl_trusted_certificate ca.pem;
+        types { text/x-b b; }
+        location /a { lua_ssl_verify_depth 3; lua_ssl_protocols TLSv1.3; resolver 127.0.0.2; }
+        location /b { }
+    }
+    server { http2 off; }
+}
+`})
+	h := mustLoad(t, prefix).HTTP
+	if !reflect.DeepEqual(h.Resolver, []string{"127.0.0.1:53"}) || h.ResolverValid != 10*time.Second || !reflect.DeepEqual(h.LuaSSLProtocols, []string{"TLSv1.2"}) {
+		t.Errorf("http: %v %v %v", h.Resolver, h.ResolverValid, h.LuaSSLProtocols)
+	}
+	s := h.Servers[0]
+	want := LuaSocketSettings{ConnectTimeout: time.Minute, ReadTimeout: time.Minute, SendTimeout: time.Minute, KeepaliveTimeout: time.Minute, PoolSize: 30,
+		Resolver: []string{"[::1]:5353"}, ResolverTimeout: 2 * time.Second, ResolverIPv6: false,
+		SSLTrustedCertificate: prefix + "conf/ca.pem", SSLVerifyDepth: 1, SSLProtocols: []string{"TLSv1.2"}}
+	if !reflect.DeepEqual(s.LuaSocket, want) || !reflect.DeepEqual(s.Locations[1].LuaSocket, want) {
+		t.Errorf("server %+v\nlocation b %+v", s.LuaSocket, s.Locations[1].LuaSocket)
+	}
+	want.Resolver, want.ResolverIPv6, want.SSLVerifyDepth, want.SSLProtocols = []string{"127.0.0.2:53"}, true, 3, []string{"TLSv1.3"}
+	if !reflect.DeepEqual(s.Locations[0].LuaSocket, want) {
+		t.Errorf("location a %+v", s.Locations[0].LuaSocket)
+	}
+	if !s.HTTP2 || h.Servers[1].HTTP2 {
+		t.Errorf("http2: %v %v", s.HTTP2, h.Servers[1].HTTP2)
+	}
+	if h.Types["a"] != "text/x-a" || s.Types["b"] != "text/x-b" || s.Types["a"] != "" || s.Locations[0].Types["b"] != "text/x-b" || h.Servers[1].Types["a"] != "text/x-a" {
+		t.Errorf("types: http %v server %v location %v", h.Types, s.Types, s.Locations[0].Types)
 	}
 }

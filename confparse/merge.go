@@ -87,10 +87,15 @@ func (l *loader) finish() error {
 	httpSock := LuaSocketSettings{
 		ConnectTimeout: h.LuaSocketConnectTimeout, ReadTimeout: h.LuaSocketReadTimeout,
 		SendTimeout: h.LuaSocketSendTimeout, KeepaliveTimeout: h.LuaSocketKeepalive, PoolSize: h.LuaSocketPoolSize,
+		Resolver: h.Resolver, ResolverTimeout: h.ResolverTimeout, ResolverValid: h.ResolverValid, ResolverIPv6: h.ResolverIPv6,
+		SSLTrustedCertificate: h.LuaSSLTrustedCertificate, SSLVerifyDepth: h.LuaSSLVerifyDepth, SSLProtocols: h.LuaSSLProtocols,
 	}
 	for _, srv := range h.Servers {
 		l.mergeSettings(srv, &srv.Settings, &h.Settings)
 		l.mergeLuaSocket(srv, &srv.LuaSocket, &httpSock)
+		if !l.isSet(srv, "http2") {
+			srv.HTTP2 = h.HTTP2
+		}
 		if !l.isSet(srv, "client_header_timeout") {
 			srv.ClientHeaderTimeout = h.ClientHeaderTimeout
 		}
@@ -136,6 +141,17 @@ func (l *loader) mergeLuaSocket(id any, s, p *LuaSocketSettings) {
 	defDur(l, id, "lua_socket_send_timeout", &s.SendTimeout, p.SendTimeout)
 	defDur(l, id, "lua_socket_keepalive_timeout", &s.KeepaliveTimeout, p.KeepaliveTimeout)
 	defInt(l, id, "lua_socket_pool_size", &s.PoolSize, p.PoolSize)
+	if !l.isSet(id, "resolver") {
+		s.Resolver, s.ResolverValid, s.ResolverIPv6 = p.Resolver, p.ResolverValid, p.ResolverIPv6
+	}
+	defDur(l, id, "resolver_timeout", &s.ResolverTimeout, p.ResolverTimeout)
+	if !l.isSet(id, "lua_ssl_trusted_certificate") {
+		s.SSLTrustedCertificate = p.SSLTrustedCertificate
+	}
+	defInt(l, id, "lua_ssl_verify_depth", &s.SSLVerifyDepth, p.SSLVerifyDepth)
+	if !l.isSet(id, "lua_ssl_protocols") {
+		s.SSLProtocols = p.SSLProtocols
+	}
 }
 
 func defInt(l *loader, id any, name string, p *int, v int) {
@@ -180,6 +196,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	}
 	if !set("proxy_set_header") {
 		s.ProxySetHeaders = p.ProxySetHeaders
+	}
+	if !set("types") {
+		s.Types = p.Types
 	}
 }
 

@@ -90,6 +90,9 @@ type HTTPConf struct {
 	LuaMaxRunningTimers int           // default 256
 	LuaHookTimeout      time.Duration // lua_hook_timeout: deadline for hooks that cannot yield; default 1s
 
+	// resolver, resolver_timeout and lua_ssl_* written at http level (also
+	// allowed in server and location: LuaSocketSettings has the resolved
+	// values there).
 	Resolver        []string // "host[:port]" of each resolver; empty = system resolver
 	ResolverTimeout time.Duration
 
@@ -117,9 +120,7 @@ type HTTPConf struct {
 	ResolverValid time.Duration // resolver valid=TIME; 0 = use the answers' TTL
 	ResolverIPv6  bool          // resolver ipv6=on|off; default on
 
-	// Types maps a lower-case file extension to its MIME type ("types"
-	// blocks, e.g. an included mime.types); nil when there is none.
-	Types map[string]string
+	HTTP2 bool // "http2 on;" at http level, the default of its servers
 
 	ClientHeaderTimeout time.Duration // client_header_timeout at http level; default 60s
 }
@@ -136,6 +137,9 @@ type Settings struct {
 	AccessLogs        []AccessLog   // nil = inherit; [{Off:true}] = off
 	ErrorLogs         []errlog.Target
 	ProxySetHeaders   []Header
+	// Types maps a lower-case file extension to its MIME type ("types"
+	// blocks, e.g. an included mime.types); nil: nginx's built-in three.
+	Types map[string]string
 }
 
 type AccessLog struct {
@@ -184,22 +188,32 @@ type SessionCache struct {
 	Size int64  // bytes for shared, sessions for builtin (0 = default)
 }
 
-// LuaSocketSettings are the lua_socket_* values in effect in a server or
-// location: those directives may also be written there (as in OpenResty),
-// and unset values come from http's (HTTPConf.LuaSocket*).
+// LuaSocketSettings are the cosocket settings in effect in a server or
+// location: lua_socket_*, resolver, resolver_timeout and lua_ssl_* may also
+// be written there (as in nginx + OpenResty), and unset values come from
+// the level above, up to http's (HTTPConf.LuaSocket*, Resolver*, LuaSSL*).
 type LuaSocketSettings struct {
 	ConnectTimeout   time.Duration
 	ReadTimeout      time.Duration
 	SendTimeout      time.Duration
 	KeepaliveTimeout time.Duration
 	PoolSize         int
+
+	Resolver        []string // "host:port" of each resolver; empty = system resolver
+	ResolverTimeout time.Duration
+	ResolverValid   time.Duration
+	ResolverIPv6    bool
+
+	SSLTrustedCertificate string // lua_ssl_trusted_certificate
+	SSLVerifyDepth        int
+	SSLProtocols          []string
 }
 
 type ServerConf struct {
 	Pos       Pos
 	Listens   []Listen // default: *:80 (or *:8000 when not root)
 	Names     []string // server_name values as written ("" , "*.a.com", "~re", ...)
-	HTTP2     bool     // "http2 on;"
+	HTTP2     bool     // "http2 on;" (here or inherited from http)
 	Locations []*LocationConf
 	Rewrite   []RewriteStep // set / return at server level, in order
 	Settings

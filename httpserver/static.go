@@ -108,7 +108,7 @@ func (rq *request) serveFile(path string, fi os.FileInfo) {
 	h := rq.w.Header()
 	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
 	ct := ""
-	if types := rq.g.cfg.HTTP.Types; types != nil {
+	if types := rq.settings().Types; types != nil {
 		ct = types[ext]
 	} else {
 		ct = builtinTypes[ext]
