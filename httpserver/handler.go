@@ -137,6 +137,9 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	} else {
 		rq.w.server = serverShort
 	}
+	if !rq.strictRequest() {
+		return
+	}
 	if code := headerLimits(r); code != 0 {
 		rq.errorPage(code)
 		return
@@ -193,8 +196,8 @@ func (rq *request) serve(uri string, depth int) {
 			rq.errorPage(http.StatusRequestEntityTooLarge)
 			return
 		}
-		if r.ContentLength < 0 && r.Body != nil && depth == 0 {
-			r.Body = http.MaxBytesReader(rq.w, r.Body, max)
+		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody && depth == 0 && !rq.readChunkedBody(max) {
+			return
 		}
 	}
 	if done := rq.rewrite(lc.Rewrite); done {

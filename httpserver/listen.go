@@ -123,6 +123,8 @@ func (l *genListener) Accept() (net.Conn, error) {
 		if l.grp.base != nil {
 			return tls.Server(qc, l.grp.base), nil
 		}
+		qc.scanVal.init()
+		qc.scan = &qc.scanVal
 		return qc, nil
 	}
 }
@@ -184,10 +186,17 @@ type quietConn struct {
 	// connection (no allocation of their own on the handshake path).
 	sessVal tlssession.ConnSession
 	logc    errlog.Conn
+	// scan follows a plain HTTP connection's requests (strict.go); nil
+	// over TLS.
+	scan    *reqScan
+	scanVal reqScan
 }
 
 func (c *quietConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
+	if c.scan != nil && n > 0 {
+		c.scan.feed(b[:n])
+	}
 	if err != nil {
 		c.peerGone.Store(true)
 	} else if n >= 5 && b[0] == 0x15 && b[1] == 3 {
