@@ -416,6 +416,14 @@ func (rq *request) settings() *confparse.Settings {
 	return &rq.srv.conf.Settings
 }
 
+// luaSocket is the lua_socket_* settings in effect for the request.
+func (rq *request) luaSocket() *confparse.LuaSocketSettings {
+	if rq.loc != nil {
+		return &rq.loc.conf.LuaSocket
+	}
+	return &rq.srv.conf.LuaSocket
+}
+
 func (rq *request) setDefaultType() {
 	if dt := rq.settings().DefaultType; dt != "" {
 		rq.w.Header().Set("Content-Type", dt)
@@ -528,6 +536,7 @@ func (rq *request) runLua(chunk *luavm.Chunk) *ngxapi.HTTPCtx {
 	c := &ngxapi.HTTPCtx{
 		Req: rq.r, W: rq.w, TLS: rq.r.TLS, Vars: rq,
 		DefaultType: st.DefaultType, MaxBodySize: st.ClientMaxBodySize, Start: rq.start,
+		LuaSocket: rq.luaSocket(),
 	}
 	ec := *rq.errConn()
 	ec.Context = luavm.PhaseContent.Context()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
@@ -33,6 +34,7 @@ type HTTPCtx struct {
 	DefaultType string // default_type ("" = no Content-Type)
 	MaxBodySize int64  // client_max_body_size; 0 = unlimited
 	Start       time.Time
+	LuaSocket   *confparse.LuaSocketSettings // lua_socket_* of the location (nil: http's)
 
 	Status      int  // ngx.status (0 = not set)
 	HeadersSent bool // response headers went out
@@ -52,6 +54,9 @@ type HTTPCtx struct {
 
 	out []byte // body not written yet
 }
+
+// LuaSocketSettings implements LuaSocketer.
+func (c *HTTPCtx) LuaSocketSettings() *confparse.LuaSocketSettings { return c.LuaSocket }
 
 // TLSState implements TLSStater (ngx.ssl in content_by_lua).
 func (c *HTTPCtx) TLSState() *tls.ConnectionState { return c.TLS }

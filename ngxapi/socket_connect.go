@@ -85,7 +85,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 	s.alive()
 	s.closeConn()
 	s.bindThread(s.se.w, s.threadEnded)
-	p := s.se.pool(key, poolSize, true)
+	p := s.se.pool(key, poolSize, s.defs.poolSize, true)
 	if backlog >= 0 {
 		p.fixSize(poolSize)
 	}

@@ -47,20 +47,28 @@ func msArg(L *lua.LState, n int) time.Duration {
 	return time.Duration(float64(f) * float64(time.Millisecond))
 }
 
-func (s *tcpSock) settimeout(L *lua.LState) int {
-	d := msArg(L, 2)
-	if d == 0 {
-		d = -1
+// timeoutArg is settimeout's argument, coerced as lua_tonumber does in
+// OpenResty: a numeric string is its number, anything else not a number
+// (a table, a boolean, nil) is 0, the configured default.
+func timeoutArg(L *lua.LState, n int) time.Duration {
+	f := lua.LVAsNumber(L.Get(n))
+	if f < 0 {
+		L.ArgError(n, "bad timeout value")
 	}
-	s.connTO, s.sendTO = orDefault(d, s.se.connTO), orDefault(d, s.se.sendTO)
-	s.readTO.Store(int64(orDefault(d, s.se.readTO)))
+	return time.Duration(float64(f) * float64(time.Millisecond))
+}
+
+func (s *tcpSock) settimeout(L *lua.LState) int {
+	d := timeoutArg(L, 2)
+	s.connTO, s.sendTO = orDefault(d, s.defs.connTO), orDefault(d, s.defs.sendTO)
+	s.readTO.Store(int64(orDefault(d, s.defs.readTO)))
 	return 0
 }
 
 func (s *tcpSock) settimeouts(L *lua.LState) int {
-	c, w, r := msArg(L, 2), msArg(L, 3), msArg(L, 4)
-	s.connTO, s.sendTO = orDefault(c, s.se.connTO), orDefault(w, s.se.sendTO)
-	s.readTO.Store(int64(orDefault(r, s.se.readTO)))
+	c, w, r := timeoutArg(L, 2), timeoutArg(L, 3), timeoutArg(L, 4)
+	s.connTO, s.sendTO = orDefault(c, s.defs.connTO), orDefault(w, s.defs.sendTO)
+	s.readTO.Store(int64(orDefault(r, s.defs.readTO)))
 	return 0
 }
 
@@ -79,7 +87,7 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 	if b := s.busy(); b != "" {
 		return luaFail(L, b)
 	}
-	timeout := s.se.keepTO
+	timeout := s.defs.keepTO
 	if v := L.Get(2); v != lua.LNil {
 		timeout = msArg(L, 2) // 0: never expires
 	}
@@ -102,7 +110,7 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 	}
 	p := s.pool
 	if p == nil {
-		p = s.se.pool(s.key, size, true)
+		p = s.se.pool(s.key, size, s.defs.poolSize, true)
 	} else {
 		p.fixSize(size)
 	}

@@ -32,12 +32,14 @@ type connPool struct {
 	waiters []chan *idleConn // nil sent = a free slot to dial with
 }
 
-func (se *sockEnv) pool(key string, size int, create bool) *connPool {
+// pool finds the pool of key; create makes it when missing, with size or
+// else defSize connections.
+func (se *sockEnv) pool(key string, size, defSize int, create bool) *connPool {
 	se.mu.Lock()
 	defer se.mu.Unlock()
 	p := se.pools[key]
 	if p == nil && create {
-		p = &connPool{key: key, size: se.poolSize}
+		p = &connPool{key: key, size: defSize}
 		se.pools[key] = p
 	}
 	if p != nil && size > 0 {

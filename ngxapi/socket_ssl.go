@@ -3,9 +3,12 @@
 package ngxapi
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,7 +119,10 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 		conn.SetDeadline(time.Time{})
 		if err != nil {
 			e := "handshake failed"
-			if verifyErr != "" {
+			if verifyErr == hostMismatch {
+				e = verifyErr
+				se.log.LogConn(errlog.Error, lc, `lua ssl certificate does not match host "`+serverName+`"`)
+			} else if verifyErr != "" {
 				e = verifyErr
 				se.log.LogConn(errlog.Error, lc, "lua ssl certificate verify error: ("+verifyErr+")")
 			} else if t := errText(err); t == "timeout" || t == "closed" {
@@ -136,9 +142,12 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 	})
 }
 
+const hostMismatch = "certificate host mismatch"
+
 // verifyChain checks the server's chain against the trusted certificates
 // (lua_ssl_trusted_certificate), the depth limit and the host name; the
-// error text is OpenResty's "<X509 code>: <reason>".
+// error text is OpenResty's: OpenSSL's "<X509_V_ERR code>: <reason>", or
+// "certificate host mismatch".
 func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) string {
 	certs := make([]*x509.Certificate, 0, len(raw))
 	for _, r := range raw {
@@ -151,8 +160,11 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	if len(certs) == 0 {
 		return "handshake failed"
 	}
+	selfSigned := func(c *x509.Certificate) bool {
+		return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+	}
 	if roots == nil {
-		return "20: unable to get local issuer certificate"
+		roots = x509.NewCertPool()
 	}
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
@@ -160,18 +172,7 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	}
 	chains, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
 	if err != nil {
-		var ua x509.UnknownAuthorityError
-		var ci x509.CertificateInvalidError
-		switch {
-		case errors.As(err, &ua):
-			if len(certs) == 1 && certs[0].Subject.String() == certs[0].Issuer.String() {
-				return "18: self-signed certificate"
-			}
-			return "20: unable to get local issuer certificate"
-		case errors.As(err, &ci) && ci.Reason == x509.Expired:
-			return "10: certificate has expired"
-		}
-		return "handshake failed"
+		return x509VerifyError(err, certs, selfSigned)
 	}
 	ok := false
 	for _, ch := range chains {
@@ -182,10 +183,77 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	if !ok {
 		return "22: certificate chain too long"
 	}
-	if host != "" {
-		if err := certs[0].VerifyHostname(host); err != nil {
-			return "certificate host mismatch"
-		}
+	if host != "" && !checkHost(certs[0], host) {
+		return hostMismatch
 	}
 	return ""
+}
+
+// x509VerifyError words a failed verification as OpenSSL's verify error
+// number and text (OpenSSL 3's wording).
+func x509VerifyError(err error, certs []*x509.Certificate, selfSigned func(*x509.Certificate) bool) string {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		switch {
+		case len(certs) == 1 && selfSigned(certs[0]):
+			return "18: self-signed certificate"
+		case len(certs) > 1 && selfSigned(certs[len(certs)-1]):
+			return "19: self-signed certificate in certificate chain"
+		}
+		return "20: unable to get local issuer certificate"
+	case errors.As(err, &ci):
+		switch ci.Reason {
+		case x509.Expired:
+			if time.Now().Before(ci.Cert.NotBefore) {
+				return "9: certificate is not yet valid"
+			}
+			return "10: certificate has expired"
+		case x509.IncompatibleUsage:
+			return "26: unsupported certificate purpose"
+		case x509.NotAuthorizedToSign:
+			return "24: invalid CA certificate"
+		case x509.TooManyIntermediates:
+			return "22: certificate chain too long"
+		}
+	}
+	return "handshake failed"
+}
+
+// checkHost is OpenSSL's X509_check_host as nginx calls it (no flags): the
+// certificate's DNS names, or, when it has none, its subject's common
+// names, with a wildcard allowed as the whole leftmost label.
+func checkHost(c *x509.Certificate, host string) bool {
+	if c.VerifyHostname(host) == nil {
+		return true
+	}
+	if len(c.DNSNames) > 0 {
+		return false
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, atv := range c.Subject.Names {
+		if !atv.Type.Equal(oidCommonName) {
+			continue
+		}
+		cn, ok := atv.Value.(string)
+		if ok && hostMatches(strings.ToLower(cn), host) {
+			return true
+		}
+	}
+	return false
+}
+
+var oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}
+
+func hostMatches(pattern, host string) bool {
+	if pattern == host {
+		return true
+	}
+	rest, ok := strings.CutPrefix(pattern, "*.")
+	if !ok || !strings.Contains(rest, ".") {
+		return false
+	}
+	i := strings.IndexByte(host, '.')
+	return i > 0 && host[i+1:] == rest
 }

@@ -59,11 +59,7 @@ type sockEnv struct {
 	log      *errlog.Logger
 	resolver *net.Resolver // nil: system resolver
 	sysDNS   bool          // the system resolver has name servers
-	connTO   time.Duration
-	sendTO   time.Duration
-	readTO   time.Duration
-	poolSize int
-	keepTO   time.Duration
+	defs     sockDefaults  // http's lua_socket_* values
 
 	tlsRoots    *x509.CertPool
 	tlsRootsErr error
@@ -84,19 +80,55 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
+// sockDefaults are the lua_socket_* values a socket starts with and falls
+// back to (settimeout(0), setkeepalive() without arguments).
+type sockDefaults struct {
+	connTO, sendTO, readTO, keepTO time.Duration
+	poolSize                       int
+}
+
+// over returns d with the values set in ls (a server's or location's
+// lua_socket_* settings, already merged with http's) taking precedence.
+func (d sockDefaults) over(ls *confparse.LuaSocketSettings) sockDefaults {
+	if ls == nil {
+		return d
+	}
+	d.connTO = orDefault(ls.ConnectTimeout, d.connTO)
+	d.sendTO = orDefault(ls.SendTimeout, d.sendTO)
+	d.readTO = orDefault(ls.ReadTimeout, d.readTO)
+	d.keepTO = orDefault(ls.KeepaliveTimeout, d.keepTO)
+	if ls.PoolSize > 0 {
+		d.poolSize = ls.PoolSize
+	}
+	return d
+}
+
+// LuaSocketer is a request context that knows the lua_socket_* settings of
+// its location (HTTPCtx): cosockets made in that request use them.
+type LuaSocketer interface {
+	LuaSocketSettings() *confparse.LuaSocketSettings
+}
+
+// current is the defaults for a socket created now: the running request's
+// location's, else http's (timers, init_worker, the TLS hooks).
+func (se *sockEnv) current() sockDefaults {
+	if t := se.w.Current(); t != nil {
+		if c, ok := t.Ctx.(LuaSocketer); ok {
+			return se.defs.over(c.LuaSocketSettings())
+		}
+	}
+	return se.defs
+}
+
 func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
 	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool),
-		connTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second,
-		poolSize: 30, keepTO: 60 * time.Second, verifyDepth: 1,
-		minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13}
+		defs: sockDefaults{connTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second,
+			keepTO: 60 * time.Second, poolSize: 30},
+		verifyDepth: 1, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13}
 	if http != nil {
-		se.connTO = orDefault(http.LuaSocketConnectTimeout, se.connTO)
-		se.sendTO = orDefault(http.LuaSocketSendTimeout, se.sendTO)
-		se.readTO = orDefault(http.LuaSocketReadTimeout, se.readTO)
-		se.keepTO = orDefault(http.LuaSocketKeepalive, se.keepTO)
-		if http.LuaSocketPoolSize > 0 {
-			se.poolSize = http.LuaSocketPoolSize
-		}
+		se.defs = se.defs.over(&confparse.LuaSocketSettings{ConnectTimeout: http.LuaSocketConnectTimeout,
+			SendTimeout: http.LuaSocketSendTimeout, ReadTimeout: http.LuaSocketReadTimeout,
+			KeepaliveTimeout: http.LuaSocketKeepalive, PoolSize: http.LuaSocketPoolSize})
 		if len(http.Resolver) > 0 {
 			se.resolver = newResolver(http.Resolver, orDefault(http.ResolverTimeout, 30*time.Second))
 		}
@@ -227,6 +259,7 @@ type tcpSock struct {
 	key   string
 	reuse int
 
+	defs           sockDefaults // lua_socket_* where the socket was created
 	connTO, sendTO time.Duration
 	readTO         atomic.Int64 // a time.Duration; read by ops while another thread may set it
 
@@ -321,8 +354,9 @@ func (se *sockEnv) owner() any {
 // newTCP makes the socket object: as in OpenResty, a table (the socket at
 // [1]) whose metatable holds the methods.
 func (se *sockEnv) newTCP(L *lua.LState) *lua.LTable {
-	s := &tcpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, connTO: se.connTO, sendTO: se.sendTO, closer: &sockCloser{}}
-	s.readTO.Store(int64(se.readTO))
+	d := se.current()
+	s := &tcpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, defs: d, connTO: d.connTO, sendTO: d.sendTO, closer: &sockCloser{}}
+	s.readTO.Store(int64(d.readTO))
 	obj := sockObject(L, s, se.tcpMT)
 	s.cleanup = runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
 	return obj

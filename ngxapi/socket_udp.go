@@ -23,13 +23,15 @@ type udpSock struct {
 	sockBinding
 	conn    net.Conn
 	timeout time.Duration
+	defRead time.Duration // lua_socket_read_timeout where it was created
 	busy    atomic.Bool
 	closer  *sockCloser
 }
 
 func (se *sockEnv) luaUDP(L *lua.LState) int {
 	check(se.w, L, "ngx.socket.udp")
-	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: se.readTO, closer: &sockCloser{}}
+	d := se.current().readTO
+	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: d, defRead: d, closer: &sockCloser{}}
 	obj := sockObject(L, s, se.udpMT)
 	runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
 	L.Push(obj)
@@ -44,10 +46,10 @@ func (se *sockEnv) newUDPMeta(L *lua.LState) *lua.LTable {
 		"close":       func(L *lua.LState) int { return udpOf(L, false).close(L) },
 		"settimeout": func(L *lua.LState) int {
 			s := udpOf(L, false)
-			if d := msArg(L, 2); d > 0 {
+			if d := timeoutArg(L, 2); d > 0 {
 				s.timeout = d
 			} else {
-				s.timeout = s.se.readTO
+				s.timeout = s.defRead
 			}
 			return 0
 		},
