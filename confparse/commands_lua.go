@@ -14,6 +14,11 @@ var luaPhases = concatCommands(
 		newHandler(d.c.loc)
 		return &d.c.loc.Content
 	}),
+	luaPhase("rewrite_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().RewriteByLua }),
+	luaPhase("access_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().AccessByLua }),
+	luaPhase("header_filter_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().HeaderFilterByLua }),
+	luaPhase("body_filter_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().BodyFilterByLua }),
+	luaPhase("log_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().LogByLua }),
 )
 
 // The lua_* directives and the resolver.
@@ -51,4 +56,9 @@ var luaCommands = []command{
 	{name: "lua_code_cache", syntax: "on | off  (accepted; code is always cached)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHSL, min: 1, max: many, once: true, set: setResolver},
 	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ResolverTimeout }, func(h *HTTPConf) *time.Duration { return &h.ResolverTimeout }))},
+	{name: "rewrite_by_lua_no_postpone", syntax: "on | off  (default off)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.http.RewriteByLuaNoPostpone = v })},
+	{name: "access_by_lua_no_postpone", syntax: "on | off  (default off; no other access-phase module: no effect)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.http.AccessByLuaNoPostpone = v })},
+	{name: "set_by_lua_block", syntax: "$res { lua }", ctx: ctxSL, block: true, min: 1, max: 1, set: setByLua},
+	{name: "set_by_lua_file", syntax: "$res file [$arg ...]", ctx: ctxSL, min: 2, max: many, set: setByLua},
+	{name: "set_by_lua", syntax: "$res 'lua' [$arg ...]", ctx: ctxSL, min: 2, max: many, set: setByLua},
 }

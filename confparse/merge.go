@@ -200,6 +200,7 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("types") {
 		s.Types = p.Types
 	}
+	s.LuaPhases.inherit(&p.LuaPhases)
 }
 
 // mergeSSL pairs the certificates and keys written at level id and

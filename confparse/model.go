@@ -86,6 +86,12 @@ type HTTPConf struct {
 	SSLSessionStore *LuaCode // ssl_session_store_by_lua_block / _file (http only)
 	SSLSessionFetch *LuaCode // ssl_session_fetch_by_lua_block / _file (http only)
 
+	// rewrite_by_lua_no_postpone, access_by_lua_no_postpone: run those
+	// handlers before the other modules of their phase (rewrite: set,
+	// return, set_by_lua*) instead of after them.
+	RewriteByLuaNoPostpone bool
+	AccessByLuaNoPostpone  bool
+
 	LuaMaxPendingTimers int           // default 1024
 	LuaMaxRunningTimers int           // default 256
 	LuaHookTimeout      time.Duration // lua_hook_timeout: deadline for hooks that cannot yield; default 1s
@@ -140,6 +146,17 @@ type Settings struct {
 	// Types maps a lower-case file extension to its MIME type ("types"
 	// blocks, e.g. an included mime.types); nil: nginx's built-in three.
 	Types map[string]string
+	LuaPhases
+}
+
+// LuaPhases are the request-phase Lua handlers written in http, server or
+// location; a level without one inherits its parent's (as ngx_lua).
+type LuaPhases struct {
+	RewriteByLua      *LuaCode // rewrite_by_lua*
+	AccessByLua       *LuaCode // access_by_lua*
+	HeaderFilterByLua *LuaCode // header_filter_by_lua*
+	BodyFilterByLua   *LuaCode // body_filter_by_lua*
+	LogByLua          *LuaCode // log_by_lua*
 }
 
 type AccessLog struct {
@@ -254,11 +271,20 @@ type LocationConf struct {
 	LuaSocket LuaSocketSettings // resolved lua_socket_* for this location
 }
 
-// RewriteStep is one "set $var value;" or "return code [text|url];".
+// RewriteStep is one "set $var value;", "return code [text|url];" or
+// set_by_lua*.
 type RewriteStep struct {
 	Set    *SetVar
 	Return *Return
+	SetLua *SetLua
 	Pos    Pos
+}
+
+// SetLua is one set_by_lua*: the variable gets what the code returns.
+type SetLua struct {
+	Name string   // without "$"
+	Code *LuaCode //
+	Args []string // ngx.arg values; may hold $variables
 }
 
 type SetVar struct {

@@ -108,13 +108,14 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 	var walk func(locs []*confparse.LocationConf) error
 	walk = func(locs []*confparse.LocationConf) error {
 		for _, l := range locs {
-			if _, err := compile(l.Content); err != nil {
-				return err
-			}
-			for _, st := range l.Rewrite {
-				if st.Set != nil {
-					g.setVars[st.Set.Name] = true
+			lp := &l.LuaPhases
+			for _, c := range []*confparse.LuaCode{l.Content, lp.RewriteByLua, lp.AccessByLua, lp.HeaderFilterByLua, lp.BodyFilterByLua, lp.LogByLua} {
+				if _, err := compile(c); err != nil {
+					return err
 				}
+			}
+			if err := g.rewriteSteps(l.Rewrite, compile); err != nil {
+				return err
 			}
 			if err := walk(l.Locations); err != nil {
 				return err
@@ -123,10 +124,8 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		return nil
 	}
 	for _, s := range h.Servers {
-		for _, st := range s.Rewrite {
-			if st.Set != nil {
-				g.setVars[st.Set.Name] = true
-			}
+		if err := g.rewriteSteps(s.Rewrite, compile); err != nil {
+			return g, err
 		}
 		if err := walk(s.Locations); err != nil {
 			return g, err

@@ -47,15 +47,24 @@ func newServerLogger(l *errlog.Logger, server string) *log.Logger {
 	return log.New(&serverLog{log: l, server: server}, "", 0)
 }
 
-// respWriter records the status and body size for the access log.
+// respWriter records the status and body size for the access log; with
+// lua set, the response goes through the location's header and body
+// filters (header_filter_by_lua*, body_filter_by_lua*).
 type respWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 	server []string // Server header value
+	lua    *ngxapi.HTTPCtx
 }
 
 func (w *respWriter) WriteHeader(code int) {
+	if c := w.lua; c != nil {
+		var ok bool
+		if code, ok = c.FilterHeader(code); !ok {
+			return
+		}
+	}
 	if w.status == 0 {
 		w.status = code
 		w.addServer()
@@ -73,6 +82,21 @@ func (w *respWriter) addServer() {
 }
 
 func (w *respWriter) Write(b []byte) (int, error) {
+	if c := w.lua; c != nil {
+		if w.status == 0 {
+			w.WriteHeader(http.StatusOK)
+		}
+		n := len(b)
+		if b = c.FilterBody(b); len(b) == 0 {
+			return n, nil
+		}
+		_, err := w.write(b)
+		return n, err
+	}
+	return w.write(b)
+}
+
+func (w *respWriter) write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 		w.addServer()
@@ -113,6 +137,10 @@ type request struct {
 	// wv is what w points to: the writer lives in the request (one
 	// allocation per request instead of two).
 	wv respWriter
+	// the Lua phases' context for the current location (phases.go) and
+	// the worker all of the request's Lua runs on
+	hc *ngxapi.HTTPCtx
+	wk *luavm.Worker
 }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -151,6 +179,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	rq.uri = uri
 	rq.serve(uri, 0)
+	rq.endResponse()
 }
 
 // maxRedirects is nginx's limit on internal redirections (ngx.exec).
@@ -185,6 +214,7 @@ func (rq *request) serve(uri string, depth int) {
 		rq.capNames = loc.re.SubexpNames()
 	}
 	lc := loc.conf
+	rq.enterLocation(&lc.LuaPhases)
 	if lc.ServerTokens {
 		rq.w.server = serverFull
 	} else {
@@ -200,38 +230,22 @@ func (rq *request) serve(uri string, depth int) {
 			return
 		}
 	}
+	noPostpone := g.cfg.HTTP != nil && g.cfg.HTTP.RewriteByLuaNoPostpone
+	if lc.RewriteByLua != nil && noPostpone && rq.luaPhase(luavm.PhaseRewrite, lc.RewriteByLua, depth) {
+		return
+	}
 	if done := rq.rewrite(lc.Rewrite); done {
+		return
+	}
+	if lc.RewriteByLua != nil && !noPostpone && rq.luaPhase(luavm.PhaseRewrite, lc.RewriteByLua, depth) {
+		return
+	}
+	if lc.AccessByLua != nil && rq.luaPhase(luavm.PhaseAccess, lc.AccessByLua, depth) {
 		return
 	}
 	switch {
 	case lc.Content != nil:
-		c := rq.runLua(g.chunks[lc.Content])
-		if c != nil && c.ExecURI != "" {
-			if depth+1 > maxRedirects {
-				rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", c.ExecURI))
-				rq.errorPage(http.StatusInternalServerError)
-				return
-			}
-			target := c.ExecURI
-			if !strings.HasPrefix(target, "@") {
-				p, q, hasQ := strings.Cut(target, "?")
-				switch {
-				case hasQ && c.ExecArgs != "":
-					r.URL.RawQuery = q + "&" + c.ExecArgs
-				case hasQ:
-					r.URL.RawQuery = q
-				case c.ExecArgs != "":
-					r.URL.RawQuery = c.ExecArgs
-				}
-				target = p
-				var ok bool
-				if target, ok = normalizeURI(target); !ok {
-					rq.errorPage(http.StatusBadRequest)
-					return
-				}
-			}
-			rq.serve(target, depth+1)
-		}
+		rq.luaPhase(luavm.PhaseContent, lc.Content, depth)
 	case lc.ProxyPass != "":
 		rq.proxy(lc.ProxyPass)
 	case lc.SSLSessionMetrics:
@@ -240,6 +254,47 @@ func (rq *request) serve(uri string, depth int) {
 	default:
 		rq.static()
 	}
+}
+
+// luaPhase runs a rewrite, access or content handler; true when the
+// request was answered (or redirected internally by ngx.exec) there.
+func (rq *request) luaPhase(ph luavm.Phase, code *confparse.LuaCode, depth int) bool {
+	switch rq.runPhase(ph, rq.g.chunks[code]) {
+	case phaseNext:
+		return false
+	case phaseExec:
+		rq.exec(rq.hc, depth)
+	}
+	return true
+}
+
+// exec is ngx.exec's internal redirect.
+func (rq *request) exec(c *ngxapi.HTTPCtx, depth int) {
+	if depth+1 > maxRedirects {
+		rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", c.ExecURI))
+		rq.errorPage(http.StatusInternalServerError)
+		return
+	}
+	target := c.ExecURI
+	if !strings.HasPrefix(target, "@") {
+		r := rq.r
+		p, q, hasQ := strings.Cut(target, "?")
+		switch {
+		case hasQ && c.ExecArgs != "":
+			r.URL.RawQuery = q + "&" + c.ExecArgs
+		case hasQ:
+			r.URL.RawQuery = q
+		case c.ExecArgs != "":
+			r.URL.RawQuery = c.ExecArgs
+		}
+		target = p
+		var ok bool
+		if target, ok = normalizeURI(target); !ok {
+			rq.errorPage(http.StatusBadRequest)
+			return
+		}
+	}
+	rq.serve(target, depth+1)
 }
 
 // nginx's large_client_header_buffers 4 8k: the request line and each
@@ -364,6 +419,12 @@ func remoteIP(addr string) string {
 // rewrite runs "set" and "return" steps; true when a return answered.
 func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
 	for _, st := range steps {
+		if st.SetLua != nil {
+			if !rq.setByLua(st.SetLua) {
+				return true
+			}
+			continue
+		}
 		if st.Set != nil {
 			if rq.vars == nil {
 				rq.vars = map[string]string{}
@@ -527,56 +588,6 @@ func (rq *request) errorPage(code int) {
 	if rq.r.Method != http.MethodHead && body != "" {
 		io.WriteString(rq.w, body)
 	}
-}
-
-// runLua runs content_by_lua*; it returns the context when the handler
-// asked for an internal redirect (ngx.exec) and nothing was sent.
-func (rq *request) runLua(chunk *luavm.Chunk) *ngxapi.HTTPCtx {
-	st := rq.settings()
-	c := &ngxapi.HTTPCtx{
-		Req: rq.r, W: rq.w, TLS: rq.r.TLS, Vars: rq,
-		DefaultType: st.DefaultType, MaxBodySize: st.ClientMaxBodySize, Start: rq.start,
-		LuaSocket: rq.luaSocket(),
-	}
-	ec := *rq.errConn()
-	ec.Context = luavm.PhaseContent.Context()
-	// nginx's content lines carry no "context:" part
-	ec.Context = ""
-	res := rq.g.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseContent, Chunk: chunk, Ctx: c, Conn: &ec,
-		Log: rq.levelLog()})
-	c.FlushOutput(false)
-	switch {
-	case res.Err != nil:
-		if !c.HeadersSent {
-			rq.errorPage(http.StatusInternalServerError)
-			return nil
-		}
-		panic(http.ErrAbortHandler)
-	case c.BodyTooLarge && !c.HeadersSent:
-		rq.errorPage(http.StatusRequestEntityTooLarge)
-		return nil
-	case c.ExecURI != "" && !c.HeadersSent:
-		return c
-	case c.Exited && !c.HeadersSent:
-		code := c.ExitCode
-		switch {
-		case code == 444:
-			rq.w.status = 444
-			panic(http.ErrAbortHandler)
-		case code >= 300 || code == 201 || code == 204:
-			rq.errorPage(code)
-			return nil
-		case code >= 200:
-			c.Status = code
-		}
-	}
-	if !c.HeadersSent {
-		if !c.Exited || c.ExitCode == 0 {
-			rq.w.Header().Set("Content-Length", "0")
-		}
-		c.SendHeaders()
-	}
-	return nil
 }
 
 // Var implements ngxapi.VarSource.
@@ -864,6 +875,7 @@ func isVarChar(c byte) bool {
 
 func (rq *request) finish() {
 	if p := recover(); p != nil {
+		rq.runLogPhase()
 		rq.logAccess()
 		if p == http.ErrAbortHandler {
 			panic(p)
@@ -877,6 +889,7 @@ func (rq *request) finish() {
 		}
 		panic(http.ErrAbortHandler)
 	}
+	rq.runLogPhase()
 	rq.logAccess()
 }
 

@@ -11,7 +11,13 @@ const (
 	PhaseSSLSessionFetch
 	PhaseContent
 	PhaseTimer
-	NumPhases // number of phases; not a phase
+	PhaseSet          // set_by_lua*: returns a variable's value
+	PhaseRewrite      // rewrite_by_lua*
+	PhaseAccess       // access_by_lua*
+	PhaseHeaderFilter // header_filter_by_lua*
+	PhaseBodyFilter   // body_filter_by_lua*
+	PhaseLog          // log_by_lua*
+	NumPhases         // number of phases; not a phase
 )
 
 var phaseNames = [NumPhases]string{
@@ -21,6 +27,12 @@ var phaseNames = [NumPhases]string{
 	PhaseSSLSessionFetch: "ssl_session_fetch",
 	PhaseContent:         "content",
 	PhaseTimer:           "timer",
+	PhaseSet:             "set",
+	PhaseRewrite:         "rewrite",
+	PhaseAccess:          "access",
+	PhaseHeaderFilter:    "header_filter",
+	PhaseBodyFilter:      "body_filter",
+	PhaseLog:             "log",
 }
 
 var phaseContexts = [NumPhases]string{
@@ -30,6 +42,12 @@ var phaseContexts = [NumPhases]string{
 	PhaseSSLSessionFetch: "ssl_session_fetch_by_lua*",
 	PhaseContent:         "content_by_lua*",
 	PhaseTimer:           "ngx.timer",
+	PhaseSet:             "set_by_lua*",
+	PhaseRewrite:         "rewrite_by_lua*",
+	PhaseAccess:          "access_by_lua*",
+	PhaseHeaderFilter:    "header_filter_by_lua*",
+	PhaseBodyFilter:      "body_filter_by_lua*",
+	PhaseLog:             "log_by_lua*",
 }
 
 // String is the name ngx.get_phase() returns.
@@ -54,7 +72,7 @@ func (p Phase) Context() string {
 // to completion in one go, under Options.HookTimeout.
 func (p Phase) Yieldable() bool {
 	switch p {
-	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer:
+	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer, PhaseRewrite, PhaseAccess:
 		return true
 	}
 	return false
@@ -70,6 +88,8 @@ func (p Phase) failurePrefix() string {
 		return "init_worker_by_lua error: "
 	case PhaseSSLSessionStore:
 		return "failed to run session_store_by_lua*: "
+	case PhaseSet, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog:
+		return "failed to run " + p.Context() + ": "
 	}
 	return "lua entry thread aborted: runtime error: "
 }

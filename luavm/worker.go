@@ -36,6 +36,16 @@ type Request struct {
 	// under Options.HookTimeout instead and ignore it. No allocation when
 	// unset; when set, a timer kept with the pooled job.
 	Deadline time.Time
+
+	// Shared, when set, is what the light threads of one request share
+	// across its phases (ngx.ctx). All of them must run on the same worker.
+	Shared *Shared
+}
+
+// Shared is the per-request state the phases of one request share; the
+// zero value is ready. Worker goroutine only.
+type Shared struct {
+	ngxCtx *lua.LTable
 }
 
 // Result is how a light thread started by Run ended.
@@ -43,6 +53,9 @@ type Result struct {
 	Err    error // the Lua error (already logged), nil on success
 	Exit   int   // code given to ngx.exit
 	Exited bool  // ngx.exit was called
+	// Value is what a set_by_lua* chunk returned, as a string (a number as
+	// LuaJIT prints it; nil, a table, a boolean: "").
+	Value string
 }
 
 // Thread is a light thread: one coroutine on a worker.
@@ -76,16 +89,25 @@ type exitHook struct {
 // Worker returns the worker the thread runs on.
 func (t *Thread) Worker() *Worker { return t.w }
 
-// NgxCtx returns the thread's ngx.ctx table, creating it on first use.
+// NgxCtx returns the thread's ngx.ctx table, creating it on first use;
+// the request's, shared by its phases, when the run has Request.Shared.
 func (t *Thread) NgxCtx() *lua.LTable {
-	if t.ngxCtx == nil {
-		t.ngxCtx = t.w.L.NewTable()
+	p := t.ctxSlot()
+	if *p == nil {
+		*p = t.w.L.NewTable()
 	}
-	return t.ngxCtx
+	return *p
 }
 
 // SetNgxCtx replaces the thread's ngx.ctx table (ngx.ctx = t).
-func (t *Thread) SetNgxCtx(tb *lua.LTable) { t.ngxCtx = tb }
+func (t *Thread) SetNgxCtx(tb *lua.LTable) { *t.ctxSlot() = tb }
+
+func (t *Thread) ctxSlot() **lua.LTable {
+	if j := t.job; j != nil && j.req != nil && j.req.Shared != nil {
+		return &j.req.Shared.ngxCtx
+	}
+	return &t.ngxCtx
+}
 
 // OnExit registers fn to run when the light thread ends, however it ends
 // (return, Lua error, hook deadline, ngx.exit). Hooks run on the worker
@@ -160,6 +182,7 @@ type runJob struct {
 	dl    *time.Timer
 	armed bool
 	late  bool
+	value string // Result.Value
 }
 
 // deadline is the timer callback of Request.Deadline: the worker ends the
@@ -269,6 +292,23 @@ func (w *Worker) Run(req *Request) Result {
 		}
 		return Result{Err: ErrClosed}
 	}
+}
+
+// RunNested runs a chunk of a phase that cannot yield (header and body
+// filters) to its end, at once, from Go code already running on w's
+// goroutine inside a light thread (ngx.say sending headers through
+// header_filter_by_lua*). The calling thread is left as it was.
+func (w *Worker) RunNested(req *Request) Result {
+	if req.Phase.Yieldable() {
+		return Result{Err: errors.New("RunNested: phase " + req.Phase.String() + " may yield")}
+	}
+	j := jobPool.Get().(*runJob)
+	j.req = req
+	w.startRun(j)
+	res := <-j.done // a thread that cannot yield has ended by now
+	j.req = nil
+	jobPool.Put(j)
+	return res
 }
 
 // ErrClosed is returned by Run on a closed pool.
@@ -402,6 +442,14 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	w.cur = prev
 	switch {
 	case st == lua.ResumeOK:
+		if t.Phase == PhaseSet && len(ret) > 0 && t.job != nil {
+			switch v := ret[0].(type) {
+			case lua.LString:
+				t.job.value = string(v)
+			case lua.LNumber:
+				t.job.value = fmtNumber(float64(v))
+			}
+		}
 		w.finish(t, nil, true)
 	case t.exited && st == lua.ResumeYield:
 		w.finish(t, nil, false)
@@ -478,6 +526,9 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 		w.timers.running--
 	}
 	res := Result{Exit: t.exit, Exited: t.exited}
+	if j := t.job; j != nil {
+		res.Value, j.value = j.value, ""
+	}
 	if lerr != nil {
 		res.Err = lerr
 	} else if err == ErrDeadline {

@@ -53,6 +53,8 @@ type HTTPCtx struct {
 	BodyTooLarge bool
 
 	out []byte // body not written yet
+
+	RequestPhases
 }
 
 // LuaSocketSettings implements LuaSocketer.
@@ -61,13 +63,19 @@ func (c *HTTPCtx) LuaSocketSettings() *confparse.LuaSocketSettings { return c.Lu
 // TLSState implements TLSStater (ngx.ssl in content_by_lua).
 func (c *HTTPCtx) TLSState() *tls.ConnectionState { return c.TLS }
 
-// SendHeaders writes the status line and headers once; the default
-// Content-Type is added when none was set.
-func (c *HTTPCtx) SendHeaders() {
-	if c.HeadersSent {
+// SendHeaders writes the status line and headers once, after
+// header_filter_by_lua* (run through the queue: call it from the request's
+// goroutine, not the worker's); the default Content-Type is added when none
+// was set.
+func (c *HTTPCtx) SendHeaders() { c.sendHeaders(false) }
+
+// sendHeaders is SendHeaders; nested says the caller is Lua API code on
+// the worker goroutine (filters then run nested, as nginx's filter chain
+// runs inside ngx.say).
+func (c *HTTPCtx) sendHeaders(nested bool) {
+	if c.HeadersSent || c.headerFiltered {
 		return
 	}
-	c.HeadersSent = true
 	h := c.W.Header()
 	if _, ok := h["Content-Type"]; !ok {
 		if c.DefaultType != "" {
@@ -81,33 +89,42 @@ func (c *HTTPCtx) SendHeaders() {
 		st = http.StatusOK
 	}
 	c.Status = st
-	c.W.WriteHeader(st)
+	if c.HeaderFilter != nil {
+		c.headerFiltered = true // the filter may still change the headers
+		ok := c.runFilter(luavm.PhaseHeaderFilter, c.HeaderFilter, nested)
+		c.HeadersSent = true
+		if !ok {
+			return
+		}
+	}
+	c.HeadersSent = true
+	c.W.WriteHeader(c.Status)
 }
 
-// Write sends body bytes (headers first).
 // Output is buffered in the context (so that the Lua worker does no socket
-// I/O for ordinary responses) and written out by FlushOutput: on ngx.flush,
-// ngx.eof, past outputLimit, and by httpserver once the handler ended.
+// I/O for ordinary responses) and written out on ngx.flush, ngx.eof, past
+// outputLimit, and by httpserver once the handler ended (FlushOutput).
 const outputLimit = 64 << 10
 
-func (c *HTTPCtx) Write(b []byte) error {
-	c.SendHeaders()
-	if c.Req != nil && c.Req.Method == http.MethodHead {
-		return nil
-	}
-	c.out = append(c.out, b...)
-	if len(c.out) >= outputLimit {
-		return c.FlushOutput(false)
-	}
-	return nil
+// FlushOutput writes the buffered body through body_filter_by_lua* (from
+// the request's goroutine); flush also pushes it to the client.
+func (c *HTTPCtx) FlushOutput(flush bool) error {
+	c.filterOut(false, false)
+	return c.writeRaw(flush)
 }
 
-// FlushOutput writes the buffered body; flush also pushes it to the client.
-func (c *HTTPCtx) FlushOutput(flush bool) error {
+// writeRaw writes the buffered body, already filtered.
+func (c *HTTPCtx) writeRaw(flush bool) error {
 	var err error
+	if c.FilterFailed {
+		c.out = c.out[:0]
+		return errFilterFailed
+	}
 	if len(c.out) > 0 {
 		var n int
+		c.rawWrite = true
 		n, err = c.W.Write(c.out)
+		c.rawWrite = false
 		c.BytesSent += int64(n)
 		c.out = c.out[:0]
 	}
@@ -197,33 +214,35 @@ func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int
 	if c.EOF {
 		return luaFail(L, "seen eof")
 	}
-	c.SendHeaders()
+	c.sendHeaders(true)
 	if c.Req != nil && c.Req.Method == http.MethodHead {
 		L.Push(lua.LNumber(1))
 		return 1
 	}
 	c.out = append(c.out, b...)
 	if len(c.out) >= outputLimit {
-		return writeOut(w, L, c, false)
+		return writeOut(w, L, c, false, false)
 	}
 	L.Push(lua.LNumber(1))
 	return 1
 }
 
 // writeOut writes the buffered body (and flushes it when flush is set),
-// off the worker goroutine when the light thread may yield; results:
+// off the worker goroutine when the light thread may yield; body filters
+// run first, here on the worker (eof: the last piece, ngx.eof); results:
 // 1, or nil and an error string.
-func writeOut(w *luavm.Worker, L *lua.LState, c *HTTPCtx, flush bool) int {
+func writeOut(w *luavm.Worker, L *lua.LState, c *HTTPCtx, flush, eof bool) int {
 	done := func(err error) []lua.LValue {
 		if err != nil {
 			return []lua.LValue{lua.LNil, lua.LString("nginx output filter error")}
 		}
 		return []lua.LValue{lua.LNumber(1)}
 	}
+	c.filterOut(true, eof)
 	if canYield(L) {
-		return w.Suspend(L, func() []lua.LValue { return done(c.FlushOutput(flush)) })
+		return w.Suspend(L, func() []lua.LValue { return done(c.writeRaw(flush)) })
 	}
-	vals := done(c.FlushOutput(flush))
+	vals := done(c.writeRaw(flush))
 	for _, v := range vals {
 		L.Push(v)
 	}
@@ -305,19 +324,19 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		if c.EOF {
 			return luaFail(L, "seen eof")
 		}
-		c.SendHeaders()
-		return writeOut(w, L, c, true)
+		c.sendHeaders(true)
+		return writeOut(w, L, c, true, false)
 	})
 	ngxAPI("eof", func(L *lua.LState, c *HTTPCtx) int {
 		if c.EOF {
 			return luaFail(L, "seen eof")
 		}
-		c.SendHeaders()
+		c.sendHeaders(true)
 		c.EOF = true
-		return writeOut(w, L, c, true)
+		return writeOut(w, L, c, true, true)
 	})
 	ngxAPI("send_headers", func(L *lua.LState, c *HTTPCtx) int {
-		c.SendHeaders()
+		c.sendHeaders(true)
 		L.Push(lua.LNumber(1))
 		return 1
 	})

@@ -95,7 +95,7 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 	api("exit", func(L *lua.LState) int {
 		code := L.CheckInt(1)
 		switch currentPhase(w) {
-		case luavm.PhaseContent:
+		case luavm.PhaseContent, luavm.PhaseRewrite, luavm.PhaseAccess:
 			if ContentExit != nil {
 				return ContentExit(w, L, code)
 			}

@@ -25,13 +25,20 @@ const (
 	pFetch      = luavm.PhaseSSLSessionFetch
 	pContent    = luavm.PhaseContent
 	pTimer      = luavm.PhaseTimer
+	pSet        = luavm.PhaseSet
+	pRewrite    = luavm.PhaseRewrite
+	pAccess     = luavm.PhaseAccess
+	pHeader     = luavm.PhaseHeaderFilter
+	pBody       = luavm.PhaseBodyFilter
+	pLog        = luavm.PhaseLog
 )
 
 var (
-	anyPhase     = phases(pInit, pInitWorker, pStore, pFetch, pContent, pTimer)
-	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer)
-	yieldable    = phases(pFetch, pContent, pTimer) // may suspend the light thread
-	requestOnly  = phases(pContent)
+	anyPhase     = notInit | phases(pInit)
+	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog)
+	yieldable    = phases(pFetch, pContent, pTimer, pRewrite, pAccess) // may suspend the light thread
+	requestOnly  = phases(pRewrite, pAccess, pContent)                 // the phases that may produce the response
+	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog)    // every phase of an HTTP request
 	sessionHooks = phases(pStore, pFetch)
 )
 
@@ -45,7 +52,7 @@ var apiPhases = map[string]phaseSet{
 	"print":                   anyPhase,
 	"ngx.get_phase":           anyPhase,
 	"ngx.sleep":               yieldable,
-	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer),
+	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader),
 	"ngx.ctx":                 notInit,
 	"ngx.timer.at":            notInit,
 	"ngx.timer.every":         notInit,
@@ -79,29 +86,29 @@ var apiPhases = map[string]phaseSet{
 	"ngx.print":             requestOnly,
 	"ngx.flush":             requestOnly,
 	"ngx.eof":               requestOnly,
-	"ngx.status":            requestOnly,
-	"ngx.header":            requestOnly,
-	"ngx.var":               requestOnly,
+	"ngx.status":            reqPhases,
+	"ngx.header":            requestOnly | phases(pHeader, pBody, pLog),
+	"ngx.var":               reqPhases,
 	"ngx.redirect":          requestOnly,
 	"ngx.send_headers":      requestOnly,
-	"ngx.headers_sent":      requestOnly,
-	"ngx.req.get_method":    requestOnly,
-	"ngx.req.get_uri_args":  requestOnly,
-	"ngx.req.get_post_args": requestOnly,
-	"ngx.req.get_headers":   requestOnly,
+	"ngx.headers_sent":      requestOnly | phases(pSet),
+	"ngx.req.get_method":    reqPhases,
+	"ngx.req.get_uri_args":  reqPhases,
+	"ngx.req.get_post_args": reqPhases,
+	"ngx.req.get_headers":   reqPhases,
 	"ngx.req.read_body":     requestOnly,
-	"ngx.req.get_body_data": requestOnly,
+	"ngx.req.get_body_data": requestOnly | phases(pLog),
 	"ngx.req.get_body_file": requestOnly,
 	"ngx.req.discard_body":  requestOnly,
-	"ngx.req.http_version":  requestOnly,
-	"ngx.req.raw_header":    requestOnly,
-	"ngx.req.start_time":    requestOnly,
-	"ngx.req.is_internal":   requestOnly,
-	"ngx.req.set_header":    requestOnly,
-	"ngx.req.clear_header":  requestOnly,
-	"ngx.req.set_uri":       requestOnly,
-	"ngx.req.set_uri_args":  requestOnly,
-	"ngx.req.set_method":    requestOnly,
+	"ngx.req.http_version":  reqPhases,
+	"ngx.req.raw_header":    reqPhases,
+	"ngx.req.start_time":    reqPhases,
+	"ngx.req.is_internal":   reqPhases,
+	"ngx.req.set_header":    requestOnly | phases(pSet, pHeader, pBody),
+	"ngx.req.clear_header":  requestOnly | phases(pSet, pHeader, pBody),
+	"ngx.req.set_uri":       requestOnly | phases(pSet),
+	"ngx.req.set_uri_args":  requestOnly | phases(pSet),
+	"ngx.req.set_method":    requestOnly | phases(pSet),
 	"ngx.req.set_body_data": requestOnly,
 	"ngx.req.socket":        requestOnly,
 	"ngx.location.capture":  requestOnly,
@@ -110,7 +117,10 @@ var apiPhases = map[string]phaseSet{
 	"ngx.thread.spawn":      yieldable,
 	"ngx.thread.wait":       yieldable,
 	"ngx.thread.kill":       yieldable,
-	"ngx.resp.get_headers":  requestOnly,
+	"ngx.resp.get_headers":  reqPhases,
+
+	// ngx.arg: set_by_lua*'s arguments, body_filter_by_lua*'s chunk and eof
+	"ngx.arg": phases(pSet, pBody),
 
 	// TLS session hooks (H4)
 	"ngx.ssl.session.get_session_id":         sessionHooks,

@@ -68,6 +68,7 @@ type sink struct {
 // become nginx's "*N ..., context: ..., client: ..., server: ..." parts.
 type Conn struct {
 	ID      uint64
+	Action  string // what nginx was doing, e.g. "logging request": " while <Action>"
 	Context string // e.g. "ssl_session_store_by_lua*"
 	Client  string
 	Server  string
@@ -169,6 +170,10 @@ func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 	}
 	b = append(b, msg...)
 	if c != nil {
+		if c.Action != "" {
+			b = append(b, " while "...)
+			b = append(b, c.Action...)
+		}
 		if c.Context != "" {
 			b = append(b, ", context: "...)
 			b = append(b, c.Context...)

@@ -1,0 +1,217 @@
+package ngxapi
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// RequestPhases is what the Lua phases of one HTTP request share besides
+// the response (set, rewrite, access, content, header and body filters,
+// log): they all run on one worker, with one ngx.ctx.
+type RequestPhases struct {
+	Worker *luavm.Worker
+	Shared luavm.Shared
+	Conn   *errlog.Conn   // suffixes of their log lines
+	Log    *errlog.Logger // their error log; nil: the worker's
+
+	// HeaderFilter, BodyFilter: header_filter_by_lua*, body_filter_by_lua*
+	// of the request's location; nil when none.
+	HeaderFilter, BodyFilter *luavm.Chunk
+	// SpecialResponse, when set, prepares nginx's page for code (headers in
+	// W) and returns its body: ngx.exit(code >= 300) in a header filter.
+	SpecialResponse func(code int) []byte
+	// FilterFailed: a filter raised an error (logged) or asked for
+	// ngx.ERROR; the response is cut short and the connection closed.
+	FilterFailed bool
+
+	SetArgs []string // ngx.arg of set_by_lua*
+
+	headerFiltered bool   // the header filter ran
+	bodyEOF        bool   // the body filter saw (or made) the last piece
+	discard        bool   // a special response replaced the body
+	rawWrite       bool   // the body being written has been filtered
+	chunk          []byte // the body filter's ngx.arg[1]
+	chunkEOF       bool   // its ngx.arg[2]
+}
+
+var errFilterFailed = errors.New("output filter failed")
+
+// Run runs a phase of the request (from the request's goroutine).
+func (c *HTTPCtx) Run(ph luavm.Phase, chunk *luavm.Chunk) luavm.Result {
+	conn := c.Conn
+	if ph == luavm.PhaseLog && conn != nil {
+		lc := *conn
+		lc.Action = "logging request"
+		conn = &lc
+	}
+	return c.Worker.Run(&luavm.Request{Phase: ph, Chunk: chunk, Ctx: c, Conn: conn, Log: c.Log, Shared: &c.Shared})
+}
+
+// runFilter runs a header or body filter, nested when the caller is Lua API
+// code on the worker; false when it failed (FilterFailed is then set).
+func (c *HTTPCtx) runFilter(ph luavm.Phase, chunk *luavm.Chunk, nested bool) bool {
+	req := &luavm.Request{Phase: ph, Chunk: chunk, Ctx: c, Conn: c.Conn, Log: c.Log, Shared: &c.Shared}
+	var res luavm.Result
+	if nested {
+		res = c.Worker.RunNested(req)
+	} else {
+		res = c.Worker.Run(req)
+	}
+	if res.Err != nil || res.Exited && res.Exit == -1 { // ngx.ERROR
+		c.FilterFailed = true
+		return false
+	}
+	if ph == luavm.PhaseHeaderFilter && res.Exited && res.Exit >= 200 {
+		if res.Exit >= 300 && c.SpecialResponse != nil {
+			body := c.SpecialResponse(res.Exit)
+			c.Status = res.Exit
+			c.W.WriteHeader(res.Exit)
+			c.rawWrite = true
+			c.W.Write(body)
+			c.rawWrite = false
+			c.discard = true
+			return false
+		}
+		c.Status = res.Exit
+	}
+	return true
+}
+
+// FilterHeader runs the header filter before headers with status code go
+// out from outside Lua (static files, error pages, proxy); it returns the
+// status to send, and false when the caller must not send anything (the
+// filter failed or answered itself). It runs once per request.
+func (c *HTTPCtx) FilterHeader(code int) (int, bool) {
+	if c.discard || c.FilterFailed {
+		return code, false
+	}
+	if c.HeaderFilter == nil || c.headerFiltered {
+		return code, true
+	}
+	c.headerFiltered = true
+	c.Status = code
+	ok := c.runFilter(luavm.PhaseHeaderFilter, c.HeaderFilter, false)
+	c.HeadersSent = true
+	return c.Status, ok
+}
+
+// FilterBody passes a piece of body written from outside Lua through the
+// body filter (from the request's goroutine).
+func (c *HTTPCtx) FilterBody(b []byte) []byte {
+	if c.discard || c.FilterFailed {
+		return nil
+	}
+	if c.rawWrite || c.BodyFilter == nil {
+		return b
+	}
+	return c.filterBody(b, false, false)
+}
+
+// FinishBody sends the last piece (eof) through the body filter once the
+// response is complete (from the request's goroutine).
+func (c *HTTPCtx) FinishBody() {
+	if c.BodyFilter == nil || c.bodyEOF || c.discard || c.FilterFailed {
+		return
+	}
+	c.filterOut(false, true)
+	c.writeRaw(false)
+}
+
+// filterOut passes the buffered body through the body filter.
+func (c *HTTPCtx) filterOut(nested, eof bool) {
+	if c.BodyFilter == nil || c.bodyEOF || c.discard || len(c.out) == 0 && !eof {
+		return
+	}
+	c.out = append(c.out[:0], c.filterBody(c.out, eof, nested)...)
+}
+
+func (c *HTTPCtx) filterBody(b []byte, eof, nested bool) []byte {
+	if c.bodyEOF {
+		return nil // ngx.arg[2] = true ended the body earlier
+	}
+	c.chunk, c.chunkEOF = b, eof
+	ok := c.runFilter(luavm.PhaseBodyFilter, c.BodyFilter, nested)
+	out := c.chunk
+	c.chunk = nil
+	if !ok {
+		return nil
+	}
+	if c.chunkEOF {
+		c.bodyEOF = true
+	}
+	return out
+}
+
+func init() {
+	// ngx.arg: set_by_lua*'s arguments; in body_filter_by_lua* the piece of
+	// body (ngx.arg[1]) and whether it is the last (ngx.arg[2]), both
+	// writable.
+	registerField("arg", func(w *luavm.Worker, L *lua.LState) lua.LValue {
+		check(w, L, "ngx.arg")
+		c := httpCtx(w, L)
+		if currentPhase(w) == luavm.PhaseSet {
+			t := L.CreateTable(len(c.SetArgs), 0)
+			for _, a := range c.SetArgs {
+				t.Append(lua.LString(a))
+			}
+			return t
+		}
+		return bodyArg(w, L)
+	}, nil)
+}
+
+// bodyArg is the body filter's ngx.arg: a proxy onto the running filter's
+// piece of body.
+func bodyArg(w *luavm.Worker, L *lua.LState) lua.LValue {
+	t := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		c := httpCtx(w, L)
+		switch L.CheckInt(2) {
+		case 1:
+			L.Push(lua.LString(c.chunk))
+		case 2:
+			L.Push(lua.LBool(c.chunkEOF))
+		default:
+			L.Push(lua.LNil)
+		}
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		c := httpCtx(w, L)
+		switch L.CheckInt(2) {
+		case 1:
+			switch v := L.Get(3).(type) {
+			case *lua.LNilType:
+				c.chunk = nil
+			case lua.LString:
+				c.chunk = []byte(v)
+			case lua.LNumber:
+				c.chunk = []byte(FormatNumber(float64(v)))
+			case *lua.LTable:
+				var b strings.Builder
+				for i := 1; i <= v.MaxN(); i++ {
+					s, ok := v.RawGetInt(i).(lua.LString)
+					if !ok {
+						L.RaiseError("bad argument #2 to '?' (bad data type %s found)", v.RawGetInt(i).Type().String())
+					}
+					b.WriteString(string(s))
+				}
+				c.chunk = []byte(b.String())
+			default:
+				L.RaiseError("bad chunk data type: %s", v.Type().String())
+			}
+		case 2:
+			c.chunkEOF = lua.LVAsBool(L.Get(3))
+		default:
+			L.RaiseError("bad index: %d", L.CheckInt(2))
+		}
+		return 0
+	}))
+	L.SetMetatable(t, mt)
+	return t
+}
