@@ -301,3 +301,22 @@ qr/failed to run log_by_lua\*: log_by_lua\(nginx.conf:\d+\):2: log failed/
 ["rewrite by server\n", "rewrite by location\n"]
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: the string forms; set_by_lua passes its extra arguments as ngx.arg
+--- config
+    location = /t {
+        set_by_lua $y 'return ngx.arg[1] .. "+" .. ngx.arg[2]' $arg_a $arg_b;
+        rewrite_by_lua 'ngx.ctx.r = "rewrite"';
+        access_by_lua 'ngx.ctx.a = "access"';
+        header_filter_by_lua 'ngx.header["X-Y"] = ngx.var.y';
+        log_by_lua 'ngx.log(ngx.WARN, "logged ", ngx.var.y)';
+        content_by_lua 'ngx.say(ngx.var.y, " ", ngx.ctx.r, " ", ngx.ctx.a)';
+    }
+--- request
+GET /t?a=1&b=2
+--- response_body
+1+2 rewrite access
+--- error_log
+logged 1+2
