@@ -1,6 +1,7 @@
 package confparse
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -771,6 +772,22 @@ func setTicketKey(l *loader, d *directive) error {
 	}
 	s := d.c.ssl()
 	s.SessionTicketKeys = append(s.SessionTicketKeys, p)
+	return nil
+}
+
+// pemCertsMustLoad checks that a CA file exists and holds at least one
+// PEM certificate (what a cosocket's sslhandshake would fail on later).
+func pemCertsMustLoad(d *directive, path string) error {
+	if err := fileMustExist(d, path); err != nil || strings.Contains(path, "$") {
+		return err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return d.errf(`open() "%s" failed (%s)`, path, errlog.ErrnoText(err))
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(b) {
+		return d.errf(`SSL_CTX_load_verify_locations("%s") failed (no PEM certificate in it)`, path)
+	}
 	return nil
 }
 

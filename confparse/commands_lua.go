@@ -45,7 +45,7 @@ var luaCommands = []command{
 	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		luaSocketSet(func(s *LuaSocketSettings) *string { return &s.SSLTrustedCertificate }, func(h *HTTPConf) *string { return &h.LuaSSLTrustedCertificate })(d, p)
-		return fileMustExist(d, p)
+		return pemCertsMustLoad(d, p)
 	}},
 	{name: "lua_ssl_verify_depth", syntax: "number  (default 1)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(luaSocketSet(func(s *LuaSocketSettings) *int { return &s.SSLVerifyDepth }, func(h *HTTPConf) *int { return &h.LuaSSLVerifyDepth }))},
 	{name: "lua_ssl_protocols", syntax: "protocol ...  (default TLSv1.2 TLSv1.3)", ctx: ctxHSL, min: 1, max: many, once: true, set: func(l *loader, d *directive) error {

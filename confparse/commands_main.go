@@ -73,7 +73,7 @@ var mainCommands = []command{
 	}},
 	{name: "include", syntax: "file | mask", ctx: ctxAny, min: 1, max: 1, set: func(l *loader, d *directive) error { return l.include(d) }},
 
-	{name: "worker_connections", syntax: "number  (default 512)", ctx: ctxEvents, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "worker_connections", syntax: "number  (default 512; the process accepts worker_connections × worker_processes client connections)", ctx: ctxEvents, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		n, ok := parseInt(d.args[0])
 		if !ok {
 			return d.errf(`invalid number "%s"`, d.args[0])

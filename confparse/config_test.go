@@ -597,7 +597,11 @@ func TestLastContentHandlerWins(t *testing.T) {
 // server and location (nginx's contexts); each level inherits what it does
 // not set.
 func TestCosocketSettingsLevels(t *testing.T) {
-	prefix := writeConf(t, map[string]string{"conf/ca.pem": "x", "conf/nginx.conf": `events {}
+	ca, err := os.ReadFile("../t/cert/ca.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := writeConf(t, map[string]string{"conf/ca.pem": string(ca), "conf/nginx.conf": `events {}
 http {
     resolver 127.0.0.1 valid=10s;
     lua_ssl_protocols tlsv1.2;

@@ -119,6 +119,10 @@ func (l *genListener) Accept() (net.Conn, error) {
 			}
 			return nil, err
 		}
+		if !l.g.admit() {
+			c.Close()
+			continue
+		}
 		qc := &quietConn{Conn: c, id: nextConnID(), ln: l}
 		if l.grp.base != nil {
 			return tls.Server(qc, l.grp.base), nil
@@ -190,6 +194,7 @@ type quietConn struct {
 	// over TLS.
 	scan    *reqScan
 	scanVal reqScan
+	closed  atomic.Bool // counted out of openConns (connlimit.go)
 }
 
 func (c *quietConn) Read(b []byte) (int, error) {
