@@ -20,7 +20,7 @@ import (
 )
 
 // Version is what Server: headers and error pages show with server_tokens on.
-const Version = "0.1.0"
+const Version = ngxapi.GorestyVersion
 
 // serverLog turns net/http's own messages into [info] lines, the TLS
 // handshake failures in nginx's words.
@@ -687,7 +687,7 @@ func (rq *request) Var(name string) (string, bool) {
 	case "pid":
 		return strconv.Itoa(pid), true
 	case "nginx_version":
-		return Version, true
+		return ngxapi.NginxRelease, true
 	case "connection":
 		if rq.conn != nil {
 			return strconv.FormatUint(rq.conn.id, 10), true

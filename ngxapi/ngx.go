@@ -16,10 +16,15 @@ import (
 // ngx.null is Null (declared with cjson in cjson.go): one sentinel for the
 // whole process, compared by identity.
 
-// Versions reported by ngx.config.
+// Versions goresty reports (ngx.config, $nginx_version, -v/-V, Server):
+// its own, and the nginx and lua-nginx-module releases whose behaviour it
+// follows (those of the Debian peer).
 const (
-	NginxVersion  = 1022001 // ngx.config.nginx_version (1.22.1, the Debian peer)
-	NgxLuaVersion = 10023   // ngx.config.ngx_lua_version (0.10.23)
+	GorestyVersion = "0.1.0"
+	NginxRelease   = "1.22.1"
+	NginxVersion   = 1022001 // ngx.config.nginx_version: NginxRelease as a number
+	NgxLuaRelease  = "0.10.23"
+	NgxLuaVersion  = 10023 // ngx.config.ngx_lua_version: NgxLuaRelease as a number
 )
 
 // ContentExit, when set (by the HTTP part), handles ngx.exit in content

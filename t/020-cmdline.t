@@ -14,13 +14,13 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: -v and -V print nginx's first line, naming goresty
+=== TEST 1: -v and -V print nginx's first line: the nginx release goresty follows, goresty's own version beside it
 --- config
 --- exec
 $TEST_NGINX_BINARY -v 2>&1
 $TEST_NGINX_BINARY -V 2>&1
 --- exec_out_like eval
-[qr/\Anginx version: goresty\/\d+\.\d+\.\d+\n\z/, qr/\Anginx version: goresty\/\d+\.\d+\.\d+\nbuilt with go/]
+[qr/\Anginx version: nginx\/\d+\.\d+\.\d+ \(goresty\/\d+\.\d+\.\d+\)\n\z/, qr/\Anginx version: nginx\/\d+\.\d+\.\d+ \(goresty\/\d+\.\d+\.\d+\)\nbuilt with Go crypto\/tls /]
 --- no_error_log
 [error]
 
@@ -92,7 +92,7 @@ http {
 $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/badfile.conf -e stderr 2>&1
 --- exec_status: 1
 --- exec_out_like eval
-qr/\Agoresty: \[emerg\] failed to load external Lua file "\S+\/html\/bad\.lua": \S+\/html\/bad\.lua:1: .* in \S+\/html\/badfile\.conf:3\ngoresty: configuration file \S+\/html\/badfile\.conf test failed\n\z/
+qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: failed to load external Lua file "\S+\/html\/bad\.lua": \S+\/html\/bad\.lua:1: .* in \S+\/html\/badfile\.conf:3\ngoresty: configuration file \S+\/html\/badfile\.conf test failed\n\z/
 
 
 
@@ -133,9 +133,9 @@ $TEST_NGINX_BINARY -t -q -p $TEST_NGINX_SERVER_ROOT/ -c html/min.conf -e stderr 
 $TEST_NGINX_BINARY -t -q -p $TEST_NGINX_SERVER_ROOT/ -c html/min.conf -e stderr -g 'listen 80;' 2>&1
 --- exec_status eval
 [0, 1, 1]
---- exec_out eval
-["", qq{goresty: [emerg] unexpected end of parameter, expecting ";" in command line\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/min.conf test failed\n},
-qq{goresty: [emerg] "listen" directive is not allowed here in command line\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/min.conf test failed\n}]
+--- exec_out_like eval
+[qr/\A\z/, qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: unexpected end of parameter, expecting ";" in command line\ngoresty: configuration file \S+\/html\/min\.conf test failed\n\z/,
+qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: "listen" directive is not allowed here in command line\ngoresty: configuration file \S+\/html\/min\.conf test failed\n\z/]
 
 
 
@@ -145,9 +145,9 @@ qq{goresty: [emerg] "listen" directive is not allowed here in command line\ngore
 $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/none.conf -e stderr 2>&1
 $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html -e stderr 2>&1
 --- exec_status: 1
---- exec_out eval
-[qq{goresty: [emerg] open() "$ENV{TEST_NGINX_SERVER_ROOT}/html/none.conf" failed (2: No such file or directory)\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/none.conf test failed\n},
-qq{goresty: [emerg] read() "$ENV{TEST_NGINX_SERVER_ROOT}/html" failed (21: Is a directory)\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html test failed\n}]
+--- exec_out_like eval
+[qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: open\(\) "\S+\/html\/none\.conf" failed \(2: No such file or directory\)\ngoresty: configuration file \S+\/html\/none\.conf test failed\n\z/,
+qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: read\(\) "\S+\/html" failed \(21: Is a directory\)\ngoresty: configuration file \S+\/html test failed\n\z/]
 
 
 
@@ -245,7 +245,7 @@ $TEST_NGINX_BINARY -tq -p $TEST_NGINX_SERVER_ROOT/ -c html/warn.conf -e stderr 2
 $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/cipher.conf -e stderr 2>&1
 --- exec_status eval
 [0, 0, 1]
---- exec_out eval
-[qq{goresty: [warn] conflicting server name "a" on 127.0.0.1:1, ignored\ngoresty: the configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/warn.conf syntax is ok\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/warn.conf test is successful\n},
-qq{goresty: [warn] conflicting server name "a" on 127.0.0.1:1, ignored\n},
-qq{goresty: [emerg] SSL_CTX_set_cipher_list("NO-SUCH-CIPHER") failed (SSL: error:0A0000B9:SSL routines::no cipher match)\ngoresty: configuration file $ENV{TEST_NGINX_SERVER_ROOT}/html/cipher.conf test failed\n}]
+--- exec_out_like eval
+[qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[warn\] \d+#\d+: conflicting server name "a" on 127\.0\.0\.1:1, ignored\ngoresty: the configuration file \S+\/html\/warn\.conf syntax is ok\ngoresty: configuration file \S+\/html\/warn\.conf test is successful\n\z/,
+qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[warn\] \d+#\d+: conflicting server name "a" on 127\.0\.0\.1:1, ignored\n\z/,
+qr/\A\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: SSL_CTX_set_cipher_list\("NO-SUCH-CIPHER"\) failed \(SSL: error:0A0000B9:SSL routines::no cipher match\)\ngoresty: configuration file \S+\/html\/cipher\.conf test failed\n\z/]

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,10 +16,6 @@ import (
 	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
 )
-
-// Version is goresty's version; -v prints "nginx version: goresty/<Version>"
-// so tools that parse nginx's output keep working.
-const Version = "0.1.0"
 
 const usage = `Usage: goresty [-?hvVtTq] [-s signal] [-p prefix]
                [-e filename] [-c filename] [-g directives]
@@ -126,15 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if o.version {
-		fmt.Fprintf(stderr, "nginx version: goresty/%s\n", Version)
-		if o.verbose {
-			fmt.Fprintf(stderr, "built with %s (crypto/tls, gopher-lua)\n", runtime.Version())
-			fmt.Fprintf(stderr, "TLS SNI support enabled\n")
-			fmt.Fprintf(stderr, "configure arguments: --with-http_ssl_module --with-http_v2_module --with-http_lua_module\n")
-			fmt.Fprintf(stderr, "built-in features: content_by_lua*, init_by_lua*, init_worker_by_lua*, "+
-				"ssl_session_store_by_lua*, ssl_session_fetch_by_lua*, lua_shared_dict, cosockets, "+
-				"ngx.ssl.session, cjson, resty.lrucache, proxy_pass, static files\n")
-		}
+		printVersion(stderr, o.verbose)
 	}
 	if o.help {
 		fmt.Fprint(stderr, usage)
@@ -155,6 +142,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		prefix += "/"
 	}
 	o.prefix = prefix
+	slog := newStartLog(stderr, o, prefix)
+	defer slog.close()
 	copts := confparse.Options{Prefix: prefix, ConfFile: o.conf, Globals: o.globals, ErrorLog: o.errorLog}
 	confFile := confparse.ConfPath(prefix, o.conf)
 
@@ -170,11 +159,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cfg != nil && o.test {
 		// as nginx, warnings are printed even with -q
 		for _, w := range cfg.Warnings {
-			fmt.Fprintf(stderr, "goresty: [warn] %s\n", w)
+			slog.log(errlog.Warn, w)
 		}
 	}
 	if err != nil {
-		emerg(stderr, o, prefix, err.Error())
+		slog.log(errlog.Emerg, err.Error())
 		if o.test {
 			fmt.Fprintf(stderr, "goresty: configuration file %s test failed\n", confFile)
 		}
@@ -193,39 +182,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if o.signal != "" {
-		return sendSignal(cfg, o.signal, stderr)
+		return sendSignal(cfg, o.signal, slog)
 	}
 	if runServer == nil {
-		emerg(stderr, o, prefix, "goresty was built without its HTTP server")
+		slog.log(errlog.Emerg, "goresty was built without its HTTP server")
 		return 1
 	}
 	return runServer(cfg, o)
-}
-
-// emerg reports a fatal startup error on stderr and appends it to the
-// startup error log: the -e file, or PREFIX/logs/error.log when its
-// directory exists.
-func emerg(stderr io.Writer, o options, prefix, msg string) {
-	fmt.Fprintf(stderr, "goresty: [emerg] %s\n", msg)
-	path := o.errorLog
-	if path == "" {
-		path = "logs/error.log"
-	}
-	if path == "stderr" {
-		return
-	}
-	if !filepath.IsAbs(path) {
-		path = prefix + path
-	}
-	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-		return
-	}
-	l, err := errlog.New([]errlog.Target{{Path: path, Level: errlog.Emerg}})
-	if err != nil {
-		return
-	}
-	l.Log(errlog.Emerg, msg)
-	l.Close()
 }
 
 // compileAll compiles every Lua chunk of the configuration, so that -t
@@ -252,26 +215,26 @@ var signals = map[string]syscall.Signal{
 
 // sendSignal implements -s: read the pid file named by the configuration
 // and signal that process.
-func sendSignal(cfg *confparse.Config, name string, stderr io.Writer) int {
+func sendSignal(cfg *confparse.Config, name string, slog *startLog) int {
 	sig := signals[name]
 	b, err := os.ReadFile(cfg.Main.PID)
 	if err != nil {
-		fmt.Fprintf(stderr, "goresty: [error] open() \"%s\" failed (%s)\n", cfg.Main.PID, errlog.ErrnoText(err))
+		slog.log(errlog.Error, fmt.Sprintf("open() \"%s\" failed (%s)", cfg.Main.PID, errlog.ErrnoText(err)))
 		return 1
 	}
 	s := strings.TrimSpace(string(b))
 	pid, err := strconv.Atoi(s)
 	if err != nil || pid <= 0 {
-		fmt.Fprintf(stderr, "goresty: [error] invalid PID number \"%s\" in \"%s\"\n", s, cfg.Main.PID)
+		slog.log(errlog.Error, fmt.Sprintf("invalid PID number \"%s\" in \"%s\"", s, cfg.Main.PID))
 		return 1
 	}
 	if err := syscall.Kill(pid, sig); err != nil {
 		var errno syscall.Errno
+		text := err.Error()
 		if errors.As(err, &errno) {
-			fmt.Fprintf(stderr, "goresty: [alert] kill(%d, %d) failed (%s)\n", pid, int(sig), errlog.ErrnoText(err))
-		} else {
-			fmt.Fprintf(stderr, "goresty: [alert] kill(%d, %d) failed (%s)\n", pid, int(sig), err)
+			text = errlog.ErrnoText(err)
 		}
+		slog.log(errlog.Alert, fmt.Sprintf("kill(%d, %d) failed (%s)", pid, int(sig), text))
 		return 1
 	}
 	return 0

@@ -30,13 +30,20 @@ func repoRoot(t *testing.T) string {
 
 func TestVersionAndHelp(t *testing.T) {
 	code, _, e := runCmd("-v")
-	if code != 0 || e != "nginx version: goresty/"+Version+"\n" {
+	if code != 0 || e != "nginx version: nginx/1.22.1 (goresty/"+Version+")\n" {
 		t.Errorf("-v: %d %q", code, e)
 	}
+	// -V read as Test::Nginx's get_nginx_version reads it (the first
+	// nginx/X.Y.Z anywhere), nginx's layout line by line.
 	code, _, e = runCmd("-V")
-	lines := strings.Split(e, "\n")
-	if code != 0 || lines[0] != "nginx version: goresty/0.1.0" || !strings.HasPrefix(lines[1], "built with go") {
+	m := regexp.MustCompile(`(?s)(?:nginx|openresty)/(\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(e)
+	if code != 0 || m == nil || m[1]+"."+m[2]+"."+m[3] != "1.22.1" {
 		t.Errorf("-V: %d %q", code, e)
+	}
+	lines := strings.Split(strings.TrimSuffix(e, "\n"), "\n")
+	if len(lines) < 4 || !strings.HasPrefix(lines[1], "built with Go crypto/tls (go") || strings.Contains(e, "built with OpenSSL") ||
+		lines[2] != "TLS SNI support enabled" || !strings.HasPrefix(lines[len(lines)-1], "configure arguments: --with-http_ssl_module --with-http_v2_module ") {
+		t.Errorf("-V layout: %q", lines)
 	}
 	for _, h := range []string{"-h", "-?"} {
 		code, _, e = runCmd(h)
@@ -210,6 +217,7 @@ func TestStartErrorLogged(t *testing.T) {
 func TestSignals(t *testing.T) {
 	prefix := t.TempDir()
 	os.MkdirAll(prefix+"/conf", 0o755)
+	os.MkdirAll(prefix+"/logs", 0o755)
 	pidFile := prefix + "/run.pid"
 	os.WriteFile(prefix+"/conf/nginx.conf", []byte("pid "+pidFile+";\nevents {}\n"), 0o644)
 
@@ -221,6 +229,9 @@ func TestSignals(t *testing.T) {
 	code, _, e = runCmd("-p", prefix, "-s", "reload")
 	if code != 1 || e != `goresty: [error] invalid PID number "abc" in "`+pidFile+`"`+"\n" {
 		t.Fatalf("bad pid: %d %q", code, e)
+	}
+	if b, _ := os.ReadFile(prefix + "/logs/error.log"); !regexp.MustCompile(`(?m)^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[error\] \d+#\d+: invalid PID number "abc" in "` + regexp.QuoteMeta(pidFile) + `"$`).Match(b) {
+		t.Fatalf("error.log: %q", b)
 	}
 
 	for sigName, sig := range map[string]syscall.Signal{"stop": syscall.SIGTERM, "quit": syscall.SIGQUIT, "reopen": syscall.SIGUSR1, "reload": syscall.SIGHUP} {
@@ -306,5 +317,33 @@ func TestTestRunsServerChecks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStartLogDestinations: start-up messages go where nginx puts them: the
+// -e file gets the log line and stderr "goresty: [emerg] ..."; with -e
+// stderr, stderr gets the log line only; a start-up log that cannot be
+// opened is an [alert], then the log line goes to stderr.
+func TestStartLogDestinations(t *testing.T) {
+	prefix := t.TempDir()
+	os.MkdirAll(prefix+"/conf", 0o755)
+	os.MkdirAll(prefix+"/logs", 0o755)
+	os.WriteFile(prefix+"/conf/nginx.conf", []byte("events {}\nhttp { foo; }\n"), 0o644)
+	msg := `unknown directive "foo" in ` + prefix + `/conf/nginx.conf:2`
+	logLine := `\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: ` + regexp.QuoteMeta(msg) + "\n"
+
+	code, _, e := runCmd("-p", prefix, "-e", "logs/start.log")
+	b, _ := os.ReadFile(prefix + "/logs/start.log")
+	if code != 1 || e != "goresty: [emerg] "+msg+"\n" || !regexp.MustCompile(`\A`+logLine+`\z`).Match(b) {
+		t.Errorf("-e FILE: %d %q, file %q", code, e, b)
+	}
+	code, _, e = runCmd("-p", prefix, "-e", "stderr")
+	if code != 1 || !regexp.MustCompile(`\A`+logLine+`\z`).MatchString(e) {
+		t.Errorf("-e stderr: %d %q", code, e)
+	}
+	code, _, e = runCmd("-p", prefix, "-e", "nodir/x.log")
+	alert := `goresty: \[alert\] could not open error log file: open\(\) "` + regexp.QuoteMeta(prefix) + `/nodir/x.log" failed \(2: No such file or directory\)\n`
+	if code != 1 || !regexp.MustCompile(`\A`+alert+logLine+`\z`).MatchString(e) {
+		t.Errorf("-e unopenable: %d %q", code, e)
 	}
 }

@@ -106,6 +106,14 @@ func New(targets []Target) (*Logger, error) {
 	return l, nil
 }
 
+// ToWriter returns a logger writing to w at the given level (w standing for
+// stderr, e.g. a test's buffer).
+func ToWriter(w io.Writer, level Level) *Logger {
+	l := &Logger{now: time.Now, sinks: []*sink{{Target: Target{Path: "stderr", Level: level}, w: w}}}
+	l.min.Store(int32(level))
+	return l
+}
+
 // StderrLogger returns a logger writing to stderr at the given level; it cannot fail.
 func StderrLogger(level Level) *Logger {
 	l, _ := New([]Target{{Path: "stderr", Level: level}})

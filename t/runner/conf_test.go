@@ -57,7 +57,7 @@ func TestParseVersions(t *testing.T) {
 	for _, tc := range []struct{ out, nginx, openssl string }{
 		{"nginx version: nginx/1.22.1\nbuilt with OpenSSL 3.0.22 25 Aug 2026 (running with OpenSSL 3.0.19 27 Jan 2026)\n", "1.22.1", "3.0.22"},
 		{"nginx version: openresty/1.21.4.3\nbuilt with OpenSSL 1.1.1w  11 Sep 2023\n", "1.21.4", "1.1.1w"},
-		{"nginx version: goresty/0.1.0\nbuilt with go1.26.8 (crypto/tls, gopher-lua)\n", "0.1.0", ""},
+		{"nginx version: nginx/1.22.1 (goresty/0.1.0)\nbuilt with Go crypto/tls (go1.26.8), TLS 1.2 and 1.3; not OpenSSL\n", "1.22.1", ""},
 	} {
 		n, o := ParseVersions(tc.out)
 		if n != tc.nginx || o != tc.openssl {
