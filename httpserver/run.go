@@ -65,7 +65,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	for _, w := range g.warnings {
 		log.Log(errlog.Warn, w)
 	}
-	if err := writePID(cfg.Main.PID); err != nil {
+	if err := writePID(cfg); err != nil {
 		g.close()
 		closeSockets(socks, nil)
 		return fail(err.Error())
@@ -124,7 +124,9 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 				nlog.Log(errlog.Warn, w)
 			}
 			if ncfg.Main.PID != cur.cfg.Main.PID {
-				writePID(ncfg.Main.PID)
+				if err := writePID(ncfg); err != nil {
+					nlog.Log(errlog.Emerg, err.Error())
+				}
 				os.Remove(cur.cfg.Main.PID)
 			}
 			ng.start()
@@ -228,16 +230,6 @@ func applyEnv(cfg *confparse.Config) {
 			os.Setenv(e.Name, e.Value)
 		}
 	}
-}
-
-func writePID(path string) error {
-	if path == "" {
-		return nil
-	}
-	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return fmt.Errorf("open() \"%s\" failed (%s)", path, errlog.ErrnoText(unwrapPath(err)))
-	}
-	return nil
 }
 
 func unwrapPath(err error) error {

@@ -222,7 +222,7 @@ func fleetConf(t *testing.T, conf string, port, redisPort int, prefix string) st
 	for _, r := range [][2]string{
 		{"listen 8443 ssl default_server;", fmt.Sprintf("listen 127.0.0.1:%d ssl default_server;", port)},
 		{"REDIS_PORT = 6379,", fmt.Sprintf("REDIS_PORT = %d,", redisPort)},
-		{"pid /tmp/goresty-fleet.pid;", "pid " + filepath.Join(prefix, "logs", "nginx.pid") + ";"},
+		{"pid logs/nginx.pid;", "pid " + filepath.Join(prefix, "logs", "nginx.pid") + ";"},
 		{"error_log stderr notice;", "error_log " + filepath.Join(prefix, "logs", "error.log") + " info;"},
 		{"worker_processes auto;", "worker_processes 2;"},
 		{"ssl_certificate     cert/server.crt;", "ssl_certificate " + filepath.Join(cert, "ecdsa.crt") + ";"},
