@@ -618,6 +618,17 @@ func (w *Worker) Suspend(L *lua.LState, op func() []lua.LValue) int {
 	return L.Yield(w.marker)
 }
 
+// Park parks the current light thread and hands wake the function that
+// resumes it, with the values the Lua call then returns (scalars only).
+// Whoever holds resume calls it exactly once, from any goroutine; resumes
+// made on the worker goroutine are queued in the order they are made.
+// Use as: return w.Park(L, func(resume func(...lua.LValue)) { ... })
+func (w *Worker) Park(L *lua.LState, wake func(resume func(vals ...lua.LValue))) int {
+	t := w.prepareYield(L)
+	wake(func(vals ...lua.LValue) { w.requeue(t, vals) })
+	return L.Yield(w.marker)
+}
+
 // Sleep parks the current light thread for d without using a goroutine
 // (ngx.sleep); a zero d just lets the other queued work run first.
 func (w *Worker) Sleep(L *lua.LState, d time.Duration) int {

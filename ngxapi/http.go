@@ -430,16 +430,8 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 			for i := 1; i <= v.MaxN(); i++ {
 				h.Add(name, lua.LVAsString(v.RawGetInt(i)))
 			}
-		case lua.LNumber:
-			h.Set(name, FormatNumber(float64(v)))
-		case lua.LBool:
-			if v {
-				h.Set(name, "true")
-			} else {
-				h.Set(name, "false")
-			}
 		default:
-			h.Set(name, lua.LVAsString(v))
+			h.Set(name, headerString(v))
 		}
 		return 0
 	})
