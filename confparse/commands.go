@@ -313,6 +313,13 @@ func protocols(d *directive) ([]string, error) {
 
 func errorLogTarget(l *loader, d *directive) (errlog.Target, error) {
 	t := errlog.Target{Path: l.prefixPath(d.args[0]), Level: errlog.Error}
+	if spec, ok := strings.CutPrefix(d.args[0], "syslog:"); ok {
+		sl, err := parseSyslog(d, spec)
+		if err != nil {
+			return t, err
+		}
+		t.Path, t.Syslog = d.args[0], sl
+	}
 	if len(d.args) > 1 {
 		lv, ok := errlog.ParseLevel(d.args[1])
 		if !ok || lv == errlog.Stderr {

@@ -22,13 +22,15 @@ var mainCommands = []command{
 	}},
 	{name: "daemon", syntax: "on | off  (default on)", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).Daemon = v })},
 	{name: "master_process", syntax: "on | off  (accepted; no effect)", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
-	{name: "error_log", syntax: "file | stderr [level]  (default logs/error.log error)", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {
+	{name: "error_log", syntax: "file | stderr | syslog:server=address[,facility=f][,tag=t][,nohostname] [level]  (default logs/error.log error)", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {
 		t, err := errorLogTarget(l, d)
 		if err != nil {
 			return err
 		}
-		if err := dirMustExist(d, t.Path); err != nil {
-			return err
+		if t.Syslog.Addr == "" {
+			if err := dirMustExist(d, t.Path); err != nil {
+				return err
+			}
 		}
 		if d.c.kind == ctxMain {
 			l.cfg.Main.ErrorLogs = append(l.cfg.Main.ErrorLogs, t)

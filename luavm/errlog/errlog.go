@@ -50,18 +50,21 @@ func ParseLevel(s string) (Level, bool) {
 	return 0, false
 }
 
-// Target is one error_log destination: a file path or "stderr", and the
-// least severe level it accepts.
+// Target is one error_log destination: a file path, "stderr" or a syslog
+// server (Path is then the "syslog:..." text as written), and the least
+// severe level it accepts.
 type Target struct {
-	Path  string
-	Level Level
+	Path   string
+	Level  Level
+	Syslog Syslog // set for "syslog:" targets
 }
 
 type sink struct {
 	Target
 	mu sync.Mutex
 	w  io.Writer
-	f  *os.File // nil for stderr
+	f  *os.File      // nil for stderr and syslog
+	sl *syslogWriter // syslog targets
 }
 
 // Conn describes the connection or request a line is about; its fields
@@ -121,6 +124,10 @@ func StderrLogger(level Level) *Logger {
 }
 
 func (s *sink) open() error {
+	if s.Syslog.Addr != "" {
+		s.sl = newSyslog(s.Syslog)
+		return nil
+	}
 	if s.Path == "stderr" || s.Path == "" {
 		s.w = os.Stderr
 		return nil
@@ -209,7 +216,11 @@ func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 	for _, s := range l.sinks {
 		if level <= s.Level {
 			s.mu.Lock()
-			s.w.Write(b)
+			if s.sl != nil {
+				s.sl.send(level, b)
+			} else {
+				s.w.Write(b)
+			}
 			s.mu.Unlock()
 		}
 	}
@@ -243,6 +254,11 @@ func (l *Logger) Close() {
 	for _, s := range l.sinks {
 		if s.f != nil {
 			s.f.Close()
+		}
+		if s.sl != nil {
+			s.mu.Lock()
+			s.sl.close()
+			s.mu.Unlock()
 		}
 	}
 }
