@@ -120,4 +120,3 @@ func syslogServer(d *directive, a string, s *errlog.Syslog) error {
 	s.Network, s.Addr = "udp", net.JoinHostPort(addrs[0], port)
 	return nil
 }
-

@@ -48,9 +48,9 @@ $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/ca.conf -e stderr 2>&1
 1
 --- exec_out_like eval
 [
-qr{\Agoresty: \[emerg\] "\S+/html/short.key" must be at least 32 bytes in \S+/html/seal.conf:3\ngoresty: configuration file \S+ test failed\n\z},
-qr{\Agoresty: \[emerg\] "\S+/html/short.key" must be 80 or 48 bytes in \S+/html/ticket.conf:5\n},
-qr{\Agoresty: \[emerg\] SSL_CTX_load_verify_locations\("\S+/html/bad.pem"\) failed \(no PEM certificate in it\) in \S+/html/ca.conf:3\n},
+qr{\A\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: "\S+/html/short.key" must be at least 32 bytes in \S+/html/seal.conf:3\ngoresty: configuration file \S+ test failed\n\z},
+qr{\A\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: "\S+/html/short.key" must be 80 or 48 bytes in \S+/html/ticket.conf:5\n},
+qr{\A\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: SSL_CTX_load_verify_locations\("\S+/html/bad.pem"\) failed \(no PEM certificate in it\) in \S+/html/ca.conf:3\n},
 ]
 
 
@@ -70,7 +70,7 @@ http {
 $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/both.conf -e stderr 2>&1
 --- exec_status: 1
 --- exec_out_like
-^goresty: \[emerg\] "ssl_session_seal_key off" cannot be combined with other ssl_session_seal_key directives in \S+/html/both.conf:4
+^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[emerg\] \d+#\d+: "ssl_session_seal_key off" cannot be combined with other ssl_session_seal_key directives in \S+/html/both.conf:4
 
 
 
