@@ -49,6 +49,7 @@ func (l *loader) finish() error {
 	defInt(l, h, "lua_socket_pool_size", &h.LuaSocketPoolSize, 30)
 	defInt(l, h, "lua_ssl_verify_depth", &h.LuaSSLVerifyDepth, 1)
 	defDur(l, h, "lua_hook_timeout", &h.LuaHookTimeout, time.Second)
+	defDur(l, h, "lua_content_timeout", &h.LuaContentTimeout, 60*time.Second)
 	defDur(l, h, "resolver_timeout", &h.ResolverTimeout, 30*time.Second)
 	defDur(l, h, "lua_socket_connect_timeout", &h.LuaSocketConnectTimeout, 60*time.Second)
 	defDur(l, h, "lua_socket_read_timeout", &h.LuaSocketReadTimeout, 60*time.Second)

@@ -159,7 +159,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 
 	env := &ngxapi.Env{Config: cfg, Dicts: shdict.Default}
 	install := ngxapi.Installer(env)
-	g.pool, err = luavm.NewPool(luavm.Options{
+	opts := luavm.Options{
 		Workers:          cfg.Main.WorkerProcesses,
 		Prefix:           cfg.Prefix,
 		PackagePath:      h.LuaPackagePath,
@@ -171,7 +171,11 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		Install:          install,
 		Init:             init,
 		InitWorker:       initWorker,
-	})
+	}
+	for _, ph := range []luavm.Phase{luavm.PhaseRewrite, luavm.PhaseAccess, luavm.PhaseContent} {
+		opts.Timeouts[ph] = luavm.NoneIfZero(h.LuaContentTimeout)
+	}
+	g.pool, err = luavm.NewPool(opts)
 	if err != nil {
 		return g, err
 	}

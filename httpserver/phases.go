@@ -6,6 +6,7 @@ import (
 
 	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
 	"github.com/goresty/goresty/ngxapi"
 )
 
@@ -91,6 +92,11 @@ func (rq *request) runPhase(ph luavm.Phase, chunk *luavm.Chunk) phaseEnd {
 	c.Exited, c.ExitCode = false, 0
 	res := c.Run(ph, chunk)
 	c.FlushOutput(false)
+	if res.Err == luavm.ErrDeadline {
+		// parked (a sleep, a cosocket) when lua_content_timeout came;
+		// running code stopped there is a Lua error luavm has logged
+		rq.logErr(errlog.Error, chunk.Name+" did not finish within lua_content_timeout, request aborted")
+	}
 	switch {
 	case res.Err != nil:
 		if !c.HeadersSent {

@@ -7,7 +7,8 @@ import (
 
 // ConfigOptions derives pool options from a parsed configuration:
 // worker_processes, the prefix, lua_package_path / lua_package_cpath,
-// lua_max_pending_timers / lua_max_running_timers, lua_hook_timeout, and
+// lua_max_pending_timers / lua_max_running_timers, lua_hook_timeout,
+// lua_content_timeout and
 // init_by_lua* / init_worker_by_lua* compiled. The caller adds Log and
 // Install (ngxapi.Installer).
 func ConfigOptions(cfg *confparse.Config, log *errlog.Logger) (Options, error) {
@@ -19,6 +20,7 @@ func ConfigOptions(cfg *confparse.Config, log *errlog.Logger) (Options, error) {
 	o.PackagePath, o.PackageCPath = h.LuaPackagePath, h.LuaPackageCPath
 	o.MaxPendingTimers, o.MaxRunningTimers = h.LuaMaxPendingTimers, h.LuaMaxRunningTimers
 	o.HookTimeout = h.LuaHookTimeout
+	o.Timeouts[PhaseContent] = NoneIfZero(h.LuaContentTimeout)
 	var err error
 	if h.InitByLua != nil {
 		if o.Init, err = Compile(h.InitByLua); err != nil {

@@ -1,5 +1,7 @@
 package luavm
 
+import "errors"
+
 // Phase is the kind of code a light thread runs; it decides which ngx APIs
 // may be called (see ngxapi/phases.go) and whether the thread may yield.
 type Phase uint8
@@ -49,6 +51,36 @@ var phaseContexts = [NumPhases]string{
 	PhaseBodyFilter:      "body_filter_by_lua*",
 	PhaseLog:             "log_by_lua*",
 }
+
+// phaseLimits names what bounds each phase's light threads (the running
+// code is interrupted there with "<name> exceeded"): the directive that
+// sets Options.Timeouts for it, or for the fetch hook the handshake
+// deadline its caller gives in Request.Deadline. Timers have no bound by
+// default (ngx.timer callbacks may run for the worker's lifetime, as in
+// OpenResty); a phase added here gets its row and its Timeouts entry.
+var phaseLimits = [NumPhases]string{
+	PhaseInit:            "lua_hook_timeout",
+	PhaseInitWorker:      "lua_hook_timeout",
+	PhaseSSLSessionStore: "lua_hook_timeout",
+	PhaseSSLSessionFetch: "handshake deadline",
+	PhaseContent:         "lua_content_timeout",
+	PhaseTimer:           "lua_timer_timeout",
+	PhaseSet:             "lua_hook_timeout",
+	PhaseRewrite:         "lua_content_timeout",
+	PhaseAccess:          "lua_content_timeout",
+	PhaseHeaderFilter:    "lua_hook_timeout",
+	PhaseBodyFilter:      "lua_hook_timeout",
+	PhaseLog:             "lua_hook_timeout",
+}
+
+// limitErrs are the errors a deadline context reports, one per phase, made
+// once (no allocation when a deadline fires).
+var limitErrs = func() (e [NumPhases]error) {
+	for p := range e {
+		e[p] = errors.New(phaseLimits[p] + " exceeded")
+	}
+	return
+}()
 
 // String is the name ngx.get_phase() returns.
 func (p Phase) String() string {

@@ -42,7 +42,6 @@ package luavm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -60,9 +59,19 @@ type Options struct {
 	PackagePath, PackageCPath string        // lua_package_path / lua_package_cpath, ";;" resolved
 	MaxPendingTimers          int           // lua_max_pending_timers; default 1024
 	MaxRunningTimers          int           // lua_max_running_timers; default 256
-	HookTimeout               time.Duration // deadline of non-yielding phases; default 1s, < 0 none
-	Log                       *errlog.Logger
-	Install                   func(w *Worker) // ngxapi.Installer(env); runs on the worker goroutine at start
+	HookTimeout               time.Duration // lua_hook_timeout: Timeouts' default for non-yielding phases; default 1s, < 0 none
+
+	Log     *errlog.Logger
+	Install func(w *Worker) // ngxapi.Installer(env); runs on the worker goroutine at start
+
+	// Timeouts bound each phase's light threads: how long one may take
+	// from its start, running or parked, before its running code is
+	// interrupted with "<limit> exceeded" (phaseLimits names it; a parked
+	// thread is ended as at Request.Deadline). 0: HookTimeout for phases
+	// that cannot yield, DefaultContentTimeout for content, rewrite and
+	// access, none for the
+	// others (the fetch hook is bounded by its Request.Deadline); < 0 none.
+	Timeouts [NumPhases]time.Duration
 
 	// Init and InitWorker (init_by_lua*, init_worker_by_lua*) run on every
 	// worker after Install, with _G as their global environment. A failing
@@ -94,7 +103,16 @@ const (
 	DefaultMaxPendingTimers = 1024
 	DefaultMaxRunningTimers = 256
 	DefaultHookTimeout      = time.Second
+	DefaultContentTimeout   = 60 * time.Second
 )
+
+// NoneIfZero maps a directive's "0 = none" to Options' "< 0 = none".
+func NoneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
 
 // NewPool starts the workers, installs the API and runs Init/InitWorker.
 func NewPool(opts Options) (*Pool, error) {
@@ -109,6 +127,17 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	if opts.HookTimeout == 0 {
 		opts.HookTimeout = DefaultHookTimeout
+	}
+	for p := range opts.Timeouts {
+		if opts.Timeouts[p] != 0 {
+			continue
+		}
+		switch {
+		case !Phase(p).Yieldable():
+			opts.Timeouts[p] = opts.HookTimeout
+		case Phase(p) == PhaseContent || Phase(p) == PhaseRewrite || Phase(p) == PhaseAccess:
+			opts.Timeouts[p] = DefaultContentTimeout
+		}
 	}
 	if opts.CallStackSize <= 0 {
 		opts.CallStackSize = 5000
@@ -286,14 +315,13 @@ func (w *Worker) send(it qitem) bool {
 	}
 }
 
-var errHookTimeout = errors.New("lua_hook_timeout exceeded")
-
 // hookCtx is the deadline context of a non-yielding hook. One is reused
 // for every run on a worker until it actually fires.
 type hookCtx struct {
 	mu    sync.Mutex
 	done  chan struct{}
 	fired bool
+	err   error // what Err says once fired: "<limit> exceeded"
 	fns   []func()
 }
 
@@ -305,7 +333,7 @@ func (h *hookCtx) Value(any) any               { return nil }
 func (h *hookCtx) Err() error {
 	select {
 	case <-h.done:
-		return errHookTimeout
+		return h.err
 	default:
 		return nil
 	}
@@ -324,18 +352,19 @@ func (h *hookCtx) AfterFunc(f func()) func() bool {
 	return func() bool { return true } // registrations are dropped at disarm
 }
 
-func (w *Worker) armDeadline() *hookCtx {
-	to := w.pool.opts.HookTimeout
+// armDeadline makes the worker's deadline context fire at dl with err.
+func (w *Worker) armDeadline(dl time.Time, err error) *hookCtx {
 	w.hmu.Lock()
 	hc := w.hctx
 	w.harmed = true
-	w.hdl = time.Now().Add(to)
+	w.hdl = dl
+	hc.err = err // read by Err only after done is closed, under hmu here
 	w.hmu.Unlock()
-	w.htimer.Reset(to)
+	w.htimer.Reset(time.Until(dl))
 	return hc
 }
 
-func (w *Worker) disarmDeadline(hc *hookCtx) bool {
+func (w *Worker) disarmDeadline(hc *hookCtx) {
 	w.htimer.Stop()
 	w.hmu.Lock()
 	w.harmed = false
@@ -347,7 +376,6 @@ func (w *Worker) disarmDeadline(hc *hookCtx) bool {
 		w.hctx = newHookCtx()
 	}
 	w.hmu.Unlock()
-	return fired
 }
 
 func (w *Worker) fireDeadline() {

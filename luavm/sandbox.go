@@ -22,7 +22,7 @@ const DefaultPackageCPath = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/lib/x86_64-
 // relays every yield outwards; coroutine.resume/wrap relay only the
 // worker's marker and hand ordinary yields to their caller.
 const prelude = `
-local marker, is_gfunc, xresume, fixerr, compile, readfile, yield, fit = ...
+local marker, is_gfunc, xresume, fixerr, compile, readfile, yield, fit, co_resume = ...
 local type, setfenv, getfenv, concat = type, setfenv, getfenv, table.concat
 
 -- errors raised by a Go function called through the wrappers below would
@@ -33,7 +33,7 @@ local function clean(e)
   return e
 end
 
-local co_create, co_resume, co_status = coroutine.create, coroutine.resume, coroutine.status
+local co_create, co_status = coroutine.create, coroutine.status
 -- yield remembers how many values its caller expects and fit(co, ...)
 -- adjusts the resume values to that: gopher-lua leaves missing ones as Go
 -- nils, which crash the VM.
@@ -266,7 +266,16 @@ func (w *Worker) sandbox() error {
 		}
 		return n
 	}))
-	if err := L.PCall(8, 0, nil); err != nil {
+	co, _ := L.GetGlobal("coroutine").(*lua.LTable)
+	if co == nil {
+		return fmt.Errorf("lua: no coroutine table")
+	}
+	orig, _ := co.RawGetString("resume").(*lua.LFunction)
+	if orig == nil || !orig.IsG {
+		return fmt.Errorf("lua: no coroutine.resume")
+	}
+	L.Push(L.NewFunction(w.coResume(orig.GFunction)))
+	if err := L.PCall(9, 0, nil); err != nil {
 		return err
 	}
 	return nil
@@ -276,6 +285,9 @@ func (w *Worker) sandbox() error {
 // worker's pool instead of coroutine.create's fresh ones (a new coroutine
 // costs ~20 KB; pcall is common on hot paths).
 func (w *Worker) xresume(L *lua.LState) int {
+	saved := w.nest
+	defer func() { w.nest = saved }()
+	w.enterNest(L)
 	var co *lua.LState
 	var fn *lua.LFunction
 	if v := L.Get(1); v != lua.LNil {
@@ -324,6 +336,7 @@ func (w *Worker) xresume(L *lua.LState) int {
 		L.Push(lua.LNumber(2))
 		if ae, ok := err.(*lua.ApiError); ok {
 			L.Push(ae.Object)
+			w.noteLimit(L, ae.Object)
 		} else {
 			L.Push(lua.LString(err.Error()))
 		}

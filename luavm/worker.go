@@ -183,6 +183,9 @@ type runJob struct {
 	armed bool
 	late  bool
 	value string // Result.Value
+	// until is when a yieldable run's running code is interrupted: the
+	// earlier of Request.Deadline and the phase's Timeouts from its start
+	until time.Time
 }
 
 // deadline is the timer callback of Request.Deadline: the worker ends the
@@ -221,6 +224,11 @@ type Worker struct {
 	// values expected by the call that made each coroutine yield (see
 	// noteYield); MultRet (-1) when any number will do
 	yieldNRet map[*lua.LState]int
+	nest      nesting // coroutine levels now running (nesting.go)
+	// the first error a coroutine ended with after the deadline context
+	// fired: the innermost place the limit stopped, which later re-raises
+	// (in the pcall wrappers, without a position) would hide
+	limitMsg string
 
 	// light threads start in entry(fn, args...), which installs panicFn
 	// to note the traceback of a failing thread in lastTB (traceback.go)
@@ -382,10 +390,20 @@ func (w *Worker) startRun(j *runJob) {
 		return
 	}
 	var dl time.Duration
-	if !req.Deadline.IsZero() && req.Phase.Yieldable() {
-		if dl = time.Until(req.Deadline); dl <= 0 {
-			j.done <- Result{Err: ErrDeadline}
-			return
+	j.until = time.Time{}
+	if req.Phase.Yieldable() {
+		until := req.Deadline
+		if lim := w.pool.opts.Timeouts[req.Phase]; lim > 0 {
+			if u := time.Now().Add(lim); until.IsZero() || u.Before(until) {
+				until = u
+			}
+		}
+		if !until.IsZero() {
+			if dl = time.Until(until); dl <= 0 {
+				j.done <- Result{Err: ErrDeadline}
+				return
+			}
+			j.until = until
 		}
 	}
 	t := w.newThread(req.Phase, req.Ctx, req.Conn, req.Chunk.Name)
@@ -419,27 +437,26 @@ func (w *Worker) startRun(j *runJob) {
 
 // resume runs t until it yields or ends. fn is set for the first resume.
 func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
-	prev := w.cur
-	w.cur = t
+	prev, prevNest := w.cur, w.nest
+	w.cur, w.nest, w.limitMsg = t, nesting{}, ""
 	if fn == nil {
 		args = w.fitResume(t.co, args)
 	}
 	var (
-		st   lua.ResumeState
-		err  error
-		ret  []lua.LValue
-		late bool
+		st  lua.ResumeState
+		err error
+		ret []lua.LValue
 	)
-	if !t.Phase.Yieldable() && w.pool.opts.HookTimeout > 0 {
-		hc := w.armDeadline()
+	if dl := w.runDeadline(t); !dl.IsZero() {
+		hc := w.armDeadline(dl, limitErrs[t.Phase])
 		t.co.SetContext(hc)
 		st, err, ret = w.L.Resume(t.co, fn, args...)
-		late = w.disarmDeadline(hc)
+		w.disarmDeadline(hc)
 		t.co.RemoveContext()
 	} else {
 		st, err, ret = w.L.Resume(t.co, fn, args...)
 	}
-	w.cur = prev
+	w.cur, w.nest = prev, prevNest
 	switch {
 	case st == lua.ResumeOK:
 		if t.Phase == PhaseSet && len(ret) > 0 && t.job != nil {
@@ -454,7 +471,6 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	case t.exited && st == lua.ResumeYield:
 		w.finish(t, nil, false)
 	case st == lua.ResumeError:
-		_ = late // the error itself says "lua_hook_timeout exceeded"
 		w.finish(t, err, false)
 	case len(ret) > 0 && ret[0] == w.marker:
 		// parked by Suspend/Sleep: resumed through the queue.
@@ -470,6 +486,21 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 		t.parked = true
 		w.requeue(t, nil)
 	}
+}
+
+// runDeadline is when t's code, about to run, is interrupted: a
+// non-yielding phase's Timeouts from now, a run's until; zero for none.
+func (w *Worker) runDeadline(t *Thread) time.Time {
+	if !t.Phase.Yieldable() {
+		if lim := w.pool.opts.Timeouts[t.Phase]; lim > 0 {
+			return time.Now().Add(lim)
+		}
+		return time.Time{}
+	}
+	if j := t.job; j != nil {
+		return j.until
+	}
+	return time.Time{}
 }
 
 func (w *Worker) requeue(t *Thread, vals []lua.LValue) {
@@ -519,6 +550,10 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 			msg = errValueString(ae.Object)
 			tb = w.takeTraceback(ae.Object)
 		}
+		if w.limitMsg != "" && msg == limitErrs[t.Phase].Error() {
+			msg = w.limitMsg
+		}
+		w.limitMsg = ""
 		lerr = &LuaError{Msg: msg, Traceback: tb}
 		w.logFailure(t, lerr)
 	}
@@ -712,9 +747,9 @@ func (w *Worker) fitResume(co *lua.LState, args []lua.LValue) []lua.LValue {
 // through reflect (field indexes found once): lua.Debug.frame, and the
 // callFrame fields Fn, Parent and NRet.
 var frameFields = func() (ff struct {
-	ok                      bool
-	frame, fn, parent, nret int
-	isG                     int
+	ok                           bool
+	frame, fn, parent, nret, idx int
+	isG                          int
 }) {
 	dt := reflect.TypeOf(lua.Debug{})
 	f, ok := dt.FieldByName("frame")
@@ -725,13 +760,15 @@ var frameFields = func() (ff struct {
 	fn, ok1 := ct.FieldByName("Fn")
 	parent, ok2 := ct.FieldByName("Parent")
 	nret, ok3 := ct.FieldByName("NRet")
+	idx, ok5 := ct.FieldByName("Idx")
 	isG, ok4 := reflect.TypeOf(lua.LFunction{}).FieldByName("IsG")
-	if !ok1 || !ok2 || !ok3 || !ok4 || parent.Type != f.Type || nret.Type.Kind() != reflect.Int ||
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || idx.Type.Kind() != reflect.Int || parent.Type != f.Type || nret.Type.Kind() != reflect.Int ||
 		fn.Type != reflect.TypeOf((*lua.LFunction)(nil)) || isG.Type.Kind() != reflect.Bool {
 		return
 	}
 	ff.ok = true
 	ff.frame, ff.fn, ff.parent, ff.nret, ff.isG = f.Index[0], fn.Index[0], parent.Index[0], nret.Index[0], isG.Index[0]
+	ff.idx = idx.Index[0]
 	return
 }()
 

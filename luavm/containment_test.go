@@ -1,0 +1,94 @@
+package luavm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Coroutine nesting (pcall, xpcall, coroutine.resume/wrap, metamethods
+// calling them) stops with "C stack overflow" instead of Go's fatal stack
+// overflow, and the worker goes on.
+func TestNestingBound(t *testing.T) {
+	p, tl := newTestPool(t, Options{})
+	w := p.Next()
+	tests := []struct{ name, src, out, err string }{
+		{"pcall", `local n = 0 local function f() n = n + 1 return pcall(f) end local r = {f()} report(n, r[#r])`,
+			"201 c:1: C stack overflow", ""},
+		{"xpcall", `local n = 0 local function f() n = n + 1 return xpcall(f, function(e) return e end) end local r = {f()} report(n, r[#r])`,
+			"201 c:1: C stack overflow", ""},
+		{"coroutine.resume", `local n = 0 local function f() n = n + 1 return coroutine.resume(coroutine.create(f)) end local r = {f()} report(n, r[#r])`,
+			"201 c:1: C stack overflow", ""},
+		{"coroutine.wrap", `local function f() return coroutine.wrap(f)() end f()`, "", "c:1: C stack overflow"},
+		{"__index calling pcall", `local t = setmetatable({}, {__index = function(t, k) local ok, v = pcall(function() return t[k] end) if not ok then error(v, 0) end return v end}) local ok, e = pcall(function() return t.x end) report(e)`,
+			"c:1: C stack overflow", ""},
+		{"deep Lua frames under each level", `local function g(n) if n > 0 then local r = g(n - 1) return r end local ok, e = pcall(g, 400) return e end report(g(400))`,
+			"c:1: C stack overflow", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, out := run(t, w, PhaseContent, "c", tc.src)
+			if out != tc.out || (tc.err == "") != (r.Err == nil) || (r.Err != nil && r.Err.Error() != tc.err) {
+				t.Fatalf("got %q, %v; want %q, %q", out, r.Err, tc.out, tc.err)
+			}
+			if r, out := run(t, w, PhaseContent, "c", `report(pcall(pcall, pcall, report, "fine"))`); r.Err != nil || out != "fine\ntrue true true" {
+				t.Fatalf("after: %q %v", out, r.Err)
+			}
+		})
+	}
+	if strings.Contains(tl.text(), "goroutine ") {
+		t.Fatalf("log: %s", tl.text())
+	}
+}
+
+// A running loop is interrupted at its phase's limit or at its
+// Request.Deadline, inside pcall and coroutines too, with the chunk and
+// line in the error; the worker goes on.
+func TestDeadlineInterruptsRunningCode(t *testing.T) {
+	var opts Options
+	opts.Timeouts[PhaseContent] = 50 * time.Millisecond
+	opts.Timeouts[PhaseTimer] = -1
+	p, tl := newTestPool(t, opts)
+	w := p.Next()
+	// a coroutine made where no deadline was running
+	if r, _ := run(t, w, PhaseInit, "init", `spin = coroutine.create(function() while true do end end)`); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	tests := []struct{ name, src, where string }{
+		{"loop", "local x = 0\nwhile true do x = x + 1 end", "content_by_lua(nginx.conf:9):2:"},
+		{"pcall in a loop", "while true do\n pcall(function() while true do end end) end", "content_by_lua(nginx.conf:9):2:"},
+		{"coroutine made earlier", "report('go')\ncoroutine.resume(spin)", "init:1:"},
+		{"after a yield", "coroutine.yield()\nwhile true do end", "content_by_lua(nginx.conf:9):2:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			r, _ := run(t, w, PhaseContent, "content_by_lua(nginx.conf:9)", tc.src)
+			if r.Err == nil || r.Err.Error() != tc.where+" lua_content_timeout exceeded" {
+				t.Fatalf("got %v", r.Err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("took %v", d)
+			}
+			if r, out := run(t, w, PhaseContent, "c", `report("ok")`); r.Err != nil || out != "ok" {
+				t.Fatalf("after: %v %q", r.Err, out)
+			}
+		})
+	}
+	if !strings.Contains(tl.text(), "lua entry thread aborted: runtime error: content_by_lua(nginx.conf:9):2: lua_content_timeout exceeded") {
+		t.Fatalf("log: %s", tl.text())
+	}
+	// Request.Deadline (the fetch hook's handshake deadline) interrupts
+	// running code too, with the phase's wording
+	r := w.Run(&Request{Phase: PhaseSSLSessionFetch, Chunk: mustChunk(t, "fetch", "\nwhile true do end"),
+		Deadline: time.Now().Add(50 * time.Millisecond)})
+	if r.Err == nil || r.Err.Error() != "fetch:2: handshake deadline exceeded" {
+		t.Fatalf("fetch: %v", r.Err)
+	}
+	// a parked content thread at its limit is ended, as at a Deadline
+	r = w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "c", "sleep(3600)"), Ctx: &output{}})
+	if !errors.Is(r.Err, ErrDeadline) {
+		t.Fatalf("parked: %v", r.Err)
+	}
+}

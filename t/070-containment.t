@@ -1,0 +1,178 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+# Lua that runs away cannot take the server down or hang it: deadlines
+# interrupt running code (lua_content_timeout, lua_hook_timeout, the fetch
+# hook's handshake deadline), nesting stops with "C stack overflow"; after
+# each bomb the same server answers and resumes TLS sessions.
+
+use Test::Nginx::Socket::Lua;
+
+repeat_each(1);
+
+plan tests => repeat_each() * (blocks() * 3);
+
+our $TestComServer = <<'_EOC_';
+    lua_shared_dict sess 1m;
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_session_tickets off;
+        location /t { return 200 "ok\n"; }
+    }
+_EOC_
+
+our $Resume = "tlsprobe -connect 127.0.0.1:\$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca \$TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1";
+
+check_accum_error_log();
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a content handler's endless loop ends at lua_content_timeout with 500 and chunk:line; the server goes on
+--- http_config eval
+"    lua_content_timeout 200ms;\n" . $::TestComServer
+--- config
+    location = /loop {
+        content_by_lua_block {
+            local x = 0
+            while true do x = x + 1 end
+        }
+    }
+    location = /pcall-loop {
+        content_by_lua_block {
+            while true do
+                pcall(function() while true do end end)
+            end
+        }
+    }
+    location = /ok { return 200 "ok\n"; }
+--- request eval
+["GET /loop", "GET /pcall-loop", "GET /ok"]
+--- error_code eval
+[500, 500, 200]
+--- error_log eval
+[
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):3: lua_content_timeout exceeded/,
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):3: lua_content_timeout exceeded/,
+]
+--- no_error_log
+[alert]
+
+
+
+=== TEST 2: lua_content_timeout 0 is no limit
+--- http_config
+    lua_content_timeout 0;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local t = ngx.now()
+            while ngx.now() - t < 0.3 do ngx.update_time() end
+            ngx.say("done")
+        }
+    }
+--- request
+GET /t
+--- response_body
+done
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: runaway nesting (pcall, xpcall, coroutine.resume, coroutine.wrap) is a "C stack overflow" Lua error, not a crash
+--- config
+    location = /t {
+        content_by_lua_block {
+            local function f() return pcall(f) end
+            local r = {f()}
+            ngx.say("pcall: ", r[#r])
+            local function g() return xpcall(g, function(e) return e end) end
+            r = {g()}
+            ngx.say("xpcall: ", r[#r])
+            local function h() return coroutine.resume(coroutine.create(h)) end
+            r = {h()}
+            ngx.say("resume: ", r[#r])
+        }
+    }
+    location = /wrap {
+        content_by_lua_block {
+            local function w() return coroutine.wrap(w)() end
+            w()
+        }
+    }
+    location = /ok { return 200 "ok\n"; }
+--- request eval
+["GET /wrap", "GET /t", "GET /ok"]
+--- error_code eval
+[500, 200, 200]
+--- response_body eval
+[qr/500 Internal Server Error/, "pcall: content_by_lua(nginx.conf:41):2: C stack overflow
+xpcall: content_by_lua(nginx.conf:41):5: C stack overflow
+resume: content_by_lua(nginx.conf:41):8: C stack overflow
+", "ok\n"]
+--- error_log eval
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:54\):2: C stack overflow/
+
+
+
+=== TEST 4: an endless loop in the store hook ends at lua_hook_timeout, the handshake completes and later sessions resume
+--- http_config eval
+<<'_EOC_' . $::TestComServer
+    lua_hook_timeout 100ms;
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        if not ngx.shared.sess:get("looped") then
+            ngx.shared.sess:set("looped", true)
+            while true do end
+        end
+        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
+    }
+    ssl_session_fetch_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
+        if sess then assert(ssl_sess.set_serialized_session(sess)) end
+    }
+_EOC_
+--- config
+--- exec eval
+"$::Resume\n$::Resume"
+--- exec_out
+New
+New
+New
+Reused
+--- error_log eval
+qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):5: lua_hook_timeout exceeded/
+
+
+
+=== TEST 5: an endless loop in the fetch hook ends at the handshake deadline (that handshake is given up); the next handshakes resume
+--- http_config eval
+<<'_EOC_' . $::TestComServer
+    client_header_timeout 500ms;
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
+    }
+    ssl_session_fetch_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        if not ngx.shared.sess:get("looped") then
+            ngx.shared.sess:set("looped", true)
+            while true do end
+        end
+        local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
+        if sess then assert(ssl_sess.set_serialized_session(sess)) end
+    }
+_EOC_
+--- config
+--- exec eval
+"$::Resume\n$::Resume"
+--- exec_out
+New
+New
+Reused
+--- error_log eval
+qr/\[error\] .*lua entry thread aborted: runtime error: ssl_session_fetch_by_lua\(nginx\.conf:\d+\):5: handshake deadline exceeded/
