@@ -167,6 +167,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		MaxPendingTimers: h.LuaMaxPendingTimers,
 		MaxRunningTimers: h.LuaMaxRunningTimers,
 		HookTimeout:      h.LuaHookTimeout,
+		MaxStringSize:    h.LuaMaxStringSize,
 		Log:              log,
 		Install:          install,
 		Init:             init,

@@ -21,6 +21,7 @@ func ConfigOptions(cfg *confparse.Config, log *errlog.Logger) (Options, error) {
 	o.MaxPendingTimers, o.MaxRunningTimers = h.LuaMaxPendingTimers, h.LuaMaxRunningTimers
 	o.HookTimeout = h.LuaHookTimeout
 	o.Timeouts[PhaseContent] = NoneIfZero(h.LuaContentTimeout)
+	o.MaxStringSize = h.LuaMaxStringSize
 	var err error
 	if h.InitByLua != nil {
 		if o.Init, err = Compile(h.InitByLua); err != nil {

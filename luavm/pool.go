@@ -83,6 +83,11 @@ type Options struct {
 	// server's connection counter.
 	ConnID func() uint64
 
+	// MaxStringSize is lua_max_string_size: the longest string the
+	// builders (string.rep, table.concat, gsub, ...) make; past it they
+	// raise "resulting string too large". 0: DefaultMaxStringSize.
+	MaxStringSize int64
+
 	// Per-coroutine limits (0 = default): call frames and value stack slots.
 	CallStackSize   int // default 5000
 	RegistryMaxSize int // default 1<<18 slots (4 MB; LuaJIT stops near 65500)
@@ -104,6 +109,7 @@ const (
 	DefaultMaxRunningTimers = 256
 	DefaultHookTimeout      = time.Second
 	DefaultContentTimeout   = 60 * time.Second
+	DefaultMaxStringSize    = 256 << 20
 )
 
 // NoneIfZero maps a directive's "0 = none" to Options' "< 0 = none".
@@ -138,6 +144,9 @@ func NewPool(opts Options) (*Pool, error) {
 		case Phase(p) == PhaseContent || Phase(p) == PhaseRewrite || Phase(p) == PhaseAccess:
 			opts.Timeouts[p] = DefaultContentTimeout
 		}
+	}
+	if opts.MaxStringSize <= 0 {
+		opts.MaxStringSize = DefaultMaxStringSize
 	}
 	if opts.CallStackSize <= 0 {
 		opts.CallStackSize = 5000

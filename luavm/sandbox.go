@@ -163,6 +163,7 @@ end
 func (w *Worker) sandbox() error {
 	L := w.L
 	o := w.pool.opts
+	w.installStringLib() // before the prelude takes table.concat
 	w.marker = L.NewUserData()
 	w.marker.Value = "goresty.yield"
 

@@ -176,3 +176,70 @@ New
 Reused
 --- error_log eval
 qr/\[error\] .*lua entry thread aborted: runtime error: ssl_session_fetch_by_lua\(nginx\.conf:\d+\):5: handshake deadline exceeded/
+
+
+
+=== TEST 6: a backtracking pattern in the store hook stops at lua_hook_timeout; the handshake completes and later sessions resume
+--- http_config eval
+<<'_EOC_' . $::TestComServer
+    lua_hook_timeout 200ms;
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        if not ngx.shared.sess:get("looped") then
+            ngx.shared.sess:set("looped", true)
+            string.rep("a", 300):find(".-.-.-.-b")
+        end
+        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
+    }
+    ssl_session_fetch_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
+        if sess then assert(ssl_sess.set_serialized_session(sess)) end
+    }
+_EOC_
+--- config
+--- exec eval
+"$::Resume\n$::Resume"
+--- exec_out
+New
+New
+New
+Reused
+--- error_log eval
+qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):5: lua_hook_timeout exceeded/
+
+
+
+=== TEST 7: strings past lua_max_string_size are a Lua error (string.rep, table.concat, gsub), not an allocation
+--- http_config
+    lua_max_string_size 1m;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local s = string.rep("x", 2^40)
+        }
+    }
+    location = /pcall {
+        content_by_lua_block {
+            ngx.say(pcall(string.rep, "x", 2^40))
+            ngx.say(pcall(string.rep, "x", 2^19, "yy"))
+            local t = {}
+            for i = 1, 2^11 do t[i] = string.rep("x", 1024) end
+            ngx.say(pcall(table.concat, t))
+            ngx.say(pcall(string.gsub, string.rep("x", 2^19), "x", "yyy"))
+            ngx.say(#string.rep("x", 2^20))
+        }
+    }
+--- request eval
+["GET /t", "GET /pcall"]
+--- error_code eval
+[500, 200]
+--- response_body eval
+[qr/500 Internal Server Error/, "falseresulting string too large
+falseresulting string too large
+falseresulting string too large
+falseresulting string too large
+1048576
+"]
+--- error_log eval
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:42\):2: resulting string too large/
