@@ -81,6 +81,8 @@ func (l *loader) finish() error {
 		ECDHCurve:      "auto",
 		SessionTimeout: 5 * time.Minute,
 		SessionTickets: true,
+		VerifyClient:   "off",
+		VerifyDepth:    1,
 	}
 	if err := l.mergeSSL(h, &h.SSL, &defSSL, nil); err != nil {
 		return err
@@ -248,7 +250,35 @@ func (l *loader) mergeSSL(id any, s, p, parentLevel *SSLSettings) error {
 	if !set("ssl_session_cache") {
 		s.SessionCache = p.SessionCache
 	}
+	inheritStr := func(name string, dst *string, src string) {
+		if !set(name) {
+			*dst = src
+		}
+	}
+	inheritStr("ssl_verify_client", &s.VerifyClient, p.VerifyClient)
+	inheritStr("ssl_client_certificate", &s.ClientCertificate, p.ClientCertificate)
+	inheritStr("ssl_trusted_certificate", &s.TrustedCert, p.TrustedCert)
+	inheritStr("ssl_crl", &s.CRL, p.CRL)
+	inheritStr("ssl_dhparam", &s.DHParam, p.DHParam)
+	inheritStr("ssl_stapling_file", &s.StaplingFile, p.StaplingFile)
+	defInt(l, id, "ssl_verify_depth", &s.VerifyDepth, p.VerifyDepth)
+	if !set("ssl_early_data") {
+		s.EarlyData = p.EarlyData
+	}
+	if !set("ssl_stapling") {
+		s.Stapling = p.Stapling
+	}
+	_, isServer := id.(*ServerConf)
+	if isServer && len(s.Certificates) > 0 && (s.VerifyClient == "on" || s.VerifyClient == "optional") && s.ClientCertificate == "" {
+		// nginx says it without a position; the server block's is given
+		return &Error{Msg: "no ssl_client_certificate for ssl_verify_client", Pos: l.sslPos(id)}
+	}
 	return nil
+}
+
+// sslPos is where a server's TLS settings are reported: its "{".
+func (l *loader) sslPos(id any) Pos {
+	return l.serverPos[id.(*ServerConf)]
 }
 
 func (l *loader) certPos(id any, c CertPair) Pos {

@@ -184,6 +184,18 @@ type SSLSettings struct {
 	SessionTickets      bool          // default on
 	SessionTicketKeys   []string      // absolute paths; first encrypts
 	SessionCache        SessionCache
+
+	// Client certificates (mTLS).
+	VerifyClient      string // "off" (default), "on", "optional", "optional_no_ca"
+	ClientCertificate string // CA file: trusted and sent as acceptable CAs
+	TrustedCert       string // ssl_trusted_certificate: trusted, not sent
+	VerifyDepth       int    // default 1
+	CRL               string // ssl_crl file (PEM CRLs)
+
+	DHParam      string // ssl_dhparam: checked; Go offers no DHE suites
+	EarlyData    bool   // ssl_early_data on: Go's server does not accept 0-RTT
+	Stapling     bool
+	StaplingFile string // DER OCSP response stapled to every certificate
 }
 
 type CertPair struct {

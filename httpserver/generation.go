@@ -27,6 +27,7 @@ type vserver struct {
 	named map[string]*location // "@name" locations
 	name  string               // first server_name ($server_name)
 	vhost string
+	cv    *clientVerify // ssl_verify_client; nil when off
 }
 
 // addrGroup is every server block listening on one address.
@@ -35,6 +36,7 @@ type addrGroup struct {
 	network   string
 	addr      string
 	ssl       bool
+	mtls      bool // a server block here checks client certificates
 	reuseport bool
 	h2        bool
 	servers   []*vserver
@@ -245,15 +247,19 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 			if vs.tls != nil || len(vs.conf.SSL.Certificates) == 0 {
 				continue
 			}
-			c, warns, err := buildTLS(vs.conf, grp.h2 || vs.conf.HTTP2)
+			c, cv, warns, err := buildTLS(vs.conf, grp.h2 || vs.conf.HTTP2)
 			if err != nil {
 				return g, &buildError{err.Error()}
 			}
+			vs.cv = cv
 			g.warnings = append(g.warnings, warns...)
 			if err := g.mgr.Configure(c, vs.conf, vs.vhost); err != nil {
 				return g, &buildError{err.Error()}
 			}
 			vs.tls = c
+		}
+		for _, vs := range grp.servers {
+			grp.mtls = grp.mtls || vs.cv != nil
 		}
 		if grp.def.tls == nil {
 			p := grp.def.conf.Pos

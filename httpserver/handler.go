@@ -159,6 +159,15 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	rq.srv = srv
 	defer rq.finish()
+	var sniSrv *vserver // the block the handshake chose
+	if r.TLS != nil && (srv.cv != nil || h.grp.mtls) {
+		sniSrv = h.grp.def
+		if r.TLS.ServerName != "" {
+			if vs := h.grp.names.find(normHost(r.TLS.ServerName)); vs != nil && vs.tls != nil {
+				sniSrv = vs
+			}
+		}
+	}
 
 	if srv.conf.ServerTokens {
 		rq.w.server = serverFull
@@ -166,6 +175,9 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rq.w.server = serverShort
 	}
 	if !rq.strictRequest() {
+		return
+	}
+	if !rq.checkClientCert(sniSrv) {
 		return
 	}
 	if code := headerLimits(r); code != 0 {
@@ -697,7 +709,9 @@ func (rq *request) Var(name string) (string, bool) {
 		return rq.settings().Root, true
 	case "request_body":
 		return "", false
-	case "ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_session_reused", "ssl_session_id":
+	case "ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_session_reused", "ssl_session_id",
+		"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial", "ssl_client_fingerprint",
+		"ssl_client_cert", "ssl_client_raw_cert", "ssl_client_escaped_cert":
 		return rq.sslVar(name, r.TLS)
 	}
 	switch {
@@ -825,6 +839,9 @@ func (rq *request) sslVar(name string, cs *tls.ConnectionState) (string, bool) {
 			return rq.conn.sess.ID(), true
 		}
 		return "", true
+	}
+	if strings.HasPrefix(name, "ssl_client_") {
+		return rq.clientVar(name, cs)
 	}
 	return "", false
 }

@@ -195,6 +195,8 @@ type quietConn struct {
 	scan    *reqScan
 	scanVal reqScan
 	closed  atomic.Bool // counted out of openConns (connlimit.go)
+	// clientCert is the client certificate's verification (clientcert.go).
+	clientCert clientCertState
 }
 
 func (c *quietConn) Read(b []byte) (int, error) {

@@ -353,7 +353,7 @@ func Check(cfg *confparse.Config) (warnings []string, err error) {
 				continue
 			}
 			checked[vs] = true
-			_, w, err := buildTLS(vs.conf, false)
+			_, _, w, err := buildTLS(vs.conf, false)
 			if err != nil {
 				return warnings, err
 			}

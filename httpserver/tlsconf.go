@@ -294,30 +294,77 @@ func loadCertificates(pairs []confparse.CertPair) ([]tls.Certificate, error) {
 	return certs, nil
 }
 
-// buildTLS makes a server block's tls.Config (without session settings).
-func buildTLS(s *confparse.ServerConf, h2 bool) (*tls.Config, []string, error) {
+// buildTLS makes a server block's tls.Config (without session settings)
+// and its client certificate policy (nil when ssl_verify_client is off).
+func buildTLS(s *confparse.ServerConf, h2 bool) (*tls.Config, *clientVerify, []string, error) {
 	certs, err := loadCertificates(s.SSL.Certificates)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	min, max, warns := protocolRange(s.SSL.Protocols)
 	cfg := &tls.Config{Certificates: certs, MinVersion: min, MaxVersion: max}
 	if s.SSL.Ciphers != "" {
 		ids, err := ParseCiphers(s.SSL.Ciphers)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cfg.CipherSuites = ids
 	}
 	curves, err := ParseCurves(s.SSL.ECDHCurve)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	cv, clientCAs, err := newClientVerify(&s.SSL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cv != nil {
+		// as nginx: ask for a certificate (naming the ssl_client_certificate
+		// CAs), never fail the handshake over it; the request decides
+		cfg.ClientAuth, cfg.ClientCAs = tls.RequestClientCert, clientCAs
+	}
+	w, err := extraTLS(&s.SSL, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	warns = append(warns, w...)
 	cfg.CurvePreferences = curves
 	if h2 {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 	} else {
 		cfg.NextProtos = []string{"http/1.1"}
 	}
-	return cfg, warns, nil
+	return cfg, cv, warns, nil
+}
+
+// extraTLS applies ssl_stapling_file and checks ssl_dhparam and
+// ssl_early_data, saying what Go's TLS stack does with them.
+func extraTLS(s *confparse.SSLSettings, cfg *tls.Config) (warns []string, err error) {
+	if s.DHParam != "" {
+		b, err := os.ReadFile(s.DHParam)
+		if err != nil {
+			return nil, fmt.Errorf("BIO_new_file(\"%s\") failed (SSL: error:80000002:system library::%s)", s.DHParam, errnoMsg(err))
+		}
+		if !strings.Contains(string(b), "-----BEGIN DH PARAMETERS-----") {
+			return nil, fmt.Errorf("PEM_read_bio_DHparams(\"%s\") failed (SSL: error:0480006C:PEM routines::no start line:Expecting: DH PARAMETERS)", s.DHParam)
+		}
+		warns = append(warns, fmt.Sprintf("\"ssl_dhparam\" \"%s\" is not used: Go's crypto/tls offers no DHE cipher suites (ECDHE and TLS 1.3 only)", s.DHParam))
+	}
+	if s.EarlyData {
+		warns = append(warns, "\"ssl_early_data\" is not supported on this platform, ignored (Go's crypto/tls server does not accept 0-RTT data; clients send it again after the handshake)")
+	}
+	if s.Stapling {
+		if s.StaplingFile == "" {
+			warns = append(warns, "\"ssl_stapling\" ignored, goresty does not query OCSP responders: give the response with ssl_stapling_file")
+			return warns, nil
+		}
+		der, err := os.ReadFile(s.StaplingFile)
+		if err != nil {
+			return nil, fmt.Errorf("BIO_new_file(\"%s\") failed (SSL: error:80000002:system library::%s)", s.StaplingFile, errnoMsg(err))
+		}
+		for i := range cfg.Certificates {
+			cfg.Certificates[i].OCSPStaple = der
+		}
+	}
+	return warns, nil
 }

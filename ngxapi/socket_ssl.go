@@ -160,6 +160,20 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	if len(certs) == 0 {
 		return "handshake failed"
 	}
+	if e := VerifyChain(certs, roots, depth, x509.ExtKeyUsageServerAuth); e != "" {
+		return e
+	}
+	if host != "" && !checkHost(certs[0], host) {
+		return hostMismatch
+	}
+	return ""
+}
+
+// VerifyChain verifies a peer's chain (leaf first, as sent) against roots
+// as OpenSSL does for nginx: at most depth certificates between the leaf
+// and the trust anchor, the leaf good for usage. It returns "" or
+// OpenSSL's "N: text" (the TLS front end's client certificates use it too).
+func VerifyChain(certs []*x509.Certificate, roots *x509.CertPool, depth int, usage x509.ExtKeyUsage) string {
 	selfSigned := func(c *x509.Certificate) bool {
 		return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 	}
@@ -170,7 +184,7 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	chains, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+	chains, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}})
 	if err != nil {
 		return x509VerifyError(err, certs, selfSigned)
 	}
@@ -182,9 +196,6 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	}
 	if !ok {
 		return "22: certificate chain too long"
-	}
-	if host != "" && !checkHost(certs[0], host) {
-		return hostMismatch
 	}
 	return ""
 }

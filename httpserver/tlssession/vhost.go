@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/goresty/goresty/confparse"
@@ -33,6 +34,30 @@ func VhostName(srv *confparse.ServerConf) string {
 			b.WriteByte(',')
 		}
 		b.WriteString(certIdentity(c.Cert))
+	}
+	if p := VerifyPolicy(&srv.SSL); p != "" {
+		b.WriteString(";")
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// VerifyPolicy identifies a server block's client certificate policy
+// (ssl_verify_client, its CAs, CRLs and depth), "" when it checks none. It
+// is part of VhostName, so a session made where client certificates are not
+// checked (or checked against other CAs) is never resumed where they are:
+// the shape of nginx's CVE-2025-23419. Blocks with different policies also
+// refuse each other's requests on one connection (421).
+func VerifyPolicy(s *confparse.SSLSettings) string {
+	if s.VerifyClient == "" || s.VerifyClient == "off" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("verify=" + s.VerifyClient + ",depth=" + strconv.Itoa(s.VerifyDepth))
+	for _, f := range []struct{ k, path string }{{"ca", s.ClientCertificate}, {"trusted", s.TrustedCert}, {"crl", s.CRL}} {
+		if f.path != "" {
+			b.WriteString("," + f.k + "=" + certIdentity(f.path))
+		}
 	}
 	return b.String()
 }
