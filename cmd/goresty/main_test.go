@@ -80,9 +80,16 @@ func TestBadOptions(t *testing.T) {
 func TestShippedConf(t *testing.T) {
 	root := repoRoot(t)
 	conf := filepath.Join(root, "conf/nginx.conf")
-	for _, name := range []string{"nginx.conf", "fleet.conf"} {
-		path := filepath.Join(root, "conf", name)
-		code, out, e := runCmd("-t", "-p", root, "-c", "conf/"+name)
+	// fleet.conf names the seal key every host shares, which its comment
+	// tells the operator to make (openssl rand 32): a copy gets one.
+	fleet := copyConf(t)
+	if err := os.WriteFile(filepath.Join(fleet, "conf/session-seal.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ prefix, name string }{{root, "nginx.conf"}, {fleet, "fleet.conf"}} {
+		name := c.name
+		path := filepath.Join(c.prefix, "conf", name)
+		code, out, e := runCmd("-t", "-p", c.prefix, "-c", "conf/"+name)
 		want := "goresty: the configuration file " + path + " syntax is ok\n" +
 			"goresty: configuration file " + path + " test is successful\n"
 		if code != 0 || e != want || out != "" {
@@ -146,7 +153,7 @@ func TestBrokenVariants(t *testing.T) {
 		{"bad time", "ssl_session_timeout 5m", "ssl_session_timeout 5x", `"ssl_session_timeout" directive invalid value in FILE:LINE`},
 		{"missing cert", "cert/server.crt", "cert/missing.crt", `open\(\) "PREFIX/conf/cert/missing.crt" failed \(2: No such file or directory\) in FILE:LINE`},
 		{"duplicate", "worker_processes auto;", "worker_processes auto; worker_processes 2;", `"worker_processes" directive is duplicate in FILE:LINE`},
-		{"missing semicolon", "pid /tmp/goresty.pid;", "pid /tmp/goresty.pid", `directive "pid" is not terminated by ";" in FILE:\d+`},
+		{"missing semicolon", "pid logs/nginx.pid;", "pid logs/nginx.pid", `directive "pid" is not terminated by ";" in FILE:\d+`},
 		{"extra brace", "events {", "}\nevents {", `unexpected "}" in FILE:LINE`},
 		{"lua syntax", "ngx.say(\"hello from goresty over \"", "ngx.say(\"hello from goresty over \" .. .. ",
 			`failed to load inlined Lua code: content_by_lua\(nginx.conf:\d+\):2: .* in FILE:\d+`},
