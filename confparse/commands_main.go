@@ -4,6 +4,7 @@ import (
 	"os/user"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Directives of the main and events contexts, and the http block itself.
@@ -20,6 +21,7 @@ var mainCommands = []command{
 		l.cfg.Main.WorkerProcesses = n
 		return nil
 	}},
+	{name: "worker_shutdown_timeout", syntax: "time  (default none; QUIT then closes what is still open)", ctx: ctxMain, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { mainOf(d).WorkerShutdownTimeout = v })},
 	{name: "daemon", syntax: "on | off  (default on)", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).Daemon = v })},
 	{name: "master_process", syntax: "on | off  (accepted; no effect)", ctx: ctxMain, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { mainOf(d).MasterProcess = v })},
 	{name: "error_log", syntax: "file | stderr | syslog:server=address[,facility=f][,tag=t][,nohostname] [level]  (default logs/error.log error)", ctx: ctxMain | ctxHSL, min: 1, max: 2, set: func(l *loader, d *directive) error {

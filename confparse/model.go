@@ -55,6 +55,9 @@ type MainConf struct {
 	PID             string // absolute; default PREFIX/logs/nginx.pid
 	Env             []EnvVar
 	User            string
+	// worker_shutdown_timeout: how long QUIT waits for in-flight work
+	// before closing it; 0 (default) waits as long as it takes
+	WorkerShutdownTimeout time.Duration
 }
 
 type EnvVar struct {

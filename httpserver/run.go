@@ -153,7 +153,13 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 			log.Log(errlog.Notice, "gracefully shutting down")
 			cur.detach()
 			closeSockets(socks, nil)
-			cur.shutdown(context.Background())
+			ctx := context.Background()
+			if to := cur.cfg.Main.WorkerShutdownTimeout; to > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, to)
+				defer cancel()
+			}
+			cur.shutdown(ctx) // past the timeout, the exit closes what is left
 			return exit(cur, log)
 		case syscall.SIGTERM, syscall.SIGINT:
 			name := "SIGTERM"

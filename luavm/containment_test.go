@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // Coroutine nesting (pcall, xpcall, coroutine.resume/wrap, metamethods
@@ -90,5 +92,48 @@ func TestDeadlineInterruptsRunningCode(t *testing.T) {
 	r = w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "c", "sleep(3600)"), Ctx: &output{}})
 	if !errors.Is(r.Err, ErrDeadline) {
 		t.Fatalf("parked: %v", r.Err)
+	}
+}
+
+// A worker stuck in Go code past its deadline is skipped by Next, named
+// in the error log by the watchdog, and Close does not wait for it.
+func TestStuckWorker(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var opts Options
+	opts.Workers = 2
+	opts.Timeouts[PhaseContent] = 50 * time.Millisecond
+	opts.Install = func(w *Worker) {
+		testInstall(w)
+		w.L.SetGlobal("gostuck", w.L.NewFunction(func(L *lua.LState) int {
+			<-release // a Go function that never looks at the deadline
+			return 0
+		}))
+	}
+	p, tl := newTestPool(t, opts)
+	stuck := p.Workers()[0]
+	go stuck.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()")})
+	for !stuck.pastDeadline(time.Now(), 0) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 0; i < 10; i++ {
+		w := p.Next()
+		if w == stuck {
+			t.Fatal("Next chose the stuck worker")
+		}
+		if r, out := run(t, w, PhaseContent, "c", `report("ok")`); r.Err != nil || out != "ok" {
+			t.Fatalf("other worker: %v %q", r.Err, out)
+		}
+	}
+	for !strings.Contains(tl.text(), "lua worker is stuck in content_by_lua(nginx.conf:7) past its deadline") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	p.Close()
+	if d := time.Since(start); d > 3*closeGrace {
+		t.Fatalf("Close took %v", d)
+	}
+	if !strings.Contains(tl.text(), "lua worker did not stop: still running content_by_lua(nginx.conf:7); left behind") {
+		t.Fatalf("log: %s", tl.text())
 	}
 }

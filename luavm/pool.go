@@ -101,6 +101,7 @@ type Pool struct {
 	next    atomic.Uint32
 	closeMu sync.Mutex
 	closed  bool
+	done    chan struct{} // closed by Close: ends the watchdog
 }
 
 // Default limits.
@@ -160,7 +161,7 @@ func NewPool(opts Options) (*Pool, error) {
 	if opts.Log == nil {
 		opts.Log = errlog.StderrLogger(errlog.Error)
 	}
-	p := &Pool{opts: opts}
+	p := &Pool{opts: opts, done: make(chan struct{})}
 	ready := make(chan error, opts.Workers)
 	for i := 0; i < opts.Workers; i++ {
 		w := &Worker{
@@ -171,6 +172,7 @@ func NewPool(opts Options) (*Pool, error) {
 			stop:    make(chan struct{}),
 			stopped: make(chan struct{}),
 			idle:    make(chan struct{}),
+			gone:    make(chan struct{}),
 			hctx:    newHookCtx(),
 		}
 		w.htimer = time.AfterFunc(time.Hour, w.fireDeadline)
@@ -184,6 +186,7 @@ func NewPool(opts Options) (*Pool, error) {
 			first = err
 		}
 	}
+	go p.watchdog()
 	if first != nil {
 		p.Close()
 		return nil, first
@@ -218,10 +221,20 @@ func (p *Pool) Options() Options { return p.opts }
 // Workers returns every worker.
 func (p *Pool) Workers() []*Worker { return p.workers }
 
-// Next picks a worker round-robin for a new connection.
+// Next picks a worker round-robin for a new connection, skipping one that
+// is still running code past its deadline (stuck: see watchdog.go) while
+// another is not.
 func (p *Pool) Next() *Worker {
-	n := p.next.Add(1)
-	return p.workers[int(n)%len(p.workers)]
+	n := int(p.next.Add(1))
+	w := p.workers[n%len(p.workers)]
+	if w.busyUntil.Load() == 0 {
+		return w
+	}
+	now := time.Now()
+	for i := 0; i < len(p.workers) && w.pastDeadline(now, 0); i++ {
+		w = p.workers[(n+i)%len(p.workers)]
+	}
+	return w
 }
 
 // Shutdown stops gracefully: every pending timer fires at once with
@@ -253,13 +266,26 @@ func (p *Pool) Close() {
 	}
 	p.closed = true
 	p.closeMu.Unlock()
+	close(p.done)
 	for _, w := range p.workers {
 		w.exiting.Store(true)
 		w.quit.Store(true)
 		close(w.stop)
+		w.interruptNow()
 	}
+	grace := time.NewTimer(closeGrace)
+	defer grace.Stop()
 	for _, w := range p.workers {
-		<-w.stopped
+		select {
+		case <-w.stopped:
+		case <-grace.C:
+			grace.Reset(0) // the others get no more time either
+			<-grace.C
+			// its goroutine is left to end (or not) on its own; callers
+			// waiting on it get ErrClosed
+			w.Log.Logf(errlog.Alert, "lua worker did not stop: still running %s; left behind", w.busyWith())
+			close(w.gone)
+		}
 	}
 }
 
@@ -363,6 +389,7 @@ func (h *hookCtx) AfterFunc(f func()) func() bool {
 
 // armDeadline makes the worker's deadline context fire at dl with err.
 func (w *Worker) armDeadline(dl time.Time, err error) *hookCtx {
+	w.busyUntil.Store(dl.UnixNano())
 	w.hmu.Lock()
 	hc := w.hctx
 	w.harmed = true
@@ -374,6 +401,7 @@ func (w *Worker) armDeadline(dl time.Time, err error) *hookCtx {
 }
 
 func (w *Worker) disarmDeadline(hc *hookCtx) {
+	w.busyUntil.Store(0)
 	w.htimer.Stop()
 	w.hmu.Lock()
 	w.harmed = false

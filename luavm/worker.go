@@ -208,19 +208,24 @@ type Worker struct {
 	marker  *lua.LUserData
 
 	// hook deadline (non-yielding phases)
-	hmu      sync.Mutex
-	hctx     *hookCtx
-	hdl      time.Time
-	harmed   bool
-	htimer   *time.Timer
-	threads  int           // live light threads (worker goroutine only)
-	stop     chan struct{} // closed by Close
-	stopped  chan struct{} // closed when the goroutine has ended
-	idle     chan struct{} // closed when exiting and nothing is left to run
-	idleOnce sync.Once
-	quit     atomic.Bool
-	exiting  atomic.Bool
-	timers   timerState
+	hmu     sync.Mutex
+	hctx    *hookCtx
+	hdl     time.Time
+	harmed  bool
+	htimer  *time.Timer
+	threads int           // live light threads (worker goroutine only)
+	stop    chan struct{} // closed by Close
+	stopped chan struct{} // closed when the goroutine has ended
+	idle    chan struct{} // closed when exiting and nothing is left to run
+	gone    chan struct{} // closed when Close gives up waiting for the goroutine
+	// what runs now and until when (watchdog.go); 0 / nil when idle or
+	// without a deadline
+	busyUntil atomic.Int64
+	busyName  atomic.Pointer[string]
+	idleOnce  sync.Once
+	quit      atomic.Bool
+	exiting   atomic.Bool
+	timers    timerState
 	// values expected by the call that made each coroutine yield (see
 	// noteYield); MultRet (-1) when any number will do
 	yieldNRet map[*lua.LState]int
@@ -298,6 +303,8 @@ func (w *Worker) Run(req *Request) Result {
 			return res
 		default:
 		}
+		return Result{Err: ErrClosed}
+	case <-w.gone:
 		return Result{Err: ErrClosed}
 	}
 }
@@ -447,6 +454,7 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 		err error
 		ret []lua.LValue
 	)
+	w.markBusy(t)
 	if dl := w.runDeadline(t); !dl.IsZero() {
 		hc := w.armDeadline(dl, limitErrs[t.Phase])
 		t.co.SetContext(hc)
@@ -456,6 +464,7 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	} else {
 		st, err, ret = w.L.Resume(t.co, fn, args...)
 	}
+	w.busyName.Store(nil)
 	w.cur, w.nest = prev, prevNest
 	switch {
 	case st == lua.ResumeOK:

@@ -243,3 +243,46 @@ falseresulting string too large
 "]
 --- error_log eval
 qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:42\):2: resulting string too large/
+
+
+
+=== TEST 8: TERM ends the process within a bounded grace even with a worker wedged in an endless loop (lua_content_timeout 0)
+--- http_config
+    lua_content_timeout 0;
+--- config
+    location = /spin {
+        content_by_lua_block {
+            ngx.log(ngx.WARN, "spinning")
+            while true do end
+        }
+    }
+--- exec
+(curl -s -m 20 http://127.0.0.1:$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in $(seq 100); do grep -q 'spinning' logs/error.log && break; sleep 0.05; done; kill -TERM $(cat logs/nginx.pid)
+for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited; grep -c 'lua worker did not stop: still running content_by_lua(nginx.conf:42); left behind' logs/error.log
+--- exec_out
+exited
+1
+--- server_exits
+--- timeout: 10
+
+
+
+=== TEST 9: QUIT waits for a wedged request only up to worker_shutdown_timeout
+--- main_config
+    worker_shutdown_timeout 500ms;
+--- http_config
+    lua_content_timeout 0;
+--- config
+    location = /spin {
+        content_by_lua_block {
+            ngx.log(ngx.WARN, "spinning")
+            while true do end
+        }
+    }
+--- exec
+(curl -s -m 20 http://127.0.0.1:$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in $(seq 100); do grep -q 'spinning' logs/error.log && break; sleep 0.05; done; kill -QUIT $(cat logs/nginx.pid)
+for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited
+--- exec_out
+exited
+--- server_exits
+--- timeout: 10

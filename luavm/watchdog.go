@@ -1,0 +1,85 @@
+package luavm
+
+import (
+	"errors"
+	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
+)
+
+// Stuck workers. The deadline interrupts Lua code between instructions and
+// inside the long builtins; a worker still running past its deadline is
+// stuck in something that does not look (a Go function of a module). It
+// is taken out of rotation (Next skips it), the watchdog names the chunk
+// in the error log, and Close does not wait for it longer than closeGrace.
+
+const (
+	wedgeAfter    = time.Second // past its deadline by this: logged as stuck
+	watchdogEvery = 500 * time.Millisecond
+	closeGrace    = time.Second
+)
+
+// timerName names a timer callback in the stuck-worker lines.
+var timerName = "ngx.timer callback"
+
+var errExiting = errors.New("process exiting")
+
+// markBusy notes what the worker is running (read by the watchdog and
+// Close on other goroutines).
+func (w *Worker) markBusy(t *Thread) {
+	if j := t.job; j != nil && j.req != nil && j.req.Chunk != nil {
+		w.busyName.Store(&j.req.Chunk.Name)
+	} else {
+		w.busyName.Store(&timerName)
+	}
+}
+
+// pastDeadline reports whether w is running code whose deadline has
+// passed by more than grace.
+func (w *Worker) pastDeadline(now time.Time, grace time.Duration) bool {
+	u := w.busyUntil.Load()
+	return u != 0 && now.UnixNano() > u+int64(grace)
+}
+
+func (w *Worker) busyWith() string {
+	if n := w.busyName.Load(); n != nil {
+		return *n
+	}
+	return "Lua code"
+}
+
+// watchdog logs each worker that stays running past its deadline, once
+// per stuck run.
+func (p *Pool) watchdog() {
+	tk := time.NewTicker(watchdogEvery)
+	defer tk.Stop()
+	stuck := make([]bool, len(p.workers))
+	for {
+		select {
+		case <-p.done:
+			return
+		case now := <-tk.C:
+			for i, w := range p.workers {
+				switch {
+				case !w.pastDeadline(now, wedgeAfter):
+					stuck[i] = w.busyUntil.Load() != 0 && stuck[i]
+				case !stuck[i]:
+					stuck[i] = true
+					w.Log.Logf(errlog.Alert, "lua worker is stuck in %s past its deadline (in Go code that cannot be interrupted); new work goes to the other workers", w.busyWith())
+				}
+			}
+		}
+	}
+}
+
+// interruptNow fires the worker's deadline context at once (Close): code
+// running with one stops at its next instruction or builtin step.
+func (w *Worker) interruptNow() {
+	w.hmu.Lock()
+	if w.harmed {
+		w.hdl = time.Time{}
+		w.hctx.err = errExiting
+	}
+	w.hmu.Unlock()
+	w.fireDeadline()
+}
