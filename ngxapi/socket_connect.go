@@ -109,7 +109,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 			s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
 			return wrap([]lua.LValue{lua.LNumber(1)})
 		}
-		conn, errs := se.dial(network, host, addr, port, connTO, lc)
+		conn, errs := se.dial(s.defs.net, network, host, addr, port, connTO, lc)
 		if conn == nil {
 			p.release()
 			return wrap(fail(errs))
@@ -125,7 +125,7 @@ func (s *tcpSock) attach(c net.Conn, tlsOn bool, sess *clientSession, p *connPoo
 }
 
 // dial resolves and connects (op goroutine). It logs failures as nginx.
-func (se *sockEnv) dial(network, host, path string, port int, timeout time.Duration, lc *errlog.Conn) (net.Conn, string) {
+func (se *sockEnv) dial(nc *netConf, network, host, path string, port int, timeout time.Duration, lc *errlog.Conn) (net.Conn, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var d net.Dialer
@@ -137,7 +137,7 @@ func (se *sockEnv) dial(network, host, path string, port int, timeout time.Durat
 		}
 		return c, ""
 	}
-	ips, errs := se.resolve(ctx, host)
+	ips, errs := se.resolve(ctx, nc, host)
 	if errs != "" {
 		se.log.LogConn(errlog.Error, lc, errs)
 		return nil, errs
@@ -170,12 +170,12 @@ func (se *sockEnv) logDialErr(err error, peer string, lc *errlog.Conn) {
 }
 
 // resolve returns the addresses for host, or OpenResty's error text.
-func (se *sockEnv) resolve(ctx context.Context, host string) ([]string, string) {
+func (se *sockEnv) resolve(ctx context.Context, nc *netConf, host string) ([]string, string) {
 	h := strings.Trim(host, "[]")
 	if ip := net.ParseIP(h); ip != nil {
 		return []string{h}, ""
 	}
-	r := se.resolver
+	r := nc.resolver
 	if r == nil {
 		if !se.sysDNS && !inHostsFile(h) {
 			return nil, fmt.Sprintf("no resolver defined to resolve %q", host)

@@ -91,13 +91,13 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 	cfg := &tls.Config{
 		ServerName:         serverName,
 		InsecureSkipVerify: true,
-		MinVersion:         se.minTLS,
-		MaxVersion:         se.maxTLS,
+		MinVersion:         s.defs.net.minTLS,
+		MaxVersion:         s.defs.net.maxTLS,
 		ClientSessionCache: oneSessionCache{sess},
 	}
 	var verifyErr string
 	if verify {
-		roots, depth, host := se.tlsRoots, se.verifyDepth, serverName
+		roots, depth, host := s.defs.net.tlsRoots, s.defs.net.verifyDepth, serverName
 		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
 			verifyErr = verifyChain(raw, roots, depth, host)
 			if verifyErr != "" {

@@ -55,20 +55,14 @@ func init() {
 
 // sockEnv is one worker's cosocket state.
 type sockEnv struct {
-	w        *luavm.Worker
-	log      *errlog.Logger
-	resolver *net.Resolver // nil: system resolver
-	sysDNS   bool          // the system resolver has name servers
-	defs     sockDefaults  // http's lua_socket_* values
-
-	tlsRoots    *x509.CertPool
-	tlsRootsErr error
-	verifyDepth int
-	minTLS      uint16
-	maxTLS      uint16
+	w      *luavm.Worker
+	log    *errlog.Logger
+	sysDNS bool         // the system resolver has name servers
+	defs   sockDefaults // http's lua_socket_*, resolver and lua_ssl_* values
 
 	mu    sync.Mutex
 	pools map[string]*connPool
+	nets  map[*confparse.LuaSocketSettings]*netConf // per server/location, made on first use
 
 	tcpMT, udpMT, sessMT *lua.LTable
 }
@@ -85,6 +79,50 @@ func orDefault(d, def time.Duration) time.Duration {
 type sockDefaults struct {
 	connTO, sendTO, readTO, keepTO time.Duration
 	poolSize                       int
+	net                            *netConf
+}
+
+// netConf is what resolver, resolver_timeout and lua_ssl_* make for the
+// level where a socket is created (http, server or location).
+type netConf struct {
+	resolver    *net.Resolver // nil: system resolver
+	tlsRoots    *x509.CertPool
+	verifyDepth int
+	minTLS      uint16
+	maxTLS      uint16
+}
+
+func newNetConf(ls *confparse.LuaSocketSettings) *netConf {
+	n := &netConf{verifyDepth: 1, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13}
+	if len(ls.Resolver) > 0 {
+		n.resolver = newResolver(ls.Resolver, orDefault(ls.ResolverTimeout, 30*time.Second))
+	}
+	if ls.SSLVerifyDepth > 0 {
+		n.verifyDepth = ls.SSLVerifyDepth
+	}
+	if ls.SSLTrustedCertificate != "" {
+		// checked at -t and start (a PEM certificate must be there)
+		if pem, err := os.ReadFile(ls.SSLTrustedCertificate); err == nil {
+			n.tlsRoots = x509.NewCertPool()
+			n.tlsRoots.AppendCertsFromPEM(pem)
+		}
+	}
+	if len(ls.SSLProtocols) > 0 {
+		n.minTLS, n.maxTLS = tlsRange(ls.SSLProtocols)
+	}
+	return n
+}
+
+// netFor is the netConf of a server's or location's settings, made once.
+func (se *sockEnv) netFor(ls *confparse.LuaSocketSettings) *netConf {
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	n := se.nets[ls]
+	if n == nil {
+		n = newNetConf(ls)
+		se.nets[ls] = n
+	}
+	return n
 }
 
 // over returns d with the values set in ls (a server's or location's
@@ -114,42 +152,31 @@ type LuaSocketer interface {
 func (se *sockEnv) current() sockDefaults {
 	if t := se.w.Current(); t != nil {
 		if c, ok := t.Ctx.(LuaSocketer); ok {
-			return se.defs.over(c.LuaSocketSettings())
+			ls := c.LuaSocketSettings()
+			d := se.defs.over(ls)
+			if ls != nil {
+				d.net = se.netFor(ls)
+			}
+			return d
 		}
 	}
 	return se.defs
 }
 
 func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
-	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool),
+	se := &sockEnv{w: w, log: w.Log, pools: make(map[string]*connPool), nets: map[*confparse.LuaSocketSettings]*netConf{},
 		defs: sockDefaults{connTO: 60 * time.Second, sendTO: 60 * time.Second, readTO: 60 * time.Second,
-			keepTO: 60 * time.Second, poolSize: 30},
-		verifyDepth: 1, minTLS: tls.VersionTLS12, maxTLS: tls.VersionTLS13}
+			keepTO: 60 * time.Second, poolSize: 30}}
+	httpLS := &confparse.LuaSocketSettings{}
 	if http != nil {
-		se.defs = se.defs.over(&confparse.LuaSocketSettings{ConnectTimeout: http.LuaSocketConnectTimeout,
+		httpLS = &confparse.LuaSocketSettings{ConnectTimeout: http.LuaSocketConnectTimeout,
 			SendTimeout: http.LuaSocketSendTimeout, ReadTimeout: http.LuaSocketReadTimeout,
-			KeepaliveTimeout: http.LuaSocketKeepalive, PoolSize: http.LuaSocketPoolSize})
-		if len(http.Resolver) > 0 {
-			se.resolver = newResolver(http.Resolver, orDefault(http.ResolverTimeout, 30*time.Second))
-		}
-		if http.LuaSSLVerifyDepth > 0 {
-			se.verifyDepth = http.LuaSSLVerifyDepth
-		}
-		if http.LuaSSLTrustedCertificate != "" {
-			pem, err := os.ReadFile(http.LuaSSLTrustedCertificate)
-			if err != nil {
-				se.tlsRootsErr = err
-			} else {
-				se.tlsRoots = x509.NewCertPool()
-				if !se.tlsRoots.AppendCertsFromPEM(pem) {
-					se.tlsRootsErr = fmt.Errorf("no certificates in %s", http.LuaSSLTrustedCertificate)
-				}
-			}
-		}
-		if len(http.LuaSSLProtocols) > 0 {
-			se.minTLS, se.maxTLS = tlsRange(http.LuaSSLProtocols)
-		}
+			KeepaliveTimeout: http.LuaSocketKeepalive, PoolSize: http.LuaSocketPoolSize,
+			Resolver: http.Resolver, ResolverTimeout: http.ResolverTimeout,
+			SSLTrustedCertificate: http.LuaSSLTrustedCertificate, SSLVerifyDepth: http.LuaSSLVerifyDepth, SSLProtocols: http.LuaSSLProtocols}
+		se.defs = se.defs.over(httpLS)
 	}
+	se.defs.net = newNetConf(httpLS)
 	se.sysDNS = systemHasNameservers()
 	se.tcpMT = se.newTCPMeta(w.L)
 	se.udpMT = se.newUDPMeta(w.L)

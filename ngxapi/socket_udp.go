@@ -24,14 +24,16 @@ type udpSock struct {
 	conn    net.Conn
 	timeout time.Duration
 	defRead time.Duration // lua_socket_read_timeout where it was created
+	net     *netConf      // resolver where it was created
 	busy    atomic.Bool
 	closer  *sockCloser
 }
 
 func (se *sockEnv) luaUDP(L *lua.LState) int {
 	check(se.w, L, "ngx.socket.udp")
-	d := se.current().readTO
-	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: d, defRead: d, closer: &sockCloser{}}
+	cur := se.current()
+	d := cur.readTO
+	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: d, defRead: d, net: cur.net, closer: &sockCloser{}}
 	obj := sockObject(L, s, se.udpMT)
 	runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
 	L.Push(obj)
@@ -132,7 +134,7 @@ func (s *udpSock) setpeername(L *lua.LState) int {
 		target := addr
 		if network == "udp" {
 			ctx, cancel := context.WithTimeout(context.Background(), to)
-			ips, e := se.resolve(ctx, host)
+			ips, e := se.resolve(ctx, s.net, host)
 			cancel()
 			if e != "" {
 				se.log.LogConn(errlog.Error, conn, e)

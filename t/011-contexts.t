@@ -90,3 +90,60 @@ Server: \w+/\d+\.\d+\.\d+
 GET /t
 --- response_body
 upstream
+
+
+
+=== TEST 5: lua_ssl_trusted_certificate and lua_ssl_verify_depth of a location are what its cosockets verify with
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location / { return 200 "ok\n"; }
+    }
+--- config
+    location = /t {
+        lua_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+        lua_ssl_verify_depth 2;
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_SSL_PORT))
+            local sess, err = sock:sslhandshake(nil, "test.com", true)
+            ngx.say("trusted: ", sess ~= nil, " ", err)
+        }
+    }
+    location = /u {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_SSL_PORT))
+            local sess, err = sock:sslhandshake(nil, "test.com", true)
+            ngx.say("http level: ", sess ~= nil, " ", err)
+        }
+    }
+--- request eval
+["GET /t", "GET /u"]
+--- response_body eval
+["trusted: true nil\n", "http level: false 20: unable to get local issuer certificate\n"]
+
+
+
+=== TEST 6: a location's resolver is the one its cosockets ask
+--- config
+    location = /t {
+        resolver 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ipv6=off;
+        resolver_timeout 200ms;
+        lua_socket_connect_timeout 500ms;
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            local ok, err = sock:connect("agentzh.invalid", 80)
+            ngx.say(ok)
+        }
+    }
+--- udp_listen: $TEST_NGINX_RAND_PORT_1
+--- udp_reply: x
+--- udp_query eval
+qr/\x07agentzh\x07invalid\x00/
+--- request
+GET /t
+--- response_body
+nil
