@@ -30,6 +30,14 @@ func Interrupted(L *lua.LState) error {
 	return nil
 }
 
+// CheckInterrupt raises Interrupted's error in L, if any, with the
+// position of the Lua code that called the builtin.
+func CheckInterrupt(L *lua.LState) {
+	if err := Interrupted(L); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+}
+
 // ErrStringTooLarge is raised instead of building a string longer than
 // Options.MaxStringSize (lua_max_string_size).
 var ErrStringTooLarge = errors.New("resulting string too large")
@@ -66,11 +74,7 @@ func (b *sizedBuilder) addByte(c byte) {
 	b.WriteByte(c)
 }
 
-func (b *sizedBuilder) checkInterrupt() {
-	if err := Interrupted(b.L); err != nil {
-		b.L.RaiseError("%s", err.Error())
-	}
-}
+func (b *sizedBuilder) checkInterrupt() { CheckInterrupt(b.L) }
 
 func (w *Worker) installStringLib() {
 	L := w.L
@@ -108,9 +112,7 @@ func (w *Worker) strRep(L *lua.LState) int {
 		}
 		b.WriteString(s)
 		if i&1023 == 1023 {
-			if err := Interrupted(L); err != nil {
-				L.RaiseError("%s", err.Error())
-			}
+			CheckInterrupt(L)
 		}
 	}
 	L.Push(lua.LString(b.String()))

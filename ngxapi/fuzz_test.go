@@ -23,7 +23,7 @@ func FuzzCJSONDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		enc, err := cjsonEncode(cfg, v, arrayMT, emptyMT)
+		enc, err := cjsonEncode(L, cfg, v, arrayMT, emptyMT)
 		if err != nil {
 			// sparse arrays cannot be produced by decode; anything else is a bug
 			t.Fatalf("re-encoding %q: %v", s, err)
@@ -32,7 +32,7 @@ func FuzzCJSONDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoding own output %q: %v", enc, err)
 		}
-		enc2, err := cjsonEncode(cfg, v2, arrayMT, emptyMT)
+		enc2, err := cjsonEncode(L, cfg, v2, arrayMT, emptyMT)
 		if err != nil || (enc2 != enc && !mapOrderOnly(enc, enc2)) {
 			t.Fatalf("not stable: %q -> %q -> %q (%v)", s, enc, enc2, err)
 		}

@@ -383,7 +383,8 @@ func shGetKeys(L *lua.LState) int {
 			L.RaiseError(`bad "max_count" argument`)
 		}
 	}
-	keys := d.Keys(int(max))
+	keys := d.Keys(int(max), func() bool { return luavm.Interrupted(L) != nil })
+	luavm.CheckInterrupt(L)
 	t := L.CreateTable(len(keys), 0)
 	for i, k := range keys {
 		t.RawSetInt(i+1, lua.LString(k))

@@ -326,8 +326,9 @@ func (d *Dict) TTL(key string) (time.Duration, error) {
 }
 
 // Keys returns up to max live keys, most recently used first; max <= 0
-// means all of them.
-func (d *Dict) Keys(max int) []string {
+// means all of them. stop, when set, is asked every few thousand entries
+// whether to give up (a deadline): Keys then returns nil.
+func (d *Dict) Keys(max int, stop func() bool) []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
@@ -336,9 +337,12 @@ func (d *Dict) Keys(max int) []string {
 		n = max
 	}
 	keys := make([]string, 0, n)
-	for e := d.head.next; e != &d.head; e = e.next {
+	for e, i := d.head.next, 0; e != &d.head; e, i = e.next, i+1 {
 		if max > 0 && len(keys) >= max {
 			break
+		}
+		if i&4095 == 4095 && stop != nil && stop() {
+			return nil
 		}
 		if !d.expired(e, now) {
 			keys = append(keys, e.key)

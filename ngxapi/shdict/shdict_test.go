@@ -167,7 +167,7 @@ func TestFlushAllAndExpired(t *testing.T) {
 		d.Set(strconv.Itoa(i), NumberValue(float64(i)), 0, 0)
 	}
 	d.FlushAll() // also reclaims the 3 oldest, as nginx
-	if len(d.Keys(0)) != 0 {
+	if len(d.Keys(0, nil)) != 0 {
 		t.Fatal("keys after flush_all")
 	}
 	if v, _, _, _ := d.GetStale("0"); !v.IsNil() {
@@ -290,14 +290,14 @@ func TestKeysOrderAndMax(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		d.Set(fmt.Sprint("k", i), NumberValue(1), 0, 0)
 	}
-	if n := len(d.Keys(1024)); n != 1024 {
+	if n := len(d.Keys(1024, nil)); n != 1024 {
 		t.Fatalf("keys(1024) = %d", n)
 	}
-	if n := len(d.Keys(0)); n != 2000 {
+	if n := len(d.Keys(0, nil)); n != 2000 {
 		t.Fatalf("keys(0) = %d", n)
 	}
 	d.Get("k5")
-	if k := d.Keys(1); k[0] != "k5" {
+	if k := d.Keys(1, nil); k[0] != "k5" {
 		t.Fatalf("most recent first: %v", k)
 	}
 }
@@ -481,3 +481,20 @@ var keys = func() []string {
 	}
 	return k
 }()
+
+// Keys gives up when stop says so (get_keys(0) at its caller's deadline).
+func TestKeysStop(t *testing.T) {
+	d, _ := newTest(1 << 24)
+	for i := 0; i < 10000; i++ {
+		if _, err := d.Set(strconv.Itoa(i), Value{Kind: Number, Num: 1}, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asked := 0
+	if keys := d.Keys(0, func() bool { asked++; return asked == 2 }); keys != nil || asked != 2 {
+		t.Fatalf("got %d keys, stop asked %d times", len(keys), asked)
+	}
+	if keys := d.Keys(0, func() bool { return false }); len(keys) != 10000 {
+		t.Fatalf("got %d keys", len(keys))
+	}
+}
