@@ -40,12 +40,20 @@ const (
 
 // setupEntry compiles the entry function (worker goroutine, at start).
 func (w *Worker) setupEntry() error {
-	proto, err := compileProto(entrySource, entryName)
+	w.panicFn = w.tracebackPanic
+	fn, err := w.compileEntry(entrySource)
+	w.entry = fn
+	return err
+}
+
+// compileEntry compiles an entry function: src returns a function given
+// the function that installs the traceback handler.
+func (w *Worker) compileEntry(src string) (*lua.LFunction, error) {
+	proto, err := compileProto(src, entryName)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	L := w.L
-	w.panicFn = w.tracebackPanic
 	mk := L.NewFunctionFromProto(proto)
 	mk.Env = L.G.Global
 	L.Push(mk)
@@ -54,11 +62,11 @@ func (w *Worker) setupEntry() error {
 		return 0
 	}))
 	if err := L.PCall(1, 1, nil); err != nil {
-		return err
+		return nil, err
 	}
-	w.entry = L.CheckFunction(-1)
+	fn := L.CheckFunction(-1)
 	L.Pop(1)
-	return nil
+	return fn, nil
 }
 
 // tracebackPanic is the Panic handler of light threads: as gopher-lua's

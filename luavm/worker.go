@@ -133,6 +133,9 @@ func (t *Thread) Log() *errlog.Logger {
 
 // reqLog is the thread's own log, nil when it uses the worker's.
 func (t *Thread) reqLog() *errlog.Logger {
+	if u := t.w.uctxOf(t); u != nil && u.log != nil {
+		return u.log
+	}
 	if j := t.job; j != nil && j.req != nil {
 		return j.req.Log
 	}
@@ -240,6 +243,8 @@ type Worker struct {
 	now      time.Time // cached clock (clock.go)
 	nowOK    bool      // now was read in this event-loop turn
 	entry    *lua.LFunction
+	uentry   *lua.LFunction    // entry of user threads: returns the results
+	uth      map[*Thread]*uctx // threads that spawned or are user threads (ngx.thread)
 	entryArg [1]lua.LValue
 	panicFn  func(*lua.LState)
 	lastTB   struct {
@@ -468,6 +473,9 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	w.cur, w.nest = prev, prevNest
 	switch {
 	case st == lua.ResumeOK:
+		if u := w.uctxOf(t); u != nil && u.parent != nil { // a user thread's results, for wait
+			u.vals = append([]lua.LValue{lua.LTrue}, ret...)
+		}
 		if t.Phase == PhaseSet && len(ret) > 0 && t.job != nil {
 			switch v := ret[0].(type) {
 			case lua.LString:
@@ -552,7 +560,7 @@ func (e *LuaError) Error() string { return e.Msg }
 
 func (w *Worker) finish(t *Thread, err error, clean bool) {
 	var lerr *LuaError
-	if err != nil && err != ErrDeadline {
+	if err != nil && err != ErrDeadline && err != errKilled {
 		msg := err.Error()
 		tb := ""
 		if ae, ok := err.(*lua.ApiError); ok {
@@ -585,6 +593,15 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 			j.late = true // a qCancel may be on its way: keep j out of the pool
 		}
 	}
+	u := w.uctxOf(t)
+	if u != nil {
+		delete(w.uth, t)
+		if u.parent != nil {
+			w.uthreadEnded(t, u, lerr, err)
+		} else if err != nil || t.exited {
+			w.killUserThreads(u.grp)
+		}
+	}
 	co := t.co
 	for _, c := range t.yielders {
 		delete(w.yieldNRet, c)
@@ -594,13 +611,20 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 		w.runExitHook(h.fn)
 	}
 	// Reuse the coroutine only when it finished normally.
-	if clean {
+	if clean && (u == nil || u.parent == nil) { // a user thread's coroutine is its handle
 		w.putCo(co)
 	}
 	*t = Thread{w: w, dead: true}
 	w.threads--
-	if j != nil {
+	switch {
+	case u != nil && u.parent == nil && u.grp.live > 0 && j != nil:
+		// the entry thread: the request waits for its user threads
+		u.grp.entryDone, u.grp.job, u.grp.res = true, j, res
+	case j != nil:
 		j.done <- res
+	case u != nil && u.grp.entryDone && u.grp.live == 0 && u.grp.job != nil:
+		u.grp.job.done <- u.grp.res
+		u.grp.job = nil
 	}
 	// Thread structs are not recycled: a late queue item may still hold one
 	// (dead=true makes it a no-op).
@@ -640,7 +664,11 @@ func fmtNumber(f float64) string {
 }
 
 func (w *Worker) logFailure(t *Thread, e *LuaError) {
-	msg := t.Phase.failurePrefix() + e.Msg
+	prefix := t.Phase.failurePrefix()
+	if u := w.uctxOf(t); u != nil && u.parent != nil {
+		prefix = "lua user thread aborted: runtime error: "
+	}
+	msg := prefix + e.Msg
 	if t.Phase.Yieldable() && e.Traceback != "" {
 		// OpenResty: "lua entry thread aborted: runtime error: <msg>\n<traceback>"
 		msg += "\n" + e.Traceback
