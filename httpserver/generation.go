@@ -159,6 +159,9 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		return g, err
 	}
 
+	if err := checkDicts(h); err != nil {
+		return g, err
+	}
 	env := &ngxapi.Env{Config: cfg, Dicts: shdict.Default}
 	install := ngxapi.Installer(env)
 	opts := luavm.Options{

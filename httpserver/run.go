@@ -20,12 +20,24 @@ import (
 	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/httpserver/keysign"
 	"github.com/goresty/goresty/luavm/errlog"
+	"github.com/goresty/goresty/ngxapi/shdict"
 )
 
 // RunOptions come from the command line.
 type RunOptions struct {
 	ErrorLogPath string            // -e
 	ConfOpts     confparse.Options // to reload the configuration (HUP)
+}
+
+// checkDicts refuses lua_shared_dict sizes the machine cannot back, as
+// nginx does when it maps them (at -t and at start).
+func checkDicts(h *confparse.HTTPConf) error {
+	for _, sd := range h.SharedDicts {
+		if err := shdict.Backable(sd.Size); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // daemonEnv marks the detached child of "daemon on".
@@ -47,9 +59,10 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", err)
 		return 1
 	}
-	fail := func(msg string) int {
-		fmt.Fprintf(os.Stderr, "goresty: [emerg] %s\n", msg)
-		log.Log(errlog.Emerg, msg)
+	fail := func(err error) int {
+		lvl := errlog.LevelOf(err)
+		fmt.Fprintf(os.Stderr, "goresty: [%s] %s\n", lvl, err)
+		log.Log(lvl, err.Error())
 		log.Close()
 		return 1
 	}
@@ -57,7 +70,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	g, err := build(cfg, log, socks)
 	if err != nil {
 		closeSockets(socks, nil)
-		return fail(err.Error())
+		return fail(err)
 	}
 	for _, w := range cfg.Warnings {
 		log.Log(errlog.Warn, w)
@@ -68,7 +81,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	if err := writePID(cfg); err != nil {
 		g.close()
 		closeSockets(socks, nil)
-		return fail(err.Error())
+		return fail(err)
 	}
 	// signals before we announce readiness
 	sigs := make(chan os.Signal, 8)
@@ -308,6 +321,9 @@ func daemonReady() {
 func Check(cfg *confparse.Config) (warnings []string, err error) {
 	if cfg.HTTP == nil {
 		return nil, nil
+	}
+	if err := checkDicts(cfg.HTTP); err != nil {
+		return nil, err
 	}
 	type grp struct {
 		ssl     bool

@@ -286,3 +286,14 @@ for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test 
 exited
 --- server_exits
 --- timeout: 10
+
+
+
+=== TEST 10: a lua_shared_dict size the machine cannot back is refused at start, in nginx's words
+--- http_config
+    lua_shared_dict huge 1000000m;
+--- config
+--- must_die
+--- error_log
+[alert]
+mmap(MAP_ANON|MAP_SHARED, 1048576000000) failed (12: Cannot allocate memory)

@@ -163,7 +163,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		slog.log(errlog.Emerg, err.Error())
+		slog.log(errlog.LevelOf(err), err.Error())
 		if o.test {
 			fmt.Fprintf(stderr, "goresty: configuration file %s test failed\n", confFile)
 		}

@@ -235,7 +235,7 @@ func TestLuaSealedSessions(t *testing.T) {
 			e := newLuaEnv(t, storeLua, fetchLua, &confparse.HTTPConf{SSLSessionSealKeys: []string{k}})
 			srv := e.server(nil, "a")
 			expect(t, run(t, 2, srv, client(t, ver.v)), false, true)
-			for _, key := range e.dict.Keys(0) {
+			for _, key := range e.dict.Keys(0, nil) {
 				s, _ := e.dict.GetString(key)
 				if s[0] != magicSealed {
 					t.Errorf("session %s stored in clear", key)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/goresty/goresty/luavm/errlog"
 )
 
 type clock struct{ t int64 }
@@ -496,5 +498,17 @@ func TestKeysStop(t *testing.T) {
 	}
 	if keys := d.Keys(0, func() bool { return false }); len(keys) != 10000 {
 		t.Fatalf("got %d keys", len(keys))
+	}
+}
+
+// Backable answers as nginx's mapping of the zone: ordinary sizes pass, one
+// no machine has is refused with nginx's [alert] text.
+func TestBackable(t *testing.T) {
+	if err := Backable(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	err := Backable(1 << 50)
+	if err == nil || err.Error() != "mmap(MAP_ANON|MAP_SHARED, 1125899906842624) failed (12: Cannot allocate memory)" || errlog.LevelOf(err) != errlog.Alert {
+		t.Fatalf("got %v", err)
 	}
 }
