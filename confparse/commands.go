@@ -24,17 +24,18 @@ const (
 	ctxHTTP
 	ctxServer
 	ctxLocation
+	ctxUpstream
 
 	ctxHS  = ctxHTTP | ctxServer
 	ctxHSL = ctxHTTP | ctxServer | ctxLocation
 	ctxSL  = ctxServer | ctxLocation
-	ctxAny = ctxMain | ctxEvents | ctxHSL
+	ctxAny = ctxMain | ctxEvents | ctxHSL | ctxUpstream
 )
 
 var ctxNames = []struct {
 	k    ctxKind
 	name string
-}{{ctxMain, "main"}, {ctxEvents, "events"}, {ctxHTTP, "http"}, {ctxServer, "server"}, {ctxLocation, "location"}}
+}{{ctxMain, "main"}, {ctxEvents, "events"}, {ctxHTTP, "http"}, {ctxServer, "server"}, {ctxLocation, "location"}, {ctxUpstream, "upstream"}}
 
 // dctx is the context a directive is being handled in.
 type dctx struct {
@@ -43,6 +44,7 @@ type dctx struct {
 	http *HTTPConf
 	srv  *ServerConf
 	loc  *LocationConf
+	ups  *Upstream
 }
 
 func (c *dctx) settings() *Settings {
@@ -101,6 +103,7 @@ type directive struct {
 	c       *dctx
 	pos     Pos // line of the directive's name
 	errPos  Pos // line of its ";" or "{": where nginx reports errors
+	endPos  Pos // line of a block's "}"
 	isBlock bool
 	block   []*astStmt
 	lua     *string // raw source of a *_by_lua_block
@@ -130,16 +133,35 @@ type command struct {
 // Arity helpers.
 const many = -1
 
-var commandIndex = map[string]*command{}
+// commandIndex lists the rows of each name: a name may have one row per
+// context family, as nginx's modules do ("server" in http and in upstream).
+var commandIndex = map[string][]*command{}
 
 func init() {
 	for i := range commands {
 		c := &commands[i]
-		if _, dup := commandIndex[c.name]; dup {
-			panic("confparse: directive declared twice: " + c.name)
+		for _, o := range commandIndex[c.name] {
+			if o.ctx&c.ctx != 0 {
+				panic("confparse: directive declared twice: " + c.name)
+			}
 		}
-		commandIndex[c.name] = c
+		commandIndex[c.name] = append(commandIndex[c.name], c)
 	}
+}
+
+// lookup is the row of name for context kind (the first row when none
+// allows it there).
+func lookup(name string, kind ctxKind) *command {
+	rows := commandIndex[name]
+	for _, c := range rows {
+		if c.ctx&kind != 0 {
+			return c
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return rows[0]
 }
 
 // DirectiveInfo describes one directive for the README's reference.
@@ -164,7 +186,7 @@ func Directives() []DirectiveInfo {
 		}
 		out = append(out, di)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
@@ -825,7 +847,7 @@ func setSealKey(l *loader, d *directive) error {
 
 // commands is the directive table: one declaration per directive.
 // commands is the whole directive table, one slice per concern.
-var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases)
+var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands)
 
 func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
 

@@ -51,7 +51,14 @@ type astBlock struct {
 	Pos   lexer.Position
 	Open  bool       `parser:"@LBrace"`
 	Stmts []*astStmt `parser:"@@*"`
-	Close bool       `parser:"@RBrace?"`
+	Close *astClose  `parser:"@@?"`
+}
+
+// astClose is a block's "}": nginx reports what it checks once a block is
+// read (an empty upstream) at its line.
+type astClose struct {
+	Pos   lexer.Position
+	Brace bool `parser:"@RBrace"`
 }
 
 var (

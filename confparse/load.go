@@ -306,6 +306,9 @@ func (l *loader) walk(stmts []*astStmt, c *dctx) error {
 			d.lua, d.isBlock = st.Term.Lua, true
 		case st.Term.Block != nil:
 			d.block, d.isBlock = st.Term.Block.Stmts, true
+			if cl := st.Term.Block.Close; cl != nil {
+				d.endPos = l.mkPos(cl.Pos)
+			}
 		}
 		if err := l.handle(d); err != nil {
 			return err
@@ -326,7 +329,7 @@ func (l *loader) syntaxErr(msg string, p lexer.Position) error {
 }
 
 func (l *loader) handle(d *directive) error {
-	cmd := commandIndex[d.name]
+	cmd := lookup(d.name, d.c.kind)
 	if cmd == nil {
 		return d.errf(`unknown directive "%s"`, d.name)
 	}

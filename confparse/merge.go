@@ -65,14 +65,16 @@ func (l *loader) finish() error {
 
 	// http-level defaults are merged from a virtual parent holding nginx's defaults.
 	def := Settings{
-		Root:              c.Prefix + "html",
-		Index:             []string{"index.html"},
-		DefaultType:       "text/plain",
-		KeepaliveTimeout:  75 * time.Second,
-		ClientMaxBodySize: 1 << 20,
-		ServerTokens:      true,
-		AccessLogs:        []AccessLog{{Path: c.Prefix + "logs/access.log", Format: "combined"}},
-		ErrorLogs:         m.ErrorLogs,
+		Root:                c.Prefix + "html",
+		Index:               []string{"index.html"},
+		DefaultType:         "text/plain",
+		KeepaliveTimeout:    75 * time.Second,
+		ClientMaxBodySize:   1 << 20,
+		ServerTokens:        true,
+		AccessLogs:          []AccessLog{{Path: c.Prefix + "logs/access.log", Format: "combined"}},
+		ErrorLogs:           m.ErrorLogs,
+		ProxyConnectTimeout: 60 * time.Second, ProxyReadTimeout: 60 * time.Second, ProxySendTimeout: 60 * time.Second,
+		ProxyHTTPVersion: "1.0", ProxyNextUpstream: []string{"error", "timeout"},
 	}
 	l.mergeSettings(h, &h.Settings, &def)
 	defSSL := SSLSettings{
@@ -202,6 +204,16 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	}
 	if !set("types") {
 		s.Types = p.Types
+	}
+	defDur(l, id, "proxy_connect_timeout", &s.ProxyConnectTimeout, p.ProxyConnectTimeout)
+	defDur(l, id, "proxy_read_timeout", &s.ProxyReadTimeout, p.ProxyReadTimeout)
+	defDur(l, id, "proxy_send_timeout", &s.ProxySendTimeout, p.ProxySendTimeout)
+	defInt(l, id, "proxy_next_upstream_tries", &s.ProxyNextUpstreamTries, p.ProxyNextUpstreamTries)
+	if !set("proxy_http_version") {
+		s.ProxyHTTPVersion = p.ProxyHTTPVersion
+	}
+	if !set("proxy_next_upstream") {
+		s.ProxyNextUpstream = p.ProxyNextUpstream
 	}
 	s.LuaPhases.inherit(&p.LuaPhases)
 }

@@ -79,6 +79,7 @@ type SharedDict struct {
 
 type HTTPConf struct {
 	Servers     []*ServerConf
+	Upstreams   []*Upstream
 	SharedDicts []SharedDict
 	LogFormats  map[string]string // name -> format ("combined" predefined)
 
@@ -139,15 +140,21 @@ type HTTPConf struct {
 // Settings are the directives allowed in http, server and location that
 // inherit downwards.
 type Settings struct {
-	Root              string // absolute; default PREFIX/html
-	Index             []string
-	DefaultType       string
-	KeepaliveTimeout  time.Duration // default 75s
-	ClientMaxBodySize int64         // default 1m; 0 = unlimited
-	ServerTokens      bool          // default on
-	AccessLogs        []AccessLog   // nil = inherit; [{Off:true}] = off
-	ErrorLogs         []errlog.Target
-	ProxySetHeaders   []Header
+	Root                   string // absolute; default PREFIX/html
+	Index                  []string
+	DefaultType            string
+	KeepaliveTimeout       time.Duration // default 75s
+	ClientMaxBodySize      int64         // default 1m; 0 = unlimited
+	ServerTokens           bool          // default on
+	AccessLogs             []AccessLog   // nil = inherit; [{Off:true}] = off
+	ErrorLogs              []errlog.Target
+	ProxySetHeaders        []Header
+	ProxyConnectTimeout    time.Duration // default 60s
+	ProxyReadTimeout       time.Duration // default 60s
+	ProxySendTimeout       time.Duration // default 60s
+	ProxyHTTPVersion       string        // "1.0" (default) or "1.1"
+	ProxyNextUpstream      []string      // default error timeout
+	ProxyNextUpstreamTries int           // 0: no limit
 	// Types maps a lower-case file extension to its MIME type ("types"
 	// blocks, e.g. an included mime.types); nil: nginx's built-in three.
 	Types map[string]string

@@ -65,6 +65,7 @@ type generation struct {
 	levelLogs map[*confparse.Settings]*errlog.Logger
 	errLogs   map[string]*errlog.Logger
 	transport *http.Transport
+	upstreams map[string]*upstreamPool // upstream blocks by name
 	started   bool
 	warnings  []string
 	wg        sync.WaitGroup
@@ -189,9 +190,10 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 	if err != nil {
 		return g, err
 	}
+	g.upstreams = upstreamPools(h)
 	g.transport = &http.Transport{
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 60 * time.Second}).DialContext,
+		DialContext:         upstreamDial,
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     60 * time.Second,
 		DisableCompression:  true,
@@ -571,6 +573,9 @@ func (g *generation) release() {
 	}
 	if g.transport != nil {
 		g.transport.CloseIdleConnections()
+	}
+	for _, pl := range g.upstreams {
+		pl.close()
 	}
 	if g.logs != nil {
 		g.logs.close()

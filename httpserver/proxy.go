@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,9 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm/errlog"
 )
 
@@ -58,31 +62,156 @@ func escapePath(p string) string {
 
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
+// proxy passes the request to proxy_pass's server, or to the servers of
+// the upstream block it names, trying the next one as proxy_next_upstream
+// says (the client's body is read first so that it can be sent again).
 func (rq *request) proxy(pass string) {
 	r := rq.r
 	upstream, _, _ := proxyTarget(pass)
 	lc := rq.loc.conf
-	target := upstream + proxyURI(pass, lc.Path, lc.Modifier, rq.uri, r.RequestURI, r.URL.RawQuery)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	var body io.Reader
+	u, _ := url.Parse(upstream)
+	uri := proxyURI(pass, lc.Path, lc.Modifier, rq.uri, r.RequestURI, r.URL.RawQuery)
+	st := rq.settings()
+	var body []byte
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-		body = r.Body
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			rq.errorPage(http.StatusBadRequest)
+			return
+		}
+		body = b
 	}
-	out, err := http.NewRequestWithContext(ctx, r.Method, target, body)
-	if err != nil {
-		rq.logErr(errlog.Error, fmt.Sprintf("invalid URL prefix in \"%s\"", target))
-		rq.errorPage(http.StatusInternalServerError)
+	pool := rq.g.upstreams[u.Host]
+	transport := rq.g.transport
+	if pool != nil {
+		transport = pool.transport
+	}
+	next := map[string]bool{}
+	for _, n := range st.ProxyNextUpstream {
+		next[n] = true
+	}
+	idempotent := r.Method != http.MethodPost && r.Method != http.MethodPatch && r.Method != "LOCK"
+	tried := map[*peer]bool{}
+	key := ""
+	if pool != nil && pool.conf.Balance == "hash" {
+		key = rq.expand(pool.conf.HashKey)
+	}
+	for attempt := 1; ; attempt++ {
+		addr := u.Host
+		var p *peer
+		if pool != nil {
+			if p = pool.get(tried, key); p == nil {
+				if attempt == 1 {
+					rq.logErr(errlog.Error, "no live upstreams while connecting to upstream, upstream: \""+u.Scheme+"://"+u.Host+uri+"\"")
+				}
+				rq.upstreamVars("", "502", 0)
+				rq.errorPage(http.StatusBadGateway)
+				return
+			}
+			tried[p] = true
+			addr = p.addr
+		}
+		start := time.Now()
+		resp, cancel, err := rq.proxyOnce(transport, u, addr, uri, body, st)
+		elapsed := time.Since(start)
+		last := pool == nil || (st.ProxyNextUpstreamTries > 0 && attempt >= st.ProxyNextUpstreamTries) || next["off"]
+		if err != nil {
+			cancel()
+			timeout := false
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				timeout = true
+			}
+			code := http.StatusBadGateway
+			if timeout {
+				code = http.StatusGatewayTimeout
+				rq.logErr(errlog.Error, "upstream timed out (110: Connection timed out) while "+phaseOf(err)+" upstream, upstream: \""+u.Scheme+"://"+addr+uri+"\"")
+			} else {
+				rq.logErr(errlog.Error, rq.upstreamErr(err, u.Scheme+"://"+addr+uri))
+			}
+			rq.upstreamVars(addr, strconv.Itoa(code), elapsed)
+			if p != nil && pool.done(p, true) {
+				rq.logErr(errlog.Warn, "upstream server temporarily disabled while "+phaseOf(err)+" upstream, upstream: \""+u.Scheme+"://"+addr+uri+"\"")
+			}
+			// a request already sent is not sent again unless idempotent
+			resend := isDialErr(err) || idempotent || next["non_idempotent"]
+			if !last && resend && ((timeout && next["timeout"]) || (!timeout && next["error"])) {
+				continue
+			}
+			rq.errorPage(code)
+			return
+		}
+		sc := resp.StatusCode
+		if !last && next["http_"+strconv.Itoa(sc)] && (idempotent || next["non_idempotent"]) {
+			resp.Body.Close()
+			cancel()
+			rq.upstreamVars(addr, strconv.Itoa(sc), elapsed)
+			if p != nil {
+				pool.done(p, sc >= 500 && sc != 501) // http_500/502/503/504 count as failures
+			}
+			continue
+		}
+		rq.upstreamVars(addr, strconv.Itoa(sc), elapsed)
+		rq.relay(resp)
+		cancel()
+		if p != nil {
+			pool.done(p, false)
+		}
 		return
 	}
-	out.ContentLength = r.ContentLength
+}
+
+// isDialErr: the connection could not be made (nothing was sent).
+func isDialErr(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+func phaseOf(err error) string {
+	if isDialErr(err) {
+		return "connecting to"
+	}
+	return "reading response header from"
+}
+
+// upstreamVars appends one attempt to $upstream_addr, $upstream_status and
+// $upstream_response_time (", "-separated, as nginx).
+func (rq *request) upstreamVars(addr, status string, d time.Duration) {
+	if rq.vars == nil {
+		rq.vars = map[string]string{}
+	}
+	add := func(name, v string) {
+		if old, ok := rq.vars[name]; ok {
+			v = old + ", " + v
+		}
+		rq.vars[name] = v
+	}
+	add("upstream_addr", addr)
+	add("upstream_status", status)
+	add("upstream_response_time", fmt.Sprintf("%.3f", d.Seconds()))
+}
+
+// proxyOnce sends the request to addr; the response's body is to be read
+// before cancel. proxy_read_timeout bounds the wait for the header and for
+// each read of the body.
+func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, body []byte, st *confparse.Settings) (*http.Response, func(), error) {
+	r, lc := rq.r, rq.loc.conf
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), dialTimeoutKey{}, st.ProxyConnectTimeout))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	out, err := http.NewRequestWithContext(ctx, r.Method, u.Scheme+"://"+addr+uri, rd)
+	if err != nil {
+		return nil, cancel, err
+	}
+	out.ContentLength = int64(len(body))
 	for k, vs := range r.Header {
 		out.Header[k] = vs
 	}
 	for _, k := range hopHeaders {
 		out.Header.Del(k)
 	}
-	u, _ := url.Parse(upstream)
 	out.Host = u.Host
 	if strings.HasSuffix(out.Host, ":80") && u.Scheme == "http" {
 		out.Host = strings.TrimSuffix(out.Host, ":80")
@@ -102,17 +231,47 @@ func (rq *request) proxy(pass string) {
 		}
 	}
 	out.Close = false
-	resp, err := rq.g.transport.RoundTrip(out)
-	if err != nil {
-		rq.logErr(errlog.Error, rq.upstreamErr(err, upstream+out.URL.RequestURI()))
-		code := http.StatusBadGateway
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			code = http.StatusGatewayTimeout
-		}
-		rq.errorPage(code)
-		return
+	rto := st.ProxyReadTimeout
+	if rto <= 0 {
+		rto = 60 * time.Second
 	}
+	timer := time.AfterFunc(rto, cancel)
+	resp, err := t.RoundTrip(out)
+	if err != nil {
+		timedOut := !timer.Stop()
+		if timedOut {
+			err = &net.OpError{Op: "read", Err: timeoutErr{}}
+		}
+		return nil, cancel, err
+	}
+	timer.Stop()
+	resp.Body = &readTimeoutBody{ReadCloser: resp.Body, timeout: rto, cancel: cancel}
+	return resp, cancel, nil
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// readTimeoutBody cancels the upstream request when one read waits longer
+// than proxy_read_timeout.
+type readTimeoutBody struct {
+	io.ReadCloser
+	timeout time.Duration
+	cancel  func()
+}
+
+func (b *readTimeoutBody) Read(p []byte) (int, error) {
+	t := time.AfterFunc(b.timeout, b.cancel)
+	defer t.Stop()
+	return b.ReadCloser.Read(p)
+}
+
+// relay sends the upstream's response to the client.
+func (rq *request) relay(resp *http.Response) {
+	r := rq.r
 	defer resp.Body.Close()
 	h := rq.w.Header()
 	for k, vs := range resp.Header {
