@@ -182,7 +182,7 @@ func TestGatingTableComplete(t *testing.T) {
 		{"ngx.sleep", luavm.PhaseSSLSessionFetch, true},
 		{"ngx.socket.tcp", luavm.PhaseSSLSessionFetch, true},
 		{"ngx.timer.at", luavm.PhaseSSLSessionStore, true},
-		{"ngx.ssl.session.get_serialized_session", luavm.PhaseSSLSessionFetch, false},
+		{"ngx.ssl.session.get_serialized_session", luavm.PhaseSSLSessionFetch, true},
 		{"ngx.ssl.session.set_serialized_session", luavm.PhaseSSLSessionStore, false},
 		{"ngx.say", luavm.PhaseSSLSessionFetch, false},
 		{"ngx.sleep", luavm.PhaseInitWorker, false},

@@ -124,7 +124,7 @@ var apiPhases = map[string]phaseSet{
 
 	// TLS session hooks (H4)
 	"ngx.ssl.session.get_session_id":         sessionHooks,
-	"ngx.ssl.session.get_serialized_session": phases(pStore),
+	"ngx.ssl.session.get_serialized_session": sessionHooks, // fetch: nil, "bad session in lua context"
 	"ngx.ssl.session.set_serialized_session": phases(pFetch),
 	"ngx.ssl.server_name":                    phases(pStore, pFetch, pContent),
 	"ngx.ssl.get_tls1_version":               phases(pStore, pFetch, pContent),

@@ -29,6 +29,9 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 		host = first
 	} else {
 		host = first
+		if L.GetTop() < 3 {
+			return luaFail(L, "missing the port number")
+		}
 		pv := L.Get(3)
 		pn, ok := pv.(lua.LNumber)
 		if !ok {

@@ -100,3 +100,23 @@ Linux string 20100
 false
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: tostring prints numbers as LuaJIT (%.14g) and ngx.null as a NULL light userdata
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say(tostring(1e15), " ", tostring(1e14), " ", tostring(123456789012347), " ", tostring(2^53))
+            ngx.say(tostring(1/0), " ", tostring(-1/0), " ", tostring(0.1), " ", tostring(-42), " ", tostring(1e-5))
+            ngx.say(tostring(ngx.null), " ", tostring(nil), " ", tostring(true), " ", tostring("s"))
+        }
+    }
+--- request
+GET /t
+--- response_body
+1e+15 1e+14 1.2345678901235e+14 9.007199254741e+15
+inf -inf 0.1 -42 1e-05
+userdata: NULL nil true s
+--- no_error_log
+[error]

@@ -144,3 +144,22 @@ GET /t
 HTTP/1.1 200 OK
 --- no_error_log
 [error]
+
+
+
+=== TEST 5: connect without a port
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            ngx.say(sock:connect("127.0.0.1"))
+            ngx.say(ngx.socket.connect("127.0.0.1"))
+        }
+    }
+--- request
+GET /t
+--- response_body
+nilmissing the port number
+nilmissing the port number
+--- no_error_log
+[error]

@@ -1,0 +1,32 @@
+package ngxapi
+
+// tostring as LuaJIT answers it where gopher-lua's differs: numbers in
+// "%.14g" (1e+15, inf, -inf, nan; gopher-lua prints 1000000000000000,
+// +Inf, NaN) and ngx.null as "userdata: NULL" (a light userdata NULL in
+// OpenResty). Concatenation (..) is gopher-lua's own and still prints a
+// number its way.
+
+import (
+	"github.com/goresty/goresty/luavm"
+	lua "github.com/yuin/gopher-lua"
+)
+
+func init() {
+	register("tostring", func(w *luavm.Worker, _ *lua.LTable, _ *Env) {
+		L := w.L
+		L.SetGlobal("tostring", L.NewFunction(func(L *lua.LState) int {
+			switch v := L.Get(1).(type) {
+			case lua.LNumber:
+				L.Push(lua.LString(FormatNumber(float64(v))))
+				return 1
+			case *lua.LUserData:
+				if v == Null {
+					L.Push(lua.LString("userdata: NULL"))
+					return 1
+				}
+			}
+			L.Push(L.ToStringMeta(L.CheckAny(1))) // gopher-lua's own tostring
+			return 1
+		}))
+	})
+}
