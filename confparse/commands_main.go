@@ -51,7 +51,7 @@ var mainCommands = []command{
 		l.cfg.Main.Env = append(l.cfg.Main.Env, EnvVar{Name: name, Value: value, Set: set})
 		return nil
 	}},
-	{name: "user", syntax: "user [group]  (accepted; checked to exist)", ctx: ctxMain, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+	{name: "user", syntax: "user [group]  (default nobody when started as root; Lua runs as it, see README Security)", ctx: ctxMain, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
 		if _, err := user.Lookup(d.args[0]); err != nil {
 			return d.errf(`getpwnam("%s") failed`, d.args[0])
 		}
@@ -61,6 +61,9 @@ var mainCommands = []command{
 			}
 		}
 		l.cfg.Main.User = d.args[0]
+		if len(d.args) == 2 {
+			l.cfg.Main.Group = d.args[1]
+		}
 		return nil
 	}},
 	{name: "worker_rlimit_nofile", syntax: "number  (accepted; no effect)", ctx: ctxMain, min: 1, max: 1, once: true, set: num(nil)},

@@ -58,6 +58,7 @@ type MainConf struct {
 	// worker_shutdown_timeout: how long QUIT waits for in-flight work
 	// before closing it; 0 (default) waits as long as it takes
 	WorkerShutdownTimeout time.Duration
+	Group                 string // "" = the user's primary group
 }
 
 type EnvVar struct {

@@ -76,7 +76,7 @@ type buildError struct{ msg string }
 func (e *buildError) Error() string { return e.msg }
 
 // build makes a generation; sockets come from (and new ones go to) socks.
-func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) (g *generation, err error) {
+func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, atStart ...func() error) (g *generation, err error) {
 	g = &generation{cfg: cfg, log: log, chunks: map[*confparse.LuaCode]*luavm.Chunk{}, setVars: map[string]bool{}}
 	defer func() {
 		if err != nil {
@@ -178,6 +178,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		Install:          install,
 		Init:             init,
 		InitWorker:       initWorker,
+		DeferInitWorker:  true, // run at the end of build, after atStart
 	}
 	for _, ph := range []luavm.Phase{luavm.PhaseRewrite, luavm.PhaseAccess, luavm.PhaseContent} {
 		opts.Timeouts[ph] = luavm.NoneIfZero(h.LuaContentTimeout)
@@ -285,6 +286,14 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket) 
 		grp.ln = &genListener{s: s, g: g, grp: grp, done: make(chan struct{})}
 		grp.srv = g.httpServer(grp)
 	}
+	// Everything root may be needed for is done: run atStart (Run's pid
+	// file and privilege drop), then let the workers' own Lua run.
+	for _, f := range atStart {
+		if err := f(); err != nil {
+			return g, err
+		}
+	}
+	g.pool.RunInitWorker()
 	return g, nil
 }
 

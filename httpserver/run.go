@@ -67,9 +67,17 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 		return 1
 	}
 	socks := map[string]*socket{}
-	g, err := build(cfg, log, socks)
+	pidWritten := false
+	g, err := build(cfg, log, socks, func() error {
+		err := writePID(cfg)
+		pidWritten = err == nil
+		return err
+	}, func() error { return dropPrivileges(cfg, log) })
 	if err != nil {
 		closeSockets(socks, nil)
+		if pidWritten {
+			asRoot(func() error { return os.Remove(cfg.Main.PID) })
+		}
 		return fail(err)
 	}
 	for _, w := range cfg.Warnings {
@@ -77,11 +85,6 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	}
 	for _, w := range g.warnings {
 		log.Log(errlog.Warn, w)
-	}
-	if err := writePID(cfg); err != nil {
-		g.close()
-		closeSockets(socks, nil)
-		return fail(err)
 	}
 	// signals before we announce readiness
 	sigs := make(chan os.Signal, 8)
@@ -106,7 +109,10 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 		switch s {
 		case syscall.SIGHUP:
 			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGHUP) received, reconfiguring", int(s)))
-			ncfg, err := confparse.Load(opts.ConfOpts)
+			// As nginx's master: the new configuration and everything it
+			// names are read as root (asRoot), the workers' Lua is not.
+			var ncfg *confparse.Config
+			err := asRoot(func() (err error) { ncfg, err = confparse.Load(opts.ConfOpts); return err })
 			if err != nil {
 				log.Log(errlog.Emerg, err.Error())
 				continue
@@ -115,14 +121,16 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 			setProcs(ncfg)
 			nlog := log
 			if !sameTargets(ncfg.Main.ErrorLogs, cur.cfg.Main.ErrorLogs) {
-				if l, err := errlog.New(ncfg.Main.ErrorLogs); err == nil {
+				var l *errlog.Logger
+				if err := asRoot(func() (err error) { l, err = errlog.New(ncfg.Main.ErrorLogs); return err }); err == nil {
 					nlog = l
 				} else {
 					log.Log(errlog.Emerg, err.Error())
 					continue
 				}
 			}
-			ng, err := build(ncfg, nlog, socks)
+			var ng *generation
+			err = asRoot(func() (err error) { ng, err = build(ncfg, nlog, socks); return err })
 			if err != nil {
 				log.Log(errlog.Emerg, err.Error())
 				if nlog != log {
@@ -137,10 +145,10 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 				nlog.Log(errlog.Warn, w)
 			}
 			if ncfg.Main.PID != cur.cfg.Main.PID {
-				if err := writePID(ncfg); err != nil {
+				if err := asRoot(func() error { return writePID(ncfg) }); err != nil {
 					nlog.Log(errlog.Emerg, err.Error())
 				}
-				os.Remove(cur.cfg.Main.PID)
+				asRoot(func() error { return os.Remove(cur.cfg.Main.PID) })
 			}
 			ng.start()
 			retainDicts(ncfg)
@@ -159,8 +167,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 			}()
 		case syscall.SIGUSR1:
 			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGUSR1) received, reopening logs", int(s)))
-			log.Reopen()
-			cur.reopenLogs()
+			asRoot(func() error { log.Reopen(); cur.reopenLogs(); return nil })
 		case syscall.SIGQUIT:
 			log.Log(errlog.Notice, fmt.Sprintf("signal %d (SIGQUIT) received, shutting down", int(s)))
 			log.Log(errlog.Notice, "gracefully shutting down")
@@ -190,7 +197,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 }
 
 func exit(g *generation, log *errlog.Logger) int {
-	os.Remove(g.cfg.Main.PID)
+	asRoot(func() error { return os.Remove(g.cfg.Main.PID) })
 	log.Log(errlog.Notice, "exit")
 	log.Close()
 	return 0

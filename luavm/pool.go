@@ -77,6 +77,9 @@ type Options struct {
 	// worker after Install, with _G as their global environment. A failing
 	// Init makes NewPool fail; a failing InitWorker is only logged.
 	Init, InitWorker *Chunk
+	// DeferInitWorker leaves InitWorker to RunInitWorker (the server drops
+	// privileges between init_by_lua* and init_worker_by_lua*).
+	DeferInitWorker bool
 
 	// ConnID, when set, numbers the fake connections nginx gives timers and
 	// init_worker_by_lua* (the "*N" of their log lines); it should share the
@@ -199,13 +202,22 @@ func NewPool(opts Options) (*Pool, error) {
 			}
 		}
 	}
-	if opts.InitWorker != nil {
-		for _, w := range p.workers {
-			w.Run(&Request{Phase: PhaseInitWorker, Chunk: opts.InitWorker,
-				Conn: &errlog.Conn{ID: p.connID(), Context: PhaseInitWorker.Context()}})
-		}
+	if !opts.DeferInitWorker {
+		p.RunInitWorker()
 	}
 	return p, nil
+}
+
+// RunInitWorker runs InitWorker on every worker (NewPool does unless
+// DeferInitWorker); failures are only logged.
+func (p *Pool) RunInitWorker() {
+	if p.opts.InitWorker == nil {
+		return
+	}
+	for _, w := range p.workers {
+		w.Run(&Request{Phase: PhaseInitWorker, Chunk: p.opts.InitWorker,
+			Conn: &errlog.Conn{ID: p.connID(), Context: PhaseInitWorker.Context()}})
+	}
 }
 
 func (p *Pool) connID() uint64 {
