@@ -285,6 +285,9 @@ func (l *loader) mergeSSL(id any, s, p, parentLevel *SSLSettings) error {
 		// nginx says it without a position; the server block's is given
 		return &Error{Msg: "no ssl_client_certificate for ssl_verify_client", Pos: l.sslPos(id)}
 	}
+	if s.CertificateByLua == nil {
+		s.CertificateByLua = p.CertificateByLua
+	}
 	return nil
 }
 

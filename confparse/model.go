@@ -207,6 +207,9 @@ type SSLSettings struct {
 	EarlyData    bool   // ssl_early_data on: Go's server does not accept 0-RTT
 	Stapling     bool
 	StaplingFile string // DER OCSP response stapled to every certificate
+	// CertificateByLua (ssl_certificate_by_lua*) picks or loads the
+	// certificate at handshake time, before sessions are looked at.
+	CertificateByLua *LuaCode
 }
 
 type CertPair struct {

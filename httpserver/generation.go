@@ -28,6 +28,7 @@ type vserver struct {
 	name  string               // first server_name ($server_name)
 	vhost string
 	cv    *clientVerify // ssl_verify_client; nil when off
+	cert  *luavm.Chunk  // ssl_certificate_by_lua*, nil when none
 }
 
 // addrGroup is every server block listening on one address.
@@ -231,6 +232,9 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 			}
 		}
 		vs.vhost = tlssession.VhostName(sc)
+		if vs.cert, err = compile(sc.SSL.CertificateByLua); err != nil {
+			return g, err
+		}
 	}
 	for _, key := range order {
 		grp := byKey[key]
@@ -329,11 +333,14 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 	return &tls.Config{
 		Certificates: def.Certificates,
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-			c := def
+			c, vs := def, grp.def
 			if hello.ServerName != "" {
-				if vs := grp.names.find(normHost(hello.ServerName)); vs != nil && vs.tls != nil {
-					c = vs.tls
+				if v := grp.names.find(normHost(hello.ServerName)); v != nil && v.tls != nil {
+					c, vs = v.tls, v
 				}
+			}
+			if vs.cert != nil {
+				return g.certPhase(vs, c, hello, server, hsTimeout)
 			}
 			// Session hooks log with the connection's suffixes (nginx's
 			// "*N ..., context: ..., client: ADDR, server: LISTEN") and

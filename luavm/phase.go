@@ -19,6 +19,7 @@ const (
 	PhaseHeaderFilter // header_filter_by_lua*
 	PhaseBodyFilter   // body_filter_by_lua*
 	PhaseLog          // log_by_lua*
+	PhaseSSLCert      // ssl_certificate_by_lua*
 	NumPhases         // number of phases; not a phase
 )
 
@@ -35,6 +36,7 @@ var phaseNames = [NumPhases]string{
 	PhaseHeaderFilter:    "header_filter",
 	PhaseBodyFilter:      "body_filter",
 	PhaseLog:             "log",
+	PhaseSSLCert:         "ssl_cert",
 }
 
 var phaseContexts = [NumPhases]string{
@@ -50,6 +52,7 @@ var phaseContexts = [NumPhases]string{
 	PhaseHeaderFilter:    "header_filter_by_lua*",
 	PhaseBodyFilter:      "body_filter_by_lua*",
 	PhaseLog:             "log_by_lua*",
+	PhaseSSLCert:         "ssl_certificate_by_lua*",
 }
 
 // phaseLimits names what bounds each phase's light threads (the running
@@ -104,7 +107,7 @@ func (p Phase) Context() string {
 // to completion in one go, under Options.HookTimeout.
 func (p Phase) Yieldable() bool {
 	switch p {
-	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer, PhaseRewrite, PhaseAccess:
+	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer, PhaseRewrite, PhaseAccess, PhaseSSLCert:
 		return true
 	}
 	return false

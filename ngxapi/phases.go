@@ -31,14 +31,15 @@ const (
 	pHeader     = luavm.PhaseHeaderFilter
 	pBody       = luavm.PhaseBodyFilter
 	pLog        = luavm.PhaseLog
+	pCert       = luavm.PhaseSSLCert
 )
 
 var (
 	anyPhase     = notInit | phases(pInit)
-	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog)
-	yieldable    = phases(pFetch, pContent, pTimer, pRewrite, pAccess) // may suspend the light thread
-	requestOnly  = phases(pRewrite, pAccess, pContent)                 // the phases that may produce the response
-	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog)    // every phase of an HTTP request
+	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog, pCert)
+	yieldable    = phases(pFetch, pContent, pTimer, pRewrite, pAccess, pCert) // may suspend the light thread
+	requestOnly  = phases(pRewrite, pAccess, pContent)                        // the phases that may produce the response
+	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog)           // every phase of an HTTP request
 	sessionHooks = phases(pStore, pFetch)
 )
 
@@ -52,7 +53,7 @@ var apiPhases = map[string]phaseSet{
 	"print":                   anyPhase,
 	"ngx.get_phase":           anyPhase,
 	"ngx.sleep":               yieldable,
-	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader),
+	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader, pCert),
 	"ngx.ctx":                 notInit,
 	"ngx.timer.at":            notInit,
 	"ngx.timer.every":         notInit,
@@ -126,11 +127,21 @@ var apiPhases = map[string]phaseSet{
 	"ngx.ssl.session.get_session_id":         sessionHooks,
 	"ngx.ssl.session.get_serialized_session": sessionHooks, // fetch: nil, "bad session in lua context"
 	"ngx.ssl.session.set_serialized_session": phases(pFetch),
-	"ngx.ssl.server_name":                    phases(pStore, pFetch, pContent),
-	"ngx.ssl.get_tls1_version":               phases(pStore, pFetch, pContent),
-	"ngx.ssl.get_tls1_version_str":           phases(pStore, pFetch, pContent),
-	"ngx.ssl.raw_server_addr":                phases(pStore, pFetch, pContent),
-	"ngx.ssl.raw_client_addr":                phases(pStore, pFetch, pContent),
+	"ngx.ssl.server_name":                    phases(pStore, pFetch, pContent, pCert),
+	"ngx.ssl.get_tls1_version":               phases(pStore, pFetch, pContent, pCert),
+	"ngx.ssl.get_tls1_version_str":           phases(pStore, pFetch, pContent, pCert),
+	"ngx.ssl.raw_server_addr":                phases(pCert),
+	"ngx.ssl.raw_client_addr":                phases(pCert),
+	"ngx.ssl.server_port":                    phases(pCert),
+	"ngx.ssl.clear_certs":                    phases(pCert),
+	"ngx.ssl.set_der_cert":                   phases(pCert),
+	"ngx.ssl.set_der_priv_key":               phases(pCert),
+	"ngx.ssl.set_cert":                       phases(pCert),
+	"ngx.ssl.set_priv_key":                   phases(pCert),
+	"ngx.ssl.cert_pem_to_der":                anyPhase, // pure functions
+	"ngx.ssl.priv_key_pem_to_der":            anyPhase,
+	"ngx.ssl.parse_pem_cert":                 anyPhase,
+	"ngx.ssl.parse_pem_priv_key":             anyPhase,
 
 	// pure functions (H8): allowed everywhere, listed for completeness
 	"ngx.re":         anyPhase,

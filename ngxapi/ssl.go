@@ -70,11 +70,17 @@ func init() {
 				L.Push(lua.LString(s))
 				return 1
 			})
+			for _, part := range sslParts {
+				part(w, L, mod, api)
+			}
 			L.Push(mod)
 			return 1
 		})
 	})
 }
+
+// sslParts add functions to the ngx.ssl module (phase_ssl_cert.go).
+var sslParts []func(w *luavm.Worker, L *lua.LState, mod *lua.LTable, api func(string, lua.LGFunction))
 
 // sslInfo is the SNI name and TLS version of the running thread's
 // connection; ok is false when there is no TLS connection.
@@ -85,6 +91,10 @@ func sslInfo(w *luavm.Worker) (name string, version uint16, ok bool) {
 	}
 	switch c := t.Ctx.(type) {
 	case *SessionCtx:
+		if c != nil {
+			return c.ServerName, c.Version, true
+		}
+	case *CertCtx:
 		if c != nil {
 			return c.ServerName, c.Version, true
 		}

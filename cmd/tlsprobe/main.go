@@ -52,6 +52,7 @@ type options struct {
 	caFile     string
 	insecure   bool
 	noTicket   bool
+	keyType    bool
 	timeout    time.Duration
 	wait       time.Duration
 }
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.caFile, "ca", "", "verify the server certificate against the CA certificates in `file`")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server certificate")
 	fs.BoolVar(&o.noTicket, "no_ticket", false, "do not offer or accept session tickets (no resumption)")
+	fs.BoolVar(&o.keyType, "key_type", false, "add the server certificate's key type (\", key RSA\", \", key ECDSA\") to each line")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "per-connection time limit")
 	fs.DurationVar(&o.wait, "wait", 500*time.Millisecond, "TLS 1.3 without -request: how long to wait for the post-handshake ticket")
 	if err := fs.Parse(args); err != nil {
@@ -194,7 +196,11 @@ func connectOnce(o *options, cfg *tls.Config, cache *slotCache, req []byte, stdo
 	if st.DidResume {
 		word = "Reused"
 	}
-	fmt.Fprintf(stdout, "%s, %s, Cipher is %s\n", word, tlsname.String(st.Version), cipherName(st.CipherSuite))
+	key := ""
+	if o.keyType && len(st.PeerCertificates) > 0 {
+		key = ", key " + st.PeerCertificates[0].PublicKeyAlgorithm.String()
+	}
+	fmt.Fprintf(stdout, "%s, %s, Cipher is %s%s\n", word, tlsname.String(st.Version), cipherName(st.CipherSuite), key)
 	switch {
 	case req != nil:
 		if _, err := conn.Write(req); err != nil {

@@ -21,6 +21,7 @@ package tlssession
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
@@ -282,6 +283,32 @@ func (m *Manager) ForConn(cfg *tls.Config, s *ConnSession) *tls.Config {
 	c := cfg.Clone()
 	c.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) { return v.wrap(cs, ss, s) }
 	c.UnwrapSession = func(id []byte, cs tls.ConnectionState) (*tls.SessionState, error) { return v.unwrap(id, cs, s) }
+	return c
+}
+
+// ForConnCert is ForConn for a connection serving cert, which
+// ssl_certificate_by_lua* chose, instead of the block's own certificates:
+// its sessions are bound to that certificate as well as to the server
+// block, so that a session made with one certificate is never resumed
+// under another (SNI names sharing a server block may be served different
+// certificates). Always a clone (Certificates replaced).
+func (m *Manager) ForConnCert(cfg *tls.Config, s *ConnSession, cert *tls.Certificate) *tls.Config {
+	m.mu.Lock()
+	v := m.configs[cfg]
+	m.mu.Unlock()
+	c := cfg.Clone()
+	c.Certificates = []tls.Certificate{*cert}
+	if v == nil {
+		return c
+	}
+	sum := sha256.Sum256(cert.Certificate[0])
+	vc := *v
+	vc.id = hashVhost(v.name + ";served=" + hex.EncodeToString(sum[:]))
+	if !v.stateful {
+		s = nil
+	}
+	c.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) { return vc.wrap(cs, ss, s) }
+	c.UnwrapSession = func(id []byte, cs tls.ConnectionState) (*tls.SessionState, error) { return vc.unwrap(id, cs, s) }
 	return c
 }
 
