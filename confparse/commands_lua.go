@@ -38,6 +38,13 @@ var luaCommands = []command{
 	{name: "lua_hook_timeout", syntax: "time  (default 1s; deadline for hooks that cannot yield)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaHookTimeout = v })},
 	{name: "lua_content_timeout", syntax: "time  (default 60s; 0 = none; content_by_lua* code still running then is interrupted)", ctx: ctxHTTP, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.http.LuaContentTimeout = v })},
 	{name: "lua_max_string_size", syntax: "size  (default 256m; longer strings raise \"resulting string too large\")", ctx: ctxHTTP, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.http.LuaMaxStringSize = v })},
+	{name: "lua_max_memory", syntax: "size | off  (default GOMEMLIMIT, else 3/4 of the memory available at start; Lua running past it gets \"not enough memory\")", ctx: ctxHTTP, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		if d.args[0] == "off" {
+			d.c.http.LuaMaxMemory = -1
+			return nil
+		}
+		return size(func(d *directive, v int64) { d.c.http.LuaMaxMemory = v })(l, d)
+	}},
 	{name: "lua_socket_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ConnectTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketConnectTimeout }))},
 	{name: "lua_socket_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ReadTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketReadTimeout }))},
 	{name: "lua_socket_send_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.SendTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketSendTimeout }))},

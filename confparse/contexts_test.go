@@ -53,6 +53,7 @@ var notInPeer = map[string]string{
 	"http2":                "added in nginx 1.25.1 (contexts http, server)",
 	"lua_content_timeout":  "goresty's own",
 	"lua_hook_timeout":     "goresty's own",
+	"lua_max_memory":       "goresty's own",
 	"lua_max_string_size":  "goresty's own",
 	"ssl_session_metrics":  "goresty's own",
 	"ssl_session_seal_key": "goresty's own",

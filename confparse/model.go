@@ -102,6 +102,7 @@ type HTTPConf struct {
 	LuaHookTimeout      time.Duration // lua_hook_timeout: deadline for hooks that cannot yield; default 1s
 	LuaContentTimeout   time.Duration // lua_content_timeout: bound of a content_by_lua* run; default 60s, 0 none
 	LuaMaxStringSize    int64         // lua_max_string_size; 0: luavm's default (256m)
+	LuaMaxMemory        int64         // lua_max_memory; 0: luavm's default, -1: off
 
 	// resolver, resolver_timeout and lua_ssl_* written at http level (also
 	// allowed in server and location: LuaSocketSettings has the resolved

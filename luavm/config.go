@@ -22,6 +22,7 @@ func ConfigOptions(cfg *confparse.Config, log *errlog.Logger) (Options, error) {
 	o.HookTimeout = h.LuaHookTimeout
 	o.Timeouts[PhaseContent] = NoneIfZero(h.LuaContentTimeout)
 	o.MaxStringSize = h.LuaMaxStringSize
+	o.MaxMemory = h.LuaMaxMemory
 	var err error
 	if h.InitByLua != nil {
 		if o.Init, err = Compile(h.InitByLua); err != nil {

@@ -2,6 +2,7 @@ package luavm
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,24 @@ func TestStuckWorker(t *testing.T) {
 	}
 	if !strings.Contains(tl.text(), "lua worker did not stop: still running content_by_lua(nginx.conf:7); left behind") {
 		t.Fatalf("log: %s", tl.text())
+	}
+}
+
+// Past MaxMemory, the code running is interrupted with "not enough
+// memory" instead of the process running out; the worker goes on.
+func TestMemoryCeiling(t *testing.T) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	var opts Options
+	opts.MaxMemory = int64(ms.HeapAlloc) + 64<<20
+	opts.Timeouts[PhaseContent] = -1
+	p, _ := newTestPool(t, opts)
+	w := p.Next()
+	r, _ := run(t, w, PhaseContent, "c", "local t = {}\nwhile true do t[#t + 1] = {} end")
+	if r.Err == nil || r.Err.Error() != "c:2: not enough memory" {
+		t.Fatalf("got %v", r.Err)
+	}
+	if r, out := run(t, w, PhaseContent, "c", `report("ok")`); r.Err != nil || out != "ok" {
+		t.Fatalf("after: %v %q", r.Err, out)
 	}
 }

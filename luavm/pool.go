@@ -91,6 +91,11 @@ type Options struct {
 	// raise "resulting string too large". 0: DefaultMaxStringSize.
 	MaxStringSize int64
 
+	// MaxMemory is lua_max_memory: the Go heap size past which running Lua
+	// code is interrupted with "not enough memory" (memory.go). 0:
+	// DefaultMaxMemory(); < 0: none.
+	MaxMemory int64
+
 	// Per-coroutine limits (0 = default): call frames and value stack slots.
 	CallStackSize   int // default 5000
 	RegistryMaxSize int // default 1<<18 slots (4 MB; LuaJIT stops near 65500)
@@ -149,6 +154,9 @@ func NewPool(opts Options) (*Pool, error) {
 			opts.Timeouts[p] = DefaultContentTimeout
 		}
 	}
+	if opts.MaxMemory == 0 {
+		opts.MaxMemory = DefaultMaxMemory()
+	}
 	if opts.MaxStringSize <= 0 {
 		opts.MaxStringSize = DefaultMaxStringSize
 	}
@@ -190,6 +198,9 @@ func NewPool(opts Options) (*Pool, error) {
 		}
 	}
 	go p.watchdog()
+	if opts.MaxMemory > 0 {
+		go p.memoryMonitor(opts.MaxMemory)
+	}
 	if first != nil {
 		p.Close()
 		return nil, first
@@ -283,7 +294,7 @@ func (p *Pool) Close() {
 		w.exiting.Store(true)
 		w.quit.Store(true)
 		close(w.stop)
-		w.interruptNow()
+		w.interruptNow(errExiting)
 	}
 	grace := time.NewTimer(closeGrace)
 	defer grace.Stop()
@@ -400,15 +411,19 @@ func (h *hookCtx) AfterFunc(f func()) func() bool {
 }
 
 // armDeadline makes the worker's deadline context fire at dl with err.
+// A zero dl arms no timer: the context then fires only through
+// interruptNow (the memory ceiling, Close).
 func (w *Worker) armDeadline(dl time.Time, err error) *hookCtx {
-	w.busyUntil.Store(dl.UnixNano())
 	w.hmu.Lock()
 	hc := w.hctx
 	w.harmed = true
 	w.hdl = dl
 	hc.err = err // read by Err only after done is closed, under hmu here
 	w.hmu.Unlock()
-	w.htimer.Reset(time.Until(dl))
+	if !dl.IsZero() {
+		w.busyUntil.Store(dl.UnixNano())
+		w.htimer.Reset(time.Until(dl))
+	}
 	return hc
 }
 
@@ -430,7 +445,7 @@ func (w *Worker) disarmDeadline(hc *hookCtx) {
 func (w *Worker) fireDeadline() {
 	w.hmu.Lock()
 	defer w.hmu.Unlock()
-	if !w.harmed || time.Now().Before(w.hdl) {
+	if !w.harmed || w.hdl.IsZero() || time.Now().Before(w.hdl) {
 		return
 	}
 	hc := w.hctx

@@ -62,7 +62,7 @@ func TestLongBuiltinsInterrupted(t *testing.T) {
 	tests := []struct{ name, src, err string }{
 		{"find backtracking", `local s = string.rep("a", 300)
 return s:find(".-.-.-.-b")`, "c:2: lua_content_timeout exceeded"},
-		{"gsub over a long subject", `local s = string.rep("a", 1000000)
+		{"gsub over a long subject", `local s = string.rep("aaaaaaaaaa", 100000)
 while true do s:gsub("a", "%0") end`, "c:2: lua_content_timeout exceeded"},
 		{"gmatch", `local s = string.rep("a", 300)
 for x in s:gmatch(".-.-.-.-b") do end`, "c:2: lua_content_timeout exceeded"},

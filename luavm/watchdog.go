@@ -72,13 +72,19 @@ func (p *Pool) watchdog() {
 	}
 }
 
-// interruptNow fires the worker's deadline context at once (Close): code
-// running with one stops at its next instruction or builtin step.
-func (w *Worker) interruptNow() {
+// interruptNow fires the worker's run context at once with err (Close,
+// the memory ceiling): code running now stops at its next instruction or
+// builtin step with that error.
+func (w *Worker) interruptNow(err error) {
 	w.hmu.Lock()
 	if w.harmed {
-		w.hdl = time.Time{}
-		w.hctx.err = errExiting
+		w.hdl = time.Unix(0, 1) // in the past: fireDeadline goes ahead
+		hc := w.hctx
+		hc.mu.Lock()
+		if !hc.fired { // Err reads err once done is closed
+			hc.err = err
+		}
+		hc.mu.Unlock()
 	}
 	w.hmu.Unlock()
 	w.fireDeadline()

@@ -460,15 +460,13 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 		ret []lua.LValue
 	)
 	w.markBusy(t)
-	if dl := w.runDeadline(t); !dl.IsZero() {
-		hc := w.armDeadline(dl, limitErrs[t.Phase])
-		t.co.SetContext(hc)
-		st, err, ret = w.L.Resume(t.co, fn, args...)
-		w.disarmDeadline(hc)
-		t.co.RemoveContext()
-	} else {
-		st, err, ret = w.L.Resume(t.co, fn, args...)
-	}
+	// every run gets the worker's context, deadline or not: the memory
+	// ceiling (memory.go) and Close interrupt through it too
+	hc := w.armDeadline(w.runDeadline(t), limitErrs[t.Phase])
+	t.co.SetContext(hc)
+	st, err, ret = w.L.Resume(t.co, fn, args...)
+	w.disarmDeadline(hc)
+	t.co.RemoveContext()
 	w.busyName.Store(nil)
 	w.cur, w.nest = prev, prevNest
 	switch {

@@ -246,7 +246,7 @@ qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.c
 
 
 
-=== TEST 8: TERM ends the process within a bounded grace even with a worker wedged in an endless loop (lua_content_timeout 0)
+=== TEST 8: TERM ends the process at once even with a worker in an endless loop that has no deadline (lua_content_timeout 0): the loop is interrupted
 --- http_config
     lua_content_timeout 0;
 --- config
@@ -258,7 +258,7 @@ qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.c
     }
 --- exec
 (curl -s -m 20 http://127.0.0.1:$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in $(seq 100); do grep -q 'spinning' logs/error.log && break; sleep 0.05; done; kill -TERM $(cat logs/nginx.pid)
-for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited; grep -c 'lua worker did not stop: still running content_by_lua(nginx.conf:42); left behind' logs/error.log
+for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited; grep -c 'content_by_lua(nginx.conf:42):3: process exiting' logs/error.log
 --- exec_out
 exited
 1
@@ -297,3 +297,24 @@ exited
 --- error_log
 [alert]
 mmap(MAP_ANON|MAP_SHARED, 1048576000000) failed (12: Cannot allocate memory)
+
+
+
+=== TEST 11: Lua that grows past lua_max_memory gets "not enough memory" instead of the process running out; the server goes on
+--- http_config
+    lua_max_memory 100m;
+--- config
+    location = /grow {
+        content_by_lua_block {
+            local t = {}
+            while true do t[#t + 1] = {} end
+        }
+    }
+    location = /ok { return 200 "ok\n"; }
+--- request eval
+["GET /grow", "GET /ok"]
+--- error_code eval
+[500, 200]
+--- error_log eval
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:42\):3: not enough memory/
+--- timeout: 20
