@@ -20,6 +20,7 @@ var luaPhases = concatCommands(
 	luaPhase("body_filter_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().BodyFilterByLua }),
 	luaPhase("log_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().LogByLua }),
 	luaPhase("ssl_certificate_by_lua", ctxHS, false, "", func(d *directive) **LuaCode { return &d.c.ssl().CertificateByLua }),
+	luaPhase("ssl_client_hello_by_lua", ctxHS, false, "", func(d *directive) **LuaCode { return &d.c.ssl().ClientHelloByLua }),
 )
 
 // The lua_* directives and the resolver.

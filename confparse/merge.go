@@ -288,6 +288,9 @@ func (l *loader) mergeSSL(id any, s, p, parentLevel *SSLSettings) error {
 	if s.CertificateByLua == nil {
 		s.CertificateByLua = p.CertificateByLua
 	}
+	if s.ClientHelloByLua == nil {
+		s.ClientHelloByLua = p.ClientHelloByLua
+	}
 	return nil
 }
 

@@ -211,6 +211,10 @@ type SSLSettings struct {
 	// CertificateByLua (ssl_certificate_by_lua*) picks or loads the
 	// certificate at handshake time, before sessions are looked at.
 	CertificateByLua *LuaCode
+	// ClientHelloByLua (ssl_client_hello_by_lua*) runs first, on the client
+	// hello; the listen address's default server's applies (as nginx,
+	// which picks the server block by SNI only after it).
+	ClientHelloByLua *LuaCode
 }
 
 type CertPair struct {

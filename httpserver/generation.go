@@ -29,6 +29,7 @@ type vserver struct {
 	vhost string
 	cv    *clientVerify // ssl_verify_client; nil when off
 	cert  *luavm.Chunk  // ssl_certificate_by_lua*, nil when none
+	hello *luavm.Chunk  // ssl_client_hello_by_lua*, nil when none
 }
 
 // addrGroup is every server block listening on one address.
@@ -236,6 +237,9 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		if vs.cert, err = compile(sc.SSL.CertificateByLua); err != nil {
 			return g, err
 		}
+		if vs.hello, err = compile(sc.SSL.ClientHelloByLua); err != nil {
+			return g, err
+		}
 	}
 	for _, key := range order {
 		grp := byKey[key]
@@ -334,39 +338,64 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 	return &tls.Config{
 		Certificates: def.Certificates,
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			var hc *ngxapi.HelloCtx
+			if grp.def.hello != nil { // nginx: the default server's, before SNI picks one
+				var err error
+				if hc, err = g.helloPhase(grp.def, hello, server, hsTimeout); err != nil {
+					return nil, err
+				}
+			}
 			c, vs := def, grp.def
 			if hello.ServerName != "" {
 				if v := grp.names.find(normHost(hello.ServerName)); v != nil && v.tls != nil {
 					c, vs = v.tls, v
 				}
 			}
+			var cc *tls.Config
 			if vs.cert != nil {
-				return g.certPhase(vs, c, hello, server, hsTimeout)
-			}
-			// Session hooks log with the connection's suffixes (nginx's
-			// "*N ..., context: ..., client: ADDR, server: LISTEN") and
-			// $ssl_session_id comes from the connection's session: both
-			// live in the quietConn; ForConn clones c only for server
-			// blocks with stateful sessions, and only those need them
-			// (the clone's hooks read them during the handshake, after
-			// this returns).
-			if qc, ok := hello.Conn.(*quietConn); ok {
-				cc := mgr.ForConn(c, &qc.sessVal)
-				if cc == c {
-					return c, nil
+				var err error
+				if cc, err = g.certPhase(vs, c, hello, server, hsTimeout); err != nil {
+					return nil, err
 				}
-				qc.logc = errlog.Conn{ID: qc.id, Client: clientAddr(qc.Conn), Server: server}
-				qc.sessVal.Log = &qc.logc
-				// http.Server gives the handshake the same deadline
-				// (ReadHeaderTimeout); a fetch hook is not waited for
-				// past it.
-				qc.sessVal.Deadline = time.Now().Add(hsTimeout)
-				qc.sess = &qc.sessVal
-				return cc, nil
+			} else {
+				cc = connConfig(mgr, c, hello, server, hsTimeout)
 			}
-			return c, nil
+			if hc != nil && hc.ProtocolsSet {
+				if cc == c {
+					cc = c.Clone()
+				}
+				cc.MinVersion, cc.MaxVersion = hc.MinVersion, hc.MaxVersion
+			}
+			return cc, nil
 		},
 	}
+}
+
+// connConfig is the config of one connection of the server block whose
+// config is c (see Manager.ForConn).
+func connConfig(mgr *tlssession.Manager, c *tls.Config, hello *tls.ClientHelloInfo, server string, hsTimeout time.Duration) *tls.Config {
+	// Session hooks log with the connection's suffixes (nginx's
+	// "*N ..., context: ..., client: ADDR, server: LISTEN") and
+	// $ssl_session_id comes from the connection's session: both
+	// live in the quietConn; ForConn clones c only for server
+	// blocks with stateful sessions, and only those need them
+	// (the clone's hooks read them during the handshake, after
+	// this returns).
+	if qc, ok := hello.Conn.(*quietConn); ok {
+		cc := mgr.ForConn(c, &qc.sessVal)
+		if cc == c {
+			return c
+		}
+		qc.logc = errlog.Conn{ID: qc.id, Client: clientAddr(qc.Conn), Server: server}
+		qc.sessVal.Log = &qc.logc
+		// http.Server gives the handshake the same deadline
+		// (ReadHeaderTimeout); a fetch hook is not waited for
+		// past it.
+		qc.sessVal.Deadline = time.Now().Add(hsTimeout)
+		qc.sess = &qc.sessVal
+		return cc
+	}
+	return c
 }
 
 type connKey struct{}

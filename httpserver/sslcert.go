@@ -86,3 +86,24 @@ func handshakeVersion(hello *tls.ClientHelloInfo, c *tls.Config) uint16 {
 	}
 	return best
 }
+
+// helloPhase runs ssl_client_hello_by_lua* (of the address's default
+// server) when the client hello arrives, before anything else decides.
+func (g *generation) helloPhase(vs *vserver, hello *tls.ClientHelloInfo, server string, hsTimeout time.Duration) (*ngxapi.HelloCtx, error) {
+	lc := &errlog.Conn{Context: luavm.PhaseSSLHello.Context(), Server: server}
+	if qc, ok := hello.Conn.(*quietConn); ok {
+		lc.ID, lc.Client = qc.id, clientAddr(qc.Conn)
+	}
+	hc := &ngxapi.HelloCtx{Hello: hello}
+	res := g.pool.Next().Run(&luavm.Request{Phase: luavm.PhaseSSLHello, Chunk: vs.hello, Ctx: hc, Conn: lc, Deadline: time.Now().Add(hsTimeout)})
+	switch {
+	case errors.Is(res.Err, luavm.ErrDeadline):
+		g.log.LogConn(errlog.Error, lc, "ssl_client_hello_by_lua* did not finish before the handshake deadline (client_header_timeout), handshake given up")
+		return nil, errHelloPhase
+	case res.Err != nil, res.Exited && res.Exit == -1: // ngx.ERROR
+		return nil, errHelloPhase
+	}
+	return hc, nil
+}
+
+var errHelloPhase = errors.New("ssl_client_hello_by_lua* failed")

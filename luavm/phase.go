@@ -20,6 +20,7 @@ const (
 	PhaseBodyFilter   // body_filter_by_lua*
 	PhaseLog          // log_by_lua*
 	PhaseSSLCert      // ssl_certificate_by_lua*
+	PhaseSSLHello     // ssl_client_hello_by_lua*
 	NumPhases         // number of phases; not a phase
 )
 
@@ -37,6 +38,7 @@ var phaseNames = [NumPhases]string{
 	PhaseBodyFilter:      "body_filter",
 	PhaseLog:             "log",
 	PhaseSSLCert:         "ssl_cert",
+	PhaseSSLHello:        "ssl_client_hello",
 }
 
 var phaseContexts = [NumPhases]string{
@@ -53,6 +55,7 @@ var phaseContexts = [NumPhases]string{
 	PhaseBodyFilter:      "body_filter_by_lua*",
 	PhaseLog:             "log_by_lua*",
 	PhaseSSLCert:         "ssl_certificate_by_lua*",
+	PhaseSSLHello:        "ssl_client_hello_by_lua*",
 }
 
 // phaseLimits names what bounds each phase's light threads (the running
@@ -107,7 +110,7 @@ func (p Phase) Context() string {
 // to completion in one go, under Options.HookTimeout.
 func (p Phase) Yieldable() bool {
 	switch p {
-	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer, PhaseRewrite, PhaseAccess, PhaseSSLCert:
+	case PhaseSSLSessionFetch, PhaseContent, PhaseTimer, PhaseRewrite, PhaseAccess, PhaseSSLCert, PhaseSSLHello:
 		return true
 	}
 	return false

@@ -32,14 +32,15 @@ const (
 	pBody       = luavm.PhaseBodyFilter
 	pLog        = luavm.PhaseLog
 	pCert       = luavm.PhaseSSLCert
+	pHello      = luavm.PhaseSSLHello
 )
 
 var (
 	anyPhase     = notInit | phases(pInit)
-	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog, pCert)
-	yieldable    = phases(pFetch, pContent, pTimer, pRewrite, pAccess, pCert) // may suspend the light thread
-	requestOnly  = phases(pRewrite, pAccess, pContent)                        // the phases that may produce the response
-	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog)           // every phase of an HTTP request
+	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog, pCert, pHello)
+	yieldable    = phases(pFetch, pContent, pTimer, pRewrite, pAccess, pCert, pHello) // may suspend the light thread
+	requestOnly  = phases(pRewrite, pAccess, pContent)                                // the phases that may produce the response
+	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog)                   // every phase of an HTTP request
 	sessionHooks = phases(pStore, pFetch)
 )
 
@@ -53,7 +54,7 @@ var apiPhases = map[string]phaseSet{
 	"print":                   anyPhase,
 	"ngx.get_phase":           anyPhase,
 	"ngx.sleep":               yieldable,
-	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader, pCert),
+	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader, pCert, pHello),
 	"ngx.ctx":                 notInit,
 	"ngx.timer.at":            notInit,
 	"ngx.timer.every":         notInit,
@@ -124,24 +125,29 @@ var apiPhases = map[string]phaseSet{
 	"ngx.arg": phases(pSet, pBody),
 
 	// TLS session hooks (H4)
-	"ngx.ssl.session.get_session_id":         sessionHooks,
-	"ngx.ssl.session.get_serialized_session": sessionHooks, // fetch: nil, "bad session in lua context"
-	"ngx.ssl.session.set_serialized_session": phases(pFetch),
-	"ngx.ssl.server_name":                    phases(pStore, pFetch, pContent, pCert),
-	"ngx.ssl.get_tls1_version":               phases(pStore, pFetch, pContent, pCert),
-	"ngx.ssl.get_tls1_version_str":           phases(pStore, pFetch, pContent, pCert),
-	"ngx.ssl.raw_server_addr":                phases(pCert),
-	"ngx.ssl.raw_client_addr":                phases(pCert),
-	"ngx.ssl.server_port":                    phases(pCert),
-	"ngx.ssl.clear_certs":                    phases(pCert),
-	"ngx.ssl.set_der_cert":                   phases(pCert),
-	"ngx.ssl.set_der_priv_key":               phases(pCert),
-	"ngx.ssl.set_cert":                       phases(pCert),
-	"ngx.ssl.set_priv_key":                   phases(pCert),
-	"ngx.ssl.cert_pem_to_der":                anyPhase, // pure functions
-	"ngx.ssl.priv_key_pem_to_der":            anyPhase,
-	"ngx.ssl.parse_pem_cert":                 anyPhase,
-	"ngx.ssl.parse_pem_priv_key":             anyPhase,
+	"ngx.ssl.session.get_session_id":                   sessionHooks,
+	"ngx.ssl.session.get_serialized_session":           sessionHooks, // fetch: nil, "bad session in lua context"
+	"ngx.ssl.session.set_serialized_session":           phases(pFetch),
+	"ngx.ssl.server_name":                              phases(pStore, pFetch, pContent, pCert),
+	"ngx.ssl.get_tls1_version":                         phases(pStore, pFetch, pContent, pCert),
+	"ngx.ssl.get_tls1_version_str":                     phases(pStore, pFetch, pContent, pCert),
+	"ngx.ssl.raw_server_addr":                          phases(pCert),
+	"ngx.ssl.raw_client_addr":                          phases(pCert),
+	"ngx.ssl.server_port":                              phases(pCert),
+	"ngx.ssl.clear_certs":                              phases(pCert),
+	"ngx.ssl.set_der_cert":                             phases(pCert),
+	"ngx.ssl.set_der_priv_key":                         phases(pCert),
+	"ngx.ssl.set_cert":                                 phases(pCert),
+	"ngx.ssl.set_priv_key":                             phases(pCert),
+	"ngx.ssl.clienthello.get_client_hello_server_name": phases(pHello),
+	"ngx.ssl.clienthello.get_supported_versions":       phases(pHello),
+	"ngx.ssl.clienthello.get_client_hello_ext":         phases(pHello),
+	"ngx.ssl.clienthello.get_client_hello_ext_present": phases(pHello),
+	"ngx.ssl.clienthello.set_protocols":                phases(pHello),
+	"ngx.ssl.cert_pem_to_der":                          anyPhase, // pure functions
+	"ngx.ssl.priv_key_pem_to_der":                      anyPhase,
+	"ngx.ssl.parse_pem_cert":                           anyPhase,
+	"ngx.ssl.parse_pem_priv_key":                       anyPhase,
 
 	// pure functions (H8): allowed everywhere, listed for completeness
 	"ngx.re":         anyPhase,

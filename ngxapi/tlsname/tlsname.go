@@ -33,3 +33,14 @@ func String(v uint16) string {
 	}
 	return fmt.Sprintf("0x%04x", v)
 }
+
+// Version is the version OpenSSL names name ("TLSv1.2"); ok is false for
+// a name it does not know.
+func Version(name string) (v uint16, ok bool) {
+	for _, v := range []uint16{0x0300, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
+		if n, _ := Name(v); n == name {
+			return v, true
+		}
+	}
+	return 0, false
+}
