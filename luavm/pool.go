@@ -244,20 +244,34 @@ func (p *Pool) Options() Options { return p.opts }
 // Workers returns every worker.
 func (p *Pool) Workers() []*Worker { return p.workers }
 
-// Next picks a worker round-robin for a new connection, skipping one that
-// is still running code past its deadline (stuck: see watchdog.go) while
-// another is not.
+// Next picks a worker round-robin for a new connection or request; when
+// that one is running Lua code now, a worker that is not (if any) is taken
+// instead, and one running past its deadline (stuck: watchdog.go) only
+// when all others are too.
 func (p *Pool) Next() *Worker {
 	n := int(p.next.Add(1))
 	w := p.workers[n%len(p.workers)]
-	if w.busyUntil.Load() == 0 {
+	if w.busyName.Load() == nil {
 		return w
 	}
 	now := time.Now()
-	for i := 0; i < len(p.workers) && w.pastDeadline(now, 0); i++ {
-		w = p.workers[(n+i)%len(p.workers)]
+	var free, live *Worker
+	for i := 1; i < len(p.workers) && free == nil; i++ {
+		o := p.workers[(n+i)%len(p.workers)]
+		switch {
+		case o.busyName.Load() == nil:
+			free = o
+		case live == nil && !o.pastDeadline(now, 0):
+			live = o
+		}
 	}
-	return w
+	switch {
+	case free != nil:
+		return free
+	case !w.pastDeadline(now, 0) || live == nil:
+		return w
+	}
+	return live
 }
 
 // Shutdown stops gracefully: every pending timer fires at once with

@@ -41,7 +41,11 @@ func WriteConfig(p ConfParams) string {
 		}
 		return "off"
 	}
-	fmt.Fprintf(&b, "worker_processes  %d;\n", p.Workers)
+	if p.Workers == WorkersAuto {
+		b.WriteString("worker_processes  auto;\n")
+	} else {
+		fmt.Fprintf(&b, "worker_processes  %d;\n", p.Workers)
+	}
 	fmt.Fprintf(&b, "daemon %s;\n", onOff(p.Daemon))
 	fmt.Fprintf(&b, "master_process %s;\n", onOff(p.MasterOn))
 	fmt.Fprintf(&b, "error_log %s %s;\n", p.ErrorLog, p.LogLevel)

@@ -233,12 +233,15 @@ func finishSection(sec *Section, text string, pre *Preamble) error {
 }
 
 // Preamble is what the runner understands of the Perl code before __DATA__.
+// WorkersAuto is workers('auto'): "worker_processes auto;".
+const WorkersAuto = -1
+
 type Preamble struct {
 	RepeatEach        int
 	RepeatEachSet     bool // repeat_each(N) was called
 	NoShuffle         bool
 	LogLevel          string
-	Workers           int
+	Workers           int // workers(N); WorkersAuto for workers('auto')
 	MasterOn          bool
 	WorkerConnections int
 	NoRootLocation    bool
@@ -358,7 +361,12 @@ func (p *Preamble) statement(s string) error {
 	case "log_level":
 		p.LogLevel, err = arg()
 	case "workers":
-		p.Workers, err = argInt()
+		var a string
+		if a, err = arg(); err == nil && strings.TrimSpace(a) == "auto" {
+			p.Workers = WorkersAuto
+		} else {
+			p.Workers, err = argInt()
+		}
 	case "worker_connections":
 		p.WorkerConnections, err = argInt()
 	case "master_on":

@@ -331,7 +331,7 @@ func (br *blockRun) setupRoot() error {
 		main += strings.Join(mods, " ")
 	}
 	workers := 1
-	if pre.Workers > 0 {
+	if pre.Workers > 0 || pre.Workers == WorkersAuto {
 		workers = pre.Workers
 	}
 	wc := 64
