@@ -66,6 +66,18 @@ var httpCommands = []command{
 		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})
 		return nil
 	}},
+	{name: "add_header", syntax: "name value [always]  (200 201 204 206 301 302 303 304 307 308, or always)", ctx: ctxHSL, min: 2, max: 3, set: func(l *loader, d *directive) error {
+		a := AddHeader{Name: d.args[0], Value: d.args[1]}
+		if len(d.args) == 3 {
+			if d.args[2] != "always" {
+				return d.errf(`invalid value "%s"`, d.args[2])
+			}
+			a.Always = true
+		}
+		s := d.c.settings()
+		s.AddHeaders = append(s.AddHeaders, a)
+		return nil
+	}},
 	{name: "client_body_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "proxy_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "fastcgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},

@@ -202,6 +202,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("proxy_set_header") {
 		s.ProxySetHeaders = p.ProxySetHeaders
 	}
+	if !set("add_header") {
+		s.AddHeaders = p.AddHeaders
+	}
 	if !set("types") {
 		s.Types = p.Types
 	}

@@ -151,6 +151,7 @@ type Settings struct {
 	AccessLogs             []AccessLog   // nil = inherit; [{Off:true}] = off
 	ErrorLogs              []errlog.Target
 	ProxySetHeaders        []Header
+	AddHeaders             []AddHeader   // add_header: inherited only when a level has none
 	ProxyConnectTimeout    time.Duration // default 60s
 	ProxyReadTimeout       time.Duration // default 60s
 	ProxySendTimeout       time.Duration // default 60s
@@ -178,6 +179,12 @@ type AccessLog struct {
 	Format string // log_format name; "combined" by default
 	Off    bool
 	Pos    Pos
+}
+
+// AddHeader is one "add_header name value [always]".
+type AddHeader struct {
+	Name, Value string // Value may hold $variables
+	Always      bool   // also for error statuses
 }
 
 type Header struct {

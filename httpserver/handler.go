@@ -56,6 +56,7 @@ type respWriter struct {
 	bytes  int64
 	server []string // Server header value
 	lua    *ngxapi.HTTPCtx
+	rq     *request // add_header (addHeaders)
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -68,6 +69,7 @@ func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 		w.addServer()
+		w.rq.addHeaders(code, w.ResponseWriter.Header())
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -100,6 +102,7 @@ func (w *respWriter) write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 		w.addServer()
+		w.rq.addHeaders(http.StatusOK, w.ResponseWriter.Header())
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -148,6 +151,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rq := &request{g: g, r: r, start: time.Now()}
 	rq.wv.ResponseWriter = rw
 	rq.w = &rq.wv
+	rq.wv.rq = rq
 	rq.conn, _ = r.Context().Value(connKey{}).(*quietConn)
 	host := normHost(r.Host)
 	srv := h.grp.names.find(host)
@@ -479,6 +483,31 @@ func (rq *request) doReturn(ret *confparse.Return) {
 	rq.w.WriteHeader(code)
 	if rq.r.Method != http.MethodHead {
 		io.WriteString(rq.w, text)
+	}
+}
+
+// addHeaders applies the add_header directives in effect: for the
+// statuses nginx lists, or any with "always"; an empty value adds nothing.
+func (rq *request) addHeaders(code int, h http.Header) {
+	if rq == nil || rq.srv == nil {
+		return
+	}
+	hs := rq.settings().AddHeaders
+	if len(hs) == 0 {
+		return
+	}
+	listed := false
+	switch code {
+	case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308:
+		listed = true
+	}
+	for _, a := range hs {
+		if !listed && !a.Always {
+			continue
+		}
+		if v := rq.expand(a.Value); v != "" {
+			h.Add(a.Name, v)
+		}
 	}
 }
 
