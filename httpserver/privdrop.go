@@ -37,14 +37,11 @@ func dropPrivileges(cfg *confparse.Config, log *errlog.Logger) error {
 		}
 		return nil
 	}
-	name := cfg.Main.User
-	if name == "" {
-		name = "nobody"
-	}
-	u, err := user.Lookup(name)
+	u, err := lookupUser(cfg)
 	if err != nil {
-		return fmt.Errorf(`getpwnam("%s") failed`, name)
+		return err
 	}
+	name := u.Username
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	if cfg.Main.Group != "" {
@@ -76,6 +73,23 @@ func dropPrivileges(cfg *confparse.Config, log *errlog.Logger) error {
 	}
 	keptRoot.Store(true)
 	return nil
+}
+
+// lookupUser finds the user Lua will run as when started as root (nil
+// otherwise): -t checks it too, as nginx's does.
+func lookupUser(cfg *confparse.Config) (*user.User, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	name := cfg.Main.User
+	if name == "" {
+		name = "nobody"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf(`getpwnam("%s") failed`, name)
+	}
+	return u, nil
 }
 
 // asRoot runs fn with root's effective uid when privileges were dropped:

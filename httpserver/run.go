@@ -326,6 +326,9 @@ func daemonReady() {
 // and that every "listen ... ssl" has a certificate. It opens no socket
 // and starts no Lua VM. Warnings (e.g. old ssl_protocols) are returned too.
 func Check(cfg *confparse.Config) (warnings []string, err error) {
+	if _, err := lookupUser(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.HTTP == nil {
 		return nil, nil
 	}
