@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/goresty/goresty/httpserver/keysign"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -44,6 +46,9 @@ func TestVersionAndHelp(t *testing.T) {
 	if len(lines) < 4 || !strings.HasPrefix(lines[1], "built with Go crypto/tls (go") || strings.Contains(e, "built with OpenSSL") ||
 		lines[2] != "TLS SNI support enabled" || !strings.HasPrefix(lines[len(lines)-1], "configure arguments: --with-http_ssl_module --with-http_v2_module ") {
 		t.Errorf("-V layout: %q", lines)
+	}
+	if desc, _ := keysign.Backend(); !strings.Contains(e, "\nRSA private keys sign with "+desc+"\n") {
+		t.Errorf("-V does not say RSA keys sign with %s: %q", desc, e)
 	}
 	for _, h := range []string{"-h", "-?"} {
 		code, _, e = runCmd(h)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 
+	"github.com/goresty/goresty/httpserver/keysign"
 	"github.com/goresty/goresty/ngxapi"
 )
 
@@ -32,6 +33,11 @@ var buildLines = []func() string{
 		return "built with Go crypto/tls (" + runtime.Version() + "), TLS 1.2 and 1.3; not OpenSSL"
 	},
 	func() string { return "TLS SNI support enabled" },
+	// libcrypto or, without it, Go's crypto/rsa (httpserver/keysign).
+	func() string {
+		desc, _ := keysign.Backend()
+		return "RSA private keys sign with " + desc
+	},
 }
 
 func addBuildLine(f func() string) { buildLines = append(buildLines, f) }

@@ -93,6 +93,17 @@ func cmdOut(name string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// rsaSigner is goresty -V's line saying what RSA keys sign with (libcrypto
+// or Go's crypto/rsa: RSA full handshakes depend on it).
+func rsaSigner(goresty string) string {
+	for _, l := range strings.Split(cmdOut(goresty, "-V"), "\n") {
+		if strings.HasPrefix(l, "RSA private keys sign with ") {
+			return l
+		}
+	}
+	return ""
+}
+
 func dpkgVersion(pkg string) string {
 	return cmdOut("dpkg-query", "-W", "-f", "${Version}", pkg)
 }
@@ -128,6 +139,8 @@ func (b *bench) writeReport(path string) error {
 	p("- %s; %s; goresty commit %s\n", cmdOut(b.openssl, "version"), runtime.Version(), commit)
 	if b.skipGoresty != "" {
 		p("- **goresty was not measured: %s.** The figures are nginx's only.\n", b.skipGoresty)
+	} else if signer := rsaSigner(b.goresty); signer != "" {
+		p("- goresty: %s\n", signer)
 	}
 	p("\n")
 	p("Method. Both servers run the same configuration (nginx adds the two `load_module` lines):\n")
