@@ -52,7 +52,9 @@ var luaCommands = []command{
 	{name: "lua_socket_keepalive_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.KeepaliveTimeout }, func(h *HTTPConf) *time.Duration { return &h.LuaSocketKeepalive }))},
 	{name: "lua_socket_pool_size", syntax: "number  (default 30)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(luaSocketSet(func(s *LuaSocketSettings) *int { return &s.PoolSize }, func(h *HTTPConf) *int { return &h.LuaSocketPoolSize }))},
 	{name: "lua_socket_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
-	{name: "lua_socket_log_errors", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "lua_socket_log_errors", syntax: "on | off  (default on)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, on bool) {
+		luaSocketSet(func(s *LuaSocketSettings) *bool { return &s.NoLogErrors }, func(h *HTTPConf) *bool { return &h.LuaSocketNoLogErrors })(d, !on)
+	})},
 	{name: "lua_ssl_trusted_certificate", syntax: "file", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		p := l.confPath(d.args[0])
 		luaSocketSet(func(s *LuaSocketSettings) *string { return &s.SSLTrustedCertificate }, func(h *HTTPConf) *string { return &h.LuaSSLTrustedCertificate })(d, p)

@@ -92,7 +92,8 @@ func (l *loader) finish() error {
 	httpSock := LuaSocketSettings{
 		ConnectTimeout: h.LuaSocketConnectTimeout, ReadTimeout: h.LuaSocketReadTimeout,
 		SendTimeout: h.LuaSocketSendTimeout, KeepaliveTimeout: h.LuaSocketKeepalive, PoolSize: h.LuaSocketPoolSize,
-		Resolver: h.Resolver, ResolverTimeout: h.ResolverTimeout, ResolverValid: h.ResolverValid, ResolverIPv6: h.ResolverIPv6,
+		NoLogErrors: h.LuaSocketNoLogErrors,
+		Resolver:    h.Resolver, ResolverTimeout: h.ResolverTimeout, ResolverValid: h.ResolverValid, ResolverIPv6: h.ResolverIPv6,
 		SSLTrustedCertificate: h.LuaSSLTrustedCertificate, SSLVerifyDepth: h.LuaSSLVerifyDepth, SSLProtocols: h.LuaSSLProtocols,
 	}
 	for _, srv := range h.Servers {
@@ -146,6 +147,9 @@ func (l *loader) mergeLuaSocket(id any, s, p *LuaSocketSettings) {
 	defDur(l, id, "lua_socket_send_timeout", &s.SendTimeout, p.SendTimeout)
 	defDur(l, id, "lua_socket_keepalive_timeout", &s.KeepaliveTimeout, p.KeepaliveTimeout)
 	defInt(l, id, "lua_socket_pool_size", &s.PoolSize, p.PoolSize)
+	if !l.isSet(id, "lua_socket_log_errors") {
+		s.NoLogErrors = p.NoLogErrors
+	}
 	if !l.isSet(id, "resolver") {
 		s.Resolver, s.ResolverValid, s.ResolverIPv6 = p.Resolver, p.ResolverValid, p.ResolverIPv6
 	}

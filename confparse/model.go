@@ -115,6 +115,7 @@ type HTTPConf struct {
 	LuaSocketSendTimeout    time.Duration
 	LuaSocketPoolSize       int // default 30
 	LuaSocketKeepalive      time.Duration
+	LuaSocketNoLogErrors    bool // lua_socket_log_errors off
 
 	LuaSSLTrustedCertificate string
 	LuaSSLVerifyDepth        int // default 1
@@ -255,6 +256,7 @@ type LuaSocketSettings struct {
 	SendTimeout      time.Duration
 	KeepaliveTimeout time.Duration
 	PoolSize         int
+	NoLogErrors      bool // lua_socket_log_errors off
 
 	Resolver        []string // "host:port" of each resolver; empty = system resolver
 	ResolverTimeout time.Duration

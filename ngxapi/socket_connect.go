@@ -112,7 +112,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 			s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
 			return wrap([]lua.LValue{lua.LNumber(1)})
 		}
-		conn, errs := se.dial(s.defs.net, network, host, addr, port, connTO, lc)
+		conn, errs := se.dial(s.defs.net, s.defs.log, network, host, addr, port, connTO, lc)
 		if conn == nil {
 			p.release()
 			return wrap(fail(errs))
@@ -128,21 +128,21 @@ func (s *tcpSock) attach(c net.Conn, tlsOn bool, sess *clientSession, p *connPoo
 }
 
 // dial resolves and connects (op goroutine). It logs failures as nginx.
-func (se *sockEnv) dial(nc *netConf, network, host, path string, port int, timeout time.Duration, lc *errlog.Conn) (net.Conn, string) {
+func (se *sockEnv) dial(nc *netConf, lg *errlog.Logger, network, host, path string, port int, timeout time.Duration, lc *errlog.Conn) (net.Conn, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var d net.Dialer
 	if network == "unix" {
 		c, err := d.DialContext(ctx, "unix", path)
 		if err != nil {
-			se.logDialErr(err, host, lc)
+			logDialErr(lg, err, host, lc)
 			return nil, errText(err)
 		}
 		return c, ""
 	}
 	ips, errs := se.resolve(ctx, nc, host)
 	if errs != "" {
-		se.log.LogConn(errlog.Error, lc, errs)
+		lg.LogConn(errlog.Error, lc, errs)
 		return nil, errs
 	}
 	var lastErr error
@@ -156,20 +156,20 @@ func (se *sockEnv) dial(nc *netConf, network, host, path string, port int, timeo
 			break
 		}
 	}
-	se.logDialErr(lastErr, net.JoinHostPort(host, strconv.Itoa(port)), lc)
+	logDialErr(lg, lastErr, net.JoinHostPort(host, strconv.Itoa(port)), lc)
 	return nil, errText(lastErr)
 }
 
-func (se *sockEnv) logDialErr(err error, peer string, lc *errlog.Conn) {
+func logDialErr(lg *errlog.Logger, err error, peer string, lc *errlog.Conn) {
 	if errText(err) == "timeout" {
-		se.log.LogConn(errlog.Error, lc, "lua tcp socket connect timed out, when connecting to "+peer)
+		lg.LogConn(errlog.Error, lc, "lua tcp socket connect timed out, when connecting to "+peer)
 		return
 	}
 	if strings.HasPrefix(peer, "unix:") {
-		se.log.LogConn(errlog.Error, lc, "connect() to "+peer+" failed ("+errnoLog(err)+")")
+		lg.LogConn(errlog.Error, lc, "connect() to "+peer+" failed ("+errnoLog(err)+")")
 		return
 	}
-	se.log.LogConn(errlog.Error, lc, "connect() failed ("+errnoLog(err)+")")
+	lg.LogConn(errlog.Error, lc, "connect() failed ("+errnoLog(err)+")")
 }
 
 // resolve returns the addresses for host, or OpenResty's error text.

@@ -50,7 +50,7 @@ func (s *tcpSock) consume(n int) string {
 // closes it (op goroutine: only marks; the connection is closed here too).
 func (s *tcpSock) readErr(conn net.Conn, e string, partial string, lc *errlog.Conn) []lua.LValue {
 	if e == "timeout" {
-		s.se.log.LogConn(errlog.Error, lc, "lua tcp socket read timed out")
+		s.defs.log.LogConn(errlog.Error, lc, "lua tcp socket read timed out")
 	} else {
 		s.readFailed.Store(true)
 		s.abort()

@@ -42,7 +42,7 @@ func appendData(L *lua.LState, b []byte, v lua.LValue, depth int) []byte {
 
 // logClosed is OpenResty's error-log line for I/O on a closed socket.
 func (s *tcpSock) logClosed(op string) {
-	s.se.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
+	s.defs.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
 		"attempt to %s data on a closed socket: u:%016X, c:0000000000000000, ft:0 eof:0", op, uintptr(unsafe.Pointer(s))))
 }
 
@@ -68,7 +68,7 @@ func (s *tcpSock) send(L *lua.LState) int {
 		if err != nil {
 			e := errText(err)
 			if e == "timeout" {
-				s.se.log.LogConn(errlog.Error, lc, "lua tcp socket write timed out")
+				s.defs.log.LogConn(errlog.Error, lc, "lua tcp socket write timed out")
 			}
 			s.abort()
 			return fail(e)

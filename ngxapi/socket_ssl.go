@@ -121,14 +121,14 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 			e := "handshake failed"
 			if verifyErr == hostMismatch {
 				e = verifyErr
-				se.log.LogConn(errlog.Error, lc, `lua ssl certificate does not match host "`+serverName+`"`)
+				s.defs.log.LogConn(errlog.Error, lc, `lua ssl certificate does not match host "`+serverName+`"`)
 			} else if verifyErr != "" {
 				e = verifyErr
-				se.log.LogConn(errlog.Error, lc, "lua ssl certificate verify error: ("+verifyErr+")")
+				s.defs.log.LogConn(errlog.Error, lc, "lua ssl certificate verify error: ("+verifyErr+")")
 			} else if t := errText(err); t == "timeout" || t == "closed" {
 				e = t
 			} else {
-				se.log.LogConn(errlog.Error, lc, "lua ssl handshake failed: "+err.Error())
+				s.defs.log.LogConn(errlog.Error, lc, "lua ssl handshake failed: "+err.Error())
 			}
 			s.abort()
 			return fail(e)

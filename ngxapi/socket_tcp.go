@@ -80,6 +80,7 @@ type sockDefaults struct {
 	connTO, sendTO, readTO, keepTO time.Duration
 	poolSize                       int
 	net                            *netConf
+	log                            *errlog.Logger // for failures; nil: lua_socket_log_errors off
 }
 
 // netConf is what resolver, resolver_timeout and lua_ssl_* make for the
@@ -154,6 +155,7 @@ func (se *sockEnv) current() sockDefaults {
 		if c, ok := t.Ctx.(LuaSocketer); ok {
 			ls := c.LuaSocketSettings()
 			d := se.defs.over(ls)
+			d.log = se.errLog(ls)
 			if ls != nil {
 				d.net = se.netFor(ls)
 			}
@@ -161,6 +163,15 @@ func (se *sockEnv) current() sockDefaults {
 		}
 	}
 	return se.defs
+}
+
+// errLog is the logger of cosocket failures under ls: none with
+// lua_socket_log_errors off.
+func (se *sockEnv) errLog(ls *confparse.LuaSocketSettings) *errlog.Logger {
+	if ls != nil && ls.NoLogErrors {
+		return nil
+	}
+	return se.log
 }
 
 func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
@@ -172,11 +183,12 @@ func newSockEnv(w *luavm.Worker, http *confparse.HTTPConf) *sockEnv {
 		httpLS = &confparse.LuaSocketSettings{ConnectTimeout: http.LuaSocketConnectTimeout,
 			SendTimeout: http.LuaSocketSendTimeout, ReadTimeout: http.LuaSocketReadTimeout,
 			KeepaliveTimeout: http.LuaSocketKeepalive, PoolSize: http.LuaSocketPoolSize,
-			Resolver: http.Resolver, ResolverTimeout: http.ResolverTimeout,
+			NoLogErrors: http.LuaSocketNoLogErrors, Resolver: http.Resolver, ResolverTimeout: http.ResolverTimeout,
 			SSLTrustedCertificate: http.LuaSSLTrustedCertificate, SSLVerifyDepth: http.LuaSSLVerifyDepth, SSLProtocols: http.LuaSSLProtocols}
 		se.defs = se.defs.over(httpLS)
 	}
 	se.defs.net = newNetConf(httpLS)
+	se.defs.log = se.errLog(httpLS)
 	se.sysDNS = systemHasNameservers()
 	se.tcpMT = se.newTCPMeta(w.L)
 	se.udpMT = se.newUDPMeta(w.L)

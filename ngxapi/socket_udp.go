@@ -23,8 +23,9 @@ type udpSock struct {
 	sockBinding
 	conn    net.Conn
 	timeout time.Duration
-	defRead time.Duration // lua_socket_read_timeout where it was created
-	net     *netConf      // resolver where it was created
+	defRead time.Duration  // lua_socket_read_timeout where it was created
+	net     *netConf       // resolver where it was created
+	log     *errlog.Logger // failures; nil: lua_socket_log_errors off
 	busy    atomic.Bool
 	closer  *sockCloser
 }
@@ -33,7 +34,7 @@ func (se *sockEnv) luaUDP(L *lua.LState) int {
 	check(se.w, L, "ngx.socket.udp")
 	cur := se.current()
 	d := cur.readTO
-	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: d, defRead: d, net: cur.net, closer: &sockCloser{}}
+	s := &udpSock{se: se, sockBinding: sockBinding{owner: se.owner()}, timeout: d, defRead: d, net: cur.net, log: cur.log, closer: &sockCloser{}}
 	obj := sockObject(L, s, se.udpMT)
 	runtime.AddCleanup(obj, func(c *sockCloser) { c.close() }, s.closer)
 	L.Push(obj)
@@ -137,14 +138,14 @@ func (s *udpSock) setpeername(L *lua.LState) int {
 			ips, e := se.resolve(ctx, s.net, host)
 			cancel()
 			if e != "" {
-				se.log.LogConn(errlog.Error, conn, e)
+				s.log.LogConn(errlog.Error, conn, e)
 				return fail(e)
 			}
 			target = net.JoinHostPort(ips[0], strconv.Itoa(port))
 		}
 		c, err := net.DialTimeout(network, target, to)
 		if err != nil {
-			se.log.LogConn(errlog.Error, conn, "connect() failed ("+errnoLog(err)+")")
+			s.log.LogConn(errlog.Error, conn, "connect() failed ("+errnoLog(err)+")")
 			return fail(errText(err))
 		}
 		s.conn = c
@@ -155,7 +156,7 @@ func (s *udpSock) setpeername(L *lua.LState) int {
 
 func (s *udpSock) send(L *lua.LState) int {
 	if s.conn == nil {
-		s.se.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
+		s.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
 			"attempt to send data on a closed socket: u:%016X, c:0000000000000000", uintptr(unsafe.Pointer(s))))
 		return luaFail(L, "closed")
 	}
@@ -176,7 +177,7 @@ func (s *udpSock) send(L *lua.LState) int {
 
 func (s *udpSock) receive(L *lua.LState) int {
 	if s.conn == nil {
-		s.se.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
+		s.log.LogConn(errlog.Error, s.logConn(), fmt.Sprintf(
 			"attempt to receive data on a closed socket: u:%016X, c:0000000000000000", uintptr(unsafe.Pointer(s))))
 		return luaFail(L, "closed")
 	}
@@ -206,7 +207,7 @@ func (s *udpSock) receive(L *lua.LState) int {
 		if err != nil {
 			e := errText(err)
 			if e == "timeout" {
-				s.se.log.LogConn(errlog.Error, lconn, "lua udp socket read timed out")
+				s.log.LogConn(errlog.Error, lconn, "lua udp socket read timed out")
 			}
 			return fail(e)
 		}

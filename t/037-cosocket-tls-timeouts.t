@@ -163,3 +163,52 @@ nilmissing the port number
 nilmissing the port number
 --- no_error_log
 [error]
+
+
+
+=== TEST 6: lua_socket_log_errors off: cosocket failures are returned, not logged
+--- config
+    lua_socket_log_errors off;
+    location = /slow {
+        content_by_lua_block {
+            ngx.sleep(0.3)
+        }
+    }
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            ngx.say(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            sock = ngx.socket.tcp()
+            sock:settimeout(50)
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
+            assert(sock:send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"))
+            ngx.say(sock:receive())
+        }
+    }
+--- request
+GET /t
+--- response_body
+nilconnection refused
+niltimeout
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: lua_socket_log_errors off in http, on again in a location
+--- http_config
+    lua_socket_log_errors off;
+--- config
+    location = /t {
+        lua_socket_log_errors on;
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            ngx.say(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+        }
+    }
+--- request
+GET /t
+--- response_body
+nilconnection refused
+--- error_log
+connect() failed (111: Connection refused)
