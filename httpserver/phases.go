@@ -37,6 +37,7 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 	ec.Context = "" // nginx's request lines carry no "context:" part
 	c.Conn = &ec
 	c.Log = rq.levelLog()
+	c.Capture = rq.capture
 	rq.hc = c
 	return c
 }

@@ -30,6 +30,11 @@ type RequestPhases struct {
 
 	SetArgs []string // ngx.arg of set_by_lua*
 
+	// Capture runs ngx.location.capture's subrequests (off the worker)
+	// and returns their responses in order; nil: none in this context.
+	Capture  func([]SubRequest) []SubResponse
+	captured []SubResponse
+
 	headerFiltered bool   // the header filter ran
 	bodyEOF        bool   // the body filter saw (or made) the last piece
 	discard        bool   // a special response replaced the body

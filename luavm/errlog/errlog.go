@@ -76,6 +76,9 @@ type Conn struct {
 	Client  string
 	Server  string
 	Request string // e.g. "GET / HTTP/1.1"; empty when there is none
+	// Subrequest is the URI of an ngx.location.capture subrequest
+	// (Request is then its parent's request line).
+	Subrequest string
 	Host    string
 }
 
@@ -204,6 +207,11 @@ func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 		if c.Request != "" {
 			b = append(b, ", request: \""...)
 			b = append(b, c.Request...)
+			b = append(b, '"')
+		}
+		if c.Subrequest != "" {
+			b = append(b, ", subrequest: \""...)
+			b = append(b, c.Subrequest...)
 			b = append(b, '"')
 		}
 		if c.Host != "" {
