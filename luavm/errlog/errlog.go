@@ -79,7 +79,7 @@ type Conn struct {
 	// Subrequest is the URI of an ngx.location.capture subrequest
 	// (Request is then its parent's request line).
 	Subrequest string
-	Host    string
+	Host       string
 }
 
 // Logger is safe for use by many goroutines.
