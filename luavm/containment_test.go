@@ -96,21 +96,40 @@ func TestDeadlineInterruptsRunningCode(t *testing.T) {
 	}
 }
 
+// stuckInstall adds gostuck(): a Go function that never looks at the
+// deadline, returning when release is closed.
+func stuckInstall(release <-chan struct{}) func(w *Worker) {
+	return func(w *Worker) {
+		testInstall(w)
+		w.L.SetGlobal("gostuck", w.L.NewFunction(func(L *lua.LState) int {
+			<-release
+			return 0
+		}))
+	}
+}
+
+func waitLog(t *testing.T, tl *testLog, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(tl.text(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in log: %s", s, tl.text())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // A worker stuck in Go code past its deadline is skipped by Next, named
-// in the error log by the watchdog, and Close does not wait for it.
-func TestStuckWorker(t *testing.T) {
+// in the error log by the watchdog and replaced by a fresh worker (init_by_lua
+// run again); the old goroutine is left behind and Close does not wait for it.
+func TestStuckWorkerReplaced(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	var opts Options
 	opts.Workers = 2
 	opts.Timeouts[PhaseContent] = 50 * time.Millisecond
-	opts.Install = func(w *Worker) {
-		testInstall(w)
-		w.L.SetGlobal("gostuck", w.L.NewFunction(func(L *lua.LState) int {
-			<-release // a Go function that never looks at the deadline
-			return 0
-		}))
-	}
+	opts.Install = stuckInstall(release)
+	opts.Init = mustChunk(t, "init", `inited = "yes"`)
 	p, tl := newTestPool(t, opts)
 	stuck := p.Workers()[0]
 	go stuck.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()")})
@@ -126,17 +145,51 @@ func TestStuckWorker(t *testing.T) {
 			t.Fatalf("other worker: %v %q", r.Err, out)
 		}
 	}
-	for !strings.Contains(tl.text(), "lua worker is stuck in content_by_lua(nginx.conf:7) past its deadline") {
-		time.Sleep(50 * time.Millisecond)
+	waitLog(t, tl, "lua worker is stuck in content_by_lua(nginx.conf:7) past its deadline")
+	waitLog(t, tl, "lua worker stuck in content_by_lua(nginx.conf:7) replaced by a fresh one")
+	fresh := p.Workers()[0]
+	if fresh == stuck || fresh.ID != 0 {
+		t.Fatalf("worker 0 not replaced")
+	}
+	if r, out := run(t, fresh, PhaseContent, "c", `report(inited)`); r.Err != nil || out != "yes" {
+		t.Fatalf("fresh worker: %v %q", r.Err, out)
+	}
+	if r := stuck.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "c", "")}); r.Err != ErrClosed {
+		t.Fatalf("abandoned worker: %v", r.Err)
+	}
+	start := time.Now()
+	p.Close()
+	if d := time.Since(start); d > closeGrace {
+		t.Fatalf("Close took %v", d)
+	}
+}
+
+// Close waits at most closeGrace for a worker stuck without a deadline,
+// and says what it was running.
+func TestCloseLeavesStuckWorker(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var opts Options
+	opts.Timeouts[PhaseContent] = -1
+	opts.Install = stuckInstall(release)
+	p, tl := newTestPool(t, opts)
+	w := p.Next()
+	res := make(chan Result, 1)
+	go func() {
+		res <- w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()")})
+	}()
+	for w.busyName.Load() == nil {
+		time.Sleep(10 * time.Millisecond)
 	}
 	start := time.Now()
 	p.Close()
 	if d := time.Since(start); d > 3*closeGrace {
 		t.Fatalf("Close took %v", d)
 	}
-	if !strings.Contains(tl.text(), "lua worker did not stop: still running content_by_lua(nginx.conf:7); left behind") {
-		t.Fatalf("log: %s", tl.text())
+	if r := <-res; r.Err != ErrClosed {
+		t.Fatalf("Run: %v", r.Err)
 	}
+	waitLog(t, tl, "lua worker did not stop: still running content_by_lua(nginx.conf:7); left behind")
 }
 
 // Past MaxMemory, the code running is interrupted with "not enough

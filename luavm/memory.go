@@ -74,7 +74,7 @@ func (p *Pool) memoryMonitor(max int64) {
 		if int64(sample[0].Value.Uint64()) <= max {
 			continue
 		}
-		for _, w := range p.workers {
+		for _, w := range p.Workers() {
 			if w.busyName.Load() != nil {
 				w.Log.Logf(errlog.Alert, "lua memory %d bytes over lua_max_memory %d: %s interrupted", sample[0].Value.Uint64(), max, w.busyWith())
 				w.interruptNow(ErrNoMemory)

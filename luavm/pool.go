@@ -105,7 +105,7 @@ type Options struct {
 // Pool is the set of workers.
 type Pool struct {
 	opts    Options
-	workers []*Worker
+	list    atomic.Pointer[[]*Worker] // replaced whole when a worker is (watchdog.go)
 	next    atomic.Uint32
 	closeMu sync.Mutex
 	closed  bool
@@ -174,25 +174,14 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	p := &Pool{opts: opts, done: make(chan struct{})}
 	ready := make(chan error, opts.Workers)
-	for i := 0; i < opts.Workers; i++ {
-		w := &Worker{
-			ID:      i,
-			Log:     opts.Log.ForWorker(i),
-			pool:    p,
-			q:       make(chan qitem, opts.QueueSize),
-			stop:    make(chan struct{}),
-			stopped: make(chan struct{}),
-			idle:    make(chan struct{}),
-			gone:    make(chan struct{}),
-			hctx:    newHookCtx(),
-		}
-		w.htimer = time.AfterFunc(time.Hour, w.fireDeadline)
-		w.htimer.Stop()
-		p.workers = append(p.workers, w)
-		go w.main(ready)
+	ws := make([]*Worker, opts.Workers)
+	for i := range ws {
+		ws[i] = p.newWorker(i)
+		go ws[i].main(ready)
 	}
+	p.list.Store(&ws)
 	var first error
-	for range p.workers {
+	for range ws {
 		if err := <-ready; err != nil && first == nil {
 			first = err
 		}
@@ -206,7 +195,7 @@ func NewPool(opts Options) (*Pool, error) {
 		return nil, first
 	}
 	if opts.Init != nil {
-		for _, w := range p.workers {
+		for _, w := range p.Workers() {
 			if r := w.Run(&Request{Phase: PhaseInit, Chunk: opts.Init}); r.Err != nil {
 				p.Close()
 				return nil, r.Err
@@ -225,7 +214,7 @@ func (p *Pool) RunInitWorker() {
 	if p.opts.InitWorker == nil {
 		return
 	}
-	for _, w := range p.workers {
+	for _, w := range p.Workers() {
 		w.Run(&Request{Phase: PhaseInitWorker, Chunk: p.opts.InitWorker,
 			Conn: &errlog.Conn{ID: p.connID(), Context: PhaseInitWorker.Context()}})
 	}
@@ -241,23 +230,43 @@ func (p *Pool) connID() uint64 {
 // Options returns the pool's resolved options.
 func (p *Pool) Options() Options { return p.opts }
 
-// Workers returns every worker.
-func (p *Pool) Workers() []*Worker { return p.workers }
+// Workers returns every worker (a snapshot: a stuck worker may be
+// replaced later).
+func (p *Pool) Workers() []*Worker { return *p.list.Load() }
+
+// newWorker makes worker i; its goroutine is started with main.
+func (p *Pool) newWorker(i int) *Worker {
+	w := &Worker{
+		ID:      i,
+		Log:     p.opts.Log.ForWorker(i),
+		pool:    p,
+		q:       make(chan qitem, p.opts.QueueSize),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		idle:    make(chan struct{}),
+		gone:    make(chan struct{}),
+		hctx:    newHookCtx(),
+	}
+	w.htimer = time.AfterFunc(time.Hour, w.fireDeadline)
+	w.htimer.Stop()
+	return w
+}
 
 // Next picks a worker round-robin for a new connection or request; when
 // that one is running Lua code now, a worker that is not (if any) is taken
 // instead, and one running past its deadline (stuck: watchdog.go) only
 // when all others are too.
 func (p *Pool) Next() *Worker {
+	ws := p.Workers()
 	n := int(p.next.Add(1))
-	w := p.workers[n%len(p.workers)]
+	w := ws[n%len(ws)]
 	if w.busyName.Load() == nil {
 		return w
 	}
 	now := time.Now()
 	var free, live *Worker
-	for i := 1; i < len(p.workers) && free == nil; i++ {
-		o := p.workers[(n+i)%len(p.workers)]
+	for i := 1; i < len(ws) && free == nil; i++ {
+		o := ws[(n+i)%len(ws)]
 		switch {
 		case o.busyName.Load() == nil:
 			free = o
@@ -278,12 +287,12 @@ func (p *Pool) Next() *Worker {
 // premature = true, then it waits for running light threads (timers,
 // handlers) to end, or for ctx, and closes the pool.
 func (p *Pool) Shutdown(ctx context.Context) {
-	for _, w := range p.workers {
+	for _, w := range p.Workers() {
 		w := w
 		w.exiting.Store(true)
 		w.send(qitem{kind: qFunc, fn: w.expireTimers})
 	}
-	for _, w := range p.workers {
+	for _, w := range p.Workers() {
 		select {
 		case <-w.idle:
 		case <-w.stopped:
@@ -302,9 +311,10 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
+	ws := p.Workers() // replacements check closed under closeMu
 	p.closeMu.Unlock()
 	close(p.done)
-	for _, w := range p.workers {
+	for _, w := range ws {
 		w.exiting.Store(true)
 		w.quit.Store(true)
 		close(w.stop)
@@ -312,12 +322,19 @@ func (p *Pool) Close() {
 	}
 	grace := time.NewTimer(closeGrace)
 	defer grace.Stop()
-	for _, w := range p.workers {
+	expired := false
+	for _, w := range ws {
+		if !expired {
+			select {
+			case <-w.stopped:
+				continue
+			case <-grace.C:
+				expired = true // the others get no more time either
+			}
+		}
 		select {
 		case <-w.stopped:
-		case <-grace.C:
-			grace.Reset(0) // the others get no more time either
-			<-grace.C
+		default:
 			// its goroutine is left to end (or not) on its own; callers
 			// waiting on it get ErrClosed
 			w.Log.Logf(errlog.Alert, "lua worker did not stop: still running %s; left behind", w.busyWith())
@@ -372,7 +389,7 @@ func (w *Worker) setup() (err error) {
 func (w *Worker) Exiting() bool { return w.exiting.Load() }
 
 // Count is the number of workers (ngx.worker.count()).
-func (w *Worker) Count() int { return len(w.pool.workers) }
+func (w *Worker) Count() int { return len(w.pool.Workers()) }
 
 // Marker is the value a Go API function yields (through Suspend, Sleep or
 // Exit); the pcall and coroutine wrappers pass it up to the worker.

@@ -10,8 +10,9 @@ import (
 // Stuck workers. The deadline interrupts Lua code between instructions and
 // inside the long builtins; a worker still running past its deadline is
 // stuck in something that does not look (a Go function of a module). It
-// is taken out of rotation (Next skips it), the watchdog names the chunk
-// in the error log, and Close does not wait for it longer than closeGrace.
+// is taken out of rotation (Next skips it); a second past its deadline the
+// watchdog names the chunk in the error log and replaces the worker with a
+// fresh one. Close does not wait for any worker longer than closeGrace.
 
 const (
 	wedgeAfter    = time.Second // past its deadline by this: logged as stuck
@@ -53,19 +54,20 @@ func (w *Worker) busyWith() string {
 func (p *Pool) watchdog() {
 	tk := time.NewTicker(watchdogEvery)
 	defer tk.Stop()
-	stuck := make([]bool, len(p.workers))
+	stuck := make([]bool, len(p.Workers()))
 	for {
 		select {
 		case <-p.done:
 			return
 		case now := <-tk.C:
-			for i, w := range p.workers {
+			for i, w := range p.Workers() {
 				switch {
 				case !w.pastDeadline(now, wedgeAfter):
 					stuck[i] = w.busyUntil.Load() != 0 && stuck[i]
 				case !stuck[i]:
 					stuck[i] = true
 					w.Log.Logf(errlog.Alert, "lua worker is stuck in %s past its deadline (in Go code that cannot be interrupted); new work goes to the other workers", w.busyWith())
+					go p.replace(w)
 				}
 			}
 		}
@@ -88,4 +90,44 @@ func (w *Worker) interruptNow(err error) {
 	}
 	w.hmu.Unlock()
 	w.fireDeadline()
+}
+
+// replace puts a fresh worker (new LState, the same Install, init_by_lua*
+// and init_worker_by_lua* as at start) in old's place and abandons old:
+// its goroutine is left to come back (or not) and then end; its queued and
+// parked work gets ErrClosed, its timers are lost.
+func (p *Pool) replace(old *Worker) {
+	nw := p.newWorker(old.ID)
+	ready := make(chan error, 1)
+	go nw.main(ready)
+	err := <-ready
+	if err == nil && p.opts.Init != nil {
+		err = nw.Run(&Request{Phase: PhaseInit, Chunk: p.opts.Init}).Err
+	}
+	p.closeMu.Lock()
+	if err != nil || p.closed {
+		p.closeMu.Unlock()
+		close(nw.stop)
+		if err != nil {
+			old.Log.Logf(errlog.Alert, "lua worker stuck in %s could not be replaced: %v", old.busyWith(), err)
+		}
+		return
+	}
+	ws := append([]*Worker(nil), p.Workers()...)
+	for i := range ws {
+		if ws[i] == old {
+			ws[i] = nw
+		}
+	}
+	p.list.Store(&ws)
+	p.closeMu.Unlock()
+	old.exiting.Store(true)
+	old.quit.Store(true)
+	close(old.gone)
+	close(old.stop)
+	old.Log.Logf(errlog.Alert, "lua worker stuck in %s replaced by a fresh one", old.busyWith())
+	if p.opts.InitWorker != nil {
+		nw.Run(&Request{Phase: PhaseInitWorker, Chunk: p.opts.InitWorker,
+			Conn: &errlog.Conn{ID: p.connID(), Context: PhaseInitWorker.Context()}})
+	}
 }
