@@ -396,6 +396,9 @@ func (m *Matcher) matchCapture(s int, c byte) int {
 		panic(Error("invalid capture index"))
 	}
 	n := m.caps[l].len
+	if n < 0 {
+		return -1 // a position capture: Lua's size_t compare never matches
+	}
 	if len(m.Src)-s >= n && m.Src[m.caps[l].init:m.caps[l].init+n] == m.Src[s:s+n] {
 		return s + n
 	}
