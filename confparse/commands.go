@@ -659,6 +659,13 @@ func setAccessLog(l *loader, d *directive) error {
 		return nil
 	}
 	al := AccessLog{Path: l.prefixPath(d.args[0]), Format: "combined", Pos: d.pos}
+	if spec, ok := strings.CutPrefix(d.args[0], "syslog:"); ok {
+		sl, err := parseSyslog(d, spec)
+		if err != nil {
+			return err
+		}
+		al.Path, al.Syslog = d.args[0], sl
+	}
 	if len(d.args) > 1 {
 		al.Format = d.args[1]
 		if _, ok := d.c.http.LogFormats[al.Format]; !ok {
@@ -671,8 +678,10 @@ func setAccessLog(l *loader, d *directive) error {
 			}
 		}
 	}
-	if err := dirMustExist(d, al.Path); err != nil {
-		return err
+	if al.Syslog.Addr == "" {
+		if err := dirMustExist(d, al.Path); err != nil {
+			return err
+		}
 	}
 	if len(s.AccessLogs) == 1 && s.AccessLogs[0].Off {
 		s.AccessLogs = nil

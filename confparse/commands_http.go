@@ -60,7 +60,7 @@ var httpCommands = []command{
 		}
 		return nil
 	}},
-	{name: "access_log", syntax: "path [format [buffer=size] [flush=time] [if=condition]] | off", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
+	{name: "access_log", syntax: "path | syslog:server=address[,facility=f][,severity=s][,tag=t][,nohostname] [format [buffer=size] [flush=time] [if=condition]] | off", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
 	{name: "proxy_set_header", syntax: "field value", ctx: ctxHSL, min: 2, max: 2, set: func(l *loader, d *directive) error {
 		s := d.c.settings()
 		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})

@@ -176,8 +176,9 @@ type LuaPhases struct {
 }
 
 type AccessLog struct {
-	Path   string // absolute
-	Format string // log_format name; "combined" by default
+	Syslog errlog.Syslog // a "syslog:" target (Path is then the text as written)
+	Path   string        // absolute
+	Format string        // log_format name; "combined" by default
 	Off    bool
 	Pos    Pos
 }

@@ -49,9 +49,11 @@ func parseSyslog(d *directive, spec string) (errlog.Syslog, error) {
 			if err := once(name); err != nil {
 				return s, err
 			}
-			if lv, ok := errlog.ParseLevel(val); !ok || lv == errlog.Stderr {
+			lv, ok := errlog.ParseLevel(val)
+			if !ok || lv == errlog.Stderr {
 				return s, d.errf(`unknown syslog severity "%s"`, val)
 			}
+			s.Severity = lv
 		case "tag":
 			if err := once(name); err != nil {
 				return s, err

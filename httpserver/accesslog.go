@@ -21,9 +21,13 @@ type logFile struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
+	sl   *errlog.SyslogSender // a syslog: target instead of a file
 }
 
 func (l *logFile) reopen() error {
+	if l.sl != nil {
+		return nil
+	}
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
@@ -114,7 +118,9 @@ func openAccessLogs(cfg *confparse.Config) (*accessLogs, error) {
 			lf := a.files[l.Path]
 			if lf == nil {
 				lf = &logFile{path: l.Path}
-				if err := lf.reopen(); err != nil {
+				if l.Syslog.Addr != "" {
+					lf.sl = errlog.NewSyslogSender(l.Syslog)
+				} else if err := lf.reopen(); err != nil {
 					return &confparse.Error{Msg: "open() \"" + l.Path + "\" failed (" + errlog.ErrnoText(err) + ")"}
 				}
 				a.files[l.Path] = lf
@@ -181,7 +187,11 @@ func (a *accessLogs) write(rq *request) {
 		}
 		b = append(b, '\n')
 		l.file.mu.Lock()
-		l.file.f.Write(b)
+		if l.file.sl != nil {
+			l.file.sl.Send(b)
+		} else {
+			l.file.f.Write(b)
+		}
 		l.file.mu.Unlock()
 	}
 }
@@ -213,6 +223,9 @@ func (a *accessLogs) close() {
 		if f.f != nil {
 			f.f.Close()
 			f.f = nil
+		}
+		if f.sl != nil {
+			f.sl.Close()
 		}
 		f.mu.Unlock()
 	}

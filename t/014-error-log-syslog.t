@@ -70,3 +70,20 @@ qr/\[emerg\] .*unknown syslog facility "local9" in \S+nginx\.conf:40/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*no syslog server specified in \S+nginx\.conf:40/
+
+
+
+=== TEST 5: access_log to syslog: the log line with the target's severity (local7 + notice = <189>)
+--- config
+    location = /t {
+        access_log syslog:server=127.0.0.1:$TEST_NGINX_RAND_PORT_1,severity=notice,tag=acc,nohostname;
+        return 200 "ok\n";
+    }
+--- udp_listen: $TEST_NGINX_RAND_PORT_1
+--- udp_reply: ignored
+--- udp_query eval
+qr/\A<189>[A-Z][a-z]{2} [ 123]\d \d\d:\d\d:\d\d acc: 127\.0\.0\.1 - - \[[^\]]+\] "GET \/t HTTP\/1\.1" 200 3 "-" "[^"]*"\z/
+--- request
+GET /t
+--- response_body
+ok

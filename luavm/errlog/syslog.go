@@ -18,7 +18,25 @@ type Syslog struct {
 	Facility   int    // 0-23; nginx's default is local7 (23)
 	Tag        string // default "nginx"
 	NoHostname bool
+	Severity   Level // access_log lines' severity (severity=; default info); error_log lines carry their level
 }
+
+// SyslogSender sends access log lines to a syslog server, one datagram
+// each, with the target's severity. Its caller serializes Send and Close.
+type SyslogSender struct{ w *syslogWriter }
+
+func NewSyslogSender(s Syslog) *SyslogSender { return &SyslogSender{newSyslog(s)} }
+
+// Send sends one line (ending with "\n").
+func (s *SyslogSender) Send(line []byte) {
+	sev := s.w.cfg.Severity
+	if sev == Stderr {
+		sev = Info
+	}
+	s.w.send(sev, line)
+}
+
+func (s *SyslogSender) Close() { s.w.close() }
 
 // SyslogFacilities are nginx's facility names, by number.
 var SyslogFacilities = []string{"kern", "user", "mail", "daemon", "auth", "intern", "lpr", "news", "uucp",
