@@ -21,16 +21,21 @@
 //     without tail calls), missing resume values become Go nils (resume
 //     values are fitted to the yielding call's expected count), "arg" tables
 //     built for every chunk run (dropped).
-//   - Non-yielding phases run under Options.HookTimeout through a reusable
-//     context (no allocation per hook); past it the Lua code is aborted.
+//   - Every resume runs under the worker's reusable context (no allocation
+//     per run): it fires at the run's limit (Options.Timeouts per phase, a
+//     yieldable run's Request.Deadline), at the memory ceiling
+//     (memory.go) and at Close, and gopher-lua then stops the code at its
+//     next instruction; the long Go builtins (strlib.go, ngx.re, cjson)
+//     ask Interrupted between their steps. Nesting is bounded
+//     (nesting.go); stuck workers are skipped and replaced (watchdog.go).
 //   - Content, fetch and timer threads start in a small entry function
 //     that installs a Panic handler noting the stack of a failing thread:
 //     "lua entry thread aborted" lines carry OpenResty's traceback
 //     (traceback.go). Thread.OnExit hooks run when a thread ends, however
 //     it ends (cosockets left open are closed that way).
-//   - Request.Deadline bounds a yieldable run: a timer kept with the pooled
-//     job queues a cancel item; the worker ends the thread if it is still
-//     parked (end hooks run, its coroutine is dropped, its pending op's
+//   - The limit of a yieldable run also ends it while parked: a timer kept
+//     with the pooled job queues a cancel item; the worker ends the thread
+//     if it is still parked (end hooks run, its coroutine is dropped, its pending op's
 //     result finds it dead) and Run returns ErrDeadline.
 //   - Each worker keeps nginx's cached clock (ngx.now and friends): read
 //     by the first Now of each queue item's turn (lazily: a turn that never
