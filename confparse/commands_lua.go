@@ -21,6 +21,7 @@ var luaPhases = concatCommands(
 	luaPhase("log_by_lua", ctxHSL, true, "", func(d *directive) **LuaCode { return &d.c.settings().LogByLua }),
 	luaPhase("ssl_certificate_by_lua", ctxHS, false, "", func(d *directive) **LuaCode { return &d.c.ssl().CertificateByLua }),
 	luaPhase("ssl_client_hello_by_lua", ctxHS, false, "", func(d *directive) **LuaCode { return &d.c.ssl().ClientHelloByLua }),
+	luaPhase("balancer_by_lua", ctxUpstream, false, "", func(d *directive) **LuaCode { return &d.c.ups.BalancerByLua }),
 )
 
 // The lua_* directives and the resolver.

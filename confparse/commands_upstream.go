@@ -17,6 +17,8 @@ type Upstream struct {
 	// KeepaliveTimeout closes idle upstream connections; default 60s.
 	KeepaliveTimeout time.Duration
 	Pos              Pos
+	// BalancerByLua (balancer_by_lua*) picks the peer of each attempt.
+	BalancerByLua *LuaCode
 }
 
 // UpstreamServer is one "server ADDRESS [weight=N] [max_fails=N]

@@ -194,6 +194,11 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 	if err != nil {
 		return g, err
 	}
+	for _, u := range h.Upstreams {
+		if _, err := compile(u.BalancerByLua); err != nil {
+			return g, err
+		}
+	}
 	g.upstreams = upstreamPools(h)
 	g.transport = &http.Transport{
 		Proxy:               nil,

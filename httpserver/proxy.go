@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
+	"github.com/goresty/goresty/ngxapi"
 )
 
 // proxyTarget splits proxy_pass "http://host:port[/uri]" into the upstream
@@ -96,10 +98,26 @@ func (rq *request) proxy(pass string) {
 	if pool != nil && pool.conf.Balance == "hash" {
 		key = rq.expand(pool.conf.HashKey)
 	}
+	var bal *ngxapi.Balancer
+	var balChunk *luavm.Chunk
+	if pool != nil && pool.conf.BalancerByLua != nil {
+		bal, balChunk = &ngxapi.Balancer{}, rq.g.chunks[pool.conf.BalancerByLua]
+	}
 	for attempt := 1; ; attempt++ {
 		addr := u.Host
 		var p *peer
-		if pool != nil {
+		ast := st
+		if bal != nil {
+			if !rq.runBalancer(bal, balChunk) {
+				rq.upstreamVars("", "500", 0)
+				rq.errorPage(http.StatusInternalServerError)
+				return
+			}
+			ast = bal.Settings(st)
+		}
+		if bal != nil && bal.Peer != "" {
+			addr = bal.Peer
+		} else if pool != nil {
 			if p = pool.get(tried, key); p == nil {
 				if attempt == 1 {
 					rq.logErr(errlog.Error, "no live upstreams while connecting to upstream, upstream: \""+u.Scheme+"://"+u.Host+uri+"\"")
@@ -112,9 +130,10 @@ func (rq *request) proxy(pass string) {
 			addr = p.addr
 		}
 		start := time.Now()
-		resp, cancel, err := rq.proxyOnce(transport, u, addr, uri, body, st)
+		resp, cancel, err := rq.proxyOnce(transport, u, addr, uri, body, ast)
 		elapsed := time.Since(start)
-		last := pool == nil || (st.ProxyNextUpstreamTries > 0 && attempt >= st.ProxyNextUpstreamTries) || next["off"]
+		last := pool == nil || (st.ProxyNextUpstreamTries > 0 && attempt >= st.ProxyNextUpstreamTries) || next["off"] ||
+			bal != nil && attempt > bal.MoreTries // balancer_by_lua*: only the tries it allowed
 		if err != nil {
 			cancel()
 			timeout := false
@@ -136,6 +155,9 @@ func (rq *request) proxy(pass string) {
 			// a request already sent is not sent again unless idempotent
 			resend := isDialErr(err) || idempotent || next["non_idempotent"]
 			if !last && resend && ((timeout && next["timeout"]) || (!timeout && next["error"])) {
+				if bal != nil {
+					bal.LastFailure, bal.LastStatus = "failed", code
+				}
 				continue
 			}
 			rq.errorPage(code)
@@ -149,6 +171,9 @@ func (rq *request) proxy(pass string) {
 			if p != nil {
 				pool.done(p, sc >= 500 && sc != 501) // http_500/502/503/504 count as failures
 			}
+			if bal != nil {
+				bal.LastFailure, bal.LastStatus = "next", sc
+			}
 			continue
 		}
 		rq.upstreamVars(addr, strconv.Itoa(sc), elapsed)
@@ -159,6 +184,17 @@ func (rq *request) proxy(pass string) {
 		}
 		return
 	}
+}
+
+// runBalancer runs balancer_by_lua* for one attempt; false when it failed
+// or asked for ngx.ERROR (a 500, as ngx_lua).
+func (rq *request) runBalancer(b *ngxapi.Balancer, chunk *luavm.Chunk) bool {
+	c := rq.luaCtx()
+	b.Peer = ""
+	c.Balancer = b
+	res := c.Run(luavm.PhaseBalancer, chunk)
+	c.Balancer = nil
+	return res.Err == nil && !(res.Exited && res.Exit == -1)
 }
 
 // isDialErr: the connection could not be made (nothing was sent).

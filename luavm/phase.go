@@ -21,6 +21,7 @@ const (
 	PhaseLog          // log_by_lua*
 	PhaseSSLCert      // ssl_certificate_by_lua*
 	PhaseSSLHello     // ssl_client_hello_by_lua*
+	PhaseBalancer     // balancer_by_lua*
 	NumPhases         // number of phases; not a phase
 )
 
@@ -39,6 +40,7 @@ var phaseNames = [NumPhases]string{
 	PhaseLog:             "log",
 	PhaseSSLCert:         "ssl_cert",
 	PhaseSSLHello:        "ssl_client_hello",
+	PhaseBalancer:        "balancer",
 }
 
 var phaseContexts = [NumPhases]string{
@@ -56,6 +58,7 @@ var phaseContexts = [NumPhases]string{
 	PhaseLog:             "log_by_lua*",
 	PhaseSSLCert:         "ssl_certificate_by_lua*",
 	PhaseSSLHello:        "ssl_client_hello_by_lua*",
+	PhaseBalancer:        "balancer_by_lua*",
 }
 
 // phaseLimits names what bounds each phase's light threads (the running
@@ -126,7 +129,7 @@ func (p Phase) failurePrefix() string {
 		return "init_worker_by_lua error: "
 	case PhaseSSLSessionStore:
 		return "failed to run session_store_by_lua*: "
-	case PhaseSet, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog:
+	case PhaseSet, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog, PhaseBalancer:
 		return "failed to run " + p.Context() + ": "
 	}
 	return "lua entry thread aborted: runtime error: "

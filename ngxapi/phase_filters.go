@@ -30,6 +30,8 @@ type RequestPhases struct {
 
 	SetArgs []string // ngx.arg of set_by_lua*
 
+	Balancer *Balancer // balancer_by_lua*'s decisions; nil outside proxying
+
 	// Capture runs ngx.location.capture's subrequests (off the worker)
 	// and returns their responses in order; nil: none in this context.
 	Capture  func([]SubRequest) []SubResponse

@@ -33,14 +33,15 @@ const (
 	pLog        = luavm.PhaseLog
 	pCert       = luavm.PhaseSSLCert
 	pHello      = luavm.PhaseSSLHello
+	pBalancer   = luavm.PhaseBalancer
 )
 
 var (
 	anyPhase     = notInit | phases(pInit)
-	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog, pCert, pHello)
+	notInit      = phases(pInitWorker, pStore, pFetch, pContent, pTimer, pSet, pRewrite, pAccess, pHeader, pBody, pLog, pCert, pHello, pBalancer)
 	yieldable    = phases(pFetch, pContent, pTimer, pRewrite, pAccess, pCert, pHello) // may suspend the light thread
 	requestOnly  = phases(pRewrite, pAccess, pContent)                                // the phases that may produce the response
-	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog)                   // every phase of an HTTP request
+	reqPhases    = requestOnly | phases(pSet, pHeader, pBody, pLog, pBalancer)        // every phase of an HTTP request
 	sessionHooks = phases(pStore, pFetch)
 )
 
@@ -54,7 +55,7 @@ var apiPhases = map[string]phaseSet{
 	"print":                   anyPhase,
 	"ngx.get_phase":           anyPhase,
 	"ngx.sleep":               yieldable,
-	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader, pCert, pHello),
+	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader, pCert, pHello, pBalancer),
 	"ngx.ctx":                 notInit,
 	"ngx.timer.at":            notInit,
 	"ngx.timer.every":         notInit,
@@ -140,6 +141,10 @@ var apiPhases = map[string]phaseSet{
 	"ngx.ssl.set_der_priv_key":                         phases(pCert),
 	"ngx.ssl.set_cert":                                 phases(pCert),
 	"ngx.ssl.set_priv_key":                             phases(pCert),
+	"ngx.balancer.set_current_peer":                    phases(pBalancer),
+	"ngx.balancer.set_more_tries":                      phases(pBalancer),
+	"ngx.balancer.get_last_failure":                    phases(pBalancer),
+	"ngx.balancer.set_timeouts":                        phases(pBalancer),
 	"ngx.ssl.clienthello.get_client_hello_server_name": phases(pHello),
 	"ngx.ssl.clienthello.get_supported_versions":       phases(pHello),
 	"ngx.ssl.clienthello.get_client_hello_ext":         phases(pHello),
