@@ -22,6 +22,26 @@ our $TestComServer = <<'_EOC_';
     }
 _EOC_
 
+our $FetchHook = <<'_EOC_';
+    ssl_session_fetch_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
+        if sess then assert(ssl_sess.set_serialized_session(sess)) end
+    }
+_EOC_
+
+# a request looping in content_by_lua, started in the background
+our $Spin = <<'_EOC_';
+    location = /spin {
+        content_by_lua_block {
+            ngx.log(ngx.WARN, "spinning")
+            while true do end
+        }
+    }
+_EOC_
+our $SpinThen = "(curl -s -m 20 http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in \$(seq 100); do grep -q spinning logs/error.log && break; sleep 0.05; done;";
+our $WaitExit = "for i in \$(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited";
+
 our $Resume = "tlsprobe -connect 127.0.0.1:\$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca \$TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1";
 
 check_accum_error_log();
@@ -118,22 +138,16 @@ qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.c
 
 
 
-=== TEST 4: an endless loop in the store hook ends at lua_hook_timeout, the handshake completes and later sessions resume
+=== TEST 4: an endless loop, then a backtracking pattern, in the store hook end at lua_hook_timeout; the handshakes complete and later sessions resume
 --- http_config eval
-<<'_EOC_' . $::TestComServer
-    lua_hook_timeout 100ms;
+<<'_EOC_' . $::FetchHook . $::TestComServer
+    lua_hook_timeout 200ms;
     ssl_session_store_by_lua_block {
         local ssl_sess = require "ngx.ssl.session"
-        if not ngx.shared.sess:get("looped") then
-            ngx.shared.sess:set("looped", true)
-            while true do end
-        end
+        local n = ngx.shared.sess:incr("bombs", 1, 0)
+        if n == 1 then while true do end end
+        if n == 2 then string.rep("a", 300):find(".-.-.-.-b") end
         ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
-    }
-    ssl_session_fetch_by_lua_block {
-        local ssl_sess = require "ngx.ssl.session"
-        local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
-        if sess then assert(ssl_sess.set_serialized_session(sess)) end
     }
 _EOC_
 --- config
@@ -145,7 +159,10 @@ New
 New
 Reused
 --- error_log eval
-qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):5: lua_hook_timeout exceeded/
+[
+qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):4: lua_hook_timeout exceeded/,
+qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):5: lua_hook_timeout exceeded/,
+]
 
 
 
@@ -179,38 +196,7 @@ qr/\[error\] .*lua entry thread aborted: runtime error: ssl_session_fetch_by_lua
 
 
 
-=== TEST 6: a backtracking pattern in the store hook stops at lua_hook_timeout; the handshake completes and later sessions resume
---- http_config eval
-<<'_EOC_' . $::TestComServer
-    lua_hook_timeout 200ms;
-    ssl_session_store_by_lua_block {
-        local ssl_sess = require "ngx.ssl.session"
-        if not ngx.shared.sess:get("looped") then
-            ngx.shared.sess:set("looped", true)
-            string.rep("a", 300):find(".-.-.-.-b")
-        end
-        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
-    }
-    ssl_session_fetch_by_lua_block {
-        local ssl_sess = require "ngx.ssl.session"
-        local sess = ngx.shared.sess:get(ssl_sess.get_session_id())
-        if sess then assert(ssl_sess.set_serialized_session(sess)) end
-    }
-_EOC_
---- config
---- exec eval
-"$::Resume\n$::Resume"
---- exec_out
-New
-New
-New
-Reused
---- error_log eval
-qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):5: lua_hook_timeout exceeded/
-
-
-
-=== TEST 7: strings past lua_max_string_size are a Lua error (string.rep, table.concat, gsub), not an allocation
+=== TEST 6: strings past lua_max_string_size are a Lua error (string.rep, table.concat, gsub), not an allocation
 --- http_config
     lua_max_string_size 1m;
 --- config
@@ -246,19 +232,13 @@ qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.c
 
 
 
-=== TEST 8: TERM ends the process at once even with a worker in an endless loop that has no deadline (lua_content_timeout 0): the loop is interrupted
+=== TEST 7: TERM ends the process at once even with a worker in an endless loop that has no deadline (lua_content_timeout 0): the loop is interrupted
 --- http_config
     lua_content_timeout 0;
---- config
-    location = /spin {
-        content_by_lua_block {
-            ngx.log(ngx.WARN, "spinning")
-            while true do end
-        }
-    }
---- exec
-(curl -s -m 20 http://127.0.0.1:$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in $(seq 100); do grep -q 'spinning' logs/error.log && break; sleep 0.05; done; kill -TERM $(cat logs/nginx.pid)
-for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited; grep -c 'content_by_lua(nginx.conf:42):3: process exiting' logs/error.log
+--- config eval
+$::Spin
+--- exec eval
+"$::SpinThen kill -TERM \$(cat logs/nginx.pid)\n$::WaitExit; grep -c 'content_by_lua(nginx.conf:42):3: process exiting' logs/error.log"
 --- exec_out
 exited
 1
@@ -267,21 +247,15 @@ exited
 
 
 
-=== TEST 9: QUIT waits for a wedged request only up to worker_shutdown_timeout
+=== TEST 8: QUIT waits for a wedged request only up to worker_shutdown_timeout
 --- main_config
     worker_shutdown_timeout 500ms;
 --- http_config
     lua_content_timeout 0;
---- config
-    location = /spin {
-        content_by_lua_block {
-            ngx.log(ngx.WARN, "spinning")
-            while true do end
-        }
-    }
---- exec
-(curl -s -m 20 http://127.0.0.1:$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in $(seq 100); do grep -q 'spinning' logs/error.log && break; sleep 0.05; done; kill -QUIT $(cat logs/nginx.pid)
-for i in $(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited
+--- config eval
+$::Spin
+--- exec eval
+"$::SpinThen kill -QUIT \$(cat logs/nginx.pid)\n$::WaitExit"
 --- exec_out
 exited
 --- server_exits
@@ -289,7 +263,7 @@ exited
 
 
 
-=== TEST 10: a lua_shared_dict size the machine cannot back is refused at start, in nginx's words
+=== TEST 9: a lua_shared_dict size the machine cannot back is refused at start, in nginx's words
 --- http_config
     lua_shared_dict huge 1000000m;
 --- config
@@ -300,7 +274,7 @@ mmap(MAP_ANON|MAP_SHARED, 1048576000000) failed (12: Cannot allocate memory)
 
 
 
-=== TEST 11: Lua that grows past lua_max_memory gets "not enough memory" instead of the process running out; the server goes on
+=== TEST 10: Lua that grows past lua_max_memory gets "not enough memory" instead of the process running out; the server goes on
 --- http_config
     lua_max_memory 100m;
 --- config
