@@ -66,6 +66,36 @@ var httpCommands = []command{
 		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})
 		return nil
 	}},
+	{name: "error_page", syntax: "code ... [=[response]] uri", ctx: ctxHSL, min: 2, max: many, set: func(l *loader, d *directive) error {
+		ep := ErrorPage{URI: d.args[len(d.args)-1]}
+		for _, a := range d.args[:len(d.args)-1] {
+			if r, ok := strings.CutPrefix(a, "="); ok {
+				ep.Response = -1
+				if r != "" {
+					n, ok := parseInt(r)
+					if !ok {
+						return d.errf(`invalid value "%s"`, a)
+					}
+					ep.Response = n
+				}
+				continue
+			}
+			n, ok := parseInt(a)
+			if !ok {
+				return d.errf(`invalid value "%s"`, a)
+			}
+			if n < 300 || n > 599 {
+				return d.errf(`value "%s" must be between 300 and 599`, a)
+			}
+			ep.Codes = append(ep.Codes, n)
+		}
+		if len(ep.Codes) == 0 {
+			return d.errf(`invalid number of arguments in "%s" directive`, d.name)
+		}
+		s := d.c.settings()
+		s.ErrorPages = append(s.ErrorPages, ep)
+		return nil
+	}},
 	{name: "add_header", syntax: "name value [always]  (200 201 204 206 301 302 303 304 307 308, or always)", ctx: ctxHSL, min: 2, max: 3, set: func(l *loader, d *directive) error {
 		a := AddHeader{Name: d.args[0], Value: d.args[1]}
 		if len(d.args) == 3 {

@@ -209,6 +209,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("add_header") {
 		s.AddHeaders = p.AddHeaders
 	}
+	if !set("error_page") {
+		s.ErrorPages = p.ErrorPages
+	}
 	if !set("types") {
 		s.Types = p.Types
 	}

@@ -153,6 +153,7 @@ type Settings struct {
 	ErrorLogs              []errlog.Target
 	ProxySetHeaders        []Header
 	AddHeaders             []AddHeader   // add_header: inherited only when a level has none
+	ErrorPages             []ErrorPage   // error_page: inherited only when a level has none
 	ProxyConnectTimeout    time.Duration // default 60s
 	ProxyReadTimeout       time.Duration // default 60s
 	ProxySendTimeout       time.Duration // default 60s
@@ -181,6 +182,13 @@ type AccessLog struct {
 	Format string        // log_format name; "combined" by default
 	Off    bool
 	Pos    Pos
+}
+
+// ErrorPage is one "error_page code ... [=[response]] uri".
+type ErrorPage struct {
+	Codes    []int
+	Response int    // =NNN; -1 for "=" (the new location's status); 0: the error's code
+	URI      string // "/path[?args]", "@name" or a URL (a redirect); may hold $variables
 }
 
 // AddHeader is one "add_header name value [always]".

@@ -57,9 +57,13 @@ type respWriter struct {
 	server []string // Server header value
 	lua    *ngxapi.HTTPCtx
 	rq     *request // add_header (addHeaders)
+	force  int      // error_page: the status the response goes out with
 }
 
 func (w *respWriter) WriteHeader(code int) {
+	if w.force != 0 && w.status == 0 {
+		code = w.force
+	}
 	if c := w.lua; c != nil {
 		var ok bool
 		if code, ok = c.FilterHeader(code); !ok {
@@ -100,9 +104,13 @@ func (w *respWriter) Write(b []byte) (int, error) {
 
 func (w *respWriter) write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
-		w.addServer()
-		w.rq.addHeaders(http.StatusOK, w.ResponseWriter.Header())
+		if w.force != 0 {
+			w.WriteHeader(http.StatusOK) // becomes the forced status
+		} else {
+			w.status = http.StatusOK
+			w.addServer()
+			w.rq.addHeaders(http.StatusOK, w.ResponseWriter.Header())
+		}
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -139,7 +147,8 @@ type request struct {
 	capNames []string
 	// wv is what w points to: the writer lives in the request (one
 	// allocation per request instead of two).
-	wv respWriter
+	wv          respWriter
+	inErrorPage bool // an error_page redirect was made (recursive_error_pages off)
 	// the Lua phases' context for the current location (phases.go) and
 	// the worker all of the request's Lua runs on
 	hc *ngxapi.HTTPCtx
@@ -609,6 +618,9 @@ func errorPageBody(code int, tokens bool) string {
 
 // errorPage answers with nginx's built-in page for code.
 func (rq *request) errorPage(code int) {
+	if rq.errorPageRedirect(code) {
+		return
+	}
 	h := rq.w.Header()
 	shown := code
 	if code >= 494 && code <= 497 {
@@ -629,6 +641,56 @@ func (rq *request) errorPage(code int) {
 	if rq.r.Method != http.MethodHead && body != "" {
 		io.WriteString(rq.w, body)
 	}
+}
+
+// errorPageRedirect applies the error_page for code, if any, as nginx:
+// a URL is a redirect (302 or =NNN), a URI or @name an internal redirect
+// (GET) whose response goes out with code (or =NNN, or its own with "=").
+// An error while serving an error page gets the built-in page
+// (recursive_error_pages off).
+func (rq *request) errorPageRedirect(code int) bool {
+	if rq.srv == nil || rq.inErrorPage || rq.w.status != 0 {
+		return false
+	}
+	var ep *confparse.ErrorPage
+	eps := rq.settings().ErrorPages
+	for i := range eps {
+		for _, c := range eps[i].Codes {
+			if c == code {
+				ep = &eps[i]
+			}
+		}
+	}
+	if ep == nil {
+		return false
+	}
+	rq.inErrorPage = true
+	uri := rq.expand(ep.URI)
+	if !strings.HasPrefix(uri, "/") && !strings.HasPrefix(uri, "@") {
+		status := http.StatusFound
+		if ep.Response == 301 || ep.Response == 303 || ep.Response == 307 || ep.Response == 308 {
+			status = ep.Response
+		}
+		rq.w.Header().Set("Location", uri)
+		rq.errorPage(status)
+		return true
+	}
+	switch ep.Response {
+	case 0:
+		rq.wv.force = code
+	case -1:
+	default:
+		rq.wv.force = ep.Response
+	}
+	if rq.r.Method != http.MethodHead {
+		rq.r.Method = http.MethodGet
+	}
+	if p, q, ok := strings.Cut(uri, "?"); ok {
+		uri, rq.r.URL.RawQuery = p, q
+	}
+	rq.captures, rq.capNames = nil, nil
+	rq.serve(uri, 1)
+	return true
 }
 
 // Var implements ngxapi.VarSource.
