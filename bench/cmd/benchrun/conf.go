@@ -9,7 +9,7 @@ import (
 // get the same text except nginx's load_module lines.
 type confParams struct {
 	Server    string // "nginx" or "goresty"
-	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua
+	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua; "cert": hooks + ssl_certificate_by_lua_block
 	Workers   int
 	Cert, Key string // absolute paths
 	Port      int    // HTTPS
@@ -52,6 +52,32 @@ const hooks = `
             ngx.log(ngx.ERR, "failed to resume the session: ", err)
         end
     }
+`
+
+// certInit parses the certificate once per worker (the usual OpenResty
+// pattern: handlers' globals do not persist in goresty, init_by_lua's do);
+// certByLua serves it from Lua: the cost of running the phase per
+// handshake.
+const certInit = `
+    init_by_lua_block {
+        local ssl = require "ngx.ssl"
+        local f = assert(io.open("%s"))
+        local crt = assert(ssl.parse_pem_cert(f:read("*a")))
+        f:close()
+        f = assert(io.open("%s"))
+        local key = assert(ssl.parse_pem_priv_key(f:read("*a")))
+        f:close()
+        cert_cache = { crt = crt, key = key }
+    }
+`
+
+const certByLua = `
+        ssl_certificate_by_lua_block {
+            local ssl = require "ngx.ssl"
+            assert(ssl.clear_certs())
+            assert(ssl.set_cert(cert_cache.crt))
+            assert(ssl.set_priv_key(cert_cache.key))
+        }
 `
 
 // /count says how many keys the dict holds (sessions the store hook saved).
@@ -108,8 +134,11 @@ http {
     access_log off;
     lua_shared_dict sess %s;
 `, p.Workers, p.DictSize)
-	if p.Variant == "hooks" {
+	if p.Variant == "hooks" || p.Variant == "cert" {
 		b.WriteString(hooks)
+	}
+	if p.Variant == "cert" {
+		fmt.Fprintf(&b, certInit, p.Cert, p.Key)
 	}
 	fmt.Fprintf(&b, `
     server {
@@ -122,6 +151,9 @@ http {
 `, p.Port, p.Cert, p.Key)
 	if p.Variant == "cache" {
 		b.WriteString("        ssl_session_cache shared:SSL:64m;\n")
+	}
+	if p.Variant == "cert" {
+		b.WriteString(certByLua)
 	}
 	fmt.Fprintf(&b, `
         location / {

@@ -177,6 +177,8 @@ var (
 	gorestyHooks = variant{"goresty", "goresty", "hooks"}
 	nginxCache   = variant{"nginx cache", "nginx", "cache"}
 	gorestyCache = variant{"goresty cache", "goresty", "cache"}
+	nginxCert    = variant{"nginx+lua cert", "nginx", "cert"}
+	gorestyCert  = variant{"goresty cert", "goresty", "cert"}
 )
 
 func certName(c string) string {
@@ -204,6 +206,9 @@ func (b *bench) plan() []blockSpec {
 				// The Lua-hook overhead: the same handshakes through
 				// ssl_session_cache, no Lua.
 				bs.Variants = append(bs.Variants, nginxCache, gorestyCache)
+				// The hooks plus ssl_certificate_by_lua_block serving
+				// the certificate from Lua.
+				bs.Variants = append(bs.Variants, nginxCert, gorestyCert)
 			}
 			blocks = append(blocks, bs)
 		}

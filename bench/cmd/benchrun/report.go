@@ -179,6 +179,9 @@ func (b *bench) writeReport(path string) error {
 	if len(b.find(ob, nginxCache.Label, allCells[0].String()))+len(b.find(ob, gorestyCache.Label, allCells[0].String())) > 0 {
 		b.writeOverhead(p, ob)
 	}
+	if len(b.find(ob, nginxCert.Label, allCells[0].String()))+len(b.find(ob, gorestyCert.Label, allCells[0].String())) > 0 {
+		b.writeCertCost(p, ob)
+	}
 	if b.doMemory {
 		b.writeMemory(p)
 	}
@@ -203,16 +206,35 @@ func (b *bench) writeOverhead(p printer, ob string) {
 	p("## Lua-hook overhead (%s)\n\n", ob)
 	p("The same handshakes with `ssl_session_cache shared:SSL:64m` and no Lua hooks (\"cache\"), measured in the same\n")
 	p("rounds as the table above. With the cache nginx also resumes TLS 1.3 (OpenSSL's stateful tickets).\n\n")
-	p("| Handshake | nginx+lua µs | nginx cache µs | nginx Lua cost | goresty µs | goresty cache µs | goresty Lua cost | resumed (nginx cache / goresty cache) |\n")
+	b.writeVariantCost(p, ob, nginxCache, gorestyCache, "Lua cost", false)
+}
+
+func (b *bench) writeCertCost(p printer, ob string) {
+	p("## ssl_certificate_by_lua_block cost (%s)\n\n", ob)
+	p("The hooks plus `ssl_certificate_by_lua_block` serving the certificate from Lua (parsed once in\n")
+	p("`init_by_lua_block`; `clear_certs`, `set_cert`, `set_priv_key` per handshake), measured in the same rounds.\n\n")
+	b.writeVariantCost(p, ob, nginxCert, gorestyCert, "phase cost", true)
+}
+
+// writeVariantCost compares the hooks variants with nv/gv on block ob;
+// added says the variant adds work to the hooks (its cost is variant -
+// hooks), else it removes some (hooks - variant).
+func (b *bench) writeVariantCost(p printer, ob string, nv, gv variant, cost string, added bool) {
+	p("| Handshake | nginx+lua µs | %s µs | nginx %s | goresty µs | %s µs | goresty %s | resumed (%s / %s) |\n",
+		nv.Label, cost, gv.Label, cost, nv.Label, gv.Label)
 	p("|---|---|---|---|---|---|---|---|\n")
 	for _, c := range allCells {
-		nh, nc := cpuStat(b.find(ob, nginxHooks.Label, c.String())), cpuStat(b.find(ob, nginxCache.Label, c.String()))
-		gh, gc := cpuStat(b.find(ob, gorestyHooks.Label, c.String())), cpuStat(b.find(ob, gorestyCache.Label, c.String()))
+		nh, nc := cpuStat(b.find(ob, nginxHooks.Label, c.String())), cpuStat(b.find(ob, nv.Label, c.String()))
+		gh, gc := cpuStat(b.find(ob, gorestyHooks.Label, c.String())), cpuStat(b.find(ob, gv.Label, c.String()))
 		if nh.N+nc.N+gh.N+gc.N == 0 {
 			continue
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", c, nh, nc, diff(nh, nc), gh, gc, diff(gh, gc),
-			resumedPct(b.find(ob, nginxCache.Label, c.String())), resumedPct(b.find(ob, gorestyCache.Label, c.String())))
+		nd, gd := diff(nh, nc), diff(gh, gc)
+		if added {
+			nd, gd = diff(nc, nh), diff(gc, gh)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", c, nh, nc, nd, gh, gc, gd,
+			resumedPct(b.find(ob, nv.Label, c.String())), resumedPct(b.find(ob, gv.Label, c.String())))
 	}
 	p("\n")
 }
