@@ -96,7 +96,11 @@ func (rq *request) runPhase(ph luavm.Phase, chunk *luavm.Chunk) phaseEnd {
 	if res.Err == luavm.ErrDeadline {
 		// parked (a sleep, a cosocket) when lua_content_timeout came;
 		// running code stopped there is a Lua error luavm has logged
-		rq.logErr(errlog.Error, chunk.Name+" did not finish within lua_content_timeout, request aborted")
+		where := res.Where
+		if where == "" {
+			where = chunk.Name + ": "
+		}
+		rq.logErr(errlog.Error, where+"lua_content_timeout exceeded while waiting, request aborted")
 	}
 	switch {
 	case res.Err != nil:

@@ -90,9 +90,9 @@ func TestDeadlineInterruptsRunningCode(t *testing.T) {
 		t.Fatalf("fetch: %v", r.Err)
 	}
 	// a parked content thread at its limit is ended, as at a Deadline
-	r = w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "c", "sleep(3600)"), Ctx: &output{}})
-	if !errors.Is(r.Err, ErrDeadline) {
-		t.Fatalf("parked: %v", r.Err)
+	r = w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "c", "local x = 1\npcall(function()\nsleep(3600) end)"), Ctx: &output{}})
+	if !errors.Is(r.Err, ErrDeadline) || r.Where != "c:3: " {
+		t.Fatalf("parked: %v %q", r.Err, r.Where)
 	}
 }
 

@@ -49,14 +49,15 @@ func frameDepth(L *lua.LState) int {
 }
 
 // userWhere is "chunk:line: " of the innermost Lua function outside the
-// prelude, the place LuaJIT would name.
+// prelude, the place LuaJIT would name (L running a Go function, or
+// suspended in one).
 func userWhere(L *lua.LState) string {
-	for lvl := 1; lvl < 64; lvl++ {
+	for lvl := 0; lvl < 64; lvl++ {
 		dbg, ok := L.GetStack(lvl)
 		if !ok {
 			break
 		}
-		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" || dbg.Source == preludeName {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" || dbg.Source == preludeName || dbg.Source == entryName {
 			continue
 		}
 		if dbg.CurrentLine > 0 {

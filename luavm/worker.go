@@ -56,6 +56,9 @@ type Result struct {
 	// Value is what a set_by_lua* chunk returned, as a string (a number as
 	// LuaJIT prints it; nil, a table, a boolean: "").
 	Value string
+	// Where is "chunk:line: " of the call a thread ended by its deadline
+	// was waiting in (ErrDeadline), "" when unknown.
+	Where string
 }
 
 // Thread is a light thread: one coroutine on a worker.
@@ -186,6 +189,7 @@ type runJob struct {
 	armed bool
 	late  bool
 	value string // Result.Value
+	where string // Result.Where of a thread ended parked
 	// until is when a yieldable run's running code is interrupted: the
 	// earlier of Request.Deadline and the phase's Timeouts from its start
 	until time.Time
@@ -583,6 +587,9 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 		res.Err = lerr
 	} else if err == ErrDeadline {
 		res.Err = err
+		if j := t.job; j != nil {
+			res.Where, j.where = j.where, ""
+		}
 	}
 	j := t.job
 	if j != nil && j.armed {
@@ -637,6 +644,11 @@ func (w *Worker) cancel(j *runJob) {
 	t := j.th
 	if t == nil || t.dead || t.job != j || t.w != w {
 		return // ended before the timer fired
+	}
+	for _, co := range t.yielders { // the first still waiting is the innermost
+		if _, waiting := w.yieldNRet[co]; waiting && j.where == "" {
+			j.where = userWhere(co)
+		}
 	}
 	w.finish(t, ErrDeadline, false)
 }

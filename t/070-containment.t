@@ -292,3 +292,21 @@ mmap(MAP_ANON|MAP_SHARED, 1048576000000) failed (12: Cannot allocate memory)
 --- error_log eval
 qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:42\):3: not enough memory/
 --- timeout: 20
+
+
+
+=== TEST 11: a handler waiting (ngx.sleep) at lua_content_timeout is ended there: 500 and the line it waited on
+--- http_config
+    lua_content_timeout 300ms;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local x = 1
+            ngx.sleep(10)
+        }
+    }
+--- request
+GET /t
+--- error_code: 500
+--- error_log eval
+qr/\[error\] .*content_by_lua\(nginx\.conf:42\):3: lua_content_timeout exceeded while waiting, request aborted/
