@@ -23,7 +23,29 @@ var httpCommands = []command{
 	{name: "log_format", syntax: "name [escape=default|json|none] string ...", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
 	{name: "types", syntax: "{ type extension ...; ... }", ctx: ctxHSL, block: true, set: setTypes},
 	{name: "root", syntax: "path  (default html)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		if d.c.kind == ctxLocation && l.isSet(d.c.loc, "alias") {
+			return d.errf(`"root" directive is duplicate, "alias" directive was specified earlier`)
+		}
 		d.c.settings().Root = l.prefixPath(d.args[0])
+		return nil
+	}},
+	{name: "alias", syntax: "path  (the location's prefix replaced by path; regex locations: the whole path, with captures)", ctx: ctxLocation, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		if l.isSet(d.c.loc, "root") {
+			return d.errf(`"alias" directive is duplicate, "root" directive was specified earlier`)
+		}
+		p := l.prefixPath(d.args[0])
+		if strings.HasSuffix(d.args[0], "/") && !strings.HasSuffix(p, "/") {
+			p += "/"
+		}
+		d.c.loc.Alias = p
+		return nil
+	}},
+	{name: "try_files", syntax: "file ... uri | file ... =code", ctx: ctxSL, min: 2, max: many, once: true, set: func(l *loader, d *directive) error {
+		if d.c.kind == ctxLocation {
+			d.c.loc.TryFiles = append([]string(nil), d.args...)
+		} else {
+			d.c.srv.TryFiles = append([]string(nil), d.args...)
+		}
 		return nil
 	}},
 	{name: "index", syntax: "file ...  (default index.html)", ctx: ctxHSL, min: 1, max: many, set: func(l *loader, d *directive) error {

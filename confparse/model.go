@@ -284,6 +284,7 @@ type ServerConf struct {
 	HTTP2     bool     // "http2 on;" (here or inherited from http)
 	Locations []*LocationConf
 	Rewrite   []RewriteStep // set / return at server level, in order
+	TryFiles  []string      // try_files at server level: for URIs no location matches
 	Settings
 	SSL SSLSettings
 
@@ -314,6 +315,8 @@ type LocationConf struct {
 	Rewrite   []RewriteStep // set / return, in order
 	Content   *LuaCode      // content_by_lua_block / _file
 	ProxyPass string        // "http://host:port[/uri]"
+	Alias     string        // absolute; a trailing "/" kept as written
+	TryFiles  []string      // files ..., then a URI or =code (the location's, else the server's)
 	// SSLSessionMetrics (ssl_session_metrics;) serves the session counters
 	// in Prometheus text format.
 	SSLSessionMetrics bool

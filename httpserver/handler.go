@@ -229,6 +229,13 @@ func (rq *request) serve(uri string, depth int) {
 		}
 		loc = srv.locs.Find(uri)
 		if loc == nil {
+			// a server's try_files serves the URIs no location matches
+			if tf := srv.conf.TryFiles; tf != nil {
+				if rq.tryFiles(tf, depth) {
+					rq.static()
+				}
+				return
+			}
 			rq.errorPage(http.StatusNotFound)
 			return
 		}
@@ -266,6 +273,9 @@ func (rq *request) serve(uri string, depth int) {
 		return
 	}
 	if lc.AccessByLua != nil && rq.luaPhase(luavm.PhaseAccess, lc.AccessByLua, depth) {
+		return
+	}
+	if lc.TryFiles != nil && !rq.tryFiles(lc.TryFiles, depth) {
 		return
 	}
 	switch {

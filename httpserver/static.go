@@ -34,7 +34,7 @@ func (rq *request) static() {
 	}
 	st := rq.settings()
 	root := strings.TrimSuffix(st.Root, "/")
-	path := root + rq.uri
+	path := rq.filePath(rq.uri)
 	if strings.HasSuffix(rq.uri, "/") {
 		for _, idx := range st.Index {
 			p := path + idx
@@ -75,6 +75,55 @@ func (rq *request) static() {
 		return
 	}
 	rq.serveFile(path, fi)
+}
+
+// filePath maps a URI to a file: root + uri, or with alias the
+// location's prefix replaced by the alias (a regex location's alias, with
+// its captures, is the whole path).
+func (rq *request) filePath(uri string) string {
+	if rq.loc != nil && rq.loc.conf.Alias != "" {
+		lc := rq.loc.conf
+		switch lc.Modifier {
+		case "~", "~*":
+			return rq.expand(lc.Alias)
+		case "@":
+			return lc.Alias
+		}
+		return lc.Alias + strings.TrimPrefix(uri, lc.Path)
+	}
+	return strings.TrimSuffix(rq.settings().Root, "/") + uri
+}
+
+// tryFiles runs try_files: the first file (or "dir/") that exists becomes
+// the URI served here; else the last argument: =code, or an internal
+// redirect. It returns false when the request was answered.
+func (rq *request) tryFiles(args []string, depth int) bool {
+	for _, a := range args[:len(args)-1] {
+		uri := rq.expand(a)
+		fi, err := os.Stat(rq.filePath(uri))
+		if err != nil || fi.IsDir() != strings.HasSuffix(uri, "/") {
+			continue
+		}
+		rq.uri = uri
+		return true
+	}
+	last := rq.expand(args[len(args)-1])
+	if code, ok := strings.CutPrefix(last, "="); ok {
+		if n, err := strconv.Atoi(code); err == nil {
+			rq.errorPage(n)
+			return false
+		}
+	}
+	if depth+1 > maxRedirects {
+		rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", last))
+		rq.errorPage(http.StatusInternalServerError)
+		return false
+	}
+	if p, q, ok := strings.Cut(last, "?"); ok {
+		last, rq.r.URL.RawQuery = p, q
+	}
+	rq.serve(last, depth+1)
+	return false
 }
 
 func (rq *request) openFailed(path string, err error) {
