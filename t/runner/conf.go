@@ -139,7 +139,7 @@ var (
 	portsUsed = map[string]bool{}
 )
 
-// FreePort returns a loopback TCP port that is free now and has not been
+// FreePort returns a loopback port, TCP and UDP, that is free now and has not been
 // handed out before by this process (so parallel files never share one).
 func FreePort() (string, error) {
 	portMu.Lock()
@@ -151,6 +151,13 @@ func FreePort() (string, error) {
 		}
 		_, port, _ := net.SplitHostPort(l.Addr().String())
 		l.Close()
+		// blocks also listen on UDP there (udp_listen): the port must be
+		// free for UDP too (an ephemeral UDP socket may hold it)
+		u, err := net.ListenPacket("udp", "127.0.0.1:"+port)
+		if err != nil {
+			continue
+		}
+		u.Close()
 		if !portsUsed[port] {
 			portsUsed[port] = true
 			return port, nil
