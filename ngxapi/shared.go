@@ -217,6 +217,12 @@ func shStore(op string) lua.LGFunction {
 		}
 		fl, _ := optNumber(L, 5, `bad "flags" argument`)
 		ttl, flags := shdict.TTLSeconds(exptime), uint32(fl)
+		if L.Get(3) == lua.LNil && op != "set" && op != "safe_set" { // set(k, nil) deletes
+			L.Push(lua.LFalse)
+			L.Push(lua.LString("attempt to add or replace nil values"))
+			L.Push(lua.LFalse)
+			return 3
+		}
 		var forcible bool
 		var err error
 		switch op {

@@ -350,3 +350,31 @@ from init
 from timer
 --- no_error_log
 [error]
+
+
+
+=== TEST 11: add, safe_add and replace refuse nil values (set deletes)
+--- http_config
+    lua_shared_dict d 1m;
+--- config
+    location = /t {
+        content_by_lua_block {
+            local d = ngx.shared.d
+            ngx.say(d:add("k", nil))
+            ngx.say(d:safe_add("k", nil))
+            ngx.say(d:replace("k", nil))
+            d:set("k", 1)
+            ngx.say(d:replace("k", nil))
+            ngx.say(d:get("k"), " ", d:set("k", nil), " ", d:get("k"))
+        }
+    }
+--- request
+GET /t
+--- response_body
+falseattempt to add or replace nil valuesfalse
+falseattempt to add or replace nil valuesfalse
+falseattempt to add or replace nil valuesfalse
+falseattempt to add or replace nil valuesfalse
+1 true nil
+--- no_error_log
+[error]
