@@ -856,7 +856,7 @@ func setSealKey(l *loader, d *directive) error {
 
 // commands is the directive table: one declaration per directive.
 // commands is the whole directive table, one slice per concern.
-var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands)
+var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands)
 
 func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
 

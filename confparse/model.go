@@ -81,6 +81,7 @@ type SharedDict struct {
 type HTTPConf struct {
 	Servers     []*ServerConf
 	Upstreams   []*Upstream
+	Maps        []*Map
 	SharedDicts []SharedDict
 	LogFormats  map[string]string // name -> format ("combined" predefined)
 

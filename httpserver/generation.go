@@ -67,7 +67,8 @@ type generation struct {
 	levelLogs map[*confparse.Settings]*errlog.Logger
 	errLogs   map[string]*errlog.Logger
 	transport *http.Transport
-	upstreams map[string]*upstreamPool // upstream blocks by name
+	upstreams map[string]*upstreamPool  // upstream blocks by name
+	maps      map[string]*confparse.Map // map variables by name
 	started   bool
 	warnings  []string
 	wg        sync.WaitGroup
@@ -200,6 +201,10 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		}
 	}
 	g.upstreams = upstreamPools(h)
+	g.maps = map[string]*confparse.Map{}
+	for _, m := range h.Maps {
+		g.maps[m.Var] = m
+	}
 	g.transport = &http.Transport{
 		Proxy:               nil,
 		DialContext:         upstreamDial,

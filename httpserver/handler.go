@@ -840,10 +840,33 @@ func (rq *request) Var(name string) (string, bool) {
 		}
 		return "", false
 	}
+	if m := rq.g.maps[name]; m != nil {
+		return rq.mapValue(m), true
+	}
 	if rq.g.setVars[name] {
 		return "", true
 	}
 	return "", false
+}
+
+// mapValue evaluates a map variable: its source's value looked up (exact
+// strings ignoring case, then the regexes in order), else the default.
+func (rq *request) mapValue(m *confparse.Map) string {
+	src := rq.expand(m.Source)
+	v, ok := m.Exact[strings.ToLower(src)]
+	if !ok {
+		v = m.Default
+		for _, r := range m.Regexes {
+			if r.Re.MatchString(src) {
+				v = r.Value
+				break
+			}
+		}
+	}
+	if strings.IndexByte(v, '$') >= 0 {
+		v = rq.expand(v)
+	}
+	return v
 }
 
 // requestLength is $request_length: the request line, the header lines
