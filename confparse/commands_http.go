@@ -1,6 +1,7 @@
 package confparse
 
 import (
+	"regexp"
 	"strings"
 	"time"
 )
@@ -164,6 +165,24 @@ var httpCommands = []command{
 	{name: "location", syntax: "[ = | ~ | ~* | ^~ ] uri { ... } | @name { ... }", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
 	{name: "set", syntax: "$variable value", ctx: ctxSL, min: 2, max: 2, set: setSet},
 	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL, min: 1, max: 2, set: setReturn},
+	{name: "rewrite", syntax: "regex replacement [last | break | redirect | permanent]  (RE2 syntax)", ctx: ctxSL, min: 2, max: 3, set: func(l *loader, d *directive) error {
+		re, err := regexp.Compile(d.args[0])
+		if err != nil {
+			return d.errf(`invalid regular expression "%s": %s`, d.args[0], strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+		rw := &Rewrite{Re: re, Replacement: d.args[1]}
+		if len(d.args) == 3 {
+			switch d.args[2] {
+			case "last", "break", "redirect", "permanent":
+				rw.Flag = d.args[2]
+			default:
+				return d.errf(`invalid parameter "%s"`, d.args[2])
+			}
+		}
+		steps := d.c.rewrite()
+		*steps = append(*steps, RewriteStep{Rewrite: rw, Pos: d.pos})
+		return nil
+	}},
 
 	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		u := d.args[0]

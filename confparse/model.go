@@ -2,6 +2,7 @@ package confparse
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/goresty/goresty/luavm/errlog"
@@ -329,10 +330,18 @@ type LocationConf struct {
 // RewriteStep is one "set $var value;", "return code [text|url];" or
 // set_by_lua*.
 type RewriteStep struct {
-	Set    *SetVar
-	Return *Return
-	SetLua *SetLua
-	Pos    Pos
+	Rewrite *Rewrite
+	Set     *SetVar
+	Return  *Return
+	SetLua  *SetLua
+	Pos     Pos
+}
+
+// Rewrite is one "rewrite regex replacement [last|break|redirect|permanent]".
+type Rewrite struct {
+	Re          *regexp.Regexp
+	Replacement string // may hold $1.. and $variables
+	Flag        string // "", "last", "break", "redirect", "permanent"
 }
 
 // SetLua is one set_by_lua*: the variable gets what the code returns.

@@ -149,6 +149,10 @@ type request struct {
 	// allocation per request instead of two).
 	wv          respWriter
 	inErrorPage bool // an error_page redirect was made (recursive_error_pages off)
+	// rewrite changed the URI: the location is searched again ("last",
+	// or no flag at location level); rewriteLast stops the rewrites
+	uriChanged, rewriteLast bool
+	skipSrvRewrite          bool // searching again after a location's rewrite
 	// the Lua phases' context for the current location (phases.go) and
 	// the worker all of the request's Lua runs on
 	hc *ngxapi.HTTPCtx
@@ -224,9 +228,13 @@ func (rq *request) serve(uri string, depth int) {
 		}
 	} else {
 		rq.uri = uri
-		if done := rq.rewrite(srv.conf.Rewrite); done {
-			return
+		if !rq.skipSrvRewrite {
+			if done := rq.rewrite(srv.conf.Rewrite); done {
+				return
+			}
 		}
+		rq.skipSrvRewrite, rq.uriChanged, rq.rewriteLast = false, false, false
+		uri = rq.uri
 		loc = srv.locs.Find(uri)
 		if loc == nil {
 			// a server's try_files serves the URIs no location matches
@@ -267,6 +275,17 @@ func (rq *request) serve(uri string, depth int) {
 		return
 	}
 	if done := rq.rewrite(lc.Rewrite); done {
+		return
+	}
+	if rq.uriChanged {
+		// the location's rewrite changed the URI: search the locations again
+		if depth+1 > maxRedirects {
+			rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while processing \"%s\"", rq.uri))
+			rq.errorPage(http.StatusInternalServerError)
+			return
+		}
+		rq.skipSrvRewrite = true
+		rq.serve(rq.uri, depth+1)
 		return
 	}
 	if lc.RewriteByLua != nil && !noPostpone && rq.luaPhase(luavm.PhaseRewrite, lc.RewriteByLua, depth) {
@@ -454,6 +473,49 @@ func remoteIP(addr string) string {
 // rewrite runs "set" and "return" steps; true when a return answered.
 func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
 	for _, st := range steps {
+		if rw := st.Rewrite; rw != nil {
+			m := rw.Re.FindStringSubmatch(rq.uri)
+			if m == nil {
+				continue
+			}
+			rq.captures, rq.capNames = m, rw.Re.SubexpNames()
+			repl := rq.expand(rw.Replacement)
+			if rw.Flag == "redirect" || rw.Flag == "permanent" || strings.HasPrefix(repl, "http://") || strings.HasPrefix(repl, "https://") {
+				code := http.StatusFound
+				if rw.Flag == "permanent" {
+					code = http.StatusMovedPermanently
+				}
+				if !strings.HasSuffix(repl, "?") && rq.r.URL.RawQuery != "" && !strings.Contains(repl, "?") {
+					repl += "?" + rq.r.URL.RawQuery
+				}
+				repl = strings.TrimSuffix(repl, "?")
+				if strings.HasPrefix(repl, "/") {
+					repl = rq.absoluteURL(repl)
+				}
+				rq.w.Header().Set("Location", repl)
+				rq.errorPage(code)
+				return true
+			}
+			// a "?" in the replacement gives new arguments (the old ones
+			// follow unless it ends with "?")
+			if p, q, ok := strings.Cut(repl, "?"); ok {
+				if q != "" && rq.r.URL.RawQuery != "" && !strings.HasSuffix(repl, "?") {
+					q += "&" + rq.r.URL.RawQuery
+				}
+				repl, rq.r.URL.RawQuery = p, q
+			}
+			rq.uri = repl
+			rq.uriChanged = true
+			switch rw.Flag {
+			case "last":
+				rq.rewriteLast = true
+				return false
+			case "break":
+				rq.uriChanged = false // stays in this location
+				return false
+			}
+			continue
+		}
 		if st.SetLua != nil {
 			if !rq.setByLua(st.SetLua) {
 				return true
