@@ -140,15 +140,16 @@ func TestRequestDeadline(t *testing.T) {
 func TestRequestDeadlineMany(t *testing.T) {
 	p, _ := newTestPool(t, Options{Workers: 2})
 	fast := mustChunk(t, "c", `sleep(0.001)`)
-	slow := mustChunk(t, "c", `sleep(0.2)`)
+	slow := mustChunk(t, "c", `sleep(3600)`)
 	done := make(chan error, 400)
 	for i := 0; i < 400; i++ {
 		go func(i int) {
-			c, want := fast, error(nil)
+			// the fast ones get a deadline a loaded -race run cannot miss
+			c, want, dl := fast, error(nil), 30*time.Second
 			if i%2 == 1 {
-				c, want = slow, ErrDeadline
+				c, want, dl = slow, ErrDeadline, 100*time.Millisecond
 			}
-			r := p.Next().Run(&Request{Phase: PhaseContent, Chunk: c, Deadline: time.Now().Add(100 * time.Millisecond)})
+			r := p.Next().Run(&Request{Phase: PhaseContent, Chunk: c, Deadline: time.Now().Add(dl)})
 			if !errors.Is(r.Err, want) {
 				done <- r.Err
 				return

@@ -55,7 +55,7 @@ func TestStringLibMatchesPeer(t *testing.T) {
 // never build a string over MaxStringSize.
 func TestLongBuiltinsInterrupted(t *testing.T) {
 	var opts Options
-	opts.Timeouts[PhaseContent] = 100 * time.Millisecond
+	opts.Timeouts[PhaseContent] = 500 * time.Millisecond // line 1's string.rep must fit in it under -race on a loaded machine
 	opts.MaxStringSize = 1 << 20
 	p, _ := newTestPool(t, opts)
 	sized, _ := newTestPool(t, Options{MaxStringSize: 1 << 20})
