@@ -100,13 +100,9 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		if ch, ok := g.chunks[c]; ok {
 			return ch, nil
 		}
-		ch, err := luavm.Compile(c)
+		ch, err := CompileLua(c)
 		if err != nil {
-			msg := "failed to load inlined Lua code: " + err.Error()
-			if c.File != "" {
-				msg = fmt.Sprintf("failed to load external Lua file \"%s\": %s", c.File, err)
-			}
-			return nil, &confparse.Error{Msg: msg, Pos: c.Pos}
+			return nil, err
 		}
 		g.chunks[c] = ch
 		return ch, nil
@@ -639,4 +635,18 @@ func (g *generation) release() {
 	for _, l := range g.errLogs {
 		l.Close()
 	}
+}
+
+// CompileLua compiles one Lua directive's code; a failure is an [emerg] at
+// the directive's file:line in OpenResty's words.
+func CompileLua(c *confparse.LuaCode) (*luavm.Chunk, error) {
+	ch, err := luavm.Compile(c.Source, c.File, c.Name)
+	if err != nil {
+		msg := "failed to load inlined Lua code: " + err.Error()
+		if c.File != "" {
+			msg = fmt.Sprintf("failed to load external Lua file \"%s\": %s", c.File, err)
+		}
+		return nil, &confparse.Error{Msg: msg, Pos: c.Pos}
+	}
+	return ch, nil
 }

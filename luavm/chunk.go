@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/goresty/goresty/confparse"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -16,19 +15,18 @@ type Chunk struct {
 	Proto *lua.FunctionProto
 }
 
-// Compile compiles an inline block or a _file once. The error text is
-// "<chunkname>:<line>: <message>" as LuaJIT reports it.
-func Compile(code *confparse.LuaCode) (*Chunk, error) {
-	src := code.Source
-	name := code.Name
-	if code.File != "" {
-		b, err := os.ReadFile(code.File)
+// Compile compiles an inline block (src) or, when file is set, a _file
+// once. The error text is "<chunkname>:<line>: <message>" as LuaJIT
+// reports it; name defaults to the file's path.
+func Compile(src, file, name string) (*Chunk, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("failed to load Lua file \"%s\": %v", code.File, err)
+			return nil, fmt.Errorf("failed to load Lua file \"%s\": %v", file, err)
 		}
 		src = string(b)
 		if name == "" {
-			name = code.File
+			name = file
 		}
 	}
 	return CompileString(src, name)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -159,11 +158,11 @@ func TestCompileErrors(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "h.lua")
 	os.WriteFile(f, []byte("return 1"), 0o644)
-	c, err := Compile(&confparse.LuaCode{File: f, Name: f})
+	c, err := Compile("", f, f)
 	if err != nil || c.Name != f {
 		t.Fatalf("file: %v %v", c, err)
 	}
-	if _, err := Compile(&confparse.LuaCode{File: filepath.Join(dir, "nope.lua")}); err == nil {
+	if _, err := Compile("", filepath.Join(dir, "nope.lua"), ""); err == nil {
 		t.Fatal("missing file compiled")
 	}
 }
@@ -431,23 +430,6 @@ func TestErrorTextAsLuaJIT(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: got %q want %q", src, got, want)
 		}
-	}
-}
-
-func TestConfigOptions(t *testing.T) {
-	cfg := &confparse.Config{Prefix: "/p/", Main: confparse.MainConf{WorkerProcesses: 3}, HTTP: &confparse.HTTPConf{
-		LuaPackagePath: "/a/?.lua", LuaPackageCPath: "/a/?.so", LuaMaxPendingTimers: 5, LuaMaxRunningTimers: 6,
-		LuaHookTimeout: time.Second, InitByLua: &confparse.LuaCode{Source: "x = 1", Name: "init_by_lua(nginx.conf:3)"},
-	}}
-	o, err := ConfigOptions(cfg, nil)
-	if err != nil || o.Workers != 3 || o.Prefix != "/p/" || o.PackagePath != "/a/?.lua" || o.PackageCPath != "/a/?.so" ||
-		o.MaxPendingTimers != 5 || o.MaxRunningTimers != 6 || o.HookTimeout != time.Second ||
-		o.Init == nil || o.Init.Name != "init_by_lua(nginx.conf:3)" || o.InitWorker != nil {
-		t.Fatalf("got %+v %v", o, err)
-	}
-	cfg.HTTP.InitWorkerByLua = &confparse.LuaCode{Source: "x = = 1", Name: "init_worker_by_lua(nginx.conf:4)"}
-	if _, err := ConfigOptions(cfg, nil); err == nil || !strings.HasPrefix(err.Error(), "init_worker_by_lua(nginx.conf:4):1:") {
-		t.Fatalf("got %v", err)
 	}
 }
 

@@ -43,6 +43,10 @@
 //   - require loads modules with _G as their environment, once per worker
 //     (package.loaded), compiled once per process; native modules and
 //     package.loadlib raise clear errors; os.exit raises.
+//
+// luavm knows nothing of nginx.conf: it must not import confparse (the
+// server maps the configuration into Options) nor ngxapi (the ngx API is
+// installed through Options.Install).
 package luavm
 
 import (

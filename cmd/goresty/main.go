@@ -13,7 +13,7 @@ import (
 	"syscall"
 
 	"github.com/goresty/goresty/confparse"
-	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/httpserver"
 	"github.com/goresty/goresty/luavm/errlog"
 )
 
@@ -195,12 +195,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // finds Lua syntax errors that OpenResty only finds at run time.
 func compileAll(cfg *confparse.Config) error {
 	for _, c := range cfg.Lua {
-		if _, err := luavm.Compile(c); err != nil {
-			msg := "failed to load inlined Lua code: " + err.Error()
-			if c.File != "" {
-				msg = fmt.Sprintf("failed to load external Lua file \"%s\": %s", c.File, err)
-			}
-			return &confparse.Error{Msg: msg, Pos: c.Pos}
+		if _, err := httpserver.CompileLua(c); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ func startInproc(t *testing.T, redisPort int) *inproc {
 		if c == nil {
 			return nil
 		}
-		ch, err := luavm.Compile(c)
+		ch, err := luavm.Compile(c.Source, c.File, c.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
