@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in nginx libnginx-mod-http-lua lua-resty-core openssl; do
+for p in nginx libnginx-mod-http-lua lua-resty-core openssl wrk nghttp2-client; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -25,6 +25,7 @@ fi
 
 mkdir -p bench/.bin
 go build -o bench/.bin/tlsload ./bench/cmd/tlsload
+go build -o bench/.bin/idlehold ./bench/cmd/idlehold
 go build -o bench/.bin/benchrun ./bench/cmd/benchrun
 goresty=bench/.bin/goresty
 skip=()
@@ -43,4 +44,4 @@ for a in "$@"; do
         extra=(-out bench/.bin/RESULTS-quick.md -json bench/.bin/results-quick.json)
     fi
 done
-exec bench/.bin/benchrun -goresty "$goresty" -tlsload bench/.bin/tlsload -certs t/cert -repo . ${skip[@]+"${skip[@]}"} ${extra[@]+"${extra[@]}"} "$@"
+exec bench/.bin/benchrun -goresty "$goresty" -tlsload bench/.bin/tlsload -idlehold bench/.bin/idlehold -certs t/cert -repo . ${skip[@]+"${skip[@]}"} ${extra[@]+"${extra[@]}"} "$@"

@@ -136,3 +136,23 @@ func freePort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+func TestRequestClientParsing(t *testing.T) {
+	wrk := "Running 4s test @ https://127.0.0.1:1/lua\n  1 threads and 32 connections\n" +
+		"  82349 requests in 4.00s, 12.30MB read\n  Socket errors: connect 0, read 2, write 0, timeout 1\n" +
+		"  Non-2xx or 3xx responses: 5\nRequests/sec:  20587.25\n"
+	r, err := parseWrk(wrk, time.Second)
+	if err != nil || r.Conns != 82344 || r.Errors != 8 {
+		t.Errorf("parseWrk = %+v, %v; want 82344 requests, 8 errors", r, err)
+	}
+	h2 := "Application protocol: h2\n" +
+		"requests: 8871 total, 8875 started, 8871 done, 8870 succeeded, 1 failed, 0 errored, 0 timeout\n" +
+		"status codes: 8869 2xx, 0 3xx, 1 4xx, 0 5xx\n"
+	r, err = parseH2load(h2, time.Second)
+	if err != nil || r.Conns != 8869 || r.Errors != 2 {
+		t.Errorf("parseH2load = %+v, %v; want 8869 requests, 2 errors", r, err)
+	}
+	if _, err := parseH2load(strings.Replace(h2, "h2", "http/1.1", 1), time.Second); err == nil {
+		t.Error("parseH2load accepted a run that did not negotiate h2")
+	}
+}

@@ -9,7 +9,7 @@ import (
 // get the same text except nginx's load_module lines.
 type confParams struct {
 	Server    string // "nginx" or "goresty"
-	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua; "cert": hooks + ssl_certificate_by_lua_block
+	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua; "cert": hooks + ssl_certificate_by_lua_block; "requests": hooks + http2 + the request locations
 	Workers   int
 	Cert, Key string // absolute paths
 	Port      int    // HTTPS
@@ -80,6 +80,24 @@ const certByLua = `
         }
 `
 
+// requestLocations are what the keep-alive request and idle-connection
+// measurements ask for (keepalive_requests: nginx would close a connection
+// after 1000, and h2load does not reconnect): a static file (html/static.txt, "ok\n", written by
+// newInstance) and the smallest content_by_lua.
+const requestLocations = `
+        keepalive_requests 1000000;
+
+        location = /static.txt {
+            root html;
+        }
+
+        location = /lua {
+            content_by_lua_block {
+                ngx.say("ok")
+            }
+        }
+`
+
 // /count says how many keys the dict holds (sessions the store hook saved).
 // /fill stores n fake sessions (64-hex-digit ids, ~160-byte values, the size
 // of a serialized TLS 1.2 session) from ?from= on, and says how many were
@@ -134,26 +152,33 @@ http {
     access_log off;
     lua_shared_dict sess %s;
 `, p.Workers, p.DictSize)
-	if p.Variant == "hooks" || p.Variant == "cert" {
+	if p.Variant == "hooks" || p.Variant == "cert" || p.Variant == "requests" {
 		b.WriteString(hooks)
 	}
 	if p.Variant == "cert" {
 		fmt.Fprintf(&b, certInit, p.Cert, p.Key)
 	}
+	listen := "ssl"
+	if p.Variant == "requests" {
+		listen = "ssl http2"
+	}
 	fmt.Fprintf(&b, `
     server {
-        listen 127.0.0.1:%d ssl;
+        listen 127.0.0.1:%d %s;
         server_name test.com;
         ssl_certificate %s;
         ssl_certificate_key %s;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_session_tickets off;
-`, p.Port, p.Cert, p.Key)
+`, p.Port, listen, p.Cert, p.Key)
 	if p.Variant == "cache" {
 		b.WriteString("        ssl_session_cache shared:SSL:64m;\n")
 	}
 	if p.Variant == "cert" {
 		b.WriteString(certByLua)
+	}
+	if p.Variant == "requests" {
+		b.WriteString(requestLocations)
 	}
 	fmt.Fprintf(&b, `
         location / {

@@ -28,12 +28,15 @@ import (
 
 type bench struct {
 	goresty, nginx, openssl, tlsloadBin string
+	idleholdBin                         string
 	certDir, workDir, repo              string
 	rounds, secs                        int
 	quick                               bool
 	certs                               []string // "ecdsa", "rsa"
 	workers                             []int
 	doMemory, doConc                    bool
+	doRequests, doIdle                  bool
+	idleN, idleRounds                   int
 	fillN                               int
 	concN, concRounds                   int
 	skipGoresty                         string // why goresty is not measured, if it is not
@@ -41,6 +44,7 @@ type bench struct {
 	samples  []sample
 	rss      []rssResult
 	conc     []concResult
+	idle     []idleResult
 	problems []string
 	logs     []logCount
 	started  time.Time
@@ -95,6 +99,7 @@ func main() {
 	flag.StringVar(&b.nginx, "nginx", "/usr/sbin/nginx", "nginx binary")
 	flag.StringVar(&b.openssl, "openssl", "openssl", "openssl binary (s_time)")
 	flag.StringVar(&b.tlsloadBin, "tlsload", "./tlsload", "tlsload binary (bench/cmd/tlsload)")
+	flag.StringVar(&b.idleholdBin, "idlehold", "./idlehold", "idlehold binary (bench/cmd/idlehold)")
 	flag.StringVar(&b.certDir, "certs", "t/cert", "directory with ecdsa.crt/key and rsa.crt/key")
 	flag.StringVar(&b.workDir, "work", "", "directory for server prefixes (default: a new temporary one)")
 	flag.StringVar(&b.repo, "repo", ".", "goresty repository (for the commit in the report)")
@@ -108,6 +113,11 @@ func main() {
 	workerList := flag.String("workers", "1,2", "worker counts to measure: `list`")
 	flag.BoolVar(&b.doMemory, "memory", true, "run the shared-dict memory test")
 	flag.BoolVar(&b.doConc, "conc", true, "run the concurrent-handshakes test")
+	flag.BoolVar(&b.doRequests, "requests", true, "measure keep-alive requests (wrk, h2load)")
+	flag.BoolVar(&b.doIdle, "idle", true, "measure memory per idle keep-alive connection (idlehold)")
+	flag.IntVar(&b.idleN, "idle-conns", 5000, "connections held open by the idle-connection test")
+	flag.IntVar(&b.idleRounds, "idle-rounds", 3, "rounds of the idle-connection test")
+	handshakes := flag.Bool("handshakes", true, "measure the handshake blocks (-cert, -workers)")
 	flag.StringVar(&b.skipGoresty, "skip-goresty", "", "measure nginx only, giving this `reason` in the report")
 	flag.StringVar(&out, "out", "bench/RESULTS.md", "report file (text after the notes marker is kept)")
 	flag.StringVar(&jsonOut, "json", "bench/results.json", "raw samples (\"\": none)")
@@ -122,11 +132,15 @@ func main() {
 		if !set["workers"] {
 			*workerList = "1"
 		}
-		for name, v := range map[string]*int{"rounds": &b.rounds, "time": &b.secs, "sessions": &b.fillN, "concurrent": &b.concN, "conc-rounds": &b.concRounds} {
+		for name, v := range map[string]*int{"rounds": &b.rounds, "time": &b.secs, "sessions": &b.fillN, "concurrent": &b.concN, "conc-rounds": &b.concRounds,
+			"idle-conns": &b.idleN, "idle-rounds": &b.idleRounds} {
 			if !set[name] {
-				*v = map[string]int{"rounds": 1, "time": 1, "sessions": 20000, "concurrent": 300, "conc-rounds": 1}[name]
+				*v = map[string]int{"rounds": 1, "time": 1, "sessions": 20000, "concurrent": 300, "conc-rounds": 1, "idle-conns": 300, "idle-rounds": 1}[name]
 			}
 		}
+	}
+	if !*handshakes {
+		*certList, *workerList = "", ""
 	}
 	if err := b.parseLists(*certList, *workerList); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -141,7 +155,7 @@ func main() {
 		os.Exit(1)
 	}
 	if jsonOut != "" {
-		data, _ := json.MarshalIndent(map[string]any{"samples": b.samples, "memory": b.rss, "concurrency": b.conc}, "", "  ")
+		data, _ := json.MarshalIndent(map[string]any{"samples": b.samples, "memory": b.rss, "concurrency": b.conc, "idle": b.idle}, "", "  ")
 		if err := os.WriteFile(jsonOut, append(data, '\n'), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "benchrun:", err)
 			os.Exit(1)
@@ -179,6 +193,8 @@ var (
 	gorestyCache = variant{"goresty cache", "goresty", "cache"}
 	nginxCert    = variant{"nginx+lua cert", "nginx", "cert"}
 	gorestyCert  = variant{"goresty cert", "goresty", "cert"}
+	nginxReq     = variant{"nginx+lua", "nginx", "requests"}
+	gorestyReq   = variant{"goresty", "goresty", "requests"}
 )
 
 func certName(c string) string {
@@ -218,6 +234,9 @@ func (b *bench) plan() []blockSpec {
 
 func (b *bench) parseLists(certs, workers string) error {
 	b.certs, b.workers = nil, nil
+	if certs == "" && workers == "" {
+		return nil // -handshakes=false
+	}
 	for _, c := range strings.Split(certs, ",") {
 		if c != "ecdsa" && c != "rsa" {
 			return fmt.Errorf("-cert %q: want ecdsa and/or rsa", certs)
@@ -235,7 +254,11 @@ func (b *bench) parseLists(certs, workers string) error {
 }
 
 func (b *bench) run() error {
-	for _, bin := range []*string{&b.nginx, &b.tlsloadBin} {
+	bins := []*string{&b.nginx, &b.tlsloadBin}
+	if b.doIdle {
+		bins = append(bins, &b.idleholdBin)
+	}
+	for _, bin := range bins {
 		p, err := exec.LookPath(*bin)
 		if err != nil {
 			return err
@@ -263,11 +286,22 @@ func (b *bench) run() error {
 			return err
 		}
 		defer os.RemoveAll(b.workDir)
+		// The workers run as nobody when started as root (nginx's default
+		// user, goresty too): they read the static file under it.
+		if err := os.Chmod(b.workDir, 0o755); err != nil {
+			return err
+		}
 	}
 	b.nextPort = 21000
 
 	for _, bs := range b.plan() {
 		b.runBlock(bs)
+	}
+	if b.doRequests {
+		b.runRequests()
+	}
+	if b.doIdle {
+		b.runIdle()
 	}
 	if b.doMemory {
 		b.runMemory()

@@ -37,6 +37,9 @@ func newInstance(label, bin, workDir string, p confParams) (*instance, error) {
 	if err := os.WriteFile(filepath.Join(prefix, "conf", "nginx.conf"), []byte(p.render()), 0o644); err != nil {
 		return nil, err
 	}
+	if err := os.WriteFile(filepath.Join(prefix, "html", "static.txt"), []byte("ok\n"), 0o644); err != nil {
+		return nil, err
+	}
 	return &instance{Label: label, Params: p, Prefix: prefix + "/", bin: bin}, nil
 }
 

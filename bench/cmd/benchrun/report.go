@@ -157,22 +157,15 @@ func (b *bench) writeReport(path string) error {
 	p("resume TLS 1.3 through the hooks (the store hook is skipped for TLS 1.3): its \"TLS 1.3 resumed\" row is its\n")
 	p("full handshake, as its resumed column shows.\n\n")
 
-	// Main table.
-	p("## Server CPU per connection and connections/s\n\n")
-	p("Medians [min–max] over the rounds. µs = server CPU microseconds per connection (lower is better).\n\n")
-	p("| Certificate, workers | Handshake | nginx+lua µs | goresty µs | goresty/nginx | nginx+lua conn/s | goresty conn/s | resumed (nginx / goresty) |\n")
-	p("|---|---|---|---|---|---|---|---|\n")
-	for _, bs := range b.plan() {
-		for _, c := range bs.Cells {
-			ng, gr := b.find(bs.Name, nginxHooks.Label, c.String()), b.find(bs.Name, gorestyHooks.Label, c.String())
-			if len(ng) == 0 && len(gr) == 0 {
-				continue
-			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", bs.Name, c, cpuStat(ng), cpuStat(gr),
-				ratio(cpuStat(gr), cpuStat(ng)), rateStat(ng), rateStat(gr), resumedPct(ng), resumedPct(gr))
-		}
+	if len(b.plan()) > 0 {
+		b.writeHandshakes(p)
 	}
-	p("\n")
+	if b.doRequests {
+		b.writeRequests(p)
+	}
+	if b.doIdle {
+		b.writeIdle(p)
+	}
 
 	// Lua-hook overhead.
 	ob := blockName("ecdsa", 1)
@@ -201,6 +194,25 @@ func (b *bench) writeReport(path string) error {
 }
 
 type printer func(format string, args ...any)
+
+func (b *bench) writeHandshakes(p printer) {
+	p("## Server CPU per connection and connections/s\n\n")
+	p("Medians [min–max] over the rounds. µs = server CPU microseconds per connection (lower is better).\n\n")
+	p("| Certificate, workers | Handshake | nginx+lua µs | goresty µs | goresty/nginx | nginx+lua conn/s | goresty conn/s | resumed (nginx / goresty) |\n")
+	p("|---|---|---|---|---|---|---|---|\n")
+	for _, bs := range b.plan() {
+		for _, c := range bs.Cells {
+			ng, gr := b.find(bs.Name, nginxHooks.Label, c.String()), b.find(bs.Name, gorestyHooks.Label, c.String())
+			if len(ng) == 0 && len(gr) == 0 {
+				continue
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", bs.Name, c, cpuStat(ng), cpuStat(gr),
+				ratio(cpuStat(gr), cpuStat(ng)), rateStat(ng), rateStat(gr), resumedPct(ng), resumedPct(gr))
+		}
+	}
+	p("\n")
+
+}
 
 func (b *bench) writeOverhead(p printer, ob string) {
 	p("## Lua-hook overhead (%s)\n\n", ob)
