@@ -60,21 +60,25 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 		if v := t.RawGetString("pool"); v != lua.LNil {
 			ps, ok := v.(lua.LString)
 			if !ok {
-				L.RaiseError("bad \"pool\" option type: %s", v.Type().String())
+				L.ArgError(optIdx, "bad \"pool\" option type: "+v.Type().String())
 			}
 			key = string(ps)
 		}
+		// As OpenResty: pool_size must be a number (or a numeric string);
+		// a backlog that is not a number is ignored.
 		if v := t.RawGetString("pool_size"); v != lua.LNil {
-			n, ok := v.(lua.LNumber)
-			if !ok || n <= 0 {
-				L.RaiseError("bad \"pool_size\" option value: %s", v.String())
+			n, ok := luaNumber(v)
+			if !ok {
+				L.ArgError(optIdx, "bad \"pool_size\" option type: "+v.Type().String())
+			}
+			if int(n) <= 0 {
+				L.ArgError(optIdx, "bad \"pool_size\" option value: "+strconv.Itoa(int(n)))
 			}
 			poolSize = int(n)
 		}
-		if v := t.RawGetString("backlog"); v != lua.LNil {
-			n, ok := v.(lua.LNumber)
-			if !ok || n < 0 {
-				L.RaiseError("bad \"backlog\" option value: %s", v.String())
+		if n, ok := luaNumber(t.RawGetString("backlog")); ok {
+			if int(n) < 0 {
+				L.ArgError(optIdx, "bad \"backlog\" option value: "+strconv.Itoa(int(n)))
 			}
 			backlog = int(n)
 		}
@@ -88,9 +92,9 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 	s.alive()
 	s.closeConn()
 	s.bindThread(s.se.w, s.threadEnded)
-	p := s.se.pool(key, poolSize, s.defs.poolSize, true)
-	if backlog >= 0 {
-		p.fixSize(poolSize)
+	p := s.se.pool(key, s.defs.poolSize)
+	if poolSize > 0 || backlog >= 0 {
+		p.fixSize(poolSize, backlog)
 	}
 	if ic := p.take(); ic != nil {
 		s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
@@ -100,17 +104,36 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 		}
 		return len(ret)
 	}
-	connTO, se, lc := s.connTO, s.se, s.logConn()
+	// Queue (or fail) here, on the worker, so that connects wait in the
+	// order Lua made them; only the wait itself runs in the op.
+	waiter, err := p.reserve()
+	if err != nil {
+		ret := wrap(fail(errText(err)))
+		for _, v := range ret {
+			L.Push(v)
+		}
+		return len(ret)
+	}
+	connTO, se, lc, lg := s.connTO, s.se, s.logConn(), s.defs.log
+	if waiter != nil {
+		s.closer.waiting(waiter, p)
+	}
 	s.busyConn.Store(true)
 	return se.suspend(L, func() []lua.LValue {
 		defer s.busyConn.Store(false)
-		ic, err := p.acquire(backlog >= 0, backlog, connTO)
-		if err != nil {
-			return wrap(fail(errText(err)))
-		}
-		if ic != nil { // a pooled connection handed over by setkeepalive
-			s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
-			return wrap([]lua.LValue{lua.LNumber(1)})
+		if waiter != nil {
+			ic, err := p.wait(waiter, connTO)
+			s.closer.waiting(nil, nil)
+			if err == errTimeout {
+				lg.LogConn(errlog.Error, lc, "lua tcp socket queued connect timed out, when trying to connect to "+peerName(network, host, port))
+			}
+			if err != nil {
+				return wrap(fail(errText(err)))
+			}
+			if ic != nil { // a pooled connection handed over by setkeepalive
+				s.attach(ic.conn, ic.tlsOn, ic.sess, p, key, ic.reused+1)
+				return wrap([]lua.LValue{lua.LNumber(1)})
+			}
 		}
 		conn, errs := se.dial(s.defs.net, s.defs.log, network, host, addr, port, connTO, lc)
 		if conn == nil {
@@ -120,6 +143,27 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 		s.attach(conn, false, nil, p, key, 0)
 		return wrap([]lua.LValue{lua.LNumber(1)})
 	})
+}
+
+// peerName is host:port, or the unix: path, as nginx names a peer.
+func peerName(network, host string, port int) string {
+	if network == "unix" {
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// luaNumber is lua_isnumber's view of v: a number or a numeric string.
+func luaNumber(v lua.LValue) (lua.LNumber, bool) {
+	switch x := v.(type) {
+	case lua.LNumber:
+		return x, true
+	case lua.LString:
+		if n, err := strconv.ParseFloat(strings.TrimSpace(string(x)), 64); err == nil {
+			return lua.LNumber(n), true
+		}
+	}
+	return 0, false
 }
 
 func (s *tcpSock) attach(c net.Conn, tlsOn bool, sess *clientSession, p *connPool, key string, reused int) {

@@ -110,10 +110,9 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 	}
 	p := s.pool
 	if p == nil {
-		p = s.se.pool(s.key, size, s.defs.poolSize, true)
-	} else {
-		p.fixSize(size)
+		p = s.se.pool(s.key, s.defs.poolSize)
 	}
+	p.fixSize(size, -1)
 	conn, tlsOn, sess, reused := s.conn, s.tlsOn, s.sess, s.reuse
 	s.closer.set(nil, nil)
 	s.conn, s.buf, s.tlsOn, s.sess, s.pool = nil, nil, false, nil, nil

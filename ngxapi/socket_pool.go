@@ -22,41 +22,41 @@ type idleConn struct {
 }
 
 type connPool struct {
-	key   string
-	size  int
-	sized bool // size was chosen (connect's pool_size/backlog or a setkeepalive): later sizes are ignored
+	key     string
+	size    int
+	backlog int  // connects that may wait for a connection; -1: connections are not limited
+	sized   bool // size was chosen (connect's pool_size/backlog or a setkeepalive): later sizes are ignored
 
 	mu      sync.Mutex
-	idle    []*idleConn      // most recent last
-	total   int              // connections alive (busy + idle) opened for this pool
-	waiters []chan *idleConn // nil sent = a free slot to dial with
+	idle    []*idleConn // most recent last
+	total   int         // connections alive (busy + idle) opened for this pool
+	waiters []*poolWaiter
 }
 
-// pool finds the pool of key; create makes it when missing, with size or
-// else defSize connections.
-func (se *sockEnv) pool(key string, size, defSize int, create bool) *connPool {
+// pool finds the pool of key, or makes it with defSize connections and no
+// backlog until fixSize says otherwise.
+func (se *sockEnv) pool(key string, defSize int) *connPool {
 	se.mu.Lock()
 	defer se.mu.Unlock()
 	p := se.pools[key]
-	if p == nil && create {
-		p = &connPool{key: key, size: defSize}
+	if p == nil {
+		p = &connPool{key: key, size: defSize, backlog: -1}
 		se.pools[key] = p
-	}
-	if p != nil && size > 0 {
-		p.fixSize(size)
 	}
 	return p
 }
 
-// fixSize settles the pool's size the first time one is chosen, as
-// OpenResty creates a pool with the size of the connect (pool_size, backlog)
-// or setkeepalive that made it, lua_socket_pool_size by default.
-func (p *connPool) fixSize(size int) {
+// fixSize settles the pool's size and backlog the first time they are
+// chosen, as OpenResty creates a pool with the size and backlog of the
+// connect (pool_size, backlog) or setkeepalive that made it,
+// lua_socket_pool_size by default; later values are ignored.
+func (p *connPool) fixSize(size, backlog int) {
 	p.mu.Lock()
 	if !p.sized {
 		if size > 0 {
 			p.size = size
 		}
+		p.backlog = backlog
 		p.sized = true
 	}
 	p.mu.Unlock()
@@ -98,11 +98,11 @@ func (p *connPool) put(c net.Conn, tlsOn bool, sess *clientSession, reused int, 
 	}
 	p.mu.Lock()
 	if len(p.waiters) > 0 {
-		ch := p.waiters[0]
+		w := p.waiters[0]
 		p.waiters = p.waiters[1:]
 		p.mu.Unlock()
 		close(ic.done)
-		ch <- ic
+		w.ch <- ic
 		return
 	}
 	var evict *idleConn
@@ -148,51 +148,83 @@ func (ic *idleConn) watch() {
 	}
 }
 
-// acquire counts a new connection. With a backlog, at most size
-// connections exist; extra connects wait (up to backlog of them) for a
-// pooled connection or a free slot, or time out.
-func (p *connPool) acquire(limit bool, backlog int, timeout time.Duration) (*idleConn, error) {
+// poolWaiter is a connect waiting in a pool's backlog. It is handed a
+// pooled connection, or nil for a free slot to dial with; stop is closed
+// when it is cancelled.
+type poolWaiter struct {
+	ch   chan *idleConn
+	stop chan struct{}
+}
+
+// reserve runs on the worker goroutine when connect finds no idle
+// connection, so that connects queue in the order Lua made them (as in
+// OpenResty). A pool made with a backlog holds at most size connections:
+// it counts the new one if there is room, else queues a waiter (nil when
+// there was room), or fails when backlog connects already wait. Without a
+// backlog every connect may dial.
+func (p *connPool) reserve() (*poolWaiter, error) {
 	p.mu.Lock()
-	if !limit || p.total < p.size {
+	defer p.mu.Unlock()
+	if p.backlog < 0 || p.total < p.size {
 		p.total++
-		p.mu.Unlock()
 		return nil, nil
 	}
-	if len(p.waiters) >= backlog {
-		p.mu.Unlock()
+	if len(p.waiters) >= p.backlog {
 		return nil, errTooManyWaiting
 	}
-	ch := make(chan *idleConn, 1)
-	p.waiters = append(p.waiters, ch)
-	p.mu.Unlock()
+	w := &poolWaiter{ch: make(chan *idleConn, 1), stop: make(chan struct{})}
+	p.waiters = append(p.waiters, w)
+	return w, nil
+}
+
+// unqueue removes w from the backlog; false: it was already handed
+// something, which it will find in w.ch.
+func (p *connPool) unqueue(w *poolWaiter) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.waiters {
+		if x == w {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// cancel takes w out of the backlog at once (worker goroutine: the socket
+// was closed or its thread ended), so the next connect finds its place
+// free, and wakes its wait.
+func (p *connPool) cancel(w *poolWaiter) {
+	if p.unqueue(w) {
+		close(w.stop)
+	}
+}
+
+// wait waits (op goroutine) for what w is handed, for up to timeout.
+func (p *connPool) wait(w *poolWaiter, timeout time.Duration) (*idleConn, error) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case ic := <-ch:
+	case ic := <-w.ch:
 		return ic, nil
+	case <-w.stop:
+		return nil, net.ErrClosed
 	case <-t.C:
 	}
-	p.mu.Lock()
-	for i, x := range p.waiters {
-		if x == ch {
-			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
-			p.mu.Unlock()
-			return nil, errTimeout
-		}
+	if p.unqueue(w) {
+		return nil, errTimeout
 	}
-	p.mu.Unlock()
-	// handed over just as we timed out: take it
-	return <-ch, nil
+	return <-w.ch, nil // handed over just as it timed out: take it
 }
 
 // release forgets a closed connection, handing its slot to a waiter.
 func (p *connPool) release() {
 	p.mu.Lock()
 	if len(p.waiters) > 0 {
-		ch := p.waiters[0]
+		w := p.waiters[0]
 		p.waiters = p.waiters[1:]
 		p.mu.Unlock()
-		ch <- nil // the slot passes on: total unchanged
+		w.ch <- nil // the slot passes on: total unchanged
 		return
 	}
 	p.total--

@@ -358,6 +358,15 @@ type sockCloser struct {
 	mu   sync.Mutex
 	conn net.Conn
 	pool *connPool
+	wait *poolWaiter // a connect waiting in pool's backlog: close cancels it
+}
+
+// waiting records (w, p) or forgets (nil) the connect waiting in a pool's
+// backlog.
+func (c *sockCloser) waiting(w *poolWaiter, p *connPool) {
+	c.mu.Lock()
+	c.wait, c.pool = w, p
+	c.mu.Unlock()
 }
 
 func (c *sockCloser) set(conn net.Conn, p *connPool) {
@@ -368,9 +377,12 @@ func (c *sockCloser) set(conn net.Conn, p *connPool) {
 
 func (c *sockCloser) close() {
 	c.mu.Lock()
-	conn, p := c.conn, c.pool
-	c.conn, c.pool = nil, nil
+	conn, p, w := c.conn, c.pool, c.wait
+	c.conn, c.pool, c.wait = nil, nil, nil
 	c.mu.Unlock()
+	if w != nil {
+		p.cancel(w)
+	}
 	if conn != nil {
 		conn.Close()
 		if p != nil {
