@@ -153,6 +153,9 @@ type request struct {
 	// the worker all of the request's Lua runs on
 	hc *ngxapi.HTTPCtx
 	wk *luavm.Worker
+	// internal: redirected inside the server (ngx.exec, error_page,
+	// try_files, rewrite); subreq: made by ngx.location.capture
+	internal, subreq bool
 }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -214,6 +217,9 @@ const maxRedirects = 10
 // location "@name") and produces the response; ngx.exec comes back here.
 func (rq *request) serve(uri string, depth int) {
 	r, srv, g := rq.r, rq.srv, rq.g
+	if depth > 0 {
+		rq.internal = true
+	}
 	var loc *location
 	if strings.HasPrefix(uri, "@") {
 		loc = srv.named[uri[1:]]
@@ -522,6 +528,10 @@ func (rq *request) serverAddr() (string, string) {
 func (rq *request) serverPort() string { _, p := rq.serverAddr(); return p }
 
 func (rq *request) finish() {
+	if rq.hc != nil && rq.hc.RawConn() != nil {
+		// ngx.req.socket(true) took the connection from net/http
+		defer rq.hc.RawConn().Close()
+	}
 	if p := recover(); p != nil {
 		rq.runLogPhase()
 		rq.logAccess()

@@ -28,6 +28,7 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 		Req: rq.r, W: rq.w, TLS: rq.r.TLS, Vars: rq,
 		DefaultType: st.DefaultType, MaxBodySize: st.ClientMaxBodySize, Start: rq.start,
 		LuaSocket: rq.luaSocket(),
+		Internal:  rq.internal, Subrequest: rq.subreq,
 	}
 	if rq.wk == nil {
 		rq.wk = rq.g.pool.Next()

@@ -45,6 +45,7 @@ func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
 			}
 			rq.uri = repl
 			rq.uriChanged = true
+			rq.internal = true // as nginx's regex start code
 			switch rw.Flag {
 			case "last":
 				rq.rewriteLast = true

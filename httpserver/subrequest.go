@@ -46,7 +46,7 @@ func (rq *request) subrequest(sr ngxapi.SubRequest) (resp ngxapi.SubResponse) {
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(sr.Body)), int64(len(sr.Body))
 		r.Header.Set("Content-Length", strconv.Itoa(len(sr.Body)))
 	}
-	sub := &request{g: rq.g, r: r, srv: rq.srv, conn: rq.conn, start: time.Now(), wk: rq.wk}
+	sub := &request{g: rq.g, r: r, srv: rq.srv, conn: rq.conn, start: time.Now(), wk: rq.wk, subreq: true}
 	sub.wv.ResponseWriter = rec
 	sub.wv.server = rq.w.server
 	sub.w = &sub.wv

@@ -54,6 +54,12 @@ type HTTPCtx struct {
 
 	out []byte // body not written yet
 
+	// Subrequest: ngx.location.capture made this request; Internal: it
+	// was redirected inside the server (ngx.exec, error_page, try_files,
+	// rewrite). ngx.req.is_internal is true for both.
+	Subrequest, Internal bool
+	reqSock              reqSockState
+
 	RequestPhases
 }
 
@@ -211,6 +217,9 @@ func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int
 	if newline {
 		b = append(b, '\n')
 	}
+	if c.reqSock.raw != nil {
+		return luaFail(L, "raw request socket acquired")
+	}
 	if c.EOF {
 		return luaFail(L, "seen eof")
 	}
@@ -321,6 +330,9 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	fn(ngx, "say", func(L *lua.LState) int { return output(w, L, "ngx.say", "say", true) })
 	fn(ngx, "print", func(L *lua.LState) int { return output(w, L, "ngx.print", "print", false) })
 	ngxAPI("flush", func(L *lua.LState, c *HTTPCtx) int {
+		if c.reqSock.raw != nil {
+			return luaFail(L, "raw request socket acquired")
+		}
 		if c.EOF {
 			return luaFail(L, "seen eof")
 		}
@@ -328,6 +340,9 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return writeOut(w, L, c, true, false)
 	})
 	ngxAPI("eof", func(L *lua.LState, c *HTTPCtx) int {
+		if c.reqSock.raw != nil {
+			return luaFail(L, "raw request socket acquired")
+		}
 		if c.EOF {
 			return luaFail(L, "seen eof")
 		}
@@ -510,7 +525,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return 1
 	})
 	reqAPI("is_internal", func(L *lua.LState, c *HTTPCtx) int {
-		L.Push(lua.LFalse)
+		L.Push(lua.LBool(c.Internal || c.Subrequest))
 		return 1
 	})
 	reqAPI("get_uri_args", func(L *lua.LState, c *HTTPCtx) int {
@@ -659,6 +674,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		L.Push(lua.LNil)
 		return 1
 	})
+	reqAPI("socket", func(L *lua.LState, c *HTTPCtx) int { return reqSocket(w, L, c) })
 	reqAPI("set_header", func(L *lua.LState, c *HTTPCtx) int {
 		name := L.CheckString(1)
 		switch v := L.Get(2).(type) {

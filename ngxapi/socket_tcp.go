@@ -65,6 +65,7 @@ type sockEnv struct {
 	nets  map[*confparse.LuaSocketSettings]*netConf // per server/location, made on first use
 
 	tcpMT, udpMT, sessMT *lua.LTable
+	reqMT, rawReqMT      *lua.LTable // ngx.req.socket's, made on first use
 }
 
 func orDefault(d, def time.Duration) time.Duration {
