@@ -22,31 +22,35 @@ const (
 	ctxServer
 	ctxLocation
 	ctxUpstream
+	ctxSIf // an "if" block in a server: rewrite-module directives only
+	ctxLIf // an "if" block in a location: nginx's "if in location"
 
 	ctxHS  = ctxHTTP | ctxServer
 	ctxHSL = ctxHTTP | ctxServer | ctxLocation
 	ctxSL  = ctxServer | ctxLocation
-	ctxAny = ctxMain | ctxEvents | ctxHSL | ctxUpstream
+	ctxIf  = ctxSIf | ctxLIf
+	ctxAny = ctxMain | ctxEvents | ctxHSL | ctxUpstream | ctxIf
 )
 
 var ctxNames = []struct {
 	k    ctxKind
 	name string
-}{{ctxMain, "main"}, {ctxEvents, "events"}, {ctxHTTP, "http"}, {ctxServer, "server"}, {ctxLocation, "location"}, {ctxUpstream, "upstream"}}
+}{{ctxMain, "main"}, {ctxEvents, "events"}, {ctxHTTP, "http"}, {ctxServer, "server"}, {ctxLocation, "location"}, {ctxUpstream, "upstream"}, {ctxSIf, "if in server"}, {ctxLIf, "if in location"}}
 
 // dctx is the context a directive is being handled in.
 type dctx struct {
 	kind ctxKind
-	id   any // *MainConf, *EventsConf, *HTTPConf, *ServerConf or *LocationConf
+	id   any // *MainConf, *EventsConf, *HTTPConf, *ServerConf, *LocationConf or *If
 	http *HTTPConf
 	srv  *ServerConf
-	loc  *LocationConf
+	loc  *LocationConf // in an "if" in a location: the block's configuration
 	ups  *Upstream
+	ifb  *If // the "if" block being read
 }
 
 func (c *dctx) settings() *Settings {
 	switch c.kind {
-	case ctxLocation:
+	case ctxLocation, ctxLIf:
 		return &c.loc.Settings
 	case ctxServer:
 		return &c.srv.Settings
@@ -66,7 +70,7 @@ func (c *dctx) ssl() *SSLSettings {
 // location goes; nil at http level (HTTPConf's own fields).
 func (c *dctx) luaSocket() *LuaSocketSettings {
 	switch c.kind {
-	case ctxLocation:
+	case ctxLocation, ctxLIf:
 		return &c.loc.LuaSocket
 	case ctxServer:
 		return &c.srv.LuaSocket
@@ -87,6 +91,9 @@ func luaSocketSet[T any](field func(*LuaSocketSettings) *T, httpField func(*HTTP
 }
 
 func (c *dctx) rewrite() *[]RewriteStep {
+	if c.ifb != nil {
+		return &c.ifb.Steps
+	}
 	if c.kind == ctxLocation {
 		return &c.loc.Rewrite
 	}
@@ -431,7 +438,7 @@ func luaPath(l *loader, p, def string) string {
 	return p
 }
 
-var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands)
+var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands, ifCommands)
 
 func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
 

@@ -23,7 +23,7 @@ var httpCommands = []command{
 	}},
 	{name: "log_format", syntax: "name [escape=default|json|none] string ...", ctx: ctxHTTP, min: 2, max: many, set: setLogFormat},
 	{name: "types", syntax: "{ type extension ...; ... }", ctx: ctxHSL, block: true, set: setTypes},
-	{name: "root", syntax: "path  (default html)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "root", syntax: "path  (default html)", ctx: ctxHSL | ctxLIf, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		if d.c.kind == ctxLocation && l.isSet(d.c.loc, "alias") {
 			return d.errf(`"root" directive is duplicate, "alias" directive was specified earlier`)
 		}
@@ -83,13 +83,13 @@ var httpCommands = []command{
 		}
 		return nil
 	}},
-	{name: "access_log", syntax: "path | syslog:server=address[,facility=f][,severity=s][,tag=t][,nohostname] [format [buffer=size] [flush=time] [if=condition]] | off", ctx: ctxHSL, min: 1, max: many, set: setAccessLog},
+	{name: "access_log", syntax: "path | syslog:server=address[,facility=f][,severity=s][,tag=t][,nohostname] [format [buffer=size] [flush=time] [if=condition]] | off", ctx: ctxHSL | ctxLIf, min: 1, max: many, set: setAccessLog},
 	{name: "proxy_set_header", syntax: "field value", ctx: ctxHSL, min: 2, max: 2, set: func(l *loader, d *directive) error {
 		s := d.c.settings()
 		s.ProxySetHeaders = append(s.ProxySetHeaders, Header{Name: d.args[0], Value: d.args[1]})
 		return nil
 	}},
-	{name: "error_page", syntax: "code ... [=[response]] uri", ctx: ctxHSL, min: 2, max: many, set: func(l *loader, d *directive) error {
+	{name: "error_page", syntax: "code ... [=[response]] uri", ctx: ctxHSL | ctxLIf, min: 2, max: many, set: func(l *loader, d *directive) error {
 		ep := ErrorPage{URI: d.args[len(d.args)-1]}
 		for _, a := range d.args[:len(d.args)-1] {
 			if r, ok := strings.CutPrefix(a, "="); ok {
@@ -119,7 +119,7 @@ var httpCommands = []command{
 		s.ErrorPages = append(s.ErrorPages, ep)
 		return nil
 	}},
-	{name: "add_header", syntax: "name value [always]  (200 201 204 206 301 302 303 304 307 308, or always)", ctx: ctxHSL, min: 2, max: 3, set: func(l *loader, d *directive) error {
+	{name: "add_header", syntax: "name value [always]  (200 201 204 206 301 302 303 304 307 308, or always)", ctx: ctxHSL | ctxLIf, min: 2, max: 3, set: func(l *loader, d *directive) error {
 		a := AddHeader{Name: d.args[0], Value: d.args[1]}
 		if len(d.args) == 3 {
 			if d.args[2] != "always" {
@@ -136,7 +136,7 @@ var httpCommands = []command{
 	{name: "fastcgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "scgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "uwsgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
-	{name: "sendfile", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
+	{name: "sendfile", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL | ctxLIf, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "tcp_nopush", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "tcp_nodelay", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "client_body_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
@@ -163,9 +163,9 @@ var httpCommands = []command{
 		}
 	})},
 	{name: "location", syntax: "[ = | ~ | ~* | ^~ ] uri { ... } | @name { ... }", ctx: ctxSL, min: 1, max: 2, block: true, set: setLocation},
-	{name: "set", syntax: "$variable value", ctx: ctxSL, min: 2, max: 2, set: setSet},
-	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL, min: 1, max: 2, set: setReturn},
-	{name: "rewrite", syntax: "regex replacement [last | break | redirect | permanent]  (RE2 syntax)", ctx: ctxSL, min: 2, max: 3, set: func(l *loader, d *directive) error {
+	{name: "set", syntax: "$variable value", ctx: ctxSL | ctxIf, min: 2, max: 2, set: setSet},
+	{name: "return", syntax: "code [text] | code URL | URL", ctx: ctxSL | ctxIf, min: 1, max: 2, set: setReturn},
+	{name: "rewrite", syntax: "regex replacement [last | break | redirect | permanent]  (RE2 syntax)", ctx: ctxSL | ctxIf, min: 2, max: 3, set: func(l *loader, d *directive) error {
 		re, err := regexp.Compile(d.args[0])
 		if err != nil {
 			return d.errf(`invalid regular expression "%s": %s`, d.args[0], strings.TrimPrefix(err.Error(), "error parsing regexp: "))
@@ -184,7 +184,7 @@ var httpCommands = []command{
 		return nil
 	}},
 
-	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "proxy_pass", syntax: "URL", ctx: ctxLocation | ctxLIf, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		u := d.args[0]
 		// as nginx, the scheme matches case-insensitively
 		scheme, rest, ok := strings.Cut(u, "://")
@@ -195,8 +195,14 @@ var httpCommands = []command{
 		if rest == "" || rest[0] == '/' {
 			return d.errf(`no host in "%s"`, u)
 		}
-		newHandler(d.c.loc)
-		d.c.loc.ProxyPass = u
+		// nginx cannot tell which part of the URI to replace there
+		lc := d.c.loc
+		if strings.Contains(rest, "/") && !strings.Contains(u, "$") &&
+			(d.c.kind == ctxLIf || lc.Modifier == "~" || lc.Modifier == "~*" || lc.Modifier == "@") {
+			return d.errf(`"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`)
+		}
+		newHandler(lc)
+		lc.ProxyPass = u
 		return nil
 	}},
 }

@@ -32,14 +32,23 @@ var allContexts = []struct {
 	{"upstream", func(s string, _ bool) string {
 		return "events {}\nhttp { upstream u { server 127.0.0.1:1; " + s + " } }\n"
 	}},
+	{"if in server", func(s string, _ bool) string {
+		return "events {}\nhttp { server { listen 127.0.0.1:1984; if ($host) { " + s + " } } }\n"
+	}},
+	{"if in location", func(s string, _ bool) string {
+		return "events {}\nhttp { server { listen 127.0.0.1:1984; location / { if ($host) { " + s + " } } } }\n"
+	}},
 }
 
 // contextStmt writes directive d with the fewest arguments it takes (their
 // values do not matter: the context is checked before them, in nginx as here).
 func contextStmt(d DirectiveInfo) string {
 	s := d.Name + strings.Repeat(" x", d.MinArgs)
-	if d.Name == "location" {
+	switch d.Name {
+	case "location":
 		s = "location /"
+	case "if":
+		s = "if ($host)"
 	}
 	if d.Block {
 		return s + " { }"

@@ -212,8 +212,8 @@ func (s *scanner) addArg(t lexer.TokenType, v string, line int) {
 	s.emit(t, v, line)
 }
 
-// quoted reads a '...' or "..." argument; nginx wants a blank, ";" or "{"
-// right after the closing quote.
+// quoted reads a '...' or "..." argument; nginx wants a blank, ";", "{"
+// or ")" right after the closing quote.
 func (s *scanner) quoted(q byte) bool {
 	line := s.line
 	s.i++
@@ -253,7 +253,8 @@ func (s *scanner) quoted(q byte) bool {
 	s.addArg(tokString, v, line)
 	if s.i < len(s.src) {
 		c := s.src[s.i]
-		if !isSpace(c) && c != ';' && c != '{' {
+		// ")" too: it closes an "if" condition ("... ~ "re")")
+		if !isSpace(c) && c != ';' && c != '{' && c != ')' {
 			s.fail(s.line, `unexpected "%s"`, quoteByte(c))
 			return false
 		}

@@ -138,6 +138,25 @@ func (l *loader) mergeLocations(locs []*LocationConf, parent *Settings, sock *Lu
 		l.mergeSettings(loc, &loc.Settings, parent)
 		l.mergeLuaSocket(loc, &loc.LuaSocket, sock)
 		l.mergeLocations(loc.Locations, &loc.Settings, &loc.LuaSocket)
+		for _, ifl := range loc.IfBlocks {
+			l.mergeIf(ifl, loc)
+		}
+	}
+}
+
+// mergeIf completes the configuration of an "if" block in location p as
+// nginx merges "if in location": settings and the content handler come from
+// the location unless the block has its own; root written in the block
+// replaces an inherited alias; try_files is the location's only (nginx's
+// try_files phase does not see it under an "if").
+func (l *loader) mergeIf(ifl, p *LocationConf) {
+	l.mergeSettings(ifl, &ifl.Settings, &p.Settings)
+	l.mergeLuaSocket(ifl, &ifl.LuaSocket, &p.LuaSocket)
+	if ifl.Content == nil && ifl.ProxyPass == "" {
+		ifl.Content, ifl.ProxyPass, ifl.SSLSessionMetrics = p.Content, p.ProxyPass, p.SSLSessionMetrics
+	}
+	if !l.isSet(ifl, "root") {
+		ifl.Alias = p.Alias
 	}
 }
 

@@ -299,6 +299,29 @@ type ServerConf struct {
 	ClientHeaderTimeout time.Duration
 }
 
+// EachLocation calls fn for every location configuration of the server,
+// nested locations and the blocks of "if" in a location included.
+func (s *ServerConf) EachLocation(fn func(*LocationConf) error) error {
+	var walk func([]*LocationConf) error
+	walk = func(locs []*LocationConf) error {
+		for _, l := range locs {
+			if err := fn(l); err != nil {
+				return err
+			}
+			for _, ifl := range l.IfBlocks {
+				if err := fn(ifl); err != nil {
+					return err
+				}
+			}
+			if err := walk(l.Locations); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(s.Locations)
+}
+
 type Listen struct {
 	Network       string // "tcp" or "unix"
 	Addr          string // "127.0.0.1:443", "[::]:443", ":1984", or the socket path
@@ -322,19 +345,46 @@ type LocationConf struct {
 	// SSLSessionMetrics (ssl_session_metrics;) serves the session counters
 	// in Prometheus text format.
 	SSLSessionMetrics bool
+	// IfBlocks are the configurations of the location's "if" blocks (their
+	// If steps in Rewrite point to them), merged from this location.
+	IfBlocks []*LocationConf
 	Settings
 
 	LuaSocket LuaSocketSettings // resolved lua_socket_* for this location
 }
 
-// RewriteStep is one "set $var value;", "return code [text|url];" or
-// set_by_lua*.
+// RewriteStep is one "set $var value;", "return code [text|url];",
+// "rewrite ...", "break;", "if (...) { ... }" or set_by_lua*.
 type RewriteStep struct {
 	Rewrite *Rewrite
 	Set     *SetVar
 	Return  *Return
 	SetLua  *SetLua
+	If      *If
+	Break   bool
 	Pos     Pos
+}
+
+// If is one "if (condition) { ... }". When the condition holds, its
+// rewrite-module steps run in place (as nginx compiles them into the
+// enclosing level's codes) and, in a location, the request takes the
+// block's configuration (Loc: the location's, with what the block sets)
+// for the rest of its processing.
+type If struct {
+	Cond  Condition
+	Steps []RewriteStep
+	Loc   *LocationConf // nil for an "if" at server level
+}
+
+// Condition is an "if" condition, as nginx's rewrite module reads it.
+type Condition struct {
+	Var string // "$name": the variable tested or compared
+	// Op is "" (the variable is neither empty nor "0"), "=", "!=", "~",
+	// "~*", "!~", "!~*", or a file test "-f" "!-f" "-d" "!-d" "-e" "!-e"
+	// "-x" "!-x" (on Value; Var is empty then).
+	Op    string
+	Value string         // compared string or tested path; may hold $variables
+	Re    *regexp.Regexp // the ~ forms' expression ((?i) for ~*)
 }
 
 // Rewrite is one "rewrite regex replacement [last|break|redirect|permanent]".

@@ -138,23 +138,11 @@ func openAccessLogs(cfg *confparse.Config) (*accessLogs, error) {
 		a.byConf[logs] = out
 		return nil
 	}
-	var walk func(locs []*confparse.LocationConf) error
-	walk = func(locs []*confparse.LocationConf) error {
-		for _, l := range locs {
-			if err := bind(&l.AccessLogs); err != nil {
-				return err
-			}
-			if err := walk(l.Locations); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for _, s := range cfg.HTTP.Servers {
 		if err := bind(&s.AccessLogs); err != nil {
 			return nil, err
 		}
-		if err := walk(s.Locations); err != nil {
+		if err := s.EachLocation(func(l *confparse.LocationConf) error { return bind(&l.AccessLogs) }); err != nil {
 			return nil, err
 		}
 	}

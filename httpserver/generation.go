@@ -107,29 +107,20 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		g.chunks[c] = ch
 		return ch, nil
 	}
-	var walk func(locs []*confparse.LocationConf) error
-	walk = func(locs []*confparse.LocationConf) error {
-		for _, l := range locs {
-			lp := &l.LuaPhases
-			for _, c := range []*confparse.LuaCode{l.Content, lp.RewriteByLua, lp.AccessByLua, lp.HeaderFilterByLua, lp.BodyFilterByLua, lp.LogByLua} {
-				if _, err := compile(c); err != nil {
-					return err
-				}
-			}
-			if err := g.rewriteSteps(l.Rewrite, compile); err != nil {
-				return err
-			}
-			if err := walk(l.Locations); err != nil {
+	compileLoc := func(l *confparse.LocationConf) error {
+		lp := &l.LuaPhases
+		for _, c := range []*confparse.LuaCode{l.Content, lp.RewriteByLua, lp.AccessByLua, lp.HeaderFilterByLua, lp.BodyFilterByLua, lp.LogByLua} {
+			if _, err := compile(c); err != nil {
 				return err
 			}
 		}
-		return nil
+		return g.rewriteSteps(l.Rewrite, compile)
 	}
 	for _, s := range h.Servers {
 		if err := g.rewriteSteps(s.Rewrite, compile); err != nil {
 			return g, err
 		}
-		if err := walk(s.Locations); err != nil {
+		if err := s.EachLocation(compileLoc); err != nil {
 			return g, err
 		}
 	}
@@ -581,23 +572,11 @@ func (g *generation) openLevelLogs(h *confparse.HTTPConf) error {
 		g.levelLogs[st] = l
 		return nil
 	}
-	var walk func(locs []*confparse.LocationConf) error
-	walk = func(locs []*confparse.LocationConf) error {
-		for _, l := range locs {
-			if err := open(&l.Settings); err != nil {
-				return err
-			}
-			if err := walk(l.Locations); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for _, s := range h.Servers {
 		if err := open(&s.Settings); err != nil {
 			return err
 		}
-		if err := walk(s.Locations); err != nil {
+		if err := s.EachLocation(func(l *confparse.LocationConf) error { return open(&l.Settings) }); err != nil {
 			return err
 		}
 	}

@@ -279,6 +279,7 @@ func (rq *request) serve(uri string, depth int) {
 	if done := rq.rewrite(lc.Rewrite); done {
 		return
 	}
+	lc = rq.loc.conf // an "if" block's when one held
 	if rq.uriChanged {
 		// the location's rewrite changed the URI: search the locations again
 		if depth+1 > maxRedirects {

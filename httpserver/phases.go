@@ -197,6 +197,10 @@ func (g *generation) rewriteSteps(steps []confparse.RewriteStep, compile func(*c
 			if _, err := compile(st.SetLua.Code); err != nil {
 				return err
 			}
+		case st.If != nil:
+			if err := g.rewriteSteps(st.If.Steps, compile); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -3,15 +3,47 @@ package httpserver
 import (
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/goresty/goresty/confparse"
 )
 
-// rewrite runs "set" and "return" steps; true when a return answered.
+// rwResult is how a run of rewrite-module steps ended.
+type rwResult int
+
+const (
+	rwNext rwResult = iota // all ran: the next phase follows
+	rwStop                 // "break", or a rewrite's last/break flag
+	rwDone                 // answered (return, a redirect, set_by_lua* failing)
+)
+
+// rewrite runs a level's rewrite-module steps (set, return, rewrite,
+// break, if, set_by_lua*) in order; true when one answered the request.
 func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
-	for _, st := range steps {
+	return rq.runSteps(steps) == rwDone
+}
+
+func (rq *request) runSteps(steps []confparse.RewriteStep) rwResult {
+	for i := range steps {
+		st := &steps[i]
+		if ifb := st.If; ifb != nil {
+			if !rq.condition(&ifb.Cond) {
+				continue
+			}
+			if ifb.Loc != nil && rq.loc != nil {
+				// "if in location": the block's configuration from now on
+				rq.loc = &location{conf: ifb.Loc, re: rq.loc.re}
+			}
+			if res := rq.runSteps(ifb.Steps); res != rwNext {
+				return res
+			}
+			continue
+		}
+		if st.Break {
+			return rwStop
+		}
 		if rw := st.Rewrite; rw != nil {
 			m := rw.Re.FindStringSubmatch(rq.uri)
 			if m == nil {
@@ -33,7 +65,7 @@ func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
 				}
 				rq.w.Header().Set("Location", repl)
 				rq.errorPage(code)
-				return true
+				return rwDone
 			}
 			// a "?" in the replacement gives new arguments (the old ones
 			// follow unless it ends with "?")
@@ -49,16 +81,16 @@ func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
 			switch rw.Flag {
 			case "last":
 				rq.rewriteLast = true
-				return false
+				return rwStop
 			case "break":
 				rq.uriChanged = false // stays in this location
-				return false
+				return rwStop
 			}
 			continue
 		}
 		if st.SetLua != nil {
 			if !rq.setByLua(st.SetLua) {
-				return true
+				return rwDone
 			}
 			continue
 		}
@@ -71,10 +103,45 @@ func (rq *request) rewrite(steps []confparse.RewriteStep) bool {
 		}
 		if ret := st.Return; ret != nil {
 			rq.doReturn(ret)
-			return true
+			return rwDone
 		}
 	}
-	return false
+	return rwNext
+}
+
+// condition evaluates an "if" condition as nginx's rewrite module: a
+// variable is false when empty or "0"; a matching regular expression sets
+// the captures ($1..$9, named) even for the negated forms; the file tests
+// follow symbolic links (stat), -x is the owner's execute bit.
+func (rq *request) condition(c *confparse.Condition) bool {
+	switch c.Op {
+	case "":
+		v := rq.expand(c.Var)
+		return v != "" && v != "0"
+	case "=":
+		return rq.expand(c.Var) == rq.expand(c.Value)
+	case "!=":
+		return rq.expand(c.Var) != rq.expand(c.Value)
+	case "~", "~*", "!~", "!~*":
+		m := c.Re.FindStringSubmatch(rq.expand(c.Var))
+		if m != nil {
+			rq.captures, rq.capNames = m, c.Re.SubexpNames()
+		}
+		return (m != nil) != (c.Op[0] == '!')
+	}
+	st, err := os.Stat(rq.expand(c.Value))
+	ok := err == nil
+	if ok {
+		switch c.Op[len(c.Op)-1] {
+		case 'f':
+			ok = st.Mode().IsRegular()
+		case 'd':
+			ok = st.IsDir()
+		case 'x':
+			ok = st.Mode()&0o100 != 0
+		}
+	}
+	return ok != (c.Op[0] == '!')
 }
 
 func (rq *request) doReturn(ret *confparse.Return) {
