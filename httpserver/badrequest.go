@@ -15,12 +15,12 @@ import (
 //
 //	HTTP/1.1 <code> <text>\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n<text>
 //
-// straight to the connection in one Write. On plain HTTP that connection
-// is our quietConn, which turns such a write into nginx's HTML error page
-// (and logs nginx's [info] line). Ordinary responses never match: Go writes
-// their headers sorted, with Date, so "Content-Type" never comes before
-// "Connection" right after the status line. Over TLS the write goes
-// through crypto/tls first and cannot be seen: those answers stay Go's.
+// straight to the connection in one Write. That connection is our
+// quietConn (plain HTTP) or tlsConn (over TLS, before encryption), which
+// turn such a write into nginx's HTML error page (and log nginx's [info]
+// line). Ordinary responses never match: Go writes their headers sorted,
+// with Date, so "Content-Type" never comes before "Connection" right after
+// the status line.
 const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
 // badRequestPage returns nginx's answer for net/http's own error response

@@ -47,6 +47,8 @@ type addrGroup struct {
 	base      *tls.Config // nil on plain HTTP
 	srv       *http.Server
 	ln        *genListener
+	alt       *http.Server // over TLS: h2 and failed handshakes (tlsstrict.go)
+	handoff   *handoff     // alt's listener
 	fresh     atomic.Int64 // accepted connections whose first request is not read yet
 }
 
@@ -291,6 +293,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		}
 		grp.ln = &genListener{s: s, g: g, grp: grp, done: make(chan struct{})}
 		grp.srv = g.httpServer(grp)
+		g.altServer(grp)
 	}
 	// Everything root may be needed for is done: run atStart (Run's pid
 	// file and privilege drop), then let the workers' own Lua run.
@@ -428,8 +431,10 @@ func (g *generation) httpServer(grp *addrGroup) *http.Server {
 			return
 		}
 		if st == http.StateNew {
-			qc.fresh = true
-			grp.fresh.Add(1)
+			if !qc.fresh { // the alt server's StateNew comes second
+				qc.fresh = true
+				grp.fresh.Add(1)
+			}
 		} else if qc.fresh {
 			qc.fresh = false
 			grp.fresh.Add(-1)
@@ -453,6 +458,13 @@ func (g *generation) start() {
 			grp.srv.Serve(grp.ln)
 			close(grp.ln.done)
 		}()
+		if grp.alt != nil {
+			g.wg.Add(1)
+			go func() {
+				defer g.wg.Done()
+				grp.alt.Serve(grp.handoff)
+			}()
+		}
 	}
 }
 
@@ -490,14 +502,11 @@ func (g *generation) shutdown(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	for _, grp := range g.groups {
-		if grp.srv == nil {
-			continue
-		}
 		wg.Add(1)
-		go func(s *http.Server) {
+		go func() {
 			defer wg.Done()
-			s.Shutdown(ctx)
-		}(grp.srv)
+			grp.stopServers(func(s *http.Server) { s.Shutdown(ctx) })
+		}()
 	}
 	wg.Wait()
 	if g.pool != nil {
@@ -539,9 +548,7 @@ func retainDicts(cfg *confparse.Config) { shdict.Default.Retain(dictNames(cfg)) 
 func (g *generation) close() {
 	g.detach()
 	for _, grp := range g.groups {
-		if grp.srv != nil {
-			grp.srv.Close()
-		}
+		grp.stopServers(func(s *http.Server) { s.Close() })
 	}
 	if g.pool != nil {
 		g.pool.Close()

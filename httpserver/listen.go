@@ -124,11 +124,12 @@ func (l *genListener) Accept() (net.Conn, error) {
 			continue
 		}
 		qc := &quietConn{Conn: c, id: nextConnID(), ln: l}
-		if l.grp.base != nil {
-			return tls.Server(qc, l.grp.base), nil
-		}
 		qc.scanVal.init()
 		qc.scan = &qc.scanVal
+		if l.grp.base != nil {
+			qc.tlsw = tlsConn{Conn: tls.Server(qc, l.grp.base), qc: qc}
+			return &qc.tlsw, nil
+		}
 		return qc, nil
 	}
 }
@@ -190,10 +191,11 @@ type quietConn struct {
 	// connection (no allocation of their own on the handshake path).
 	sessVal tlssession.ConnSession
 	logc    errlog.Conn
-	// scan follows a plain HTTP connection's requests (strict.go); nil
-	// over TLS.
+	// scan follows the connection's HTTP/1 requests (strict.go): fed
+	// by Read on plain HTTP, by tlsw's Read over TLS.
 	scan    *reqScan
 	scanVal reqScan
+	tlsw    tlsConn     // over TLS: what http.Server is given (tlsstrict.go)
 	closed  atomic.Bool // counted out of openConns (connlimit.go)
 	// clientCert is the client certificate's verification (clientcert.go).
 	clientCert clientCertState
@@ -201,8 +203,8 @@ type quietConn struct {
 
 func (c *quietConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	if c.scan != nil && n > 0 {
-		c.scan.feed(b[:n])
+	if n > 0 && c.tlsw.Conn == nil {
+		c.scanVal.feed(b[:n])
 	}
 	if err != nil {
 		c.peerGone.Store(true)
@@ -219,18 +221,26 @@ func (c *quietConn) Write(b []byte) (int, error) {
 			if c.peerGone.Load() && len(b) <= 64 {
 				return len(b), nil
 			}
-		case 'H': // plain HTTP: net/http's own answer to a bad request?
-			if len(b) > 9 && (b[9] == '4' || b[9] == '5') {
-				if page := c.badRequestPage(b); page != nil {
-					if _, err := c.Conn.Write(page); err != nil {
-						return 0, err
-					}
-					return len(b), nil
+		case 'H':
+			if page := c.nginxAnswer(b); page != nil {
+				if _, err := c.Conn.Write(page); err != nil {
+					return 0, err
 				}
+				return len(b), nil
 			}
 		}
 	}
 	return c.Conn.Write(b)
+}
+
+// nginxAnswer is nginx's answer to replace b with when b is net/http's own
+// answer to a bad request (plain HTTP here, the plaintext in tlsConn), else
+// nil.
+func (c *quietConn) nginxAnswer(b []byte) []byte {
+	if len(b) > 9 && b[0] == 'H' && (b[9] == '4' || b[9] == '5') {
+		return c.badRequestPage(b)
+	}
+	return nil
 }
 
 // connOf digs our quietConn out of what http.Server hands to ConnContext.
@@ -238,6 +248,10 @@ func connOf(c net.Conn) *quietConn {
 	switch x := c.(type) {
 	case *quietConn:
 		return x
+	case *tlsConn:
+		if !x.handed.Load() {
+			return x.qc
+		}
 	case *tls.Conn:
 		if q, ok := x.NetConn().(*quietConn); ok {
 			return q

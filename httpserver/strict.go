@@ -15,11 +15,11 @@ import (
 // normalising them away: both Content-Length and Transfer-Encoding
 // (net/http drops Content-Length), an obs-fold continuation line (net/http
 // joins it to the previous value), Transfer-Encoding on HTTP/1.0 (net/http
-// ignores it). What the handler gets no longer shows them, so on plain
-// HTTP connections reqScan follows the bytes net/http reads (header lines,
-// then the body's framing to find the next request) and records, per
-// request, what nginx would refuse. Over TLS the plaintext never passes
-// through our connection, so these three are net/http's (see README).
+// ignores it). What the handler gets no longer shows them, so reqScan
+// follows the bytes net/http reads (header lines, then the body's framing
+// to find the next request) and records, per request, what nginx would
+// refuse: quietConn feeds it on plain HTTP, tlsConn (tlsstrict.go) the
+// decrypted bytes over TLS.
 
 // Flags of one request's header block.
 const (

@@ -206,7 +206,7 @@ got:
 
 
 
-=== TEST 9: difference: over TLS, Content-Length with Transfer-Encoding is net/http's (chunked wins, Content-Length dropped)
+=== TEST 9: over TLS, Content-Length together with Transfer-Encoding: chunked is a 400
 --- http_config
     server {
         listen $TEST_NGINX_SERVER_SSL_PORT ssl;
@@ -216,14 +216,156 @@ got:
         location /t {
             content_by_lua_block {
                 ngx.req.read_body()
-                ngx.say("got: ", ngx.req.get_body_data(), " content-length: ", ngx.var.http_content_length)
+                ngx.say("handler ran: ", ngx.req.get_body_data())
+            }
+        }
+    }
+--- config
+--- tls
+sni: test.com
+--- raw_request eval
+"POST /t HTTP/1.1\r
+Host: test.com\r
+Content-Length: 3\r
+Transfer-Encoding: chunked\r
+Connection: close\r
+\r
+5\r
+hello\r
+0\r
+\r
+"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log
+client sent "Content-Length" and "Transfer-Encoding" headers at the same time while reading client request headers
+--- no_error_log
+handler ran
+
+
+
+=== TEST 10: over TLS, an obs-fold header line is a 400
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t {
+            content_by_lua_block {
+                ngx.log(ngx.WARN, "handler ran")
+                ngx.say("folded: ", ngx.var.http_x_folded)
+            }
+        }
+    }
+--- config
+--- tls
+sni: test.com
+--- raw_request eval
+"GET /t HTTP/1.1\r
+Host: test.com\r
+X-Folded: first\r
+ second\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log
+client sent invalid header line
+--- no_error_log
+handler ran
+
+
+
+=== TEST 11: over TLS, Transfer-Encoding in an HTTP/1.0 request is a 400
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t {
+            content_by_lua_block {
+                ngx.log(ngx.WARN, "handler ran")
+                ngx.say("ok")
+            }
+        }
+    }
+--- config
+--- tls
+sni: test.com
+--- raw_request eval
+"POST /t HTTP/1.0\r
+Host: test.com\r
+Transfer-Encoding: chunked\r
+\r
+0\r
+\r
+"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log
+client sent HTTP/1.0 request with "Transfer-Encoding" header while reading client request headers
+--- no_error_log
+handler ran
+
+
+
+=== TEST 12: over TLS, a request line net/http refuses gets nginx's 400 page, not Go's plain text
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t {
+            return 200 "ok\n";
+        }
+    }
+--- config
+--- tls
+sni: test.com
+--- raw_request eval
+"GET /t HTTP/1.1\r
+Connection: close\r
+\r
+"
+--- error_code: 400
+--- response_body_like: <center>(nginx|goresty)[^<]*</center>
+--- response_headers
+Content-Type: text/html
+--- error_log
+client sent HTTP/1.1 request without "Host" header
+
+
+
+=== TEST 13: over TLS, keep-alive requests with bodies are served one by one (the scan follows their framing)
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location /t {
+            content_by_lua_block {
+                ngx.req.read_body()
+                ngx.say(ngx.var.request_method, " [", ngx.req.get_body_data(), "]")
             }
         }
     }
 --- config
 --- exec
-tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -request 'POST /t HTTP/1.1\r\nHost: test.com\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n' | grep got
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca $TEST_NGINX_CERT_DIR/ca.crt -request 'POST /t HTTP/1.1\r\nHost: test.com\r\nContent-Length: 29\r\n\r\nX-Folded: x\r\n y\r\nTransfer-EncPOST /t HTTP/1.1\r\nHost: test.com\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n a\r\n\r\n0\r\n\r\nGET /t HTTP/1.1\r\nHost: test.com\r\nConnection: close\r\n\r\n' | tr -d '\r' | grep -v '^New,'
 --- exec_out
-got: hello content-length: nil
---- skip_nginx
-1: >= 1.0.0: nginx answers 400 over TLS too
+HTTP/1.1 200 OK
+POST [X-Folded: x
+ y
+Transfer-Enc]
+HTTP/1.1 200 OK
+POST [ a
+]
+HTTP/1.1 200 OK
+GET [nil]
+--- no_error_log
+client sent

@@ -206,7 +206,21 @@ func connectOnce(o *options, cfg *tls.Config, cache *slotCache, req []byte, stdo
 		if _, err := conn.Write(req); err != nil {
 			return err
 		}
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err := readResponses(bufio.NewReader(conn), stdout); err != nil {
+			return err
+		}
+	case st.Version == tls.VersionTLS13 && !o.noTicket:
+		waitTicket(conn, ticket, o.wait)
+	}
+	return conn.Close()
+}
+
+// readResponses prints the responses to a request (or, raw, to several
+// pipelined ones): status line and body of each, up to one that closes the
+// connection.
+func readResponses(br *bufio.Reader, stdout io.Writer) error {
+	for {
+		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
 			return fmt.Errorf("reading the response: %w", err)
 		}
@@ -222,10 +236,10 @@ func connectOnce(o *options, cfg *tls.Config, cache *slotCache, req []byte, stdo
 		if err != nil {
 			return fmt.Errorf("reading the body: %w", err)
 		}
-	case st.Version == tls.VersionTLS13 && !o.noTicket:
-		waitTicket(conn, ticket, o.wait)
+		if resp.Close {
+			return nil
+		}
 	}
-	return conn.Close()
 }
 
 // waitTicket reads from conn until a TLS 1.3 ticket has been stored in the
