@@ -48,7 +48,12 @@ func (rq *request) static() {
 			if fi.IsDir() {
 				continue
 			}
-			rq.serveFile(p, fi)
+			f, err := openPath(p)
+			if err != nil {
+				rq.openFailed(p, err)
+				return
+			}
+			rq.serveOpen(p, f)
 			return
 		}
 		fi, err := os.Stat(path)
@@ -60,6 +65,16 @@ func (rq *request) static() {
 		rq.openFailed(path, err)
 		return
 	}
+	f, oerr := openPath(path)
+	if oerr == nil && !f.dir {
+		rq.serveOpen(path, f)
+		return
+	}
+	if f != nil {
+		f.Close()
+	}
+	// A directory (readable or not), a missing or unreadable file: nginx's
+	// answers, from a stat.
 	fi, err := os.Stat(path)
 	if err != nil {
 		rq.openFailed(path, err)
@@ -74,7 +89,7 @@ func (rq *request) static() {
 		rq.errorPage(http.StatusMovedPermanently)
 		return
 	}
-	rq.serveFile(path, fi)
+	rq.openFailed(path, oerr)
 }
 
 // filePath maps a URI to a file: root + uri, or with alias the
@@ -147,12 +162,8 @@ func (rq *request) openFailed(path string, err error) {
 	}
 }
 
-func (rq *request) serveFile(path string, fi os.FileInfo) {
-	f, err := os.Open(path)
-	if err != nil {
-		rq.openFailed(path, err)
-		return
-	}
+// serveOpen answers with the open file f (and closes it).
+func (rq *request) serveOpen(path string, f *openFile) {
 	defer f.Close()
 	h := rq.w.Header()
 	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
@@ -170,10 +181,9 @@ func (rq *request) serveFile(path string, fi os.FileInfo) {
 	} else {
 		h["Content-Type"] = nil
 	}
-	h.Set("ETag", fmt.Sprintf("\"%x-%x\"", fi.ModTime().Unix(), fi.Size()))
+	h.Set("ETag", fmt.Sprintf("\"%x-%x\"", f.mod.Unix(), f.size))
 	h.Set("Accept-Ranges", "bytes")
-	_ = strconv.Itoa
-	http.ServeContent(rq.w, rq.r, "", fi.ModTime(), f)
+	http.ServeContent(rq.w, rq.r, "", f.mod, f)
 }
 
 // builtinTypes is nginx's types list when the configuration has none.
