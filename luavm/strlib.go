@@ -84,6 +84,8 @@ func (w *Worker) installStringLib() {
 		return
 	}
 	str.RawSetString("rep", L.NewFunction(w.strRep))
+	str.RawSetString("format", L.NewFunction(w.strFormat))
+	L.SetGlobal("error", L.NewFunction(baseError))
 	str.RawSetString("find", L.NewFunction(func(L *lua.LState) int { return w.strFindAux(L, true) }))
 	str.RawSetString("match", L.NewFunction(func(L *lua.LState) int { return w.strFindAux(L, false) }))
 	str.RawSetString("gmatch", L.NewFunction(w.strGmatch))
@@ -93,9 +95,9 @@ func (w *Worker) installStringLib() {
 
 // string.rep(s, n [, sep]) as LuaJIT.
 func (w *Worker) strRep(L *lua.LState) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	n := L.CheckInt64(2)
-	sep := L.OptString(3, "")
+	sep := optString(L, 3)
 	if n <= 0 {
 		L.Push(lua.LString(""))
 		return 1
@@ -122,7 +124,7 @@ func (w *Worker) strRep(L *lua.LState) int {
 // table.concat(t [, sep [, i [, j]]]) as Lua 5.1.
 func (w *Worker) tabConcat(L *lua.LState) int {
 	t := L.CheckTable(1)
-	sep := L.OptString(2, "")
+	sep := optString(L, 2)
 	i := L.OptInt(3, 1)
 	var j int
 	if L.Get(4) == lua.LNil {
@@ -136,7 +138,7 @@ func (w *Worker) tabConcat(L *lua.LState) int {
 		case lua.LString:
 			b.add(string(v))
 		case lua.LNumber:
-			b.add(fmtNumber(float64(v)))
+			b.add(FormatNumber(float64(v)))
 		default:
 			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", typeName(v), k)
 		}
@@ -234,8 +236,8 @@ func startIndex(L *lua.LState, n, slen int) int {
 
 // string.find / string.match.
 func (w *Worker) strFindAux(L *lua.LState, find bool) int {
-	src := L.CheckString(1)
-	pat := L.CheckString(2)
+	src := checkString(L, 1)
+	pat := checkString(L, 2)
 	init := startIndex(L, 3, len(src))
 	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(pat, lpattern.Specials)) {
 		if i := strings.Index(src[init:], pat); i >= 0 {
@@ -274,8 +276,8 @@ func (w *Worker) strFindAux(L *lua.LState, find bool) int {
 // string.gmatch: the iterator keeps the subject, the pattern and the next
 // start in its upvalues' Go closure.
 func (w *Worker) strGmatch(L *lua.LState) int {
-	src := L.CheckString(1)
-	pat := L.CheckString(2)
+	src := checkString(L, 1)
+	pat := checkString(L, 2)
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		return protect(L, func() int {
@@ -299,8 +301,8 @@ func (w *Worker) strGmatch(L *lua.LState) int {
 
 // string.gsub(s, pattern, repl [, n]).
 func (w *Worker) strGsub(L *lua.LState) int {
-	src := L.CheckString(1)
-	pat := L.CheckString(2)
+	src := checkString(L, 1)
+	pat := checkString(L, 2)
 	repl := L.Get(3)
 	switch repl.Type() {
 	case lua.LTNumber, lua.LTString, lua.LTTable, lua.LTFunction:
@@ -351,7 +353,7 @@ func (w *Worker) gsubValue(L *lua.LState, m *lpattern.Matcher, b *sizedBuilder, 
 	case lua.LString, lua.LNumber:
 		rs := lua.LVAsString(r)
 		if n, ok := r.(lua.LNumber); ok {
-			rs = fmtNumber(float64(n))
+			rs = FormatNumber(float64(n))
 		}
 		for i := 0; i < len(rs); i++ {
 			c := rs[i]
@@ -388,7 +390,7 @@ func (w *Worker) gsubValue(L *lua.LState, m *lpattern.Matcher, b *sizedBuilder, 
 	case lua.LString:
 		b.add(string(x))
 	case lua.LNumber:
-		b.add(fmtNumber(float64(x)))
+		b.add(FormatNumber(float64(x)))
 	default:
 		if !lua.LVAsBool(v) {
 			b.add(m.Src[s:e]) // nil or false: keep the original text
@@ -403,4 +405,21 @@ func typeName(v lua.LValue) string {
 		return "nil"
 	}
 	return v.Type().String()
+}
+
+// checkString is luaL_checkstring: a number argument becomes its LuaJIT
+// string ("%.14g"), not gopher-lua's.
+func checkString(L *lua.LState, n int) string {
+	if v, ok := L.Get(n).(lua.LNumber); ok {
+		return FormatNumber(float64(v))
+	}
+	return L.CheckString(n)
+}
+
+// optString is luaL_optstring with "" as the default.
+func optString(L *lua.LState, n int) string {
+	if L.Get(n) == lua.LNil {
+		return ""
+	}
+	return checkString(L, n)
 }

@@ -2,8 +2,6 @@ package luavm
 
 import (
 	"errors"
-	"math"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -481,7 +479,7 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 			case lua.LString:
 				t.job.value = string(v)
 			case lua.LNumber:
-				t.job.value = fmtNumber(float64(v))
+				t.job.value = FormatNumber(float64(v))
 			}
 		}
 		w.finish(t, nil, true)
@@ -658,17 +656,9 @@ func errValueString(v lua.LValue) string {
 	case lua.LString:
 		return FixErrorText(string(x))
 	case lua.LNumber:
-		return fmtNumber(float64(x))
+		return FormatNumber(float64(x))
 	}
 	return "unknown reason"
-}
-
-// fmtNumber is LuaJIT's "%.14g" number formatting.
-func fmtNumber(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e14 {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
 }
 
 func (w *Worker) logFailure(t *Thread, e *LuaError) {

@@ -166,7 +166,7 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string, 
 	case lua.LString:
 		return append(b, x...)
 	case lua.LNumber:
-		return append(b, FormatNumber(float64(x))...)
+		return append(b, luavm.FormatNumber(float64(x))...)
 	case lua.LBool:
 		if x {
 			return append(b, "true"...)
@@ -490,7 +490,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		case lua.LString:
 			val = string(v)
 		case lua.LNumber:
-			val = FormatNumber(float64(v))
+			val = luavm.FormatNumber(float64(v))
 		default:
 			L.RaiseError("bad variable value")
 		}

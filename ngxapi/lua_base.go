@@ -17,7 +17,7 @@ func init() {
 		L.SetGlobal("tostring", L.NewFunction(func(L *lua.LState) int {
 			switch v := L.Get(1).(type) {
 			case lua.LNumber:
-				L.Push(lua.LString(FormatNumber(float64(v))))
+				L.Push(lua.LString(luavm.FormatNumber(float64(v))))
 				return 1
 			case *lua.LUserData:
 				if v == Null {

@@ -1,7 +1,6 @@
 package ngxapi
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -248,7 +247,7 @@ func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
 		case lua.LString:
 			b.WriteString(string(x))
 		case lua.LNumber:
-			b.WriteString(FormatNumber(float64(x)))
+			b.WriteString(luavm.FormatNumber(float64(x)))
 		case lua.LBool:
 			if x {
 				b.WriteString("true")
@@ -286,22 +285,6 @@ func shortSrc(s string) string {
 		return s
 	}
 	return "..." + s[len(s)-(idsize-4):]
-}
-
-// FormatNumber renders a Lua number as LuaJIT's tostring does ("%.14g").
-func FormatNumber(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e14 {
-		return strconv.FormatInt(int64(f), 10)
-	}
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	return fmt.Sprintf("%.14g", f)
 }
 
 func installTimer(w *luavm.Worker, ngx *lua.LTable) {

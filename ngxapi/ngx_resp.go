@@ -49,7 +49,7 @@ func init() {
 func headerString(v lua.LValue) string {
 	switch x := v.(type) {
 	case lua.LNumber:
-		return FormatNumber(float64(x))
+		return luavm.FormatNumber(float64(x))
 	case lua.LBool:
 		if x {
 			return "true"

@@ -198,7 +198,7 @@ func bodyArg(w *luavm.Worker, L *lua.LState) lua.LValue {
 			case lua.LString:
 				c.chunk = []byte(v)
 			case lua.LNumber:
-				c.chunk = []byte(FormatNumber(float64(v)))
+				c.chunk = []byte(luavm.FormatNumber(float64(v)))
 			case *lua.LTable:
 				var b strings.Builder
 				for i := 1; i <= v.MaxN(); i++ {

@@ -120,3 +120,78 @@ inf -inf 0.1 -42 1e-05
 userdata: NULL nil true s
 --- no_error_log
 [error]
+
+
+
+=== TEST 5: string.format as LuaJIT's: C conversions, ties rounded away from zero, %q, errors
+--- config
+    location = /t {
+        content_by_lua_block {
+            local f = string.format
+            ngx.say(f("[%5.1f][%.2f][%.0f][%.0f][%.2f]", 2.25, 0.125, 0.5, 1.5, 1.005))
+            ngx.say(f("[%g][%g][%g][%10.3g][%-8d][%+d][% d][%05d]", 0.1 + 0.2, 1e6, 100000, math.pi, 42, 5, 5, -42))
+            ngx.say(f("[%x][%X][%o][%u][%d][%d][%i]", -1, 255, 8, -1, 3.7, -3.7, "12"))
+            ngx.say(f("[%5.2s][%-5s][%s][%s][%c%c]", "abcdef", "ab", 1e15, 0.1, 65, 256 + 66))
+            ngx.say(f("[%e][%.3E][%a][%f][%5.1f][%g]", 12345.678, 0.00012, 1.5, 1/0, -1/0, 0/0))
+            ngx.say(f("[%#x][%#o][%#g][%.3d][%%]", 255, 8, 1.0, 7))
+            ngx.say(f("%q", "\0\0011\r\n\t\127\255 \\ \" ' \26"))
+            ngx.say(f("%q%q", 1/3, 10), f(" %s", setmetatable({}, {__tostring = function() return "TS" end})))
+            ngx.say(select(2, pcall(function() local s = string.format("%d", "x") end)))
+            ngx.say(select(2, pcall(function() local s = string.format("%d") end)))
+            ngx.say(select(2, pcall(function() local s = string.format("%y", 1) end)))
+            ngx.say(select(2, pcall(function() local s = string.format("%123d", 1) end)))
+        }
+    }
+--- request
+GET /t
+--- response_body eval
+qq{[  2.3][0.13][1][2][1.00]
+[0.3][1e+06][100000][      3.14][42      ][+5][ 5][-0042]
+[ffffffffffffffff][FF][10][18446744073709551615][3][-3][12]
+[   ab][ab   ][1e+15][0.1][AB]
+[1.234568e+04][1.200E-04][0x1.8p+0][inf][ -inf][nan]
+[0xff][010][1.00000][007][%]
+"\\0\\0011\\13\\\n\\9\\127\xff \\\\ \\" ' \\26"
+"0.33333333333333""10" TS
+content_by_lua(nginx.conf:41):11: bad argument #2 to 'format' (number expected, got string)
+content_by_lua(nginx.conf:41):12: bad argument #2 to 'format' (value expected)
+content_by_lua(nginx.conf:41):13: invalid option '%y' to 'format'
+content_by_lua(nginx.conf:41):14: invalid option '%123' to 'format'
+}
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: error(msg, level) blames the caller's caller; a level landing on pcall adds no position
+--- http_config
+    lua_package_path "/usr/share/lua/5.1/?.lua;;";
+--- config
+    location = /t {
+        content_by_lua_block {
+            local function check(x) if type(x) ~= "number" then error("bad x", 2) end end
+            local function user() check("s") end
+            ngx.say(select(2, pcall(user)))
+            ngx.say(select(2, pcall(check, "s")))
+            local function deep() error("three", 3) end
+            local function mid() deep() end
+            local function top() mid() end
+            ngx.say(select(2, pcall(top)))
+            ngx.say(select(2, pcall(error, "lvl1")), "|", select(2, pcall(error, 42)), "|", select(2, pcall(error)))
+            ngx.say(select(2, pcall(function() error(42) end)), "|", select(2, pcall(function() error("x", 0) end)))
+            local redis = require "nginx.redis"
+            ngx.say(select(2, pcall(function()
+                redis.set_timeout({}, 100) end)))
+        }
+    }
+--- request
+GET /t
+--- response_body
+content_by_lua(nginx.conf:42):3: bad x
+bad x
+content_by_lua(nginx.conf:42):8: three
+lvl1|42|nil
+content_by_lua(nginx.conf:42):11: 42|x
+content_by_lua(nginx.conf:42):14: not initialized
+--- no_error_log
+[error]

@@ -1,0 +1,35 @@
+package luavm
+
+import lua "github.com/yuin/gopher-lua"
+
+// error(message [, level]) as Lua 5.1 and LuaJIT. gopher-lua counts the
+// level one frame too far (level 2 names the function that called error,
+// not its caller) and leaves numbers without a position. Here level 1
+// (the default) prefixes the position of the function that called error,
+// level 2 that of its caller, and so on; a level that lands on a Go
+// function (pcall, a builtin) or past the stack adds nothing, as LuaJIT
+// does for C frames. Libraries depend on it: lua-resty-redis raises its
+// argument errors with level 2 to blame the line that called it.
+func baseError(L *lua.LState) int {
+	v := L.Get(1)
+	level := L.OptInt(2, 1)
+	if level > 0 {
+		var msg string
+		switch x := v.(type) {
+		case lua.LString:
+			msg = string(x)
+		case lua.LNumber:
+			msg = FormatNumber(float64(x))
+		default:
+			L.Error(v, 0)
+		}
+		if dbg, ok := L.GetStack(level); ok {
+			if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What != "G" {
+				msg = L.Where(level) + " " + msg
+			}
+		}
+		v = lua.LString(msg)
+	}
+	L.Error(v, 0)
+	return 0
+}
