@@ -54,10 +54,12 @@ func compileProto(src, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, syntaxError(name, src, err)
 	}
+	concatCalls(stmts)
 	p, err := lua.Compile(stmts, name)
 	if err != nil {
 		return nil, syntaxError(name, src, err)
 	}
+	setConcatConst(p)
 	untailCalls(p)
 	return p, nil
 }

@@ -3,8 +3,8 @@ package ngxapi
 // tostring as LuaJIT answers it where gopher-lua's differs: numbers in
 // "%.14g" (1e+15, inf, -inf, nan; gopher-lua prints 1000000000000000,
 // +Inf, NaN) and ngx.null as "userdata: NULL" (a light userdata NULL in
-// OpenResty). Concatenation (..) is gopher-lua's own and still prints a
-// number its way.
+// OpenResty). The .. operator writes numbers the same way (luavm's
+// concatOp).
 
 import (
 	"github.com/goresty/goresty/luavm"

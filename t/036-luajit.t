@@ -195,3 +195,33 @@ content_by_lua(nginx.conf:42):11: 42|x
 content_by_lua(nginx.conf:42):14: not initialized
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: .. writes numbers as LuaJIT (%.14g), honours __concat right to left, names the bad operand's type
+--- config
+    location = /t {
+        content_by_lua_block {
+            local n, x = 1/3, 2^53
+            ngx.say(n .. "|" .. x .. "|" .. 1e100 .. "|" .. -0.0 .. "|" .. 100 .. "|" .. 1e14 .. "|" .. -1e15 .. "|" .. 1/0)
+            local mt = {__concat = function(a, b)
+                local sa = type(a) == "table" and "T" or a
+                local sb = type(b) == "table" and "T" or b
+                return sa .. "+" .. sb end}
+            local t = setmetatable({}, mt)
+            ngx.say(t .. "a", " ", "a" .. t, " ", 1 .. 2 .. t .. 3 .. 4, " ", t .. t)
+            ngx.say(select(2, pcall(function() return {} .. "a" end)))
+            ngx.say(select(2, pcall(function() return "a" .. true end)))
+            local s = "" for i = 1, 3 do s = s .. i / 2 .. "," end ngx.say(s, string.rep(0.1, 2, 1e15))
+        }
+    }
+--- request
+GET /t
+--- response_body
+0.33333333333333|9.007199254741e+15|1e+100|-0|100|1e+14|-1e+15|inf
+T+a a+T 12T+34 T+T
+content_by_lua(nginx.conf:41):10: attempt to concatenate a table value
+content_by_lua(nginx.conf:41):11: attempt to concatenate a boolean value
+0.5,1,1.5,0.11e+150.1
+--- no_error_log
+[error]
