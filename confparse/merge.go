@@ -216,6 +216,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("server_tokens") {
 		s.ServerTokens = p.ServerTokens
 	}
+	if !set("lua_check_client_abort") {
+		s.LuaCheckClientAbort = p.LuaCheckClientAbort
+	}
 	if !set("access_log") {
 		s.AccessLogs = p.AccessLogs
 	}

@@ -165,6 +165,8 @@ type Settings struct {
 	// Types maps a lower-case file extension to its MIME type ("types"
 	// blocks, e.g. an included mime.types); nil: nginx's built-in three.
 	Types map[string]string
+	// LuaCheckClientAbort: lua_check_client_abort on (ngx.on_abort)
+	LuaCheckClientAbort bool
 	LuaPhases
 }
 

@@ -29,6 +29,7 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 		DefaultType: st.DefaultType, MaxBodySize: st.ClientMaxBodySize, Start: rq.start,
 		LuaSocket: rq.luaSocket(),
 		Internal:  rq.internal, Subrequest: rq.subreq,
+		CheckClientAbort: st.LuaCheckClientAbort,
 	}
 	if rq.wk == nil {
 		rq.wk = rq.g.pool.Next()
@@ -92,7 +93,12 @@ const (
 func (rq *request) runPhase(ph luavm.Phase, chunk *luavm.Chunk) phaseEnd {
 	c := rq.luaCtx()
 	c.Exited, c.ExitCode = false, 0
-	res := c.Run(ph, chunk)
+	var res luavm.Result
+	if c.CheckClientAbort {
+		res = rq.runWatched(c, ph, chunk)
+	} else {
+		res = c.Run(ph, chunk)
+	}
 	c.FlushOutput(false)
 	if res.Err == luavm.ErrDeadline {
 		// parked (a sleep, a cosocket) when lua_content_timeout came;
@@ -118,8 +124,11 @@ func (rq *request) runPhase(ph luavm.Phase, chunk *luavm.Chunk) phaseEnd {
 	case c.Exited && !c.HeadersSent:
 		code := c.ExitCode
 		switch {
-		case code == 444 || code == -1: // ngx.HTTP_CLOSE, ngx.ERROR
+		case code == 444 || code == 499 || code == -1: // ngx.HTTP_CLOSE, client gone, ngx.ERROR
 			rq.w.status = 444
+			if code == 499 {
+				rq.w.status = 499
+			}
 			panic(http.ErrAbortHandler)
 		case code >= 300 || code == 201 || code == 204:
 			rq.errorPage(code)
@@ -139,6 +148,22 @@ func (rq *request) runPhase(ph luavm.Phase, chunk *luavm.Chunk) phaseEnd {
 		c.SendHeaders()
 	}
 	return phaseDone
+}
+
+// runWatched runs a phase while watching the client
+// (lua_check_client_abort on): net/http cancels the request's context once
+// it reads EOF on the connection.
+func (rq *request) runWatched(c *ngxapi.HTTPCtx, ph luavm.Phase, chunk *luavm.Chunk) luavm.Result {
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-rq.r.Context().Done():
+			c.ClientAborted()
+		case <-stop:
+		}
+	}()
+	defer close(stop)
+	return c.Run(ph, chunk)
 }
 
 // setByLua runs a set_by_lua* step; false when it failed (500 sent).

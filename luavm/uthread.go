@@ -78,6 +78,27 @@ func (w *Worker) Spawn(L *lua.LState, fn *lua.LFunction, args []lua.LValue) int 
 	if p == nil {
 		L.RaiseError("no request found")
 	}
+	h, g, err := w.spawn(p, fn, args)
+	if err != nil {
+		L.RaiseError("%v", err)
+	}
+	if g.exiting {
+		return w.Exit(L, g.exitCode)
+	}
+	L.Push(h)
+	return 1
+}
+
+// spawn starts fn(args...) as a user thread of p and runs it until it
+// yields or ends; it returns the thread's handle and p's group.
+func (w *Worker) spawn(p *Thread, fn *lua.LFunction, args []lua.LValue) (*lua.LState, *uthreads, error) {
+	if w.uentry == nil {
+		entry, err := w.compileEntry(userEntrySource)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.uentry = entry
+	}
 	pu := w.uthreadsOf(p)
 	c := w.newThread(p.Phase, p.Ctx, p.Conn, p.name)
 	c.ngxCtx = p.NgxCtx()
@@ -86,19 +107,8 @@ func (w *Worker) Spawn(L *lua.LState, fn *lua.LFunction, args []lua.LValue) int 
 	h := c.co
 	pu.grp.byCo[h] = cu
 	pu.grp.live++
-	if w.uentry == nil {
-		fn, err := w.compileEntry(userEntrySource)
-		if err != nil {
-			L.RaiseError("%v", err)
-		}
-		w.uentry = fn
-	}
 	w.resume(c, w.uentry, append([]lua.LValue{fn}, args...))
-	if g := pu.grp; g.exiting {
-		return w.Exit(L, g.exitCode)
-	}
-	L.Push(h)
-	return 1
+	return h, pu.grp, nil
 }
 
 const userEntrySource = `local mark = ...

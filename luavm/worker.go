@@ -42,6 +42,7 @@ type Request struct {
 // zero value is ready. Worker goroutine only.
 type Shared struct {
 	ngxCtx *lua.LTable
+	entry  *Thread // the entry thread of the latest yieldable phase (Entry)
 }
 
 // Result is how a light thread started by Run ended.
@@ -420,6 +421,9 @@ func (w *Worker) startRun(j *runJob) {
 	}
 	t := w.newThread(req.Phase, req.Ctx, req.Conn, req.Chunk.Name)
 	t.job = j
+	if req.Shared != nil && req.Phase.Yieldable() {
+		req.Shared.entry = t
+	}
 	if dl > 0 {
 		j.th, j.w, j.armed = t, w, true
 		if j.dl == nil {

@@ -60,6 +60,9 @@ type HTTPCtx struct {
 	Subrequest, Internal bool
 	reqSock              reqSockState
 
+	CheckClientAbort bool // lua_check_client_abort on
+	abort            abortState
+
 	RequestPhases
 }
 
