@@ -438,7 +438,7 @@ func luaPath(l *loader, p, def string) string {
 	return p
 }
 
-var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands, ifCommands)
+var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands, ifCommands, proxySSLCommands)
 
 func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
 

@@ -2,6 +2,7 @@ package confparse
 
 import (
 	"os"
+	"strings"
 	"time"
 
 	"github.com/goresty/goresty/luavm/errlog"
@@ -75,6 +76,7 @@ func (l *loader) finish() error {
 		ErrorLogs:           m.ErrorLogs,
 		ProxyConnectTimeout: 60 * time.Second, ProxyReadTimeout: 60 * time.Second, ProxySendTimeout: 60 * time.Second,
 		ProxyHTTPVersion: "1.0", ProxyNextUpstream: []string{"error", "timeout"},
+		ProxySSL: &ProxySSL{VerifyDepth: 1, Protocols: []string{"TLSv1.2", "TLSv1.3"}, SessionReuse: true},
 	}
 	l.mergeSettings(h, &h.Settings, &def)
 	defSSL := SSLSettings{
@@ -129,6 +131,25 @@ func (l *loader) finish() error {
 		if err := l.checkDupLocations(srv.Locations); err != nil {
 			return err
 		}
+		if err := srv.EachLocation(checkProxySSL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkProxySSL refuses what nginx refuses of a location proxying to
+// https:// (nginx names no position; the location's is given).
+func checkProxySSL(lc *LocationConf) error {
+	ps := lc.ProxySSL
+	if !strings.HasPrefix(lc.ProxyPass, "https://") {
+		return nil
+	}
+	if ps.Verify && ps.TrustedCert == "" {
+		return &Error{Msg: "no proxy_ssl_trusted_certificate for proxy_ssl_verify", Pos: lc.Pos}
+	}
+	if ps.Certificate != "" && ps.CertificateKey == "" {
+		return &Error{Msg: `no "proxy_ssl_certificate_key" is defined for certificate "` + ps.Certificate + `"`, Pos: lc.Pos}
 	}
 	return nil
 }
@@ -247,6 +268,7 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("proxy_next_upstream") {
 		s.ProxyNextUpstream = p.ProxyNextUpstream
 	}
+	l.mergeProxySSL(id, s, p)
 	s.LuaPhases.inherit(&p.LuaPhases)
 }
 

@@ -162,12 +162,26 @@ type Settings struct {
 	ProxyHTTPVersion       string        // "1.0" (default) or "1.1"
 	ProxyNextUpstream      []string      // default error timeout
 	ProxyNextUpstreamTries int           // 0: no limit
+	ProxySSL               *ProxySSL     // proxy_ssl_*: shared by the levels that write none
 	// Types maps a lower-case file extension to its MIME type ("types"
 	// blocks, e.g. an included mime.types); nil: nginx's built-in three.
 	Types map[string]string
 	// LuaCheckClientAbort: lua_check_client_abort on (ngx.on_abort)
 	LuaCheckClientAbort bool
 	LuaPhases
+}
+
+// ProxySSL are the proxy_ssl_* settings: TLS to "proxy_pass https://...".
+type ProxySSL struct {
+	Verify         bool     // proxy_ssl_verify; default off (as nginx: no check at all)
+	TrustedCert    string   // proxy_ssl_trusted_certificate: PEM CAs
+	VerifyDepth    int      // default 1
+	ServerName     bool     // proxy_ssl_server_name: send SNI; default off
+	Name           string   // proxy_ssl_name; "" = the proxy_pass host; may hold $variables
+	Protocols      []string // default TLSv1.2 TLSv1.3
+	Certificate    string   // proxy_ssl_certificate: a client certificate, with
+	CertificateKey string   // proxy_ssl_certificate_key
+	SessionReuse   bool     // proxy_ssl_session_reuse; default on
 }
 
 // LuaPhases are the request-phase Lua handlers written in http, server or

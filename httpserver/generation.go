@@ -69,11 +69,15 @@ type generation struct {
 	levelLogs map[*confparse.Settings]*errlog.Logger
 	errLogs   map[string]*errlog.Logger
 	transport *http.Transport
-	upstreams map[string]*upstreamPool  // upstream blocks by name
-	maps      map[string]*confparse.Map // map variables by name
-	started   bool
-	warnings  []string
-	wg        sync.WaitGroup
+	// proxy_ssl_* configurations of the locations proxying to https://,
+	// and the transports speaking TLS with them
+	proxyTLS      map[*confparse.ProxySSL]*proxyTLS
+	tlsTransports proxyTransports
+	upstreams     map[string]*upstreamPool  // upstream blocks by name
+	maps          map[string]*confparse.Map // map variables by name
+	started       bool
+	warnings      []string
+	wg            sync.WaitGroup
 }
 
 type buildError struct{ msg string }
@@ -190,6 +194,9 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		}
 	}
 	g.upstreams = upstreamPools(h)
+	if g.proxyTLS, err = proxyTLSConfigs(h); err != nil {
+		return g, err
+	}
 	g.maps = map[string]*confparse.Map{}
 	for _, m := range h.Maps {
 		g.maps[m.Var] = m
@@ -612,6 +619,7 @@ func (g *generation) release() {
 	if g.transport != nil {
 		g.transport.CloseIdleConnections()
 	}
+	g.tlsTransports.closeIdle()
 	for _, pl := range g.upstreams {
 		pl.close()
 	}

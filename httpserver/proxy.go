@@ -88,6 +88,16 @@ func (rq *request) proxy(pass string) {
 	if pool != nil {
 		transport = pool.transport
 	}
+	var ut *upstreamTLS
+	if u.Scheme == "https" {
+		p := rq.g.proxyTLS[st.ProxySSL]
+		name := u.Hostname()
+		if n := st.ProxySSL.Name; n != "" {
+			name, _, _ = strings.Cut(rq.expand(n), ":")
+		}
+		ut = &upstreamTLS{p: p, name: name}
+		transport = rq.g.tlsTransports.get(transport, p)
+	}
 	next := map[string]bool{}
 	for _, n := range st.ProxyNextUpstream {
 		next[n] = true
@@ -120,7 +130,7 @@ func (rq *request) proxy(pass string) {
 		} else if pool != nil {
 			if p = pool.get(tried, key); p == nil {
 				if attempt == 1 {
-					rq.logErr(errlog.Error, "no live upstreams while connecting to upstream, upstream: \""+u.Scheme+"://"+u.Host+uri+"\"")
+					rq.logUpstream(errlog.Error, "no live upstreams while connecting to upstream", u.Scheme+"://"+u.Host+uri)
 				}
 				rq.upstreamVars("", "502", 0)
 				rq.errorPage(http.StatusBadGateway)
@@ -130,7 +140,7 @@ func (rq *request) proxy(pass string) {
 			addr = p.addr
 		}
 		start := time.Now()
-		resp, cancel, err := rq.proxyOnce(transport, u, addr, uri, body, ast)
+		resp, cancel, err := rq.proxyOnce(transport, u, addr, uri, body, ast, ut)
 		elapsed := time.Since(start)
 		last := pool == nil || (st.ProxyNextUpstreamTries > 0 && attempt >= st.ProxyNextUpstreamTries) || next["off"] ||
 			bal != nil && attempt > bal.MoreTries // balancer_by_lua*: only the tries it allowed
@@ -144,16 +154,16 @@ func (rq *request) proxy(pass string) {
 			code := http.StatusBadGateway
 			if timeout {
 				code = http.StatusGatewayTimeout
-				rq.logErr(errlog.Error, "upstream timed out (110: Connection timed out) while "+phaseOf(err)+" upstream, upstream: \""+u.Scheme+"://"+addr+uri+"\"")
+				rq.logUpstream(errlog.Error, "upstream timed out (110: Connection timed out) while "+phaseOf(err)+" upstream", u.Scheme+"://"+addr+uri)
 			} else {
-				rq.logErr(errlog.Error, rq.upstreamErr(err, u.Scheme+"://"+addr+uri))
+				rq.logUpstream(errlog.Error, upstreamErr(err), u.Scheme+"://"+addr+uri)
 			}
 			rq.upstreamVars(addr, strconv.Itoa(code), elapsed)
 			if p != nil && pool.done(p, true) {
-				rq.logErr(errlog.Warn, "upstream server temporarily disabled while "+phaseOf(err)+" upstream, upstream: \""+u.Scheme+"://"+addr+uri+"\"")
+				rq.logUpstream(errlog.Warn, "upstream server temporarily disabled while "+phaseOf(err)+" upstream", u.Scheme+"://"+addr+uri)
 			}
 			// a request already sent is not sent again unless idempotent
-			resend := isDialErr(err) || idempotent || next["non_idempotent"]
+			resend := notSent(err) || idempotent || next["non_idempotent"]
 			if !last && resend && ((timeout && next["timeout"]) || (!timeout && next["error"])) {
 				if bal != nil {
 					bal.LastFailure, bal.LastStatus = "failed", code
@@ -203,8 +213,21 @@ func isDialErr(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
+// tlsErr: the TLS handshake with the upstream failed or timed out.
+func tlsErr(err error) bool {
+	var te *upstreamTLSError
+	var oe *net.OpError
+	return errors.As(err, &te) || errors.As(err, &oe) && oe.Op == "tls"
+}
+
+// notSent: the request never reached the upstream.
+func notSent(err error) bool { return isDialErr(err) || tlsErr(err) }
+
 func phaseOf(err error) string {
-	if isDialErr(err) {
+	switch {
+	case tlsErr(err):
+		return "SSL handshaking to"
+	case isDialErr(err):
 		return "connecting to"
 	}
 	return "reading response header from"
@@ -230,9 +253,13 @@ func (rq *request) upstreamVars(addr, status string, d time.Duration) {
 // proxyOnce sends the request to addr; the response's body is to be read
 // before cancel. proxy_read_timeout bounds the wait for the header and for
 // each read of the body.
-func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, body []byte, st *confparse.Settings) (*http.Response, func(), error) {
+func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, body []byte, st *confparse.Settings, ut *upstreamTLS) (*http.Response, func(), error) {
 	r, lc := rq.r, rq.loc.conf
-	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), dialTimeoutKey{}, st.ProxyConnectTimeout))
+	ctx := context.WithValue(r.Context(), dialTimeoutKey{}, st.ProxyConnectTimeout)
+	if ut != nil {
+		ctx = context.WithValue(ctx, proxyTLSKey{}, ut)
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -346,11 +373,23 @@ func (rq *request) relay(resp *http.Response) {
 	}
 }
 
-func (rq *request) upstreamErr(err error, upstream string) string {
-	what := "connect() failed (" + errlog.ErrnoText(err) + ") while connecting to upstream"
+// upstreamErr words a failed attempt as nginx does.
+func upstreamErr(err error) string {
+	var te *upstreamTLSError
+	if errors.As(err, &te) {
+		return te.msg + " while SSL handshaking to upstream"
+	}
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
-		what = "upstream error (" + err.Error() + ") while reading response header from upstream"
+		return "upstream error (" + err.Error() + ") while reading response header from upstream"
 	}
-	return what + ", upstream: \"" + upstream + "\""
+	return "connect() failed (" + errlog.ErrnoText(err) + ") while connecting to upstream"
+}
+
+// logUpstream logs msg with the attempt's upstream URL where nginx puts
+// it (after the request, before the host).
+func (rq *request) logUpstream(level errlog.Level, msg, upstream string) {
+	c := *rq.errConn()
+	c.Upstream = upstream
+	rq.errorLog().LogConn(level, &c, msg)
 }

@@ -163,7 +163,7 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, depth int, host string) str
 	if e := VerifyChain(certs, roots, depth, x509.ExtKeyUsageServerAuth); e != "" {
 		return e
 	}
-	if host != "" && !checkHost(certs[0], host) {
+	if host != "" && !CheckHost(certs[0], host) {
 		return hostMismatch
 	}
 	return ""
@@ -232,10 +232,11 @@ func x509VerifyError(err error, certs []*x509.Certificate, selfSigned func(*x509
 	return "handshake failed"
 }
 
-// checkHost is OpenSSL's X509_check_host as nginx calls it (no flags): the
+// CheckHost is OpenSSL's X509_check_host as nginx calls it (no flags): the
 // certificate's DNS names, or, when it has none, its subject's common
-// names, with a wildcard allowed as the whole leftmost label.
-func checkHost(c *x509.Certificate, host string) bool {
+// names, with a wildcard allowed as the whole leftmost label (cosockets and
+// proxy_ssl_verify).
+func CheckHost(c *x509.Certificate, host string) bool {
 	if c.VerifyHostname(host) == nil {
 		return true
 	}

@@ -79,6 +79,7 @@ type Conn struct {
 	// Subrequest is the URI of an ngx.location.capture subrequest
 	// (Request is then its parent's request line).
 	Subrequest string
+	Upstream   string // the upstream URL of a proxied request's line
 	Host       string
 }
 
@@ -212,6 +213,11 @@ func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 		if c.Subrequest != "" {
 			b = append(b, ", subrequest: \""...)
 			b = append(b, c.Subrequest...)
+			b = append(b, '"')
+		}
+		if c.Upstream != "" {
+			b = append(b, ", upstream: \""...)
+			b = append(b, c.Upstream...)
 			b = append(b, '"')
 		}
 		if c.Host != "" {
