@@ -308,6 +308,7 @@ func (rq *request) serve(uri string, depth int) {
 	case lc.SSLSessionMetrics:
 		rq.w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		g.mgr.WriteMetrics(rq.w)
+		ngxapi.WriteSessionStoreMetrics(rq.w)
 	default:
 		rq.static()
 	}

@@ -222,6 +222,13 @@ func finishCore(w *luavm.Worker, ngx *lua.LTable) {
 // luaLog writes the arguments from index first on as one message, with
 // OpenResty's "[lua] <source>:<line>: <function>(): " prefix.
 func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
+	luaLogLimited(w, L, level, first, nil)
+}
+
+// luaLogLimited is luaLog through lim (nil: none): a line whose text was
+// logged less than lim's period ago is counted instead (goresty's
+// rate-limited log, see errlog.Limiter).
+func luaLogLimited(w *luavm.Worker, L *lua.LState, level errlog.Level, first int, lim *errlog.Limiter) {
 	lg := w.CurrentLog() // the request's error_log, else the worker's
 	if !lg.Enabled(level) {
 		return
@@ -240,6 +247,7 @@ func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
 			}
 		}
 	}
+	prefix := b.Len()
 	top := L.GetTop()
 	for i := first; i <= top; i++ {
 		v := L.Get(i)
@@ -274,6 +282,11 @@ func luaLog(w *luavm.Worker, L *lua.LState, level errlog.Level, first int) {
 	var conn *errlog.Conn
 	if t := w.Current(); t != nil {
 		conn = t.Conn
+	}
+	if lim != nil { // the cause is the text, wherever it was logged from
+		msg := b.String()
+		lg.LogLimited(lim, level, conn, msg[prefix:], msg)
+		return
 	}
 	lg.LogConn(level, conn, b.String())
 }

@@ -60,6 +60,11 @@ type sockEnv struct {
 	sysDNS bool         // the system resolver has name servers
 	defs   sockDefaults // http's lua_socket_*, resolver and lua_ssl_* values
 
+	// quiet (worker goroutine only): sockets made now log their failures
+	// through storeLogLimiter, once a second per message (the session
+	// store's own sockets, so an outage does not flood the log).
+	quiet bool
+
 	mu    sync.Mutex
 	pools map[string]*connPool
 	nets  map[*confparse.LuaSocketSettings]*netConf // per server/location, made on first use
@@ -152,6 +157,11 @@ type LuaSocketer interface {
 // current is the defaults for a socket created now: the running request's
 // location's, else http's (timers, init_worker, the TLS hooks).
 func (se *sockEnv) current() sockDefaults {
+	if se.quiet {
+		d := se.defs
+		d.log = d.log.Limited(storeLogLimiter)
+		return d
+	}
 	if t := se.w.Current(); t != nil {
 		if c, ok := t.Ctx.(LuaSocketer); ok {
 			ls := c.LuaSocketSettings()

@@ -89,6 +89,7 @@ type Logger struct {
 	min    atomic.Int32 // least severe level any sink accepts
 	worker int
 	now    func() time.Time
+	lim    *Limiter // Limited: lines go through it
 }
 
 // New opens every target (appending). An empty list logs to stderr at "error".
@@ -152,6 +153,18 @@ func (l *Logger) ForWorker(id int) *Logger {
 	return c
 }
 
+// Limited returns a logger sharing the same files that logs each distinct
+// message through lim: once per period, the next line saying how many
+// were suppressed (nil stays nil).
+func (l *Logger) Limited(lim *Limiter) *Logger {
+	if l == nil {
+		return nil
+	}
+	c := &Logger{sinks: l.sinks, worker: l.worker, now: l.now, lim: lim}
+	c.min.Store(l.min.Load())
+	return c
+}
+
 // Enabled reports whether any target accepts the level; callers use it to
 // skip building messages nobody will read.
 func (l *Logger) Enabled(level Level) bool {
@@ -172,6 +185,13 @@ func (l *Logger) Logf(level Level, format string, args ...any) {
 func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 	if !l.Enabled(level) {
 		return
+	}
+	if l.lim != nil {
+		n, ok := l.lim.Allow(msg)
+		if !ok {
+			return
+		}
+		msg += Suffix(n)
 	}
 	b := make([]byte, 0, 128+len(msg))
 	b = l.now().AppendFormat(b, "2006/01/02 15:04:05")
