@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goresty/goresty/luavm/errlog"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -132,7 +133,13 @@ func TestStuckWorkerReplaced(t *testing.T) {
 	opts.Init = mustChunk(t, "init", `inited = "yes"`)
 	p, tl := newTestPool(t, opts)
 	stuck := p.Workers()[0]
-	go stuck.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()")})
+	// two timers pending when it gets stuck: one due before the
+	// replacement, one after
+	if r, _ := run(t, stuck, PhaseContent, "content_by_lua(nginx.conf:3)", "timer_at(0.2, function() end)\ntimer_at(4, function() end)"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	conn := &errlog.Conn{ID: 42, Client: "127.0.0.1", Server: "localhost", Request: "GET /t HTTP/1.1", Host: "localhost"}
+	go stuck.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()"), Conn: conn})
 	for !stuck.pastDeadline(time.Now(), 0) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -145,8 +152,15 @@ func TestStuckWorkerReplaced(t *testing.T) {
 			t.Fatalf("other worker: %v %q", r.Err, out)
 		}
 	}
-	waitLog(t, tl, "lua worker is stuck in content_by_lua(nginx.conf:7) past its deadline")
-	waitLog(t, tl, "lua worker stuck in content_by_lua(nginx.conf:7) replaced by a fresh one")
+	// nginx's lines about a request: "*N msg, client: ..., server: ..., request: ..., host: ..."
+	suffix := `, client: 127.0.0.1, server: localhost, request: "GET /t HTTP/1.1", host: "localhost"`
+	waitLog(t, tl, "*42 lua worker is stuck in content_by_lua(nginx.conf:7) past its deadline (in Go code that cannot be interrupted); new work goes to the other workers"+suffix)
+	waitLog(t, tl, "*42 lua worker stuck in content_by_lua(nginx.conf:7) replaced by a fresh one; its 2 pending timers are dropped"+suffix)
+	// the one due later is named when it comes due, with the timer's context
+	waitLog(t, tl, "lua timer dropped: its worker was replaced while stuck; function <content_by_lua(nginx.conf:3):2> not run, context: ngx.timer")
+	if strings.Contains(tl.text(), "content_by_lua(nginx.conf:3):1>") {
+		t.Errorf("the timer due before the replacement is named: %s", tl.text())
+	}
 	fresh := p.Workers()[0]
 	if fresh == stuck || fresh.ID != 0 {
 		t.Fatalf("worker 0 not replaced")
@@ -176,7 +190,8 @@ func TestCloseLeavesStuckWorker(t *testing.T) {
 	w := p.Next()
 	res := make(chan Result, 1)
 	go func() {
-		res <- w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()")})
+		res <- w.Run(&Request{Phase: PhaseContent, Chunk: mustChunk(t, "content_by_lua(nginx.conf:7)", "gostuck()"),
+			Conn: &errlog.Conn{ID: 7, Client: "127.0.0.1"}})
 	}()
 	for w.busyName.Load() == nil {
 		time.Sleep(10 * time.Millisecond)
@@ -189,7 +204,7 @@ func TestCloseLeavesStuckWorker(t *testing.T) {
 	if r := <-res; r.Err != ErrClosed {
 		t.Fatalf("Run: %v", r.Err)
 	}
-	waitLog(t, tl, "lua worker did not stop: still running content_by_lua(nginx.conf:7); left behind")
+	waitLog(t, tl, "*7 lua worker did not stop: still running content_by_lua(nginx.conf:7); left behind, client: 127.0.0.1")
 }
 
 // Past MaxMemory, the code running is interrupted with "not enough

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // The Lua memory ceiling (lua_max_memory). gopher-lua allocates on Go's
@@ -76,7 +74,7 @@ func (p *Pool) memoryMonitor(max int64) {
 		}
 		for _, w := range p.Workers() {
 			if w.busyName.Load() != nil {
-				w.Log.Logf(errlog.Alert, "lua memory %d bytes over lua_max_memory %d: %s interrupted", sample[0].Value.Uint64(), max, w.busyWith())
+				w.alertBusy("lua memory %d bytes over lua_max_memory %d: %s interrupted", sample[0].Value.Uint64(), max, w.busyWith())
 				w.interruptNow(ErrNoMemory)
 			}
 		}

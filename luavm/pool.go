@@ -346,7 +346,7 @@ func (p *Pool) Close() {
 		default:
 			// its goroutine is left to end (or not) on its own; callers
 			// waiting on it get ErrClosed
-			w.Log.Logf(errlog.Alert, "lua worker did not stop: still running %s; left behind", w.busyWith())
+			w.alertBusy("lua worker did not stop: still running %s; left behind", w.busyWith())
 			close(w.gone)
 		}
 	}

@@ -2,6 +2,7 @@ package luavm
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/goresty/goresty/luavm/errlog"
@@ -15,7 +16,10 @@ var (
 )
 
 type timerState struct {
-	pending int // armed, not yet fired
+	// armed, not yet fired; atomic only so that a stuck worker's count can
+	// be read when it is replaced (watchdog.go): the worker goroutine is
+	// the only writer
+	pending atomic.Int32
 	running int // callbacks running now
 	set     map[*timer]struct{}
 }
@@ -37,7 +41,7 @@ func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LVal
 	if w.exiting.Load() && (delay > 0 || every) {
 		return ErrProcessExiting
 	}
-	if w.timers.pending >= w.pool.opts.MaxPendingTimers {
+	if int(w.timers.pending.Load()) >= w.pool.opts.MaxPendingTimers {
 		return ErrTooManyTimers
 	}
 	tm := &timer{fn: fn, args: args, delay: delay, every: every}
@@ -57,13 +61,20 @@ func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LVal
 }
 
 func (w *Worker) arm(tm *timer) {
-	w.timers.pending++
+	w.timers.pending.Add(1)
 	w.timers.set[tm] = struct{}{}
-	tm.t = time.AfterFunc(tm.delay, func() { w.send(qitem{kind: qTimer, tm: tm}) })
+	tm.t = time.AfterFunc(tm.delay, func() {
+		// (checked first: the queue of a replaced worker may have room)
+		if w.replaced.Load() {
+			w.dropped(tm)
+			return
+		}
+		w.send(qitem{kind: qTimer, tm: tm})
+	})
 }
 
 // PendingTimers is ngx.timer.pending_count().
-func (w *Worker) PendingTimers() int { return w.timers.pending }
+func (w *Worker) PendingTimers() int { return int(w.timers.pending.Load()) }
 
 // RunningTimers is ngx.timer.running_count().
 func (w *Worker) RunningTimers() int { return w.timers.running }
@@ -73,7 +84,7 @@ func (w *Worker) fireTimer(tm *timer) {
 		return // already fired prematurely
 	}
 	delete(w.timers.set, tm)
-	w.timers.pending--
+	w.timers.pending.Add(-1)
 	premature := w.exiting.Load()
 	if tm.every && !premature {
 		next := *tm
@@ -112,9 +123,30 @@ func (w *Worker) expireTimers() {
 			w.fireTimer(tm)
 		}
 	}
-	if w.threads == 0 && w.timers.pending == 0 {
+	if w.threads == 0 && w.timers.pending.Load() == 0 {
 		w.idleOnce.Do(func() { close(w.idle) })
 	}
+}
+
+// dropped says that tm, due now, does not run: its worker was replaced
+// while stuck (watchdog.go). Its callback belongs to the old worker's Lua
+// state, which only the old goroutine may touch: it cannot move to the
+// fresh worker (whose init_worker_by_lua* has run again, re-creating the
+// timers made there).
+func (w *Worker) dropped(tm *timer) {
+	lg := tm.log
+	if lg == nil {
+		lg = w.Log
+	}
+	lg.LogConn(errlog.Alert, tm.conn, "lua timer dropped: its worker was replaced while stuck; "+funcName(tm.fn)+" not run")
+}
+
+// funcName names a Lua function as LuaJIT's tracebacks do.
+func funcName(fn *lua.LFunction) string {
+	if fn.IsG || fn.Proto == nil {
+		return "a builtin function"
+	}
+	return "function <" + fn.Proto.SourceName + ":" + itoa(fn.Proto.LineDefined) + ">"
 }
 
 func (w *Worker) stopTimers() {

@@ -2,6 +2,7 @@ package luavm
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/goresty/goresty/luavm/errlog"
@@ -25,14 +26,23 @@ var timerName = "ngx.timer callback"
 
 var errExiting = errors.New("process exiting")
 
-// markBusy notes what the worker is running (read by the watchdog and
-// Close on other goroutines).
+// markBusy notes what the worker is running and for which connection
+// (read by the watchdog, the memory monitor and Close on other goroutines;
+// a thread's Conn is not changed once made).
 func (w *Worker) markBusy(t *Thread) {
 	if j := t.job; j != nil && j.req != nil && j.req.Chunk != nil {
 		w.busyName.Store(&j.req.Chunk.Name)
 	} else {
 		w.busyName.Store(&timerName)
 	}
+	w.busyConn.Store(t.Conn)
+}
+
+// alertBusy logs an alert about what w is running, with the connection's
+// "*N" and "client: ..., server: ..." parts as nginx's lines about a
+// request or handshake carry them.
+func (w *Worker) alertBusy(format string, args ...any) {
+	w.Log.LogConn(errlog.Alert, w.busyConn.Load(), fmt.Sprintf(format, args...))
 }
 
 // pastDeadline reports whether w is running code whose deadline has
@@ -66,7 +76,7 @@ func (p *Pool) watchdog() {
 					stuck[i] = w.busyUntil.Load() != 0 && stuck[i]
 				case !stuck[i]:
 					stuck[i] = true
-					w.Log.Logf(errlog.Alert, "lua worker is stuck in %s past its deadline (in Go code that cannot be interrupted); new work goes to the other workers", w.busyWith())
+					w.alertBusy("lua worker is stuck in %s past its deadline (in Go code that cannot be interrupted); new work goes to the other workers", w.busyWith())
 					go p.replace(w)
 				}
 			}
@@ -95,7 +105,7 @@ func (w *Worker) interruptNow(err error) {
 // replace puts a fresh worker (new LState, the same Install, init_by_lua*
 // and init_worker_by_lua* as at start) in old's place and abandons old:
 // its goroutine is left to come back (or not) and then end; its queued and
-// parked work gets ErrClosed, its timers are lost.
+// parked work gets ErrClosed, its pending timers are dropped (logged).
 func (p *Pool) replace(old *Worker) {
 	nw := p.newWorker(old.ID)
 	ready := make(chan error, 1)
@@ -109,7 +119,7 @@ func (p *Pool) replace(old *Worker) {
 		p.closeMu.Unlock()
 		close(nw.stop)
 		if err != nil {
-			old.Log.Logf(errlog.Alert, "lua worker stuck in %s could not be replaced: %v", old.busyWith(), err)
+			old.alertBusy("lua worker stuck in %s could not be replaced: %v", old.busyWith(), err)
 		}
 		return
 	}
@@ -121,11 +131,18 @@ func (p *Pool) replace(old *Worker) {
 	}
 	p.list.Store(&ws)
 	p.closeMu.Unlock()
+	old.replaced.Store(true)
 	old.exiting.Store(true)
 	old.quit.Store(true)
 	close(old.gone)
 	close(old.stop)
-	old.Log.Logf(errlog.Alert, "lua worker stuck in %s replaced by a fresh one", old.busyWith())
+	// its pending timers cannot move (timer.go: dropped names each one
+	// when it comes due); nginx's own timers die with a worker process too
+	if n := old.timers.pending.Load(); n > 0 {
+		old.alertBusy("lua worker stuck in %s replaced by a fresh one; its %d pending timers are dropped", old.busyWith(), n)
+	} else {
+		old.alertBusy("lua worker stuck in %s replaced by a fresh one", old.busyWith())
+	}
 	if p.opts.InitWorker != nil {
 		nw.Run(&Request{Phase: PhaseInitWorker, Chunk: p.opts.InitWorker,
 			Conn: &errlog.Conn{ID: p.connID(), Context: PhaseInitWorker.Context()}})

@@ -226,9 +226,11 @@ type Worker struct {
 	// without a deadline
 	busyUntil atomic.Int64
 	busyName  atomic.Pointer[string]
+	busyConn  atomic.Pointer[errlog.Conn]
 	idleOnce  sync.Once
 	quit      atomic.Bool
 	exiting   atomic.Bool
+	replaced  atomic.Bool // taken out by the watchdog (its timers are dropped)
 	timers    timerState
 	// values expected by the call that made each coroutine yield (see
 	// noteYield); MultRet (-1) when any number will do
@@ -365,7 +367,7 @@ func (w *Worker) loop() {
 		case qCancel:
 			w.cancel(it.job)
 		}
-		if w.exiting.Load() && w.threads == 0 && w.timers.pending == 0 {
+		if w.exiting.Load() && w.threads == 0 && w.timers.pending.Load() == 0 {
 			w.idleOnce.Do(func() { close(w.idle) })
 		}
 	}
@@ -472,6 +474,7 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 	w.disarmDeadline(hc)
 	t.co.RemoveContext()
 	w.busyName.Store(nil)
+	w.busyConn.Store(nil)
 	w.cur, w.nest = prev, prevNest
 	switch {
 	case st == lua.ResumeOK:
