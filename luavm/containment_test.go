@@ -155,7 +155,7 @@ func TestStuckWorkerReplaced(t *testing.T) {
 	// nginx's lines about a request: "*N msg, client: ..., server: ..., request: ..., host: ..."
 	suffix := `, client: 127.0.0.1, server: localhost, request: "GET /t HTTP/1.1", host: "localhost"`
 	waitLog(t, tl, "*42 lua worker is stuck in content_by_lua(nginx.conf:7) past its deadline (in Go code that cannot be interrupted); new work goes to the other workers"+suffix)
-	waitLog(t, tl, "*42 lua worker stuck in content_by_lua(nginx.conf:7) replaced by a fresh one; its 2 pending timers are dropped"+suffix)
+	waitLog(t, tl, "*42 lua worker stuck in content_by_lua(nginx.conf:7) replaced by a fresh one; pending timers dropped: 2"+suffix)
 	// the one due later is named when it comes due, with the timer's context
 	waitLog(t, tl, "lua timer dropped: its worker was replaced while stuck; function <content_by_lua(nginx.conf:3):2> not run, context: ngx.timer")
 	if strings.Contains(tl.text(), "content_by_lua(nginx.conf:3):1>") {

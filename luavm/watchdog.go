@@ -139,7 +139,7 @@ func (p *Pool) replace(old *Worker) {
 	// its pending timers cannot move (timer.go: dropped names each one
 	// when it comes due); nginx's own timers die with a worker process too
 	if n := old.timers.pending.Load(); n > 0 {
-		old.alertBusy("lua worker stuck in %s replaced by a fresh one; its %d pending timers are dropped", old.busyWith(), n)
+		old.alertBusy("lua worker stuck in %s replaced by a fresh one; pending timers dropped: %d", old.busyWith(), n)
 	} else {
 		old.alertBusy("lua worker stuck in %s replaced by a fresh one", old.busyWith())
 	}

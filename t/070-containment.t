@@ -1,12 +1,15 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 # Lua that runs away cannot take the server down or hang it: deadlines
 # interrupt running code (lua_content_timeout, lua_hook_timeout, the fetch
-# hook's handshake deadline), nesting stops with "C stack overflow"; after
-# each bomb the same server answers and resumes TLS sessions.
+# hook's handshake deadline), nesting stops with "C stack overflow", a
+# worker stuck in Go code is replaced; after each bomb the same server
+# answers a plain request and resumes TLS sessions through the Lua hooks.
+# Every block runs with worker_processes 1 and auto.
 
 use Test::Nginx::Socket::Lua;
 
 repeat_each(1);
+workers_each(1, 'auto');
 
 plan tests => repeat_each() * (blocks() * 3);
 
@@ -30,6 +33,16 @@ our $FetchHook = <<'_EOC_';
     }
 _EOC_
 
+# what each block checks after its bomb: a plain request and TLS
+# resumption through the session hooks (Lua on the same workers)
+our $StoreHook = <<'_EOC_';
+    ssl_session_store_by_lua_block {
+        local ssl_sess = require "ngx.ssl.session"
+        ngx.shared.sess:set(ssl_sess.get_session_id(), ssl_sess.get_serialized_session())
+    }
+_EOC_
+our $Served = $StoreHook . $FetchHook . $TestComServer;
+
 # a request looping in content_by_lua, started in the background
 our $Spin = <<'_EOC_';
     location = /spin {
@@ -42,6 +55,7 @@ _EOC_
 our $SpinThen = "(curl -s -m 20 http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/spin > /dev/null 2>&1 &) ; for i in \$(seq 100); do grep -q spinning logs/error.log && break; sleep 0.05; done;";
 our $WaitExit = "for i in \$(seq 100); do test -f logs/nginx.pid || break; sleep 0.05; done; test -f logs/nginx.pid || echo exited";
 
+our $Plain = "curl -s -m 5 http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/ok";
 our $Resume = "tlsprobe -connect 127.0.0.1:\$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca \$TEST_NGINX_CERT_DIR/ca.crt -tls1_2 -n 2 | cut -d, -f1";
 
 check_accum_error_log();
@@ -52,7 +66,7 @@ __DATA__
 
 === TEST 1: a content handler's endless loop ends at lua_content_timeout with 500 and chunk:line; the server goes on
 --- http_config eval
-"    lua_content_timeout 200ms;\n" . $::TestComServer
+"    lua_content_timeout 200ms;\n" . $::Served
 --- config
     location = /loop {
         content_by_lua_block {
@@ -72,6 +86,11 @@ __DATA__
 ["GET /loop", "GET /pcall-loop", "GET /ok"]
 --- error_code eval
 [500, 500, 200]
+--- exec eval
+$::Resume
+--- exec_out
+New
+Reused
 --- error_log eval
 [
 qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):3: lua_content_timeout exceeded/,
@@ -103,6 +122,8 @@ done
 
 
 === TEST 3: runaway nesting (pcall, xpcall, coroutine.resume, coroutine.wrap) is a "C stack overflow" Lua error, not a crash
+--- http_config eval
+$::Served
 --- config
     location = /t {
         content_by_lua_block {
@@ -129,12 +150,17 @@ done
 --- error_code eval
 [500, 200, 200]
 --- response_body eval
-[qr/500 Internal Server Error/, "pcall: content_by_lua(nginx.conf:41):2: C stack overflow
-xpcall: content_by_lua(nginx.conf:41):5: C stack overflow
-resume: content_by_lua(nginx.conf:41):8: C stack overflow
-", "ok\n"]
+[qr/500 Internal Server Error/, qr/\Apcall: content_by_lua\(nginx\.conf:\d+\):2: C stack overflow
+xpcall: content_by_lua\(nginx\.conf:\d+\):5: C stack overflow
+resume: content_by_lua\(nginx\.conf:\d+\):8: C stack overflow
+\z/, "ok\n"]
+--- exec eval
+$::Resume
+--- exec_out
+New
+Reused
 --- error_log eval
-qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:54\):2: C stack overflow/
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):2: C stack overflow/
 
 
 
@@ -151,13 +177,15 @@ qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.c
     }
 _EOC_
 --- config
+    location = /ok { return 200 "ok\n"; }
 --- exec eval
-"$::Resume\n$::Resume"
+"$::Resume\n$::Resume\n$::Plain"
 --- exec_out
 New
 New
 New
 Reused
+ok
 --- error_log eval
 [
 qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(nginx\.conf:\d+\):4: lua_hook_timeout exceeded/,
@@ -185,20 +213,22 @@ qr/\[error\] .*failed to run session_store_by_lua\*: ssl_session_store_by_lua\(n
     }
 _EOC_
 --- config
+    location = /ok { return 200 "ok\n"; }
 --- exec eval
-"$::Resume\n$::Resume"
+"$::Resume\n$::Resume\n$::Plain"
 --- exec_out
 New
 New
 Reused
+ok
 --- error_log eval
 qr/\[error\] .*lua entry thread aborted: runtime error: ssl_session_fetch_by_lua\(nginx\.conf:\d+\):5: handshake deadline exceeded/
 
 
 
 === TEST 6: strings past lua_max_string_size are a Lua error (string.rep, table.concat, gsub), not an allocation
---- http_config
-    lua_max_string_size 1m;
+--- http_config eval
+"    lua_max_string_size 1m;\n" . $::Served
 --- config
     location = /t {
         content_by_lua_block {
@@ -227,8 +257,13 @@ falseresulting string too large
 falseresulting string too large
 1048576
 "]
+--- exec eval
+$::Resume
+--- exec_out
+New
+Reused
 --- error_log eval
-qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:42\):2: resulting string too large/
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):2: resulting string too large/
 
 
 
@@ -275,8 +310,8 @@ mmap(MAP_ANON|MAP_SHARED, 1048576000000) failed (12: Cannot allocate memory)
 
 
 === TEST 10: Lua that grows past lua_max_memory gets "not enough memory" instead of the process running out; the server goes on
---- http_config
-    lua_max_memory 100m;
+--- http_config eval
+"    lua_max_memory 100m;\n" . $::Served
 --- config
     location = /grow {
         content_by_lua_block {
@@ -289,15 +324,20 @@ mmap(MAP_ANON|MAP_SHARED, 1048576000000) failed (12: Cannot allocate memory)
 ["GET /grow", "GET /ok"]
 --- error_code eval
 [500, 200]
+--- exec eval
+$::Resume
+--- exec_out
+New
+Reused
 --- error_log eval
-qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:42\):3: not enough memory/
+qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):3: not enough memory/
 --- timeout: 20
 
 
 
 === TEST 11: a handler waiting (ngx.sleep) at lua_content_timeout is ended there: 500 and the line it waited on
---- http_config
-    lua_content_timeout 300ms;
+--- http_config eval
+"    lua_content_timeout 300ms;\n" . $::Served
 --- config
     location = /t {
         content_by_lua_block {
@@ -305,8 +345,45 @@ qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.c
             ngx.sleep(10)
         }
     }
+    location = /ok { return 200 "ok\n"; }
 --- request
 GET /t
 --- error_code: 500
+--- exec eval
+"$::Resume\n$::Plain"
+--- exec_out
+New
+Reused
+ok
 --- error_log eval
-qr/\[error\] .*content_by_lua\(nginx\.conf:42\):3: lua_content_timeout exceeded while waiting, request aborted/
+qr/\[error\] .*content_by_lua\(nginx\.conf:\d+\):3: lua_content_timeout exceeded while waiting, request aborted/
+
+
+
+=== TEST 12: a worker stuck in Go code that cannot be interrupted (io.popen's read) is replaced a second past its deadline: the alerts name the chunk with the request's parts, its pending timer is dropped and named when due; then requests and resumption go on
+--- http_config eval
+"    lua_content_timeout 200ms;\n" . $::Served
+--- config
+    location = /stuck {
+        content_by_lua_block {
+            ngx.timer.at(2.5, function() end)
+            io.popen("sleep 3"):read("*a")
+        }
+    }
+    location = /ok { return 200 "ok\n"; }
+--- request
+GET /stuck
+--- error_code: 500
+--- exec eval
+"$::Resume\n$::Plain\nfor i in \$(seq 200); do grep -q 'lua timer dropped' logs/error.log && break; sleep 0.05; done"
+--- exec_out
+New
+Reused
+ok
+--- error_log eval
+[
+qr/\[alert\] .*: \*\d+ lua worker is stuck in content_by_lua\(nginx\.conf:\d+\) past its deadline \(in Go code that cannot be interrupted\); new work goes to the other workers, client: 127\.0\.0\.1, server: localhost, request: "GET \/stuck HTTP\/1\.1", host: "localhost"/,
+qr/\[alert\] .*: \*\d+ lua worker stuck in content_by_lua\(nginx\.conf:\d+\) replaced by a fresh one; pending timers dropped: 1, client: 127\.0\.0\.1, server: localhost, request: "GET \/stuck HTTP\/1\.1"/,
+qr/\[alert\] .*lua timer dropped: its worker was replaced while stuck; function <content_by_lua\(nginx\.conf:\d+\):2> not run, context: ngx\.timer, client: 127\.0\.0\.1, server: localhost/,
+]
+--- timeout: 20

@@ -236,12 +236,40 @@ func finishSection(sec *Section, text string, pre *Preamble) error {
 // WorkersAuto is workers('auto'): "worker_processes auto;".
 const WorkersAuto = -1
 
+// workersList parses workers_each's arguments: numbers or 'auto'.
+func workersList(name, args string, p *Preamble) ([]int, error) {
+	v, err := EvalPerl("["+args+"]", p.Vars, p.Env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var ws []int
+	for _, e := range v.List {
+		a := strings.TrimSpace(e.Str)
+		if a == "auto" {
+			ws = append(ws, WorkersAuto)
+			continue
+		}
+		n, err := strconv.Atoi(a)
+		if e.Kind != KindStr || err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: want numbers or 'auto', got %q", name, a)
+		}
+		ws = append(ws, n)
+	}
+	if len(ws) == 0 {
+		return nil, fmt.Errorf("%s: missing argument", name)
+	}
+	return ws, nil
+}
+
 type Preamble struct {
-	RepeatEach        int
-	RepeatEachSet     bool // repeat_each(N) was called
-	NoShuffle         bool
-	LogLevel          string
-	Workers           int // workers(N); WorkersAuto for workers('auto')
+	RepeatEach    int
+	RepeatEachSet bool // repeat_each(N) was called
+	NoShuffle     bool
+	LogLevel      string
+	Workers       int // workers(N); WorkersAuto for workers('auto')
+	// WorkersEach is workers_each(N, 'auto', ...) (a goresty extension):
+	// every block runs once per value, each on a fresh server
+	WorkersEach       []int
 	MasterOn          bool
 	WorkerConnections int
 	NoRootLocation    bool
@@ -367,6 +395,8 @@ func (p *Preamble) statement(s string) error {
 		} else {
 			p.Workers, err = argInt()
 		}
+	case "workers_each":
+		p.WorkersEach, err = workersList(name, args, p)
 	case "worker_connections":
 		p.WorkerConnections, err = argInt()
 	case "master_on":

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate", "__DATA__\n=== TEST 1: x\n--- request\nGET /\n--- request\nGET /\n", `duplicate section "request"`},
 		{"lookahead", "__DATA__\n=== TEST 1: x\n--- error_log eval\nqr/a(?=b)/\n", "look-around"},
 		{"unknown var", "__DATA__\n=== TEST 1: x\n--- http_config eval: $::Nope\n", "unknown Perl variable $Nope"},
+		{"workers_each", "workers_each(1, 'many');\n__DATA__\n", `workers_each: want numbers or 'auto', got "many"`},
 	} {
 		_, err := Parse(tc.src, map[string]string{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -147,6 +149,7 @@ func TestPreambleStatements(t *testing.T) {
 use Test::Nginx::Socket::Lua 'no_plan';
 use Cwd qw(cwd);
 workers(2);
+workers_each(1, 'auto', 3);
 worker_connections(1024);
 master_on();
 no_root_location();
@@ -172,7 +175,7 @@ sub read_file {
 	}
 	if p.Workers != 2 || p.WorkerConnections != 1024 || !p.MasterOn || !p.NoRootLocation ||
 		p.ServerName != "test.com" || p.Timeout != 5 || !p.CheckAccumErrLog ||
-		strings.Join(p.EnvToNginx, ",") != "PATH,FOO" {
+		strings.Join(p.EnvToNginx, ",") != "PATH,FOO" || fmt.Sprint(p.WorkersEach) != fmt.Sprint([]int{1, WorkersAuto, 3}) {
 		t.Errorf("preamble = %+v", p)
 	}
 	if env["TEST_NGINX_A"] != "xy" || env["TEST_NGINX_B"] != "1" {

@@ -96,6 +96,15 @@ type fileRun struct {
 	env  map[string]string
 	root string // server root (prefix)
 	prev *Block // last block with a --- config, for blocks without one
+	// workers of the current run of a workers_each file; 0: the file's
+	workers int
+}
+
+func workersText(n int) string {
+	if n == WorkersAuto {
+		return "auto"
+	}
+	return strconv.Itoa(n)
 }
 
 // Env returns the environment a file runs with: the base environment plus
@@ -160,15 +169,24 @@ func RunFile(t *testing.T, path string, opts *Options) {
 		t.Logf("%s: running only the blocks with --- ONLY", f.Name)
 		blocks = only
 	}
+	variants := f.Pre.WorkersEach
+	if len(variants) == 0 {
+		variants = []int{0} // the file's workers(N)
+	}
 	for _, b := range blocks {
-		b := b
-		ok := t.Run(b.Name, func(t *testing.T) {
-			if b.Has("SKIP") {
-				t.Skip("--- SKIP")
+		for _, wv := range variants {
+			name := b.Name
+			if len(variants) > 1 {
+				name += " (workers " + workersText(wv) + ")"
 			}
-			fr.runBlock(t, b)
-		})
-		_ = ok
+			fr.workers = wv
+			t.Run(name, func(t *testing.T) {
+				if b.Has("SKIP") {
+					t.Skip("--- SKIP")
+				}
+				fr.runBlock(t, b)
+			})
+		}
 		if b.Has("LAST") {
 			break
 		}
@@ -333,6 +351,9 @@ func (br *blockRun) setupRoot() error {
 	workers := 1
 	if pre.Workers > 0 || pre.Workers == WorkersAuto {
 		workers = pre.Workers
+	}
+	if br.fr.workers != 0 {
+		workers = br.fr.workers // this run of workers_each
 	}
 	wc := 64
 	if pre.WorkerConnections > 0 {
