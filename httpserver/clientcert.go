@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -162,6 +163,51 @@ func optionalError(e string) bool {
 	return false
 }
 
+// luaVerify makes the handshake ask for a client certificate as
+// ngx.ssl.verify_client wants (cc is the connection's config, c the
+// block's: cc is cloned when it is c). The request's $ssl_client_verify
+// then checks it against the CAs given, else the block's, up to the depth
+// given, else the block's; the block's ssl_verify_client alone decides
+// whether a request is refused, as nginx.
+func luaVerify(v *ngxapi.ClientVerify, vs *vserver, c, cc *tls.Config, conn net.Conn) *tls.Config {
+	lv := &clientVerify{mode: "optional", roots: x509.NewCertPool(), depth: v.Depth}
+	if vs.cv != nil {
+		lv.roots, lv.crls = vs.cv.roots, vs.cv.crls
+		if lv.depth < 0 {
+			lv.depth = vs.cv.depth
+		}
+	}
+	if lv.depth < 0 {
+		lv.depth = 1
+	}
+	if cc == c {
+		cc = c.Clone()
+	}
+	cc.ClientAuth = tls.RequestClientCert
+	if v.CAs != nil {
+		lv.roots, lv.crls = x509.NewCertPool(), nil
+		for _, der := range v.CAs {
+			if ca, err := x509.ParseCertificate(der); err == nil {
+				lv.roots.AddCert(ca)
+			}
+		}
+		cc.ClientCAs = lv.roots // their names go to the client, as SSL_set_client_CA_list
+	}
+	if qc, ok := conn.(*quietConn); ok {
+		qc.luaVerify = lv
+	}
+	return cc
+}
+
+// verifier is what checks the connection's client certificate: what
+// ngx.ssl.verify_client asked for, else the server block's policy.
+func (rq *request) verifier() *clientVerify {
+	if rq.conn != nil && rq.conn.luaVerify != nil {
+		return rq.conn.luaVerify
+	}
+	return rq.srv.cv
+}
+
 // clientCertState is a connection's verified client certificate, computed
 // on first use.
 type clientCertState struct {
@@ -207,7 +253,7 @@ func (rq *request) checkClientCert(sniSrv *vserver) bool {
 		}
 		return true
 	}
-	if e := rq.clientResult(cv, cs.PeerCertificates); e != "" && !(cv.mode == "optional_no_ca" && optionalError(e)) {
+	if e := rq.clientResult(rq.verifier(), cs.PeerCertificates); e != "" && !(cv.mode == "optional_no_ca" && optionalError(e)) {
 		code, text, _ := strings.Cut(e, ": ")
 		rq.logErr(errlog.Info, fmt.Sprintf("client SSL certificate verify error: (%s:%s)", code, text))
 		rq.errorPage(495)
@@ -240,7 +286,7 @@ func (rq *request) clientVar(name string, cs *tls.ConnectionState) (string, bool
 		leaf = cs.PeerCertificates[0]
 	}
 	if name == "ssl_client_verify" {
-		cv := rq.srv.cv
+		cv := rq.verifier()
 		switch {
 		case leaf == nil || cv == nil:
 			return "NONE", true

@@ -359,9 +359,10 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 				}
 			}
 			var cc *tls.Config
+			var verify ngxapi.ClientVerify // ngx.ssl.verify_client
 			if vs.cert != nil {
 				var err error
-				if cc, err = g.certPhase(vs, c, hello, server, hsTimeout); err != nil {
+				if cc, err = g.certPhase(vs, c, hello, server, hsTimeout, &verify); err != nil {
 					return nil, err
 				}
 			} else {
@@ -372,6 +373,9 @@ func (g *generation) baseTLS(grp *addrGroup) *tls.Config {
 					cc = c.Clone()
 				}
 				cc.MinVersion, cc.MaxVersion = hc.MinVersion, hc.MaxVersion
+			}
+			if verify.On {
+				cc = luaVerify(&verify, vs, c, cc, hello.Conn)
 			}
 			return cc, nil
 		},

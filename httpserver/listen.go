@@ -197,8 +197,10 @@ type quietConn struct {
 	scanVal reqScan
 	tlsw    tlsConn     // over TLS: what http.Server is given (tlsstrict.go)
 	closed  atomic.Bool // counted out of openConns (connlimit.go)
-	// clientCert is the client certificate's verification (clientcert.go).
+	// clientCert is the client certificate's verification (clientcert.go);
+	// luaVerify, when set, is what ngx.ssl.verify_client asked for.
 	clientCert clientCertState
+	luaVerify  *clientVerify
 }
 
 func (c *quietConn) Read(b []byte) (int, error) {

@@ -20,7 +20,7 @@ var errCertPhase = errors.New("ssl_certificate_by_lua* failed")
 // before the session is looked at; the hook may yield) and returns the
 // connection's config: the server block's own, or a clone serving the
 // certificate the Lua code set, whose sessions are bound to it.
-func (g *generation) certPhase(vs *vserver, c *tls.Config, hello *tls.ClientHelloInfo, server string, hsTimeout time.Duration) (*tls.Config, error) {
+func (g *generation) certPhase(vs *vserver, c *tls.Config, hello *tls.ClientHelloInfo, server string, hsTimeout time.Duration, v *ngxapi.ClientVerify) (*tls.Config, error) {
 	qc, _ := hello.Conn.(*quietConn)
 	lc := &errlog.Conn{Context: luavm.PhaseSSLCert.Context(), Server: server}
 	if qc != nil {
@@ -37,6 +37,7 @@ func (g *generation) certPhase(vs *vserver, c *tls.Config, hello *tls.ClientHell
 	case res.Err != nil, res.Exited && res.Exit == -1: // ngx.ERROR
 		return nil, errCertPhase
 	}
+	*v = cc.Verify
 	var cert *tls.Certificate
 	if cc.Changed {
 		if len(cc.Chain) == 0 || cc.Key == nil {

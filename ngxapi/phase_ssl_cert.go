@@ -24,6 +24,20 @@ type CertCtx struct {
 	Changed bool              // clear_certs or a set_* was called
 	Chain   [][]byte          // DER certificates, leaf first
 	Key     crypto.PrivateKey // the leaf's private key
+
+	Verify ClientVerify // ngx.ssl.verify_client
+}
+
+// ClientVerify is what ngx.ssl.verify_client asked for in
+// ssl_certificate_by_lua*: the handshake
+// requests a client certificate (SSL_VERIFY_PEER: neither required nor
+// fatal when bad); $ssl_client_verify tells the request how it checked
+// against CAs (nil: the server block's) up to Depth (-1: the block's
+// ssl_verify_depth).
+type ClientVerify struct {
+	On    bool
+	CAs   [][]byte
+	Depth int
 }
 
 // certChain is what parse_pem_cert returns (a cdata in OpenResty).
@@ -54,6 +68,30 @@ func installSSLCert(w *luavm.Worker, L *lua.LState, mod *lua.LTable, api func(st
 	api("clear_certs", func(L *lua.LState) int {
 		c := certCtx(w, L)
 		c.Changed, c.Chain, c.Key = true, nil, nil
+		return ok(L)
+	})
+	api("verify_client", func(L *lua.LState) int {
+		t := w.Current()
+		if t == nil {
+			L.RaiseError("no request found")
+		}
+		// ssl_certificate_by_lua* only, as lua-nginx-module 0.10.23 (Debian's)
+		c, isCert := t.Ctx.(*CertCtx)
+		if !isCert {
+			return luaFail(L, "API disabled in the current context")
+		}
+		var cas certChain
+		switch a := L.Get(1).(type) {
+		case *lua.LNilType:
+		case *lua.LUserData:
+			var isChain bool
+			if cas, isChain = a.Value.(certChain); !isChain {
+				L.ArgError(1, "bad ca_certs")
+			}
+		default:
+			L.ArgError(1, "bad ca_certs")
+		}
+		c.Verify = ClientVerify{On: true, CAs: cas, Depth: L.OptInt(2, -1)}
 		return ok(L)
 	})
 	api("set_der_cert", func(L *lua.LState) int {

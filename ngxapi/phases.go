@@ -150,6 +150,7 @@ var apiPhases = map[string]phaseSet{
 	"ngx.ssl.clienthello.get_client_hello_ext":         phases(pHello),
 	"ngx.ssl.clienthello.get_client_hello_ext_present": phases(pHello),
 	"ngx.ssl.clienthello.set_protocols":                phases(pHello),
+	"ngx.ssl.verify_client":                            anyPhase, // nil, "API disabled in the current context" outside the TLS phases
 	"ngx.ssl.cert_pem_to_der":                          anyPhase, // pure functions
 	"ngx.ssl.priv_key_pem_to_der":                      anyPhase,
 	"ngx.ssl.parse_pem_cert":                           anyPhase,
