@@ -365,6 +365,9 @@ func luaCode(l *loader, d *directive) (*LuaCode, error) {
 		if d.args[0] == "" {
 			return nil, d.errf("invalid location config: no runnable Lua code")
 		}
+		if varPathFiles[d.name] && strings.Contains(d.args[0], "$") {
+			return &LuaCode{PathVars: d.args[0], Pos: d.pos}, nil
+		}
 		p := l.prefixPath(d.args[0])
 		if err := fileMustExist(d, p); err != nil {
 			return nil, err
@@ -391,6 +394,16 @@ func luaCode(l *loader, d *directive) (*LuaCode, error) {
 	}, nil
 }
 
+// varPathFiles are the _file directives whose path may hold nginx
+// variables, as in OpenResty: those of the request phases (a complex
+// value evaluated per request). The others (init, ssl, balancer) take
+// the path as written.
+var varPathFiles = map[string]bool{
+	"set_by_lua_file": true, "rewrite_by_lua_file": true, "access_by_lua_file": true,
+	"content_by_lua_file": true, "header_filter_by_lua_file": true,
+	"body_filter_by_lua_file": true, "log_by_lua_file": true,
+}
+
 // luaPhase declares one Lua phase the way OpenResty offers it: NAME_block
 // { lua }, NAME_file path and, when str is set, the string form NAME 'lua'
 // (the oldest form, still in most configurations). The forms share one
@@ -404,7 +417,7 @@ func luaPhase(name string, ctx ctxKind, str bool, note string, target func(d *di
 		code, err := luaCode(l, d)
 		if err == nil {
 			*target(d) = code
-			l.cfg.Lua = append(l.cfg.Lua, code)
+			l.addLua(code)
 		}
 		return err
 	}

@@ -68,6 +68,7 @@ var luaCommands = []command{
 		return err
 	}},
 	{name: "lua_check_client_abort", syntax: "on | off  (default off)", ctx: ctxHSL | ctxLIf, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().LuaCheckClientAbort = v })},
+	{name: "lua_need_request_body", syntax: "on | off  (default off; the body is read before rewrite/access/content_by_lua*)", ctx: ctxHSL | ctxLIf, min: 1, max: 1, once: true, set: onOff(func(d *directive, on bool) { d.c.settings().LuaNeedRequestBody = on })},
 	{name: "lua_code_cache", syntax: "on | off  (accepted; code is always cached)", ctx: ctxHSL | ctxLIf, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "resolver", syntax: "address ... [valid=time] [ipv6=on|off]", ctx: ctxHSL, min: 1, max: many, once: true, set: setResolver},
 	{name: "resolver_timeout", syntax: "time  (default 30s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(luaSocketSet(func(s *LuaSocketSettings) *time.Duration { return &s.ResolverTimeout }, func(h *HTTPConf) *time.Duration { return &h.ResolverTimeout }))},

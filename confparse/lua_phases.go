@@ -31,7 +31,7 @@ func setByLua(l *loader, d *directive) error {
 	if err != nil {
 		return err
 	}
-	l.cfg.Lua = append(l.cfg.Lua, code)
+	l.addLua(code)
 	var args []string
 	if d.lua == nil {
 		args = d.args[2:]
@@ -39,4 +39,12 @@ func setByLua(l *loader, d *directive) error {
 	rw := d.c.rewrite()
 	*rw = append(*rw, RewriteStep{SetLua: &SetLua{Name: name[1:], Code: code, Args: args}, Pos: d.pos})
 	return nil
+}
+
+// addLua lists code among the chunks -t compiles; a path with variables
+// names no file until a request comes.
+func (l *loader) addLua(code *LuaCode) {
+	if code.PathVars == "" {
+		l.cfg.Lua = append(l.cfg.Lua, code)
+	}
 }

@@ -234,6 +234,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("client_max_body_size") {
 		s.ClientMaxBodySize = p.ClientMaxBodySize
 	}
+	if !set("lua_need_request_body") {
+		s.LuaNeedRequestBody = p.LuaNeedRequestBody
+	}
 	if !set("server_tokens") {
 		s.ServerTokens = p.ServerTokens
 	}

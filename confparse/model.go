@@ -25,6 +25,11 @@ func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
 type LuaCode struct {
 	Source string // inline source verbatim; empty for _file
 	File   string // absolute path for _file (resolved against the prefix)
+	// PathVars is the path of a request phase's _file written with nginx
+	// variables ("/lua/$1.lua", "$arg_x.lua"): OpenResty expands it for
+	// each request and rebases a relative result on the prefix. File and
+	// Name are empty then.
+	PathVars string
 	// Name is the chunk name: "content_by_lua(nginx.conf:40)" for a block
 	// (base name of the conf file and the line of its "{"), the path for _file.
 	Name string
@@ -151,6 +156,7 @@ type Settings struct {
 	KeepaliveTimeout       time.Duration // default 75s
 	ClientMaxBodySize      int64         // default 1m; 0 = unlimited
 	ServerTokens           bool          // default on
+	LuaNeedRequestBody     bool          // lua_need_request_body on
 	AccessLogs             []AccessLog   // nil = inherit; [{Off:true}] = off
 	ErrorLogs              []errlog.Target
 	ProxySetHeaders        []Header

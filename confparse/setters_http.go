@@ -179,19 +179,10 @@ func setLoadModule(l *loader, d *directive) error {
 	}
 	path := l.prefixPath(d.args[0])
 	if _, err := os.Stat(path); err != nil {
-		return d.errf(`dlopen() "%s" failed (%s: cannot open shared object file: %s)`, path, path, errnoMessage(err))
+		return d.errf(`dlopen() "%s" failed (%s: cannot open shared object file: %s)`, path, path, errlog.Strerror(err))
 	}
 	l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("load_module ignored: goresty has no dynamic modules in %s", d.errPos))
 	return nil
-}
-
-// errnoMessage is strerror's text for a file error ("No such file or directory").
-func errnoMessage(err error) string {
-	t := errlog.ErrnoText(err)
-	if _, msg, ok := strings.Cut(t, ": "); ok {
-		return msg
-	}
-	return t
 }
 
 func setReturn(l *loader, d *directive) error {

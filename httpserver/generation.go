@@ -55,14 +55,16 @@ type addrGroup struct {
 // generation is everything built from one configuration; a reload builds
 // a new one and retires the old one once its connections are done.
 type generation struct {
-	cfg     *confparse.Config
-	log     *errlog.Logger
-	pool    *luavm.Pool
-	mgr     *tlssession.Manager
-	groups  []*addrGroup
-	chunks  map[*confparse.LuaCode]*luavm.Chunk
-	setVars map[string]bool
-	logs    *accessLogs
+	cfg    *confparse.Config
+	log    *errlog.Logger
+	pool   *luavm.Pool
+	mgr    *tlssession.Manager
+	groups []*addrGroup
+	chunks map[*confparse.LuaCode]*luavm.Chunk
+	// fileChunks: the _file chunks of paths with variables, by path
+	fileChunks sync.Map
+	setVars    map[string]bool
+	logs       *accessLogs
 	// error_log at http/server/location level differing from the main
 	// one: the logger of each such level (by its Settings), one Logger per
 	// distinct target list.
@@ -100,7 +102,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		h = &confparse.HTTPConf{}
 	}
 	compile := func(c *confparse.LuaCode) (*luavm.Chunk, error) {
-		if c == nil {
+		if c == nil || c.PathVars != "" {
 			return nil, nil
 		}
 		if ch, ok := g.chunks[c]; ok {

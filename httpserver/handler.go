@@ -317,7 +317,15 @@ func (rq *request) serve(uri string, depth int) {
 // luaPhase runs a rewrite, access or content handler; true when the
 // request was answered (or redirected internally by ngx.exec) there.
 func (rq *request) luaPhase(ph luavm.Phase, code *confparse.LuaCode, depth int) bool {
-	switch rq.runPhase(ph, rq.g.chunks[code]) {
+	chunk, status := rq.chunk(code)
+	if status == 0 {
+		status = rq.needBody()
+	}
+	if status != 0 {
+		rq.errorPage(status)
+		return true
+	}
+	switch rq.runPhase(ph, chunk) {
 	case phaseNext:
 		return false
 	case phaseExec:

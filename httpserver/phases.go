@@ -54,8 +54,8 @@ func (rq *request) enterLocation(lp *confparse.LuaPhases) {
 		return
 	}
 	c := rq.luaCtx()
-	c.HeaderFilter = rq.g.chunks[lp.HeaderFilterByLua]
-	c.BodyFilter = rq.g.chunks[lp.BodyFilterByLua]
+	c.HeaderFilter, _ = rq.chunk(lp.HeaderFilterByLua)
+	c.BodyFilter, _ = rq.chunk(lp.BodyFilterByLua)
 	c.SpecialResponse = rq.specialResponse
 	rq.w.lua = c
 }
@@ -173,7 +173,12 @@ func (rq *request) setByLua(s *confparse.SetLua) bool {
 	for _, a := range s.Args {
 		c.SetArgs = append(c.SetArgs, rq.expand(a))
 	}
-	res := c.Run(luavm.PhaseSet, rq.g.chunks[s.Code])
+	chunk, status := rq.chunk(s.Code)
+	if status != 0 {
+		rq.errorPage(http.StatusInternalServerError)
+		return false
+	}
+	res := c.Run(luavm.PhaseSet, chunk)
 	if res.Err != nil {
 		rq.errorPage(http.StatusInternalServerError)
 		return false
@@ -204,10 +209,14 @@ func (rq *request) runLogPhase() {
 	if rq.loc == nil || rq.loc.conf.LogByLua == nil {
 		return
 	}
+	chunk, _ := rq.chunk(rq.loc.conf.LogByLua)
+	if chunk == nil {
+		return
+	}
 	c := rq.luaCtx()
 	c.Status = rq.w.status
 	c.HeadersSent = true
-	c.Run(luavm.PhaseLog, rq.g.chunks[rq.loc.conf.LogByLua])
+	c.Run(luavm.PhaseLog, chunk)
 }
 
 // rewriteSteps notes the variables set and return steps define and

@@ -122,6 +122,10 @@ func (rq *request) Var(name string) (string, bool) {
 	case "realpath_root", "document_root":
 		return rq.settings().Root, true
 	case "request_body":
+		// the body read by ngx.req.read_body or lua_need_request_body
+		if rq.hc != nil && rq.hc.BodyRead && len(rq.hc.Body) > 0 {
+			return string(rq.hc.Body), true
+		}
 		return "", false
 	case "ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_session_reused", "ssl_session_id",
 		"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial", "ssl_client_fingerprint",

@@ -629,26 +629,9 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 			logConn(w, errlog.Error, "client intended to send too large body: "+strconv.FormatInt(r.ContentLength, 10)+" bytes")
 			return w.Exit(L, http.StatusRequestEntityTooLarge)
 		}
-		max := c.MaxBodySize
 		read := func() []lua.LValue {
-			var rd io.Reader = r.Body
-			if max > 0 {
-				rd = io.LimitReader(r.Body, max+1)
-			}
-			b, err := io.ReadAll(rd)
-			c.Body = b
-			c.BodyRead = true
-			if max > 0 && int64(len(b)) > max {
-				c.BodyTooLarge = true
-				return []lua.LValue{lua.LString("too large")}
-			}
-			if err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					c.BodyTooLarge = true
-					return []lua.LValue{lua.LString("too large")}
-				}
-				return []lua.LValue{lua.LString(err.Error())}
+			if msg := c.ReadBody(); msg != "" {
+				return []lua.LValue{lua.LString(msg)}
 			}
 			return nil
 		}
@@ -740,4 +723,35 @@ func retTruncated(L *lua.LState, t *lua.LTable, truncated bool) int {
 // and the name is canonicalised (content_type -> Content-Type).
 func headerName(k string) string {
 	return http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+}
+
+// ReadBody reads the request body into Body, at most client_max_body_size
+// (BodyTooLarge past it), for ngx.req.read_body and lua_need_request_body;
+// the error text ("too large", a read error) or "".
+func (c *HTTPCtx) ReadBody() string {
+	r := c.Req
+	c.BodyRead = true
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return ""
+	}
+	max := c.MaxBodySize
+	var rd io.Reader = r.Body
+	if max > 0 {
+		rd = io.LimitReader(r.Body, max+1)
+	}
+	b, err := io.ReadAll(rd)
+	c.Body = b
+	if max > 0 && int64(len(b)) > max {
+		c.BodyTooLarge = true
+		return "too large"
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			c.BodyTooLarge = true
+			return "too large"
+		}
+		return err.Error()
+	}
+	return ""
 }

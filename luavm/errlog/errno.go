@@ -22,3 +22,13 @@ func capitalize(s string) string {
 	}
 	return string(s[0]-'a'+'A') + s[1:]
 }
+
+// Strerror is strerror's text for an OS error ("No such file or
+// directory"), without the number.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return capitalize(errno.Error())
+	}
+	return err.Error()
+}
