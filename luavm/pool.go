@@ -261,6 +261,23 @@ func (p *Pool) newWorker(i int) *Worker {
 	return w
 }
 
+// Ended is closed when the worker's goroutine has stopped or the worker
+// was left behind (Close gave up waiting for it, or the watchdog replaced
+// it): what other packages keep for the worker can then be dropped.
+func (w *Worker) Ended() <-chan struct{} {
+	w.endedOnce.Do(func() {
+		w.ended = make(chan struct{})
+		go func() {
+			select {
+			case <-w.stopped:
+			case <-w.gone:
+			}
+			close(w.ended)
+		}()
+	})
+	return w.ended
+}
+
 // Next picks a worker round-robin for a new connection or request; when
 // that one is running Lua code now, a worker that is not (if any) is taken
 // instead, and one running past its deadline (stuck: watchdog.go) only

@@ -222,6 +222,9 @@ type Worker struct {
 	stopped chan struct{} // closed when the goroutine has ended
 	idle    chan struct{} // closed when exiting and nothing is left to run
 	gone    chan struct{} // closed when Close gives up waiting for the goroutine
+	// ended: closed after stopped or gone (Ended), made on first use
+	ended     chan struct{}
+	endedOnce sync.Once
 	// what runs now and until when (watchdog.go); 0 / nil when idle or
 	// without a deadline
 	busyUntil atomic.Int64

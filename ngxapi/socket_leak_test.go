@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/goresty/goresty/confparse"
 	"github.com/goresty/goresty/luavm"
+	"github.com/goresty/goresty/luavm/errlog"
+	"github.com/goresty/goresty/ngxapi/shdict"
 )
 
 func openFDs() int {
@@ -146,4 +150,41 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestSockEnvDroppedWhenWorkerEnds: a worker's cosocket state (pools, the
+// per-level netConfs keyed by its configuration) is forgotten when the
+// worker ends, without CloseSocketPools: reloads and replaced workers must
+// not keep old configurations alive.
+func TestSockEnvDroppedWhenWorkerEnds(t *testing.T) {
+	lg, err := errlog.New([]errlog.Target{{Path: filepath.Join(t.TempDir(), "error.log"), Level: errlog.Error}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	inst := Installer(&Env{Config: &confparse.Config{HTTP: &confparse.HTTPConf{}}, Dicts: shdict.NewRegistry()})
+	pool, err := luavm.NewPool(luavm.Options{Workers: 2, Log: lg, Install: inst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := pool.Workers()
+	for _, w := range ws {
+		if _, ok := sockEnvs.Load(w); !ok {
+			t.Fatal("worker has no socket state after Install")
+		}
+	}
+	pool.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, w := range ws {
+		<-w.Ended()
+		for {
+			if _, ok := sockEnvs.Load(w); !ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a closed worker's socket state is still registered")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }

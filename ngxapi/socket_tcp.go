@@ -264,10 +264,32 @@ func (se *sockEnv) suspend(L *lua.LState, op func() []lua.LValue) int {
 	return se.w.Suspend(L, op)
 }
 
-// worker -> sockEnv, so CloseSocketPools can reach every pool.
+// worker -> sockEnv, so CloseSocketPools can reach every pool. An entry
+// (with its worker's per-level netConfs, keyed by the configuration's
+// pointers) goes when the worker ends, however it ends: a worker replaced
+// by the watchdog or left behind by Close would otherwise keep its whole
+// generation's configuration alive across reloads.
 var sockEnvs sync.Map // *luavm.Worker -> *sockEnv
 
-func registerSockEnv(w *luavm.Worker, se *sockEnv) { sockEnvs.Store(w, se) }
+func registerSockEnv(w *luavm.Worker, se *sockEnv) {
+	sockEnvs.Store(w, se)
+	go func() {
+		<-w.Ended()
+		dropSockEnv(w, se)
+	}()
+}
+
+// dropSockEnv closes a worker's idle pooled connections and forgets it.
+func dropSockEnv(w *luavm.Worker, se *sockEnv) {
+	se.mu.Lock()
+	pools := se.pools
+	se.pools = make(map[string]*connPool)
+	se.mu.Unlock()
+	for _, p := range pools {
+		p.closeIdle()
+	}
+	sockEnvs.CompareAndDelete(w, se)
+}
 
 // CloseSocketPools closes every idle pooled cosocket connection of the
 // workers given (all workers when none), ending their watcher goroutines.
@@ -284,15 +306,7 @@ func CloseSocketPools(workers ...*luavm.Worker) {
 				return true
 			}
 		}
-		se := v.(*sockEnv)
-		se.mu.Lock()
-		pools := se.pools
-		se.pools = make(map[string]*connPool)
-		se.mu.Unlock()
-		for _, p := range pools {
-			p.closeIdle()
-		}
-		sockEnvs.Delete(k)
+		dropSockEnv(w, v.(*sockEnv))
 		return true
 	})
 }
