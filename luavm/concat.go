@@ -19,6 +19,10 @@ import (
 // constant table and setConcatConst replaces by concatFunc itself (a
 // constant, unlike a global or an upvalue, cannot be shadowed or
 // changed by setfenv). The cost is one Go call per chain.
+//
+// A result longer than lua_max_string_size is LuaJIT's "string length
+// overflow" (what lj_meta_cat raises past LuaJIT's own maximum) before
+// anything is allocated: the operands' lengths are added up first.
 
 // concatMarker is the placeholder constant; no Lua source can produce it
 // by accident (it names nothing and holds NUL bytes).
@@ -127,6 +131,7 @@ func concatOp(L *lua.LState) int {
 			}
 			if s, ok := concatPlain(L, j, i); ok {
 				r, _ := concatPiece(rhs)
+				checkConcatSize(L, int64(len(s))+int64(len(r)))
 				rhs, i = lua.LString(s+r), j
 				continue
 			}
@@ -158,15 +163,45 @@ func concatPlain(L *lua.LState, i, j int) (string, bool) {
 	if i == j {
 		return concatPiece(L.Get(i))
 	}
-	var b strings.Builder
+	var buf [8]string // the pieces of a usual chain, on the stack
+	pieces := buf[:0]
+	n := int64(0)
 	for k := i; k <= j; k++ {
 		s, ok := concatPiece(L.Get(k))
 		if !ok {
 			return "", false
 		}
-		b.WriteString(s)
+		pieces = append(pieces, s)
+		n += int64(len(s))
 	}
-	return b.String(), true
+	checkConcatSize(L, n)
+	return strings.Join(pieces, ""), true
+}
+
+// checkConcatSize raises LuaJIT's "string length overflow" for a result
+// of n bytes past the running worker's lua_max_string_size.
+func checkConcatSize(L *lua.LState, n int64) {
+	if n > stringLimit(L) {
+		L.RaiseError("string length overflow")
+	}
+}
+
+type stringLimitKey struct{}
+
+// stringLimit is the lua_max_string_size of the worker running L, found
+// through the deadline context every run carries (hookCtx); the default
+// for an LState without one.
+func stringLimit(L *lua.LState) int64 {
+	switch c := L.Context().(type) {
+	case *hookCtx:
+		return c.maxStr
+	case nil:
+	default:
+		if v, ok := c.Value(stringLimitKey{}).(int64); ok {
+			return v
+		}
+	}
+	return DefaultMaxStringSize
 }
 
 func concatPiece(v lua.LValue) (string, bool) {

@@ -77,3 +77,28 @@ func BenchmarkConcat(b *testing.B) {
 		})
 	}
 }
+
+// The .. operator stops at lua_max_string_size with LuaJIT's "string
+// length overflow", before allocating, in every way a chain is built
+// (plain, mixed with __concat, inside coroutines and pcall); results up
+// to the limit are made.
+func TestConcatStringLimit(t *testing.T) {
+	p, _ := newTestPool(t, Options{MaxStringSize: 1 << 20})
+	w := p.Next()
+	for _, tc := range []struct{ name, src, err, out string }{
+		{"doubling", "local s = 'x'\nwhile true do s = s .. s end", "c:2: string length overflow", ""},
+		{"chain", "local s = string.rep('x', 2^19)\nreturn s .. s .. 'x'", "c:2: string length overflow", ""},
+		{"number operand", "local s = string.rep('x', 2^20 - 1)\nreport(#(s .. 7))\nreturn s .. 77", "c:3: string length overflow", "1048576"},
+		{"at the limit", "local s = string.rep('x', 2^19)\nreport(#(s .. s))", "", "1048576"},
+		{"with __concat", "local t = setmetatable({}, {__concat = function(a, b) return 'T' end})\nlocal s = string.rep('x', 2^19)\nreturn (t .. 'a') .. s .. s", "c:3: string length overflow", ""},
+		{"in pcall", "local s = string.rep('x', 2^20)\nreport(pcall(function() return s .. 'x' end))", "", "false c:2: string length overflow"},
+		{"in a coroutine", "local s = string.rep('x', 2^20)\nreport(coroutine.wrap(function() return pcall(function() return 'x' .. s end) end)())", "", "false c:2: string length overflow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, out := run(t, w, PhaseContent, "c", tc.src)
+			if (r.Err == nil) != (tc.err == "") || r.Err != nil && r.Err.Error() != tc.err || out != tc.out {
+				t.Fatalf("got %v %q, want %q %q", r.Err, out, tc.err, tc.out)
+			}
+		})
+	}
+}

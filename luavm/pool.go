@@ -254,7 +254,7 @@ func (p *Pool) newWorker(i int) *Worker {
 		stopped: make(chan struct{}),
 		idle:    make(chan struct{}),
 		gone:    make(chan struct{}),
-		hctx:    newHookCtx(),
+		hctx:    newHookCtx(p.opts.MaxStringSize),
 	}
 	w.htimer = time.AfterFunc(time.Hour, w.fireDeadline)
 	w.htimer.Stop()
@@ -438,13 +438,21 @@ type hookCtx struct {
 	fired bool
 	err   error // what Err says once fired: "<limit> exceeded"
 	fns   []func()
+	// maxStr is the worker's lua_max_string_size: the context every
+	// running LState carries is how shared Go functions (concatOp) find it
+	maxStr int64
 }
 
-func newHookCtx() *hookCtx { return &hookCtx{done: make(chan struct{})} }
+func newHookCtx(maxStr int64) *hookCtx { return &hookCtx{done: make(chan struct{}), maxStr: maxStr} }
 
 func (h *hookCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (h *hookCtx) Done() <-chan struct{}       { return h.done }
-func (h *hookCtx) Value(any) any               { return nil }
+func (h *hookCtx) Value(k any) any {
+	if _, ok := k.(stringLimitKey); ok {
+		return h.maxStr
+	}
+	return nil
+}
 func (h *hookCtx) Err() error {
 	select {
 	case <-h.done:
@@ -494,7 +502,7 @@ func (w *Worker) disarmDeadline(hc *hookCtx) {
 	hc.fns = hc.fns[:0]
 	hc.mu.Unlock()
 	if fired {
-		w.hctx = newHookCtx()
+		w.hctx = newHookCtx(w.pool.opts.MaxStringSize)
 	}
 	w.hmu.Unlock()
 }

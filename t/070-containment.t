@@ -226,7 +226,7 @@ qr/\[error\] .*lua entry thread aborted: runtime error: ssl_session_fetch_by_lua
 
 
 
-=== TEST 6: strings past lua_max_string_size are a Lua error (string.rep, table.concat, gsub), not an allocation
+=== TEST 6: strings past lua_max_string_size are a Lua error (string.rep, table.concat, gsub, the .. operator), not an allocation
 --- http_config eval
 "    lua_max_string_size 1m;\n" . $::Served
 --- config
@@ -244,24 +244,36 @@ qr/\[error\] .*lua entry thread aborted: runtime error: ssl_session_fetch_by_lua
             ngx.say(pcall(table.concat, t))
             ngx.say(pcall(string.gsub, string.rep("x", 2^19), "x", "yyy"))
             ngx.say(#string.rep("x", 2^20))
+            local s = string.rep("x", 2^19)
+            ngx.say(pcall(function() return s .. s .. "x" end))
+            ngx.say(#(s .. s))
+        }
+    }
+    location = /double {
+        content_by_lua_block {
+            local s = "x"
+            while true do s = s .. s end
         }
     }
 --- request eval
-["GET /t", "GET /pcall"]
+["GET /t", "GET /pcall", "GET /double"]
 --- error_code eval
-[500, 200]
+[500, 200, 500]
 --- response_body eval
-[qr/500 Internal Server Error/, "falseresulting string too large
+[qr/500 Internal Server Error/, qr/\Afalseresulting string too large
 falseresulting string too large
 falseresulting string too large
 falseresulting string too large
 1048576
-"]
+falsecontent_by_lua\(nginx\.conf:\d+\):10: string length overflow
+1048576
+\z/, qr/500 Internal Server Error/]
 --- exec eval
-$::Resume
+"$::Resume\ngrep -c 'lua entry thread aborted: runtime error: content_by_lua(nginx.conf:[0-9]*):3: string length overflow' logs/error.log"
 --- exec_out
 New
 Reused
+1
 --- error_log eval
 qr/\[error\] .*lua entry thread aborted: runtime error: content_by_lua\(nginx\.conf:\d+\):2: resulting string too large/
 
