@@ -84,3 +84,32 @@ bash -c 'trap "" PIPE; for fd in 3 4 5 6 7 8; do eval "exec $fd<>/dev/tcp/127.0.
 6th: 0 bytes
 --- error_log
 4 worker_connections are not enough
+
+
+
+=== TEST 4: difference: worker_connections counts client connections only (nginx also counts its listening, upstream and cosocket connections, and would refuse the third cosocket here)
+--- config
+    location = /t {
+        content_by_lua_block {
+            local socks = {}
+            for i = 1, 5 do
+                local s = ngx.socket.tcp()
+                local ok, err = s:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1)
+                if not ok then
+                    ngx.say("cosocket ", i, ": ", err)
+                    return
+                end
+                socks[i] = s
+            end
+            ngx.say("5 cosocket connections held")
+            for _, s in ipairs(socks) do s:close() end
+        }
+    }
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply:
+--- request
+GET /t
+--- response_body
+5 cosocket connections held
+--- no_error_log
+worker_connections are not enough
