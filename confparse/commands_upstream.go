@@ -82,6 +82,7 @@ var upstreamCommands = []command{
 	{name: "keepalive_requests", syntax: "number  (accepted; in upstream)", ctx: ctxUpstream, min: 1, max: 1, once: true, set: num(nil)},
 	{name: "keepalive_requests", syntax: "number  (accepted; no effect: client connections are not closed after N requests)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(nil)},
 
+	{name: "proxy_intercept_errors", syntax: "on | off  (default off: upstream statuses >= 300 with an error_page get it)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().ProxyInterceptErrors = v })},
 	{name: "proxy_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxyConnectTimeout = v })},
 	{name: "proxy_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxyReadTimeout = v })},
 	{name: "proxy_send_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxySendTimeout = v })},

@@ -258,6 +258,12 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("error_page") {
 		s.ErrorPages = p.ErrorPages
 	}
+	if !set("recursive_error_pages") {
+		s.RecursiveErrorPages = p.RecursiveErrorPages
+	}
+	if !set("proxy_intercept_errors") {
+		s.ProxyInterceptErrors = p.ProxyInterceptErrors
+	}
 	if !set("types") {
 		s.Types = p.Types
 	}

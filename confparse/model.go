@@ -162,6 +162,8 @@ type Settings struct {
 	ProxySetHeaders        []Header
 	AddHeaders             []AddHeader   // add_header: inherited only when a level has none
 	ErrorPages             []ErrorPage   // error_page: inherited only when a level has none
+	RecursiveErrorPages    bool          // recursive_error_pages; default off
+	ProxyInterceptErrors   bool          // proxy_intercept_errors: error_page for upstream statuses >= 300
 	ProxyConnectTimeout    time.Duration // default 60s
 	ProxyReadTimeout       time.Duration // default 60s
 	ProxySendTimeout       time.Duration // default 60s

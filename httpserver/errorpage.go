@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // statusTitles are nginx's page titles where they differ from Go's texts.
@@ -55,6 +56,7 @@ func (rq *request) errorPage(code int) {
 	if rq.errorPageRedirect(code) {
 		return
 	}
+	rq.wv.force = 0 // an error while serving an error page: its own status
 	h := rq.w.Header()
 	shown := code
 	if code >= 494 && code <= 497 {
@@ -77,15 +79,8 @@ func (rq *request) errorPage(code int) {
 	}
 }
 
-// errorPageRedirect applies the error_page for code, if any, as nginx:
-// a URL is a redirect (302 or =NNN), a URI or @name an internal redirect
-// (GET) whose response goes out with code (or =NNN, or its own with "=").
-// An error while serving an error page gets the built-in page
-// (recursive_error_pages off).
-func (rq *request) errorPageRedirect(code int) bool {
-	if rq.srv == nil || rq.inErrorPage || rq.w.status != 0 {
-		return false
-	}
+// errorPageFor is the error_page in effect for code, nil when none.
+func (rq *request) errorPageFor(code int) *confparse.ErrorPage {
 	var ep *confparse.ErrorPage
 	eps := rq.settings().ErrorPages
 	for i := range eps {
@@ -95,10 +90,32 @@ func (rq *request) errorPageRedirect(code int) bool {
 			}
 		}
 	}
+	return ep
+}
+
+// errorPageRedirect applies the error_page for code, if any, as nginx:
+// a URL is a redirect (302 or =NNN), a URI or @name an internal redirect
+// (GET) whose response goes out with code (or =NNN, or its own with "=").
+// An error while serving an error page gets the built-in page, unless
+// recursive_error_pages is on where the first error happened; then error
+// pages follow each other up to nginx's internal redirect limit.
+func (rq *request) errorPageRedirect(code int) bool {
+	if rq.srv == nil || rq.noErrorPage || rq.w.status != 0 {
+		return false
+	}
+	ep := rq.errorPageFor(code)
 	if ep == nil {
 		return false
 	}
-	rq.inErrorPage = true
+	if !rq.settings().RecursiveErrorPages {
+		rq.noErrorPage = true
+	}
+	if rq.errorPages++; rq.errorPages > maxRedirects {
+		rq.noErrorPage = true
+		rq.logErr(errlog.Error, "rewrite or internal redirection cycle while internally redirecting to \""+rq.expand(ep.URI)+"\"")
+		rq.errorPage(http.StatusInternalServerError)
+		return true
+	}
 	uri := rq.expand(ep.URI)
 	if !strings.HasPrefix(uri, "/") && !strings.HasPrefix(uri, "@") {
 		status := http.StatusFound

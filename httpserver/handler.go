@@ -144,7 +144,8 @@ type request struct {
 	// wv is what w points to: the writer lives in the request (one
 	// allocation per request instead of two).
 	wv          respWriter
-	inErrorPage bool // an error_page redirect was made (recursive_error_pages off)
+	noErrorPage bool // no more error_page redirects (one was made, recursive_error_pages off)
+	errorPages  int  // error_page redirects made
 	// rewrite changed the URI: the location is searched again ("last",
 	// or no flag at location level); rewriteLast stops the rewrites
 	uriChanged, rewriteLast bool

@@ -187,6 +187,22 @@ func (rq *request) proxy(pass string) {
 			continue
 		}
 		rq.upstreamVars(addr, strconv.Itoa(sc), elapsed)
+		if sc >= 300 && st.ProxyInterceptErrors && rq.errorPageFor(sc) != nil {
+			// proxy_intercept_errors: the error_page answers instead
+			// (a 401 keeps the upstream's WWW-Authenticate, as nginx)
+			if sc == http.StatusUnauthorized {
+				if v := resp.Header.Values("WWW-Authenticate"); len(v) > 0 {
+					rq.w.Header()["Www-Authenticate"] = v
+				}
+			}
+			resp.Body.Close()
+			cancel()
+			if p != nil {
+				pool.done(p, false)
+			}
+			rq.errorPage(sc)
+			return
+		}
 		rq.relay(resp)
 		cancel()
 		if p != nil {
