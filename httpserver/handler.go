@@ -464,6 +464,9 @@ func (rq *request) errConn() *errlog.Conn {
 		c := &errlog.Conn{Client: remoteIP(r.RemoteAddr), Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
 		if rq.conn != nil {
 			c.ID = rq.conn.id
+			if ln := rq.conn.ln; ln != nil && ln.grp != nil {
+				c.Listen = displayAddr(ln.grp.network, ln.grp.addr)
+			}
 		}
 		if rq.srv != nil {
 			c.Server = rq.srv.name

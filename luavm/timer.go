@@ -2,6 +2,8 @@ package luavm
 
 import (
 	"errors"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +24,7 @@ type timerState struct {
 	pending atomic.Int32
 	running int // callbacks running now
 	set     map[*timer]struct{}
+	seq     uint64 // arming order
 }
 
 type timer struct {
@@ -30,6 +33,8 @@ type timer struct {
 	delay time.Duration
 	every bool
 	t     *time.Timer
+	due   time.Time
+	seq   uint64
 	conn  *errlog.Conn
 	log   *errlog.Logger // the creator's Request.Log; nil: the worker's
 }
@@ -51,6 +56,9 @@ func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LVal
 	if t := w.cur; t != nil {
 		if t.Conn != nil {
 			tm.conn.Client, tm.conn.Server = t.Conn.Client, t.Conn.Server
+			if t.Conn.Listen != "" {
+				tm.conn.Server = t.Conn.Listen
+			}
 		}
 		// as OpenResty's timers, which log to the creating location's
 		// error_log
@@ -63,6 +71,8 @@ func (w *Worker) TimerAt(delay time.Duration, fn *lua.LFunction, args []lua.LVal
 func (w *Worker) arm(tm *timer) {
 	w.timers.pending.Add(1)
 	w.timers.set[tm] = struct{}{}
+	w.timers.seq++
+	tm.seq, tm.due = w.timers.seq, time.Now().Add(tm.delay)
 	tm.t = time.AfterFunc(tm.delay, func() {
 		// (checked first: the queue of a replaced worker may have room)
 		if w.replaced.Load() {
@@ -79,9 +89,36 @@ func (w *Worker) PendingTimers() int { return int(w.timers.pending.Load()) }
 // RunningTimers is ngx.timer.running_count().
 func (w *Worker) RunningTimers() int { return w.timers.running }
 
+// fireTimer runs tm, due now, and before it every timer due no later, in
+// the order they are due and then armed: each timer's time.AfterFunc
+// races the others to the queue, while nginx fires timers of equal expiry
+// in the order they were added (lua-resty-lock's and many libraries'
+// tests rely on ngx.timer.at(0, ...) callbacks running in order).
 func (w *Worker) fireTimer(tm *timer) {
 	if _, ok := w.timers.set[tm]; !ok {
-		return // already fired prematurely
+		return // already fired (prematurely, or with an earlier one)
+	}
+	var due []*timer
+	for t := range w.timers.set {
+		if !t.due.After(tm.due) {
+			due = append(due, t)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		if !due[i].due.Equal(due[j].due) {
+			return due[i].due.Before(due[j].due)
+		}
+		return due[i].seq < due[j].seq
+	})
+	for _, t := range due {
+		t.t.Stop() // when it has fired already, its queue item is ignored
+		w.runTimer(t)
+	}
+}
+
+func (w *Worker) runTimer(tm *timer) {
+	if _, ok := w.timers.set[tm]; !ok {
+		return
 	}
 	delete(w.timers.set, tm)
 	w.timers.pending.Add(-1)
@@ -95,7 +132,8 @@ func (w *Worker) fireTimer(tm *timer) {
 		if lg == nil {
 			lg = w.Log
 		}
-		lg.LogConn(errlog.Alert, tm.conn, itoa(w.pool.opts.MaxRunningTimers)+" lua_max_running_timers are not enough")
+		lg.Log(errlog.Alert, "lua failed to run timer with function defined at "+definedAt(tm.fn)+": "+
+			itoa(w.pool.opts.MaxRunningTimers)+" lua_max_running_timers are not enough")
 		return
 	}
 	w.timers.running++
@@ -120,7 +158,7 @@ func (w *Worker) fireTimer(tm *timer) {
 func (w *Worker) expireTimers() {
 	for tm := range w.timers.set {
 		if tm.t.Stop() {
-			w.fireTimer(tm)
+			w.runTimer(tm)
 		}
 	}
 	if w.threads == 0 && w.timers.pending.Load() == 0 {
@@ -147,6 +185,22 @@ func funcName(fn *lua.LFunction) string {
 		return "a builtin function"
 	}
 	return "function <" + fn.Proto.SourceName + ":" + itoa(fn.Proto.LineDefined) + ">"
+}
+
+// definedAt is where OpenResty's timer alerts say fn was defined: the
+// chunk name as LuaJIT keeps it ("=content_by_lua(nginx.conf:42)" for
+// inline code, "@/path/file.lua" for a file) and the line.
+func definedAt(fn *lua.LFunction) string {
+	if fn.IsG || fn.Proto == nil {
+		return "[C]:-1"
+	}
+	src := fn.Proto.SourceName
+	if strings.HasPrefix(src, "/") {
+		src = "@" + src
+	} else {
+		src = "=" + src
+	}
+	return src + ":" + itoa(fn.Proto.LineDefined)
 }
 
 func (w *Worker) stopTimers() {

@@ -87,7 +87,7 @@ GET /t
 --- config
     location = /t {
         content_by_lua_block {
-            ngx.timer.at(0, function() ngx.sleep(0.2) end)
+            ngx.timer.at(0, function() ngx.sleep(1) end)
             ngx.timer.at(0.01, function() ngx.log(ngx.WARN, "second timer ran") end)
             ngx.say("ok")
         }
@@ -98,7 +98,7 @@ GET /t
 ok
 --- wait: 0.1
 --- error_log
-1 lua_max_running_timers are not enough
+lua failed to run timer with function defined at =content_by_lua(nginx.conf:42):3: 1 lua_max_running_timers are not enough
 --- no_error_log
 second timer ran
 
@@ -205,3 +205,42 @@ ok
 expired: premature=true exiting=true
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: timers due at the same time run in the order they were created
+--- config
+    location = /t {
+        content_by_lua_block {
+            local order = {}
+            for i = 1, 20 do
+                ngx.timer.at(i % 2 == 0 and 0 or 0.05, function() order[#order + 1] = i end)
+            end
+            ngx.sleep(0.3)
+            ngx.say(table.concat(order, " "))
+        }
+    }
+--- request
+GET /t
+--- response_body
+2 4 6 8 10 12 14 16 18 20 1 3 5 7 9 11 13 15 17 19
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: a timer's log lines name the creating request's client and listening address
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.timer.at(0, function() ngx.log(ngx.WARN, "timer says hi") end)
+            ngx.sleep(0.05)
+            ngx.say("ok")
+        }
+    }
+--- request
+GET /t
+--- response_body
+ok
+--- error_log eval
+qr/\[warn\] .*timer says hi, context: ngx\.timer, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/

@@ -396,6 +396,6 @@ ok
 [
 qr/\[alert\] .*: \*\d+ lua worker is stuck in content_by_lua\(nginx\.conf:\d+\) past its deadline \(in Go code that cannot be interrupted\); new work goes to the other workers, client: 127\.0\.0\.1, server: localhost, request: "GET \/stuck HTTP\/1\.1", host: "localhost"/,
 qr/\[alert\] .*: \*\d+ lua worker stuck in content_by_lua\(nginx\.conf:\d+\) replaced by a fresh one; pending timers dropped: 1, client: 127\.0\.0\.1, server: localhost, request: "GET \/stuck HTTP\/1\.1"/,
-qr/\[alert\] .*lua timer dropped: its worker was replaced while stuck; function <content_by_lua\(nginx\.conf:\d+\):2> not run, context: ngx\.timer, client: 127\.0\.0\.1, server: localhost/,
+qr/\[alert\] .*lua timer dropped: its worker was replaced while stuck; function <content_by_lua\(nginx\.conf:\d+\):2> not run, context: ngx\.timer, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+/,
 ]
 --- timeout: 20

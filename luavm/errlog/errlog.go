@@ -75,6 +75,11 @@ type Conn struct {
 	Context string // e.g. "ssl_session_store_by_lua*"
 	Client  string
 	Server  string
+	// Listen is the listening address ("0.0.0.0:443") of a request's
+	// connection, where Server names its server block: a timer the
+	// request creates logs it as its server, as OpenResty's fake
+	// connection does.
+	Listen  string
 	Request string // e.g. "GET / HTTP/1.1"; empty when there is none
 	// Subrequest is the URI of an ngx.location.capture subrequest
 	// (Request is then its parent's request line).
