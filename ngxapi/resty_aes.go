@@ -80,16 +80,28 @@ func openAES(L *lua.LState) int {
 	return 1
 }
 
+// aesCipherOpts is the cipher table aes.cipher(size, mode) returns (or a
+// literal {size = 256, cipher = "cbc"}); aesKeyOpts is the hash argument
+// giving a raw key: {iv = ..., method = f} (f derives the key).
+type aesCipherOpts struct {
+	Size   int    `lua:"size"`
+	Cipher string `lua:"cipher"`
+}
+
+type aesKeyOpts struct {
+	IV     string     `lua:"iv"`
+	Method lua.LValue `lua:"method"`
+}
+
 func aesNew(L *lua.LState, mt *lua.LTable) int {
 	key := L.CheckString(2)
 	size, mode := 128, "cbc"
 	if c, ok := L.Get(4).(*lua.LTable); ok {
-		n, _ := c.RawGetString("size").(lua.LNumber)
-		size = int(n)
-		mode = lua.LVAsString(c.RawGetString("cipher"))
-		if (size != 128 && size != 192 && size != 256) || !aesModes[mode] {
+		var o aesCipherOpts
+		if !mapOptions(c, &o) || (o.Size != 128 && o.Size != 192 && o.Size != 256) || !aesModes[o.Cipher] {
 			return luaFail(L, "bad cipher")
 		}
+		size, mode = o.Size, o.Cipher
 	} else if L.Get(4) != lua.LNil {
 		L.TypeError(4, lua.LTTable)
 	}
@@ -104,12 +116,13 @@ func aesNew(L *lua.LState, mt *lua.LTable) int {
 	keyLen := size / 8
 	switch h := L.Get(5).(type) {
 	case *lua.LTable:
-		iv, ok := h.RawGetString("iv").(lua.LString)
-		if !ok || len(iv) != ivLen {
+		var o aesKeyOpts
+		if !mapOptions(h, &o) || len(o.IV) != ivLen {
 			return luaFail(L, "bad iv")
 		}
+		iv := o.IV
 		a.key = []byte(key)
-		if f := h.RawGetString("method"); f != lua.LNil {
+		if f := o.Method; f != nil && f != lua.LNil {
 			L.Push(f)
 			L.Push(lua.LString(key))
 			L.Call(1, 1)
