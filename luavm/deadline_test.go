@@ -93,7 +93,11 @@ func TestRequestDeadline(t *testing.T) {
 	t.Run("finished in time", func(t *testing.T) {
 		// the pooled jobs and their timers are reused: none may fire late
 		for i := 0; i < 200; i++ {
-			r, out, _ := runDL(`sleep(0) report("ok")`, time.Now().Add(20*time.Millisecond), PhaseContent)
+			dl := time.Now().Add(20 * time.Millisecond)
+			r, out, _ := runDL(`sleep(0) report("ok")`, dl, PhaseContent)
+			if errors.Is(r.Err, ErrDeadline) && time.Now().After(dl) {
+				continue // this run's own deadline passed (a loaded machine): not a stale timer
+			}
 			if r.Err != nil || out != "ok" {
 				t.Fatalf("run %d: %v %q", i, r.Err, out)
 			}
