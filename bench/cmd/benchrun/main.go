@@ -40,6 +40,9 @@ type bench struct {
 	fillN                               int
 	concN, concRounds                   int
 	skipGoresty                         string // why goresty is not measured, if it is not
+	// base is another goresty binary (an older commit) measured in the
+	// same rounds as the hooks variant, labelled baseLabel
+	base, baseLabel string
 
 	samples  []sample
 	rss      []rssResult
@@ -119,6 +122,8 @@ func main() {
 	flag.IntVar(&b.idleRounds, "idle-rounds", 3, "rounds of the idle-connection test")
 	handshakes := flag.Bool("handshakes", true, "measure the handshake blocks (-cert, -workers)")
 	flag.StringVar(&b.skipGoresty, "skip-goresty", "", "measure nginx only, giving this `reason` in the report")
+	flag.StringVar(&b.base, "goresty-base", "", "another goresty `binary` (e.g. an older commit) measured with the hooks in the same rounds")
+	flag.StringVar(&b.baseLabel, "base-label", "goresty base", "the -goresty-base binary's name in the report")
 	flag.StringVar(&out, "out", "bench/RESULTS.md", "report file (text after the notes marker is kept)")
 	flag.StringVar(&jsonOut, "json", "bench/results.json", "raw samples (\"\": none)")
 	flag.Parse()
@@ -197,6 +202,9 @@ var (
 	gorestyReq   = variant{"goresty", "goresty", "requests"}
 )
 
+// baseHooks is the -goresty-base binary's hooks variant.
+func (b *bench) baseHooks() variant { return variant{b.baseLabel, "goresty", "hooks"} }
+
 func certName(c string) string {
 	if c == "rsa" {
 		return "RSA-2048"
@@ -218,6 +226,9 @@ func (b *bench) plan() []blockSpec {
 		for _, w := range b.workers {
 			bs := blockSpec{Name: blockName(c, w), Cert: c, Workers: w, Cells: allCells,
 				Variants: []variant{nginxHooks, gorestyHooks}}
+			if b.base != "" {
+				bs.Variants = append(bs.Variants, b.baseHooks())
+			}
 			if c == "ecdsa" && w == 1 {
 				// The Lua-hook overhead: the same handshakes through
 				// ssl_session_cache, no Lua.
@@ -277,6 +288,13 @@ func (b *bench) run() error {
 	} else {
 		b.goresty, _ = filepath.Abs(p)
 	}
+	if b.base != "" {
+		p, err := exec.LookPath(b.base)
+		if err != nil {
+			return fmt.Errorf("-goresty-base: %v", err)
+		}
+		b.base, _ = filepath.Abs(p)
+	}
 	var err error
 	if b.certDir, err = filepath.Abs(b.certDir); err != nil {
 		return err
@@ -323,6 +341,9 @@ func (b *bench) startInstances(block string, cert string, workers int, vars []va
 				continue
 			}
 			bin = b.goresty
+			if b.base != "" && v == b.baseHooks() {
+				bin = b.base
+			}
 		}
 		p := confParams{Server: v.Server, Variant: v.Variant, Workers: workers,
 			Cert: filepath.Join(b.certDir, cert+".crt"), Key: filepath.Join(b.certDir, cert+".key"),

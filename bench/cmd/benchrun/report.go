@@ -211,7 +211,31 @@ func (b *bench) writeHandshakes(p printer) {
 		}
 	}
 	p("\n")
+	if b.base != "" {
+		b.writeBase(p)
+	}
+}
 
+// writeBase sets the -goresty-base binary beside goresty and nginx + Lua,
+// measured in the same rounds (the hooks variant).
+func (b *bench) writeBase(p printer) {
+	bl := b.baseHooks().Label
+	p("### %s and goresty\n\n", bl)
+	p("The same handshakes on the `-goresty-base` binary (%s), measured in the same interleaved rounds as the table above.\n\n", bl)
+	p("| Certificate, workers | Handshake | nginx+lua µs | %s µs | goresty µs | %s/nginx | goresty/nginx | goresty/%s | resumed (nginx / %s / goresty) |\n", bl, bl, bl, bl)
+	p("|---|---|---|---|---|---|---|---|---|\n")
+	for _, bs := range b.plan() {
+		for _, c := range bs.Cells {
+			ng, ba, gr := b.find(bs.Name, nginxHooks.Label, c.String()), b.find(bs.Name, bl, c.String()), b.find(bs.Name, gorestyHooks.Label, c.String())
+			if len(ba) == 0 {
+				continue
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s |\n", bs.Name, c, cpuStat(ng), cpuStat(ba), cpuStat(gr),
+				ratio(cpuStat(ba), cpuStat(ng)), ratio(cpuStat(gr), cpuStat(ng)), ratio(cpuStat(gr), cpuStat(ba)),
+				resumedPct(ng), resumedPct(ba), resumedPct(gr))
+		}
+	}
+	p("\n")
 }
 
 func (b *bench) writeOverhead(p printer, ob string) {
