@@ -81,6 +81,9 @@ type Options struct {
 	// access, none for the
 	// others (the fetch hook is bounded by its Request.Deadline); < 0 none.
 	Timeouts [NumPhases]time.Duration
+	// StuckAfter is how long a worker may run past its deadline before the
+	// watchdog calls it stuck and replaces it (watchdog.go). 0: 1 s.
+	StuckAfter time.Duration
 
 	// Init and InitWorker (init_by_lua*, init_worker_by_lua*) run on every
 	// worker after Install, with _G as their global environment. A failing
@@ -148,6 +151,9 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	if opts.MaxRunningTimers <= 0 {
 		opts.MaxRunningTimers = DefaultMaxRunningTimers
+	}
+	if opts.StuckAfter <= 0 {
+		opts.StuckAfter = defaultStuckAfter
 	}
 	if opts.HookTimeout == 0 {
 		opts.HookTimeout = DefaultHookTimeout

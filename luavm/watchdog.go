@@ -16,9 +16,9 @@ import (
 // fresh one. Close does not wait for any worker longer than closeGrace.
 
 const (
-	wedgeAfter    = time.Second // past its deadline by this: logged as stuck
-	watchdogEvery = 500 * time.Millisecond
-	closeGrace    = time.Second
+	defaultStuckAfter = time.Second // past its deadline by this: logged as stuck
+	watchdogEvery     = 500 * time.Millisecond
+	closeGrace        = time.Second
 )
 
 // timerName names a timer callback in the stuck-worker lines.
@@ -72,7 +72,7 @@ func (p *Pool) watchdog() {
 		case now := <-tk.C:
 			for i, w := range p.Workers() {
 				switch {
-				case !w.pastDeadline(now, wedgeAfter):
+				case !w.pastDeadline(now, p.opts.StuckAfter):
 					stuck[i] = w.busyUntil.Load() != 0 && stuck[i]
 				case !stuck[i]:
 					stuck[i] = true

@@ -14,6 +14,9 @@ func TestLongAPICallsInterrupted(t *testing.T) {
 	var opts luavm.Options
 	opts.Timeouts[luavm.PhaseInit] = -1
 	opts.Timeouts[luavm.PhaseSSLSessionStore] = 100 * time.Millisecond
+	// on a loaded -race run an interrupted builtin may take seconds to
+	// return: the watchdog must not replace the worker (and its globals)
+	opts.StuckAfter = time.Minute
 	vm := newCoreVM(t, opts)
 	if r, _ := vm.run(luavm.PhaseInit, `
 		local cjson = require "cjson"
