@@ -2,6 +2,7 @@ package confparse
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -132,7 +133,7 @@ var httpCommands = []command{
 		s.AddHeaders = append(s.AddHeaders, a)
 		return nil
 	}},
-	{name: "client_body_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
+	{name: "client_body_temp_path", syntax: "path [level ...]  (default client_body_temp; where ngx.req.read_body buffers a body past client_body_buffer_size)", ctx: ctxHSL, min: 1, max: 4, once: true, set: setBodyTempPath},
 	{name: "proxy_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "fastcgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
 	{name: "scgi_temp_path", syntax: "path [level ...]  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 4, once: true, set: accepted},
@@ -140,7 +141,15 @@ var httpCommands = []command{
 	{name: "sendfile", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL | ctxLIf, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "tcp_nopush", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "tcp_nodelay", syntax: "on | off  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(nil)},
-	{name: "client_body_buffer_size", syntax: "size  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(nil)},
+	{name: "client_body_buffer_size", syntax: "size  (default 16k)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientBodyBufferSize = v })},
+	{name: "client_body_in_file_only", syntax: "on | clean | off  (default off)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+		switch v := strings.ToLower(d.args[0]); v {
+		case "on", "clean", "off":
+			d.c.settings().ClientBodyInFileOnly = v
+			return nil
+		}
+		return d.errf(`invalid value "%s"`, d.args[0])
+	}},
 	{name: "client_body_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
 	{name: "client_header_timeout", syntax: "time  (default 60s; also bounds the TLS handshake, session hooks included; the listen address's default server decides)", ctx: ctxHS, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) {
 		if d.c.kind == ctxServer {
@@ -206,4 +215,20 @@ var httpCommands = []command{
 		lc.ProxyPass = u
 		return nil
 	}},
+}
+
+// setBodyTempPath is client_body_temp_path path [level1 [level2 [level3]]]:
+// each level is 1 or 2 digits of the file name, as nginx's.
+func setBodyTempPath(l *loader, d *directive) error {
+	s := d.c.settings()
+	s.ClientBodyTempPath = l.prefixPath(d.args[0])
+	s.ClientBodyTempLevels = nil
+	for _, a := range d.args[1:] {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 || n > 2 {
+			return d.errf(`invalid value "%s"`, a)
+		}
+		s.ClientBodyTempLevels = append(s.ClientBodyTempLevels, n)
+	}
+	return nil
 }

@@ -224,7 +224,8 @@ func TestDefaults(t *testing.T) {
 		ErrorLogs:           m.ErrorLogs,
 		ProxyConnectTimeout: time.Minute, ProxyReadTimeout: time.Minute, ProxySendTimeout: time.Minute,
 		ProxyHTTPVersion: "1.0", ProxyNextUpstream: []string{"error", "timeout"},
-		ProxySSL: &ProxySSL{VerifyDepth: 1, Protocols: []string{"TLSv1.2", "TLSv1.3"}, SessionReuse: true},
+		ProxySSL:             &ProxySSL{VerifyDepth: 1, Protocols: []string{"TLSv1.2", "TLSv1.3"}, SessionReuse: true},
+		ClientBodyBufferSize: 16 << 10, ClientBodyInFileOnly: "off", ClientBodyTempPath: prefix + "client_body_temp",
 	}
 	if !reflect.DeepEqual(l.Settings, want) {
 		t.Errorf("location settings\n got %+v\nwant %+v", l.Settings, want)

@@ -66,15 +66,18 @@ func (l *loader) finish() error {
 
 	// http-level defaults are merged from a virtual parent holding nginx's defaults.
 	def := Settings{
-		Root:                c.Prefix + "html",
-		Index:               []string{"index.html"},
-		DefaultType:         "text/plain",
-		KeepaliveTimeout:    75 * time.Second,
-		ClientMaxBodySize:   1 << 20,
-		ServerTokens:        true,
-		AccessLogs:          []AccessLog{{Path: c.Prefix + "logs/access.log", Format: "combined"}},
-		ErrorLogs:           m.ErrorLogs,
-		ProxyConnectTimeout: 60 * time.Second, ProxyReadTimeout: 60 * time.Second, ProxySendTimeout: 60 * time.Second,
+		Root:                 c.Prefix + "html",
+		Index:                []string{"index.html"},
+		DefaultType:          "text/plain",
+		KeepaliveTimeout:     75 * time.Second,
+		ClientMaxBodySize:    1 << 20,
+		ClientBodyBufferSize: 16 << 10, // two pages, as nginx on x86-64
+		ClientBodyInFileOnly: "off",
+		ClientBodyTempPath:   c.Prefix + "client_body_temp",
+		ServerTokens:         true,
+		AccessLogs:           []AccessLog{{Path: c.Prefix + "logs/access.log", Format: "combined"}},
+		ErrorLogs:            m.ErrorLogs,
+		ProxyConnectTimeout:  60 * time.Second, ProxyReadTimeout: 60 * time.Second, ProxySendTimeout: 60 * time.Second,
 		ProxyHTTPVersion: "1.0", ProxyNextUpstream: []string{"error", "timeout"},
 		ProxySSL: &ProxySSL{VerifyDepth: 1, Protocols: []string{"TLSv1.2", "TLSv1.3"}, SessionReuse: true},
 	}
@@ -239,6 +242,15 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	}
 	if !set("server_tokens") {
 		s.ServerTokens = p.ServerTokens
+	}
+	if !set("client_body_buffer_size") {
+		s.ClientBodyBufferSize = p.ClientBodyBufferSize
+	}
+	if !set("client_body_in_file_only") {
+		s.ClientBodyInFileOnly = p.ClientBodyInFileOnly
+	}
+	if !set("client_body_temp_path") {
+		s.ClientBodyTempPath, s.ClientBodyTempLevels = p.ClientBodyTempPath, p.ClientBodyTempLevels
 	}
 	if !set("lua_check_client_abort") {
 		s.LuaCheckClientAbort = p.LuaCheckClientAbort

@@ -174,6 +174,13 @@ type Settings struct {
 	// Types maps a lower-case file extension to its MIME type ("types"
 	// blocks, e.g. an included mime.types); nil: nginx's built-in three.
 	Types map[string]string
+	// client_body_buffer_size, client_body_in_file_only ("off", "on",
+	// "clean") and client_body_temp_path (absolute, with its levels): where
+	// ngx.req.read_body keeps the body
+	ClientBodyBufferSize int64
+	ClientBodyInFileOnly string
+	ClientBodyTempPath   string
+	ClientBodyTempLevels []int
 	// LuaCheckClientAbort: lua_check_client_abort on (ngx.on_abort)
 	LuaCheckClientAbort bool
 	LuaPhases

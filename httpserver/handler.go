@@ -542,9 +542,12 @@ func (rq *request) serverAddr() (string, string) {
 func (rq *request) serverPort() string { _, p := rq.serverAddr(); return p }
 
 func (rq *request) finish() {
-	if rq.hc != nil && rq.hc.RawConn() != nil {
-		// ngx.req.socket(true) took the connection from net/http
-		defer rq.hc.RawConn().Close()
+	if c := rq.hc; c != nil {
+		if c.RawConn() != nil {
+			// ngx.req.socket(true) took the connection from net/http
+			defer c.RawConn().Close()
+		}
+		defer c.RemoveBodyFile()
 	}
 	if p := recover(); p != nil {
 		rq.runLogPhase()

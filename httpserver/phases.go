@@ -30,6 +30,8 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 		LuaSocket: rq.luaSocket(),
 		Internal:  rq.internal, Subrequest: rq.subreq,
 		CheckClientAbort: st.LuaCheckClientAbort,
+		BodyBuf: ngxapi.BodyBuffering{BufferSize: st.ClientBodyBufferSize, InFileOnly: st.ClientBodyInFileOnly,
+			TempPath: st.ClientBodyTempPath, TempLevels: st.ClientBodyTempLevels},
 	}
 	if rq.wk == nil {
 		rq.wk = rq.g.pool.Next()

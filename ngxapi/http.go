@@ -47,8 +47,10 @@ type HTTPCtx struct {
 	ExecURI  string
 	ExecArgs string
 
-	Body     []byte // request body after ngx.req.read_body
+	Body     []byte // request body after ngx.req.read_body (nil when in BodyFile)
 	BodyRead bool
+	BodyBuf  BodyBuffering
+	BodyFile string // the file ngx.req.read_body buffered the body to
 	// BodyTooLarge is set when read_body found a body past client_max_body_size.
 	BodyTooLarge bool
 
@@ -541,6 +543,9 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		if !c.BodyRead {
 			L.RaiseError("no request body found; maybe you should turn on lua_need_request_body?")
 		}
+		if c.BodyFile != "" {
+			return luaFail(L, "request body in temp file not supported")
+		}
 		t := L.NewTable()
 		return retTruncated(L, t, DecodeArgs(L, t, string(c.Body), max))
 	})
@@ -657,7 +662,11 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return 1
 	})
 	reqAPI("get_body_file", func(L *lua.LState, c *HTTPCtx) int {
-		L.Push(lua.LNil)
+		if c.BodyFile == "" {
+			L.Push(lua.LNil)
+		} else {
+			L.Push(lua.LString(c.BodyFile))
+		}
 		return 1
 	})
 	reqAPI("socket", func(L *lua.LState, c *HTTPCtx) int { return reqSocket(w, L, c) })
@@ -740,7 +749,6 @@ func (c *HTTPCtx) ReadBody() string {
 		rd = io.LimitReader(r.Body, max+1)
 	}
 	b, err := io.ReadAll(rd)
-	c.Body = b
 	if max > 0 && int64(len(b)) > max {
 		c.BodyTooLarge = true
 		return "too large"
@@ -751,6 +759,10 @@ func (c *HTTPCtx) ReadBody() string {
 			c.BodyTooLarge = true
 			return "too large"
 		}
+		c.Body = b
+		return err.Error()
+	}
+	if err := c.storeBody(b); err != nil {
 		return err.Error()
 	}
 	return ""
