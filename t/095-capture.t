@@ -94,3 +94,40 @@ hello body
 access read 10, content sees hello body
 --- error_log
 log sees hello body
+
+
+
+=== TEST 4: ngx.req.is_internal: false for the client's request, true in a subrequest and after ngx.exec
+--- config
+    location = /sub {
+        content_by_lua_block {
+            ngx.print("sub ", ngx.req.is_internal())
+        }
+    }
+    location = /target {
+        content_by_lua_block {
+            ngx.say("exec'd ", ngx.req.is_internal())
+        }
+    }
+    location = /t {
+        rewrite_by_lua_block {
+            ngx.ctx.main = ngx.req.is_internal()
+        }
+        content_by_lua_block {
+            ngx.say("main ", ngx.ctx.main, ", ", ngx.location.capture("/sub").body)
+            if ngx.var.arg_exec then
+                return ngx.exec("/target")
+            end
+        }
+    }
+    location = /e {
+        content_by_lua_block {
+            ngx.exec("/target")
+        }
+    }
+--- request eval
+["GET /t", "GET /e"]
+--- response_body eval
+["main false, sub true\n", "exec'd true\n"]
+--- no_error_log
+[error]
