@@ -170,7 +170,14 @@ func (rq *request) Var(name string) (string, bool) {
 // strings ignoring case, then the regexes in order), else the default.
 func (rq *request) mapValue(m *confparse.Map) string {
 	src := rq.expand(m.Source)
-	v, ok := m.Exact[strings.ToLower(src)]
+	key := strings.ToLower(src)
+	if m.Hostnames {
+		key = strings.TrimSuffix(key, ".")
+	}
+	v, ok := m.Exact[key]
+	if !ok && m.Hostnames {
+		v, ok = wildcardLookup(m, key)
+	}
 	if !ok {
 		v = m.Default
 		for _, r := range m.Regexes {
@@ -184,6 +191,26 @@ func (rq *request) mapValue(m *confparse.Map) string {
 		v = rq.expand(v)
 	}
 	return v
+}
+
+// wildcardLookup is a map's hostnames lookup: the longest "*.suffix"
+// match, else the longest "prefix.*" one.
+func wildcardLookup(m *confparse.Map, host string) (string, bool) {
+	for i := 0; i < len(host); i++ {
+		if host[i] == '.' {
+			if v, ok := m.WildHead[host[i:]]; ok {
+				return v, true
+			}
+		}
+	}
+	for i := len(host) - 1; i >= 0; i-- {
+		if host[i] == '.' {
+			if v, ok := m.WildTail[host[:i+1]]; ok {
+				return v, true
+			}
+		}
+	}
+	return "", false
 }
 
 // requestLength is $request_length: the request line, the header lines

@@ -1,6 +1,7 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 # map: exact strings (ignoring case), regexes in order, the default, values
-# with variables; usable in return, add_header and ngx.var.
+# with variables, the hostnames parameter (wildcards); usable in return,
+# add_header and ngx.var.
 
 use Test::Nginx::Socket::Lua;
 
@@ -31,3 +32,37 @@ __DATA__
 ["GET /t?k=ALPHA", "GET /t?k=bravo", "GET /t?k=charlie", "GET /t?k=zulu", "GET /t?k=echo", "GET /lua?k=alpha"]
 --- response_body eval
 ["exact\n", "regex\n", "ci-regex\n", "none\n", "uri=/t\n", "exact\n"]
+
+
+
+=== TEST 2: hostnames: exact names, then the longest "*.name" / ".name" match, then "name.*", then regexes; a trailing dot ignored
+--- http_config
+    map $arg_h $site {
+        hostnames;
+        default            none;
+        example.com        exact;
+        *.example.com      wild;
+        *.deep.example.com deeper;
+        .example.org       dot;
+        www.example.*      tail;
+        ~^re\.             regex;
+    }
+--- config
+    location = /h { return 200 "$site\n"; }
+--- request eval
+["GET /h?h=example.com", "GET /h?h=a.example.com", "GET /h?h=a.b.deep.example.com", "GET /h?h=example.org", "GET /h?h=x.example.org.", "GET /h?h=www.example.net", "GET /h?h=re.other", "GET /h?h=example.net"]
+--- response_body eval
+["exact\n", "wild\n", "deeper\n", "dot\n", "dot\n", "tail\n", "regex\n", "none\n"]
+
+
+
+=== TEST 3: hostnames: a key that is no wildcard nginx knows
+--- http_config
+    map $host $x {
+        hostnames;
+        www.*.com 1;
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid hostname or wildcard "www\.\*\.com" in \S+nginx\.conf:\d+/
