@@ -82,4 +82,4 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 bash -c 'python3 html/backend.py $TEST_NGINX_RAND_PORT_1 >/dev/null 2>&1 & echo $! > b1.pid; python3 html/backend.py $TEST_NGINX_RAND_PORT_2 >/dev/null 2>&1 & echo $! > b2.pid; for p in $TEST_NGINX_RAND_PORT_1 $TEST_NGINX_RAND_PORT_2; do until curl -s -o /dev/null http://127.0.0.1:$p/; do sleep 0.05; done; done; : > codes; (seq 300 | xargs -P 8 -I{} curl -s -o /dev/null -w "%{http_code}\n" http://127.0.0.1:$TEST_NGINX_SERVER_PORT/up/ >> codes) & load=$!; until [ $(wc -l < codes) -ge 100 ]; do sleep 0.01; done; kill -9 $(cat b2.pid); wait $load; kill $(cat b1.pid); sort codes | uniq -c | sed "s/^ *//"'
 --- exec_out
 300 200
---- timeout: 60
+--- timeout: 240
