@@ -45,7 +45,6 @@ var sessionStoreLua string
 var storeStats struct {
 	used                             atomic.Bool // configure was called: the metrics are served
 	queued, written, dropped, errors atomic.Uint64
-	waiting                          atomic.Int64 // sessions queued and not yet written or dropped
 	hits, misses, fetchErrors        atomic.Uint64
 	skipped                          atomic.Uint64 // fetches not made: the store failed less than DOWN_SKIP ago
 	fetch                            histogram
@@ -74,6 +73,21 @@ func (h *histogram) observe(sec float64) {
 
 var storeClockBase = time.Now()
 
+// storeWaiting holds, per Lua worker ("pool/id"), the sessions queued and
+// not yet written or dropped: the queue_length gauge is their sum. A
+// worker replaced by a fresh one (stuck past its deadline) loses its
+// queue: the fresh one's module counts those as dropped.
+var storeWaiting sync.Map // string -> *atomic.Int64
+
+func waitingSlot(w *luavm.Worker) *atomic.Int64 {
+	v, _ := storeWaiting.LoadOrStore(fmt.Sprintf("%p/%d", w.Pool(), w.ID), new(atomic.Int64))
+	slot := v.(*atomic.Int64)
+	if lost := slot.Swap(0); lost > 0 {
+		storeStats.dropped.Add(uint64(lost))
+	}
+	return slot
+}
+
 // storeDown holds, per store address, until when (storeClockBase ns)
 // fetches skip it after a failure: process-wide, so that one worker's
 // failure spares the others the wait and any worker's success ends it.
@@ -97,6 +111,7 @@ func init() {
 func storeNatives(w *luavm.Worker, L *lua.LState) *lua.LTable {
 	t := L.NewTable()
 	set := func(name string, f lua.LGFunction) { t.RawSetString(name, L.NewFunction(f)) }
+	waiting := waitingSlot(w)
 	set("configured", func(L *lua.LState) int {
 		storeStats.used.Store(true)
 		return 0
@@ -108,13 +123,13 @@ func storeNatives(w *luavm.Worker, L *lua.LState) *lua.LTable {
 		switch what {
 		case "queued":
 			storeStats.queued.Add(uint64(n))
-			storeStats.waiting.Add(int64(n))
+			waiting.Add(int64(n))
 		case "written":
 			storeStats.written.Add(uint64(n))
-			storeStats.waiting.Add(-int64(n))
+			waiting.Add(-int64(n))
 		case "dropped":
 			storeStats.dropped.Add(uint64(n))
-			storeStats.waiting.Add(-int64(n))
+			waiting.Add(-int64(n))
 		case "errors":
 			storeStats.errors.Add(uint64(n))
 		default:
@@ -199,9 +214,14 @@ func WriteSessionStoreMetrics(w io.Writer) {
 	counter("goresty_ssl_session_store_written_total", "Queued sessions the store accepted.", s.written.Load())
 	counter("goresty_ssl_session_store_dropped_total", "Queued sessions never stored: the queue was full (the oldest goes) or the worker stopped.", s.dropped.Load())
 	counter("goresty_ssl_session_store_errors_total", "Store writes that failed (a batch that could not be sent, or a session the store refused).", s.errors.Load())
+	var waiting int64
+	storeWaiting.Range(func(_, v any) bool {
+		waiting += v.(*atomic.Int64).Load()
+		return true
+	})
 	fmt.Fprintf(w, "# HELP goresty_ssl_session_store_queue_length Sessions waiting to be stored.\n"+
 		"# TYPE goresty_ssl_session_store_queue_length gauge\n"+
-		"goresty_ssl_session_store_queue_length %d\n", s.waiting.Load())
+		"goresty_ssl_session_store_queue_length %d\n", waiting)
 	fmt.Fprintf(w, "# HELP goresty_ssl_session_store_fetches_total Session fetches by result (error: the store could not be asked; skipped: not asked, it failed just before).\n"+
 		"# TYPE goresty_ssl_session_store_fetches_total counter\n"+
 		"goresty_ssl_session_store_fetches_total{result=\"hit\"} %d\n"+

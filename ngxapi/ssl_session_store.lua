@@ -22,15 +22,18 @@ local ids, vals = {}, {}   -- the queue: ids[head..tail], oldest first
 local head, tail = 1, 0
 local pending = {}         -- id -> session, queued or being written: fetch finds it here
 local running = false      -- the drain timer is scheduled or running
--- After a fetch fails (store down or too slow), fetches of every worker
--- skip the store for this long (native.down): handshakes do not each wait
--- for the timeout, the store gets a try twice a second. A write or fetch
--- that succeeds ends it.
+-- After a fetch fails (store down), or DOWN_TIMEOUTS fetches in a row time
+-- out (too slow: one timeout alone is more often a burst on a busy
+-- machine), fetches of every worker skip the store for DOWN_SKIP seconds
+-- (native.down): handshakes do not each wait for the timeout, the store
+-- gets a try twice a second. A write that succeeds ends it.
 local DOWN_SKIP = 0.5
+local DOWN_TIMEOUTS = 5
+local timeouts = 0         -- fetches in a row that timed out, this worker
 
 local defaults = {
     backend = "redis", host = "127.0.0.1", prefix = "tls:", ttl = 300,
-    timeout = 200, keepalive = 60000, pool_size = 32, backlog = 256,
+    timeout = 200, connect_timeout = 1000, keepalive = 60000, pool_size = 32, backlog = 256,
     queue_size = 4096, batch = 128,
 }
 local default_port = { redis = 6379, memcached = 11211 }
@@ -50,7 +53,8 @@ end
 --   backend   "redis" (Debian's nginx.redis) or "memcached"
 --   host, port, password (redis AUTH), database (redis SELECT)
 --   prefix    key prefix ("tls:"), ttl (seconds; keep it ssl_session_timeout)
---   timeout   ms per operation, and the longest a fetch waits for a connection
+--   timeout   ms per store operation (send, receive)
+--   connect_timeout ms a connect may take, waiting in the backlog included
 --   keepalive ms an idle connection is kept
 --   pool_size fetch connections per worker; backlog: fetches that may wait
 --             for one (more fail at once: full handshake)
@@ -68,7 +72,7 @@ function _M.configure(opts)
     c.port = opts.port or default_port[c.backend]
     c.prefix = opts.prefix or defaults.prefix
     c.password, c.database = opts.password, opts.database
-    for _, name in ipairs{"ttl", "timeout", "keepalive", "pool_size", "queue_size", "batch"} do
+    for _, name in ipairs{"ttl", "timeout", "connect_timeout", "keepalive", "pool_size", "queue_size", "batch"} do
         c[name] = positive(opts, name)
     end
     c.backlog = opts.backlog or defaults.backlog
@@ -92,7 +96,8 @@ local function redis_connect(opts)
     native.quiet(true)
     local red = redis:new()
     native.quiet(false)
-    red:set_timeout(cfg.timeout)
+    -- Debian's client has set_timeout only
+    red._sock:settimeouts(cfg.connect_timeout, cfg.timeout, cfg.timeout)
     local ok, err = red:connect(cfg.host, cfg.port, opts)
     if not ok then
         return nil, "redis connect: " .. err
@@ -165,7 +170,7 @@ local function memc_connect(opts)
     native.quiet(true)
     local sock = tcp()
     native.quiet(false)
-    sock:settimeout(cfg.timeout)
+    sock:settimeouts(cfg.connect_timeout, cfg.timeout, cfg.timeout)
     local ok, err = sock:connect(cfg.host, cfg.port, opts)
     if not ok then
         return nil, "memcached connect: " .. err
@@ -356,14 +361,21 @@ function _M.fetch(id)
     end
     local data, err = fetchers[cfg.backend](cfg.prefix .. id)
     fetched(clock() - t0, data and "hit" or err and "error" or "miss")
-    if err then
-        log(ERR, "ngx.ssl.session.store: cannot fetch sessions: ", err)
-        -- a full backlog is a burst, not an outage
-        if not err:find("too many waiting", 1, true) then
+    if not err then
+        timeouts = 0
+        return data
+    end
+    log(ERR, "ngx.ssl.session.store: cannot fetch sessions: ", err)
+    if err:find("timeout", 1, true) then
+        timeouts = timeouts + 1
+        if timeouts >= DOWN_TIMEOUTS then
+            timeouts = 0
             native.down(cfg.peer, DOWN_SKIP)
         end
+    elseif not err:find("too many waiting", 1, true) then -- that is a burst
+        native.down(cfg.peer, DOWN_SKIP)
     end
-    return data, err
+    return nil, err
 end
 
 return _M

@@ -150,8 +150,9 @@ type instance struct {
 	stderr *strings.Builder
 }
 
-// startInstance runs goresty with conf/fleet.conf pointed at redisPort.
-func startInstance(t *testing.T, redisPort int) *instance {
+// startInstance runs goresty with conf/fleet.conf pointed at redisPort,
+// with the extra text replacements given.
+func startInstance(t *testing.T, redisPort int, extra ...[2]string) *instance {
 	t.Helper()
 	root := moduleRoot(t)
 	src, err := os.ReadFile(filepath.Join(root, "conf", "fleet.conf"))
@@ -163,6 +164,12 @@ func startInstance(t *testing.T, redisPort int) *instance {
 		os.MkdirAll(filepath.Join(in.prefix, d), 0o755)
 	}
 	conf := fleetConf(t, string(src), in.port, redisPort, in.prefix)
+	for _, r := range extra {
+		if !strings.Contains(conf, r[0]) {
+			t.Fatalf("conf/fleet.conf no longer has %q", r[0])
+		}
+		conf = strings.Replace(conf, r[0], r[1], 1)
+	}
 	confPath := filepath.Join(in.prefix, "conf", "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
