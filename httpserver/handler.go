@@ -150,6 +150,10 @@ type request struct {
 	// or no flag at location level); rewriteLast stops the rewrites
 	uriChanged, rewriteLast bool
 	skipSrvRewrite          bool // searching again after a location's rewrite
+	// uriSet: Lua changed the URI or its arguments (ngx.req.set_uri,
+	// set_uri_args); proxy_pass without a URI part then sends them
+	// instead of the client's request line (nginx's valid_unparsed_uri)
+	uriSet bool
 	// the Lua phases' context for the current location (phases.go) and
 	// the worker all of the request's Lua runs on
 	hc *ngxapi.HTTPCtx
@@ -281,18 +285,13 @@ func (rq *request) serve(uri string, depth int) {
 		return
 	}
 	lc = rq.loc.conf // an "if" block's when one held
-	if rq.uriChanged {
-		// the location's rewrite changed the URI: search the locations again
-		if depth+1 > maxRedirects {
-			rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while processing \"%s\"", rq.uri))
-			rq.errorPage(http.StatusInternalServerError)
-			return
-		}
-		rq.skipSrvRewrite = true
-		rq.serve(rq.uri, depth+1)
+	if rq.research(depth) {
 		return
 	}
 	if lc.RewriteByLua != nil && !noPostpone && rq.luaPhase(luavm.PhaseRewrite, lc.RewriteByLua, depth) {
+		return
+	}
+	if rq.research(depth) { // ngx.req.set_uri(uri, true)
 		return
 	}
 	if lc.AccessByLua != nil && rq.luaPhase(luavm.PhaseAccess, lc.AccessByLua, depth) {
@@ -573,4 +572,27 @@ func (rq *request) logAccess() {
 		return
 	}
 	rq.g.logs.write(rq)
+}
+
+// research searches the locations again when the location's rewrite (or
+// ngx.req.set_uri's jump) changed the URI; true when it did.
+func (rq *request) research(depth int) bool {
+	if !rq.uriChanged {
+		return false
+	}
+	if depth+1 > maxRedirects {
+		rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while processing \"%s\"", rq.uri))
+		rq.errorPage(http.StatusInternalServerError)
+		return true
+	}
+	rq.skipSrvRewrite = true
+	rq.serve(rq.uri, depth+1)
+	return true
+}
+
+// setURI is ngx.req.set_uri.
+func (rq *request) setURI(uri string, jump bool) {
+	rq.uri = uri
+	rq.uriChanged = jump
+	rq.uriSet = true
 }

@@ -42,6 +42,7 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 	c.Conn = &ec
 	c.Log = rq.levelLog()
 	c.Capture = rq.capture
+	c.SetURI = rq.setURI
 	rq.hc = c
 	return c
 }

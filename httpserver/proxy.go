@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -72,10 +73,28 @@ func (rq *request) proxy(pass string) {
 	upstream, _, _ := proxyTarget(pass)
 	lc := rq.loc.conf
 	u, _ := url.Parse(upstream)
-	uri := proxyURI(pass, lc.Path, lc.Modifier, rq.uri, r.RequestURI, r.URL.RawQuery)
+	raw := r.RequestURI
+	if rq.uriSet || rq.hc != nil && rq.hc.ArgsSet {
+		raw = escapePath(rq.uri)
+		if r.URL.RawQuery != "" {
+			raw += "?" + r.URL.RawQuery
+		}
+	}
+	uri := proxyURI(pass, lc.Path, lc.Modifier, rq.uri, raw, r.URL.RawQuery)
 	st := rq.settings()
 	var body []byte
-	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+	if c := rq.hc; c != nil && c.BodyRead {
+		body = c.Body // read (or set) by Lua
+		if c.BodyFile != "" {
+			b, err := os.ReadFile(c.BodyFile)
+			if err != nil {
+				rq.logErr(errlog.Error, fmt.Sprintf("open() \"%s\" failed (%s)", c.BodyFile, errlog.ErrnoText(err)))
+				rq.errorPage(http.StatusInternalServerError)
+				return
+			}
+			body = b
+		}
+	} else if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
 			rq.errorPage(http.StatusBadRequest)

@@ -47,10 +47,15 @@ type HTTPCtx struct {
 	ExecURI  string
 	ExecArgs string
 
-	Body     []byte // request body after ngx.req.read_body (nil when in BodyFile)
+	Body     []byte // request body after ngx.req.read_body (nil when in BodyFile; or as Lua set it)
 	BodyRead bool
 	BodyBuf  BodyBuffering
 	BodyFile string // the file ngx.req.read_body buffered the body to
+	bodyInit bool   // between ngx.req.init_body and finish_body
+	ArgsSet  bool   // ngx.req.set_uri_args was called
+	// SetURI changes the URI later phases, proxy_pass and $uri see; jump:
+	// the locations are searched again (ngx.req.set_uri(uri, true)).
+	SetURI func(uri string, jump bool)
 	// BodyTooLarge is set when read_body found a body past client_max_body_size.
 	BodyTooLarge bool
 
@@ -670,6 +675,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return 1
 	})
 	reqAPI("socket", func(L *lua.LState, c *HTTPCtx) int { return reqSocket(w, L, c) })
+	installReqModify(w, reqAPI)
 	reqAPI("set_header", func(L *lua.LState, c *HTTPCtx) int {
 		name := L.CheckString(1)
 		switch v := L.Get(2).(type) {
