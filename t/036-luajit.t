@@ -225,3 +225,29 @@ content_by_lua(nginx.conf:41):11: attempt to concatenate a boolean value
 0.5,1,1.5,0.11e+150.1
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: FFI is out of scope (goresty): Debian's nginx.websocket and nginx.kafka need LuaJIT's ffi and do not load
+--- http_config
+    lua_package_path "/usr/share/lua/5.1/?.lua;;";
+--- config
+    location = /t {
+        content_by_lua_block {
+            for _, m in ipairs{"nginx.websocket.client", "nginx.websocket.server", "nginx.kafka.producer"} do
+                for name in pairs(package.loaded) do
+                    if name:find("^nginx%.") then package.loaded[name] = nil end
+                end
+                local ok, err = pcall(require, m)
+                ngx.say(m, ": ", ok, ", ", err:match("module 'ffi' not found"))
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+nginx.websocket.client: false, module 'ffi' not found
+nginx.websocket.server: false, module 'ffi' not found
+nginx.kafka.producer: false, module 'ffi' not found
+--- no_error_log
+[error]
