@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in nginx libnginx-mod-http-lua lua-resty-core openssl wrk nghttp2-client; do
+for p in nginx libnginx-mod-http-lua lua-resty-core openssl wrk nghttp2-client redis-server lua-nginx-redis; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if ((${#need[@]})); then

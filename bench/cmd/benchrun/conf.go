@@ -9,13 +9,46 @@ import (
 // get the same text except nginx's load_module lines.
 type confParams struct {
 	Server    string // "nginx" or "goresty"
-	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua; "cert": hooks + ssl_certificate_by_lua_block; "requests": hooks + http2 + the request locations
+	Variant   string // "hooks": Lua store/fetch into a lua_shared_dict; "cache": ssl_session_cache, no Lua; "cert": hooks + ssl_certificate_by_lua_block; "requests": hooks + http2 + the request locations; "fleet": conf/fleet.conf's hooks (ngx.ssl.session.store) into redis (goresty only)
 	Workers   int
 	Cert, Key string // absolute paths
 	Port      int    // HTTPS
 	AdminPort int    // plain HTTP: /fill for the shared-dict memory test
 	DictSize  string // lua_shared_dict size, e.g. "1024m"
+	RedisPort int    // the fleet variant's redis
 }
+
+// fleetHooks are conf/fleet.conf's (goresty's ngx.ssl.session.store
+// against redis through Debian's lua-nginx-redis): what a fleet pays per
+// handshake compared with the shared dict. nginx + lua on Debian's OpenSSL
+// cannot yield in the fetch hook, so it has no such variant.
+const fleetHooks = `
+    lua_package_path "/usr/share/lua/5.1/?.lua;;";
+    init_by_lua_block {
+        require("ngx.ssl.session.store").configure{
+            backend = "redis", host = "127.0.0.1", port = %d, prefix = "bench:", ttl = 3600,
+        }
+    }
+    ssl_session_store_by_lua_block {
+        local session = require "ngx.ssl.session"
+        local store = require "ngx.ssl.session.store"
+        local ok, err = store.queue(session.get_session_id(), session.get_serialized_session())
+        if not ok then
+            store.log(ngx.ERR, "cannot queue session: ", err)
+        end
+    }
+    ssl_session_fetch_by_lua_block {
+        local session = require "ngx.ssl.session"
+        local store = require "ngx.ssl.session.store"
+        local data = store.fetch(session.get_session_id())
+        if data then
+            local ok, err = session.set_serialized_session(data)
+            if not ok then
+                store.log(ngx.ERR, "bad session: ", err)
+            end
+        end
+    }
+`
 
 const hooks = `
     ssl_session_store_by_lua_block {
@@ -154,6 +187,9 @@ http {
 `, p.Workers, p.DictSize)
 	if p.Variant == "hooks" || p.Variant == "cert" || p.Variant == "requests" {
 		b.WriteString(hooks)
+	}
+	if p.Variant == "fleet" {
+		fmt.Fprintf(&b, fleetHooks, p.RedisPort)
 	}
 	if p.Variant == "cert" {
 		fmt.Fprintf(&b, certInit, p.Cert, p.Key)

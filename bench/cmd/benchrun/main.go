@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,6 +44,10 @@ type bench struct {
 	// base is another goresty binary (an older commit) measured in the
 	// same rounds as the hooks variant, labelled baseLabel
 	base, baseLabel string
+	// fleet adds conf/fleet.conf's hooks against a redis-server started on
+	// redisPort to the ECDSA 1-worker block (goresty only)
+	fleet     bool
+	redisPort int
 
 	samples  []sample
 	rss      []rssResult
@@ -124,6 +129,7 @@ func main() {
 	flag.StringVar(&b.skipGoresty, "skip-goresty", "", "measure nginx only, giving this `reason` in the report")
 	flag.StringVar(&b.base, "goresty-base", "", "another goresty `binary` (e.g. an older commit) measured with the hooks in the same rounds")
 	flag.StringVar(&b.baseLabel, "base-label", "goresty base", "the -goresty-base binary's name in the report")
+	flag.BoolVar(&b.fleet, "fleet", true, "add conf/fleet.conf's hooks into redis (redis-server started here) to the ECDSA 1-worker block")
 	flag.StringVar(&out, "out", "bench/RESULTS.md", "report file (text after the notes marker is kept)")
 	flag.StringVar(&jsonOut, "json", "bench/results.json", "raw samples (\"\": none)")
 	flag.Parse()
@@ -200,6 +206,7 @@ var (
 	gorestyCert  = variant{"goresty cert", "goresty", "cert"}
 	nginxReq     = variant{"nginx+lua", "nginx", "requests"}
 	gorestyReq   = variant{"goresty", "goresty", "requests"}
+	gorestyFleet = variant{"goresty fleet", "goresty", "fleet"}
 )
 
 // baseHooks is the -goresty-base binary's hooks variant.
@@ -236,6 +243,9 @@ func (b *bench) plan() []blockSpec {
 				// The hooks plus ssl_certificate_by_lua_block serving
 				// the certificate from Lua.
 				bs.Variants = append(bs.Variants, nginxCert, gorestyCert)
+				if b.fleet {
+					bs.Variants = append(bs.Variants, gorestyFleet)
+				}
 			}
 			blocks = append(blocks, bs)
 		}
@@ -311,6 +321,15 @@ func (b *bench) run() error {
 		}
 	}
 	b.nextPort = 21000
+	if b.fleet && b.skipGoresty == "" {
+		stop, err := b.startRedis()
+		if err != nil {
+			b.problem("fleet variant left out: %v", err)
+			b.fleet = false
+		} else {
+			defer stop()
+		}
+	}
 
 	for _, bs := range b.plan() {
 		b.runBlock(bs)
@@ -330,6 +349,38 @@ func (b *bench) run() error {
 	return nil
 }
 
+// startRedis starts the fleet variant's redis-server (no persistence) on
+// the next free port.
+func (b *bench) startRedis() (stop func(), err error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, err
+	}
+	b.redisPort = b.nextPort
+	b.nextPort++
+	cmd := exec.Command(bin, "--port", strconv.Itoa(b.redisPort), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", b.workDir)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop = func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(b.redisPort))
+		if err == nil {
+			c.Close()
+			return stop, nil
+		}
+		if i == 100 {
+			stop()
+			return nil, fmt.Errorf("redis-server never listened on %d", b.redisPort)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // startInstances creates, checks and starts one instance per variant; a
 // variant that cannot run is reported and left out.
 func (b *bench) startInstances(block string, cert string, workers int, vars []variant, dict string) []*instance {
@@ -347,7 +398,7 @@ func (b *bench) startInstances(block string, cert string, workers int, vars []va
 		}
 		p := confParams{Server: v.Server, Variant: v.Variant, Workers: workers,
 			Cert: filepath.Join(b.certDir, cert+".crt"), Key: filepath.Join(b.certDir, cert+".key"),
-			Port: b.nextPort, AdminPort: b.nextPort + 1, DictSize: dict}
+			Port: b.nextPort, AdminPort: b.nextPort + 1, DictSize: dict, RedisPort: b.redisPort}
 		b.nextPort += 2
 		in, err := newInstance(strings.ReplaceAll(v.Label, " ", "-"), bin, b.workDir, p)
 		if err != nil {

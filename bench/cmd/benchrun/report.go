@@ -175,6 +175,9 @@ func (b *bench) writeReport(path string) error {
 	if len(b.find(ob, nginxCert.Label, allCells[0].String()))+len(b.find(ob, gorestyCert.Label, allCells[0].String())) > 0 {
 		b.writeCertCost(p, ob)
 	}
+	if len(b.find(ob, gorestyFleet.Label, allCells[0].String())) > 0 {
+		b.writeFleetCost(p, ob)
+	}
 	if b.doMemory {
 		b.writeMemory(p)
 	}
@@ -271,6 +274,28 @@ func (b *bench) writeVariantCost(p printer, ob string, nv, gv variant, cost stri
 		}
 		p("| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", c, nh, nc, nd, gh, gc, gd,
 			resumedPct(b.find(ob, nv.Label, c.String())), resumedPct(b.find(ob, gv.Label, c.String())))
+	}
+	p("\n")
+}
+
+// writeFleetCost puts the fleet variant (conf/fleet.conf's hooks into
+// redis) beside the shared-dict hooks of both servers, same rounds.
+func (b *bench) writeFleetCost(p printer, ob string) {
+	p("## Fleet: sessions in redis (%s)\n\n", ob)
+	p("goresty with `conf/fleet.conf`'s hooks (`ngx.ssl.session.store`: sessions queued and written to a local\n")
+	p("redis-server in pipelined batches by one timer, fetched through a pooled connection) beside the shared-dict\n")
+	p("hooks, measured in the same rounds. Server CPU is goresty's alone (redis's own CPU is not counted). nginx + lua\n")
+	p("on Debian's OpenSSL cannot yield in the fetch hook: it has no redis variant.\n\n")
+	p("| Handshake | nginx+lua shared dict µs | goresty shared dict µs | goresty redis µs | redis − dict | goresty redis/nginx dict | resumed (dict / redis) |\n")
+	p("|---|---|---|---|---|---|---|\n")
+	for _, c := range allCells {
+		nh := cpuStat(b.find(ob, nginxHooks.Label, c.String()))
+		gh, gf := cpuStat(b.find(ob, gorestyHooks.Label, c.String())), cpuStat(b.find(ob, gorestyFleet.Label, c.String()))
+		if gh.N+gf.N == 0 {
+			continue
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s / %s |\n", c, nh, gh, gf, diff(gf, gh), ratio(gf, nh),
+			resumedPct(b.find(ob, gorestyHooks.Label, c.String())), resumedPct(b.find(ob, gorestyFleet.Label, c.String())))
 	}
 	p("\n")
 }
