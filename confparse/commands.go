@@ -359,7 +359,8 @@ func errorLogTarget(l *loader, d *directive) (errlog.Target, error) {
 // luaCode builds a LuaCode from a *_by_lua_block (d.lua), a *_by_lua_file
 // or the string form (*_by_lua 'code'). Inline code (block and string) is
 // named as OpenResty names it: "content_by_lua(nginx.conf:40)", the conf
-// file's base name and the line where the directive ends ("{" of a block).
+// file's base name and the line where the directive ends ("{" of a block);
+// plain "ssl_client_hello_by_lua" for that phase.
 func luaCode(l *loader, d *directive) (*LuaCode, error) {
 	if d.lua == nil && strings.HasSuffix(d.name, "_file") {
 		if d.args[0] == "" {
@@ -387,11 +388,11 @@ func luaCode(l *loader, d *directive) (*LuaCode, error) {
 	if d.errPos.File == cmdlineName {
 		base = cmdlineName
 	}
-	return &LuaCode{
-		Source: src,
-		Name:   fmt.Sprintf("%s(%s:%d)", strings.TrimSuffix(d.name, "_block"), base, d.errPos.Line),
-		Pos:    d.errPos,
-	}, nil
+	name := strings.TrimSuffix(d.name, "_block")
+	if name != "ssl_client_hello_by_lua" { // lua-nginx-module 0.10.23 gives that one no position
+		name = fmt.Sprintf("%s(%s:%d)", name, base, d.errPos.Line)
+	}
+	return &LuaCode{Source: src, Name: name, Pos: d.errPos}, nil
 }
 
 // varPathFiles are the _file directives whose path may hold nginx

@@ -78,7 +78,7 @@ tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername fail.test -i
 --- exec_out eval
 ["New\n", "1\n", "1\n"]
 --- error_log eval
-qr/lua entry thread aborted: runtime error: ssl_client_hello_by_lua(\(nginx.conf:\d+\))?:7: bad hello/
+qr/lua entry thread aborted: runtime error: ssl_client_hello_by_lua:7: bad hello/
 
 
 
