@@ -119,6 +119,18 @@ func (p Phase) Yieldable() bool {
 	return false
 }
 
+// tracebacks reports whether a Lua error of this phase is logged with its
+// stack traceback, as OpenResty logs it: the yieldable phases and the
+// request's set, filter and log phases; not init, init_worker, the session
+// store hook (its hot path gets no entry function) or the balancer.
+func (p Phase) tracebacks() bool {
+	switch p {
+	case PhaseSet, PhaseHeaderFilter, PhaseBodyFilter, PhaseLog:
+		return true
+	}
+	return p.Yieldable()
+}
+
 // failurePrefix is how OpenResty introduces a Lua error of this phase in
 // the error log.
 func (p Phase) failurePrefix() string {

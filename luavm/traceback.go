@@ -22,12 +22,14 @@ import (
 // Resume resets on a coroutine's first resume. So a light thread starts in
 // a small Lua entry function that first installs the worker's handler,
 // then calls the thread's function; the handler records the traceback
-// next to the error value, and finish picks it up. Only the phases that
-// log "lua entry thread aborted" (the yieldable ones) start that way; the
-// others (init, init_worker, the store hook) run their chunk directly.
+// next to the error value, and finish picks it up. The phases whose
+// failures OpenResty logs with a traceback (Phase.tracebacks) start that
+// way; the others (init, init_worker, the store hook, the balancer) run
+// their chunk directly. The entry keeps the chunk's first result (what
+// set_by_lua* returns) without a tail call, which would drop its frame.
 
 const entrySource = `local mark = ...
-return function(f, ...) mark() f(...) end`
+return function(f, ...) mark() local r = f(...) return r end`
 
 const entryName = "goresty.entry"
 
@@ -127,7 +129,11 @@ func (w *Worker) traceback(L *lua.LState) string {
 		frames = append(frames, fr)
 	}
 	var b strings.Builder
-	b.WriteString("stack traceback:\ncoroutine 0:")
+	b.WriteString("stack traceback:")
+	if t := w.cur; t == nil || t.Phase.Yieldable() {
+		// OpenResty runs these as coroutines; set, filters and log not
+		b.WriteString("\ncoroutine 0:")
+	}
 	deep := len(frames) > levels1+levels2
 	for i, fr := range frames {
 		if deep && i >= levels1 && i < len(frames)-levels2 {

@@ -445,7 +445,7 @@ func (w *Worker) startRun(j *runJob) {
 	} else {
 		fn.Env = w.L.G.Global
 	}
-	if !req.Phase.Yieldable() {
+	if !req.Phase.tracebacks() {
 		// no traceback is logged for these phases: no entry function,
 		// nothing added to the store hook's hot path
 		w.resume(t, fn, nil)
@@ -677,7 +677,7 @@ func (w *Worker) logFailure(t *Thread, e *LuaError) {
 		prefix = "lua user thread aborted: runtime error: "
 	}
 	msg := prefix + e.Msg
-	if t.Phase.Yieldable() && e.Traceback != "" {
+	if t.Phase.tracebacks() && e.Traceback != "" {
 		// OpenResty: "lua entry thread aborted: runtime error: <msg>\n<traceback>"
 		msg += "\n" + e.Traceback
 	}

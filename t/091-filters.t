@@ -112,7 +112,7 @@ GET /t
 
 
 
-=== TEST 5: a Lua error in a header filter closes the connection without a response
+=== TEST 5: a Lua error in a header filter closes the connection without a response; logged with its traceback (no coroutine line, as OpenResty)
 --- config
     location = /t {
         header_filter_by_lua_block {
@@ -124,7 +124,10 @@ GET /t
 GET /t
 --- ignore_response
 --- error_log eval
-qr/failed to run header_filter_by_lua\*: header_filter_by_lua\(nginx.conf:\d+\):2: header filter failed/
+[qr/failed to run header_filter_by_lua\*: header_filter_by_lua\(nginx.conf:\d+\):2: header filter failed/,
+ qr/^stack traceback:$/, qr/^\theader_filter_by_lua\(nginx.conf:\d+\):2: in main chunk/]
+--- no_error_log
+coroutine 0:
 
 
 
@@ -140,7 +143,10 @@ qr/failed to run header_filter_by_lua\*: header_filter_by_lua\(nginx.conf:\d+\):
 GET /t
 --- ignore_response
 --- error_log eval
-qr/failed to run body_filter_by_lua\*: body_filter_by_lua\(nginx.conf:\d+\):2: body filter failed/
+[qr/failed to run body_filter_by_lua\*: body_filter_by_lua\(nginx.conf:\d+\):2: body filter failed/,
+ qr/^stack traceback:$/, qr/^\tbody_filter_by_lua\(nginx.conf:\d+\):2: in main chunk/]
+--- no_error_log
+coroutine 0:
 
 
 
