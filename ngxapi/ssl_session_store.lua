@@ -273,7 +273,12 @@ local function drain()
             ids[head], vals[head] = nil, nil
             head = head + 1
         end
-        local refused, err = writers[cfg.backend](bids, bvals, n)
+        -- a Lua error in the client counts as a failed write: the timer
+        -- must go on (or the queue would never be written again)
+        local ok, refused, err = pcall(writers[cfg.backend], bids, bvals, n)
+        if not ok then
+            refused, err = nil, refused
+        end
         if refused then
             for i = 1, n do
                 pending[bids[i]] = nil
@@ -359,7 +364,10 @@ function _M.fetch(id)
         fetched(0, "skipped")
         return nil, "store unreachable"
     end
-    local data, err = fetchers[cfg.backend](cfg.prefix .. id)
+    local ok, data, err = pcall(fetchers[cfg.backend], cfg.prefix .. id)
+    if not ok then
+        data, err = nil, data
+    end
     fetched(clock() - t0, data and "hit" or err and "error" or "miss")
     if not err then
         timeouts = 0
