@@ -53,6 +53,7 @@ func Run(cfg *confparse.Config, opts RunOptions) int {
 	applyEnv(cfg)
 	setProcs(cfg)
 	startGCFloor()
+	startQuietRelease()
 
 	log, err := errlog.New(cfg.Main.ErrorLogs)
 	if err != nil {

@@ -206,7 +206,7 @@ type holdResult struct {
 
 // idleSettle is how long the held connections stay idle before the
 // server's memory is read.
-const idleSettle = 2 * time.Second
+const idleSettle = 5 * time.Second
 
 // runIdle measures RSS per idle keep-alive connection: a fresh server per
 // measurement (what an earlier measurement freed stays in a Go process's
