@@ -59,17 +59,20 @@ var httpCommands = []command{
 		d.c.settings().DefaultType = d.args[0]
 		return nil
 	}},
-	{name: "keepalive_timeout", syntax: "timeout [header_timeout]  (default 75s)", ctx: ctxHSL, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
+	{name: "keepalive_timeout", syntax: "timeout [header_timeout]  (default 75s; 0 closes after each response; idle connections wait the listen address's default server's)", ctx: ctxHSL, min: 1, max: 2, once: true, set: func(l *loader, d *directive) error {
 		v, ok := parseTime(d.args[0], false)
 		if !ok {
 			return d.invalidValue()
 		}
+		s := d.c.settings()
 		if len(d.args) == 2 {
-			if _, ok := parseTime(d.args[1], true); !ok {
+			h, ok := parseTime(d.args[1], true)
+			if !ok {
 				return d.invalidValue()
 			}
+			s.KeepaliveHeader = h
 		}
-		d.c.settings().KeepaliveTimeout = v
+		s.KeepaliveTimeout = v
 		return nil
 	}},
 	{name: "client_max_body_size", syntax: "size  (default 1m; 0 = no limit)", ctx: ctxHSL, min: 1, max: 1, once: true, set: size(func(d *directive, v int64) { d.c.settings().ClientMaxBodySize = v })},

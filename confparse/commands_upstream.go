@@ -80,13 +80,13 @@ var upstreamCommands = []command{
 
 	{name: "keepalive_timeout", syntax: "time  (default 60s; idle upstream connections, in upstream)", ctx: ctxUpstream, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { ups(d).KeepaliveTimeout = v })},
 	{name: "keepalive_requests", syntax: "number  (accepted; in upstream)", ctx: ctxUpstream, min: 1, max: 1, once: true, set: num(nil)},
-	{name: "keepalive_requests", syntax: "number  (accepted; no effect: client connections are not closed after N requests)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(nil)},
+	{name: "keepalive_requests", syntax: "number  (default 1000; HTTP/1.x client connections)", ctx: ctxHSL, min: 1, max: 1, once: true, set: num(func(d *directive, v int) { d.c.settings().KeepaliveRequests = v })},
 
 	{name: "proxy_intercept_errors", syntax: "on | off  (default off: upstream statuses >= 300 with an error_page get it)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().ProxyInterceptErrors = v })},
 	{name: "proxy_connect_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxyConnectTimeout = v })},
 	{name: "proxy_read_timeout", syntax: "time  (default 60s)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxyReadTimeout = v })},
-	{name: "proxy_send_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxySendTimeout = v })},
-	{name: "proxy_http_version", syntax: "1.0 | 1.1  (accepted; requests go upstream as HTTP/1.1, kept alive only with keepalive N)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
+	{name: "proxy_send_timeout", syntax: "time  (default 60s; between two writes of the request)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().ProxySendTimeout = v })},
+	{name: "proxy_http_version", syntax: "1.0 | 1.1  (default 1.0; connections reused only with 1.1, keepalive N and proxy_set_header Connection other than close)", ctx: ctxHSL, min: 1, max: 1, once: true, set: func(l *loader, d *directive) error {
 		switch d.args[0] {
 		case "1.0", "1.1":
 		default:

@@ -219,7 +219,7 @@ func TestDefaults(t *testing.T) {
 	l := s.Locations[0]
 	want := Settings{
 		Root: prefix + "html", Index: []string{"index.html"}, DefaultType: "text/plain",
-		KeepaliveTimeout: 75 * time.Second, ClientMaxBodySize: 1 << 20, ServerTokens: true,
+		KeepaliveTimeout: 75 * time.Second, KeepaliveRequests: 1000, ClientMaxBodySize: 1 << 20, ServerTokens: true,
 		AccessLogs:          []AccessLog{{Path: prefix + "logs/access.log", Format: "combined"}},
 		ErrorLogs:           m.ErrorLogs,
 		ProxyConnectTimeout: time.Minute, ProxyReadTimeout: time.Minute, ProxySendTimeout: time.Minute,

@@ -70,6 +70,7 @@ func (l *loader) finish() error {
 		Index:                []string{"index.html"},
 		DefaultType:          "text/plain",
 		KeepaliveTimeout:     75 * time.Second,
+		KeepaliveRequests:    1000,
 		ClientMaxBodySize:    1 << 20,
 		ClientBodyBufferSize: 16 << 10, // two pages, as nginx on x86-64
 		ClientBodyInFileOnly: "off",
@@ -232,8 +233,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 		s.DefaultType = p.DefaultType
 	}
 	if !set("keepalive_timeout") {
-		s.KeepaliveTimeout = p.KeepaliveTimeout
+		s.KeepaliveTimeout, s.KeepaliveHeader = p.KeepaliveTimeout, p.KeepaliveHeader
 	}
+	defInt(l, id, "keepalive_requests", &s.KeepaliveRequests, p.KeepaliveRequests)
 	if !set("client_max_body_size") {
 		s.ClientMaxBodySize = p.ClientMaxBodySize
 	}

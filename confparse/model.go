@@ -153,7 +153,9 @@ type Settings struct {
 	Root                   string // absolute; default PREFIX/html
 	Index                  []string
 	DefaultType            string
-	KeepaliveTimeout       time.Duration // default 75s
+	KeepaliveTimeout       time.Duration // default 75s; 0: no keep-alive
+	KeepaliveHeader        time.Duration // keepalive_timeout's header_timeout: "Keep-Alive: timeout=N"
+	KeepaliveRequests      int           // keepalive_requests: requests per client connection; default 1000
 	ClientMaxBodySize      int64         // default 1m; 0 = unlimited
 	ServerTokens           bool          // default on
 	LuaNeedRequestBody     bool          // lua_need_request_body on

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,6 +159,8 @@ type request struct {
 	// the worker all of the request's Lua runs on
 	hc *ngxapi.HTTPCtx
 	wk *luavm.Worker
+	// connRequests is this request's number on its HTTP/1.x connection
+	connRequests int64
 	// internal: redirected inside the server (ngx.exec, error_page,
 	// try_files, rewrite); subreq: made by ngx.location.capture
 	internal, subreq bool
@@ -170,6 +173,9 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rq.w = &rq.wv
 	rq.wv.rq = rq
 	rq.conn, _ = r.Context().Value(connKey{}).(*quietConn)
+	if rq.conn != nil && r.ProtoMajor == 1 {
+		rq.connRequests = rq.conn.requests.Add(1)
+	}
 	host := normHost(r.Host)
 	srv := h.grp.names.find(host)
 	if srv == nil && r.TLS != nil && r.TLS.ServerName != "" {
@@ -261,6 +267,7 @@ func (rq *request) serve(uri string, depth int) {
 		rq.capNames = loc.re.SubexpNames()
 	}
 	lc := loc.conf
+	rq.keepalive(&lc.Settings)
 	rq.enterLocation(&lc.LuaPhases)
 	if lc.ServerTokens {
 		rq.w.server = serverFull
@@ -311,6 +318,25 @@ func (rq *request) serve(uri string, depth int) {
 		ngxapi.WriteSessionStoreMetrics(rq.w)
 	default:
 		rq.static()
+	}
+}
+
+// keepalive decides as nginx whether the client connection stays open
+// after this response, by the location's keepalive_timeout (0: no) and
+// keepalive_requests (the connection's Nth request is its last); with a
+// header_timeout, "Keep-Alive: timeout=N" is sent.
+func (rq *request) keepalive(s *confparse.Settings) {
+	if rq.connRequests == 0 {
+		return // HTTP/2, or not one of our connections
+	}
+	h := rq.w.Header()
+	if s.KeepaliveTimeout == 0 || rq.connRequests >= int64(s.KeepaliveRequests) {
+		h.Set("Connection", "close")
+		h.Del("Keep-Alive")
+		return
+	}
+	if s.KeepaliveHeader > 0 {
+		h.Set("Keep-Alive", "timeout="+strconv.Itoa(int(s.KeepaliveHeader/time.Second)))
 	}
 }
 

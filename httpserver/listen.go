@@ -197,6 +197,8 @@ type quietConn struct {
 	scanVal reqScan
 	tlsw    tlsConn     // over TLS: what http.Server is given (tlsstrict.go)
 	closed  atomic.Bool // counted out of openConns (connlimit.go)
+	// requests counts the HTTP/1.x requests read (keepalive_requests)
+	requests atomic.Int64
 	// clientCert is the client certificate's verification (clientcert.go);
 	// luaVerify, when set, is what ngx.ssl.verify_client asked for.
 	clientCert clientCertState

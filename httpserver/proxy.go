@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -259,11 +260,14 @@ func tlsErr(err error) bool {
 func notSent(err error) bool { return isDialErr(err) || tlsErr(err) }
 
 func phaseOf(err error) string {
+	var oe *net.OpError
 	switch {
 	case tlsErr(err):
 		return "SSL handshaking to"
 	case isDialErr(err):
 		return "connecting to"
+	case errors.As(err, &oe) && oe.Op == "write":
+		return "sending request to"
 	}
 	return "reading response header from"
 }
@@ -291,6 +295,7 @@ func (rq *request) upstreamVars(addr, status string, d time.Duration) {
 func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, body []byte, st *confparse.Settings, ut *upstreamTLS) (*http.Response, func(), error) {
 	r, lc := rq.r, rq.loc.conf
 	ctx := context.WithValue(r.Context(), dialTimeoutKey{}, st.ProxyConnectTimeout)
+	ctx = context.WithValue(ctx, upstreamIOKey{}, upstreamIO{sendTimeout: st.ProxySendTimeout, http10: st.ProxyHTTPVersion != "1.1"})
 	if ut != nil {
 		ctx = context.WithValue(ctx, proxyTLSKey{}, ut)
 	}
@@ -328,7 +333,10 @@ func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, bo
 			out.Header.Set(h.Name, v)
 		}
 	}
-	out.Close = false
+	// as nginx's default "proxy_set_header Connection close": the
+	// connection carries one request unless HTTP/1.1 is asked for and the
+	// Connection header is cleared (keepalive) or set to something else
+	out.Close = st.ProxyHTTPVersion != "1.1" || !connectionKept(lc.ProxySetHeaders, rq.expand)
 	rto := st.ProxyReadTimeout
 	if rto <= 0 {
 		rto = 60 * time.Second
@@ -345,6 +353,17 @@ func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, bo
 	timer.Stop()
 	resp.Body = &readTimeoutBody{ReadCloser: resp.Body, timeout: rto, cancel: cancel}
 	return resp, cancel, nil
+}
+
+// connectionKept: proxy_set_header Connection gives something else than
+// "close" (an empty value for keepalive, "upgrade", ...).
+func connectionKept(hs []confparse.Header, expand func(string) string) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Connection") {
+			return !strings.EqualFold(expand(h.Value), "close")
+		}
+	}
+	return false
 }
 
 type timeoutErr struct{}
@@ -377,10 +396,12 @@ func (rq *request) relay(resp *http.Response) {
 		case "Server", "Date", "X-Pad", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Accel-Charset":
 			continue
 		}
+		// the upstream's hop-by-hop headers are its own (keepalive
+		// set ours on h)
+		if slices.Contains(hopHeaders, k) {
+			continue
+		}
 		h[k] = vs
-	}
-	for _, k := range hopHeaders {
-		h.Del(k)
 	}
 	if _, ok := resp.Header["Content-Type"]; !ok {
 		h["Content-Type"] = nil

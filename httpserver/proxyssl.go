@@ -90,13 +90,14 @@ type upstreamTLSError struct{ msg string }
 func (e *upstreamTLSError) Error() string { return e.msg }
 
 // upstreamDialTLS connects and handshakes within proxy_connect_timeout (as
-// nginx's SSL handshake timer), then verifies when proxy_ssl_verify is on.
+// nginx's SSL handshake timer), then verifies when proxy_ssl_verify is on;
+// the requests are written as upstreamDial's.
 func upstreamDialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	ut, _ := ctx.Value(proxyTLSKey{}).(*upstreamTLS)
 	if ut == nil {
 		return nil, errors.New("no TLS settings for the upstream")
 	}
-	conn, err := upstreamDial(ctx, network, addr)
+	conn, err := dialRaw(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +133,7 @@ func upstreamDialTLS(ctx context.Context, network, addr string) (net.Conn, error
 			return nil, &upstreamTLSError{`upstream SSL certificate does not match "` + ut.name + `"`}
 		}
 	}
-	return tc, nil
+	return wrapUpstream(ctx, tc), nil
 }
 
 // proxyTransports are the transports that speak TLS to upstreams: one per

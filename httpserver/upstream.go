@@ -47,8 +47,16 @@ type ringPoint struct {
 type dialTimeoutKey struct{}
 
 // upstreamDial connects with the proxy_connect_timeout of the request
-// (carried by its context).
+// (carried by its context), writing as its location says (upstreamConn).
 func upstreamDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := dialRaw(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return wrapUpstream(ctx, conn), nil
+}
+
+func dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
 	to, _ := ctx.Value(dialTimeoutKey{}).(time.Duration)
 	if to <= 0 {
 		to = 60 * time.Second
