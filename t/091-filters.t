@@ -173,3 +173,47 @@ GET /t
 xy
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: the pieces a body filter sees on a static file (goresty; a documented difference): the data, then an empty last piece
+--- user_files
+>>> hello.txt
+hello file
+--- config
+    body_filter_by_lua_block {
+        ngx.log(ngx.WARN, "piece [", (ngx.arg[1]:gsub("\n", "|")), "] eof ", ngx.arg[2])
+    }
+    location = /hello.txt {
+    }
+--- request
+GET /hello.txt
+--- grep_error_log eval
+qr/piece \[[^\]]*\] eof \w+/
+--- grep_error_log_out
+piece [hello file|] eof false
+piece [] eof true
+
+
+
+=== TEST 9: the pieces a body filter sees on Lua output (goresty; a documented difference): one piece per flush or end of the handler
+--- config
+    body_filter_by_lua_block {
+        ngx.log(ngx.WARN, "piece [", (ngx.arg[1]:gsub("\n", "|")), "] eof ", ngx.arg[2])
+    }
+    location = /c {
+        content_by_lua_block {
+            ngx.say("a")
+            ngx.say("b")
+            ngx.flush()
+            ngx.say("c")
+        }
+    }
+--- request
+GET /c
+--- grep_error_log eval
+qr/piece \[[^\]]*\] eof \w+/
+--- grep_error_log_out
+piece [a|b|] eof false
+piece [c|] eof false
+piece [] eof true

@@ -106,3 +106,31 @@ tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -ca
 New
 --- error_log
 redis says +PONG
+
+
+
+=== TEST 4: get_client_hello_ext for an extension crypto/tls keeps no bytes of (goresty; a documented difference): nil and an error, while get_client_hello_ext_present lists it
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_client_hello_by_lua_block {
+            local ch = require "ngx.ssl.clienthello"
+            local present = false
+            for _, e in ipairs(ch.get_client_hello_ext_present() or {}) do
+                present = present or e == 23
+            end
+            local data, err = ch.get_client_hello_ext(23) -- extended_master_secret
+            ngx.log(ngx.WARN, "ext 23 present: ", present, ", data: ", data, ", err: ", err)
+        }
+        location /t { return 200 "ok\n"; }
+    }
+--- config
+--- exec
+tlsprobe -connect 127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT -servername test.com -insecure -tls1_2 | cut -d, -f1
+--- exec_out
+New
+--- error_log
+ext 23 present: true, data: nil, err: goresty: the data of this extension is not kept by Go's TLS stack
