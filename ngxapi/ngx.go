@@ -129,6 +129,16 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		L.Push(lua.LNumber(os.Getpid()))
 		return 1
 	})
+	workerAPI("pids", func(L *lua.LState) int {
+		// one entry per worker, as OpenResty's; goresty's workers share
+		// one process, so every entry is its pid (ngx.worker.pid's answer)
+		t := L.NewTable()
+		for i := 1; i <= w.Count(); i++ {
+			t.RawSetInt(i, lua.LNumber(os.Getpid()))
+		}
+		L.Push(t)
+		return 1
+	})
 	workerAPI("exiting", func(L *lua.LState) int {
 		L.Push(lua.LBool(w.Exiting()))
 		return 1

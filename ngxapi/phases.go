@@ -73,6 +73,7 @@ var apiPhases = map[string]phaseSet{
 	"ngx.worker.id":           anyPhase,
 	"ngx.worker.count":        anyPhase,
 	"ngx.worker.pid":          anyPhase,
+	"ngx.worker.pids":         notInit,
 	"ngx.worker.exiting":      anyPhase,
 
 	// cosockets (H5): creating and using a socket suspends the thread

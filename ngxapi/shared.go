@@ -44,8 +44,10 @@ func NewSharedTable(L *lua.LState, dicts []*shdict.Dict, gate func(*lua.LState))
 		}
 		methods.RawSetString(name, L.NewFunction(fn))
 	}
-	mt := L.NewTable()
-	mt.RawSetString("__index", methods)
+	// as OpenResty's: the methods are the metatable's entries, __index
+	// the metatable itself
+	mt := methods
+	mt.RawSetString("__index", mt)
 	shared := L.NewTable()
 	for _, d := range dicts {
 		t := L.NewTable()

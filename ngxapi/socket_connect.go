@@ -135,7 +135,7 @@ func (s *tcpSock) connect(L *lua.LState, wrap func([]lua.LValue) []lua.LValue) i
 				return wrap([]lua.LValue{lua.LNumber(1)})
 			}
 		}
-		conn, errs := se.dial(s.defs.net, s.defs.log, network, host, addr, port, connTO, lc)
+		conn, errs := se.dial(s.defs.net, s.defs.log, network, host, addr, port, connTO, lc, s.local)
 		if conn == nil {
 			p.release()
 			return wrap(fail(errs))
@@ -172,10 +172,13 @@ func (s *tcpSock) attach(c net.Conn, tlsOn bool, sess *clientSession, p *connPoo
 }
 
 // dial resolves and connects (op goroutine). It logs failures as nginx.
-func (se *sockEnv) dial(nc *netConf, lg *errlog.Logger, network, host, path string, port int, timeout time.Duration, lc *errlog.Conn) (net.Conn, string) {
+func (se *sockEnv) dial(nc *netConf, lg *errlog.Logger, network, host, path string, port int, timeout time.Duration, lc *errlog.Conn, local net.IP) (net.Conn, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var d net.Dialer
+	if local != nil && network != "unix" {
+		d.LocalAddr = &net.TCPAddr{IP: local}
+	}
 	if network == "unix" {
 		c, err := d.DialContext(ctx, "unix", path)
 		if err != nil {

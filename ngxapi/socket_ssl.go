@@ -95,6 +95,9 @@ func (s *tcpSock) sslhandshake(L *lua.LState) int {
 		MaxVersion:         s.defs.net.maxTLS,
 		ClientSessionCache: oneSessionCache{sess},
 	}
+	if s.clientCert != nil {
+		cfg.Certificates = []tls.Certificate{*s.clientCert}
+	}
 	var verifyErr string
 	if verify {
 		roots, depth, host := s.defs.net.tlsRoots, s.defs.net.verifyDepth, serverName

@@ -322,6 +322,10 @@ type tcpSock struct {
 	pool  *connPool
 	key   string
 	reuse int
+	// local: bind's address for the next connect; clientCert:
+	// setclientcert's certificate for sslhandshake
+	local      net.IP
+	clientCert *tls.Certificate
 
 	defs           sockDefaults // lua_socket_* where the socket was created
 	connTO, sendTO time.Duration
@@ -498,24 +502,29 @@ func (se *sockEnv) newTCPMeta(L *lua.LState) *lua.LTable {
 		"setkeepalive":   func(L *lua.LState) int { return sockOf(L, "setkeepalive").setkeepalive(L) },
 		"getreusedtimes": func(L *lua.LState) int { return sockOf(L, "getreusedtimes").getreusedtimes(L) },
 		"setoption":      func(L *lua.LState) int { return sockOf(L, "setoption").setoption(L) },
+		"getoption":      func(L *lua.LState) int { return sockOf(L, "getoption").getoption(L) },
+		"bind":           func(L *lua.LState) int { return sockOf(L, "bind").bind(L) },
+		"setclientcert":  func(L *lua.LState) int { return sockOf(L, "setclientcert").setclientcert(L) },
 	}
 	return objectMeta(L, "tcp socket", methods)
 }
 
 // objectMeta makes the metatable of a cosocket-family object: its methods
-// as __index (none for an ssl session) and a __tostring that prints
-// "<kind>: <address>".
+// (with __index the metatable itself), or for an ssl session (no methods)
+// a __tostring that prints "<kind>: <address>".
 func objectMeta(L *lua.LState, kind string, methods map[string]lua.LGFunction) *lua.LTable {
 	mt := L.NewTable()
 	if methods != nil {
-		idx := L.NewTable()
+		// as OpenResty's: the methods are the metatable's own entries
+		// and __index is the metatable itself; the sockets are plain
+		// tables to tostring
 		for k, f := range methods {
-			idx.RawSetString(k, L.NewFunction(f))
+			mt.RawSetString(k, L.NewFunction(f))
 		}
-		mt.RawSetString("__index", idx)
+		mt.RawSetString("__index", mt)
+		return mt
 	}
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-		// Sockets are tables and ssl sessions userdata: both are pointers.
 		L.Push(lua.LString(fmt.Sprintf("%s: %p", kind, L.CheckAny(1))))
 		return 1
 	}))

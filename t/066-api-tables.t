@@ -1,0 +1,151 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+# The function tables OpenResty users find: ngx.req's 23 functions, the
+# tcp and udp cosocket and shared-dict metatables (methods as entries,
+# __index the metatable itself), ngx.worker.pids; bind, getoption and
+# setclientcert; sslhandshake's session is cdata to type().
+
+use Test::Nginx::Socket::Lua;
+
+repeat_each(2);
+
+plan tests => repeat_each() * (blocks() * 3);
+
+our $HttpConfig = qq{
+    lua_shared_dict d 1m;
+    lua_ssl_trusted_certificate $ENV{TEST_NGINX_CERT_DIR}/ca.crt;
+    server {
+        listen $ENV{TEST_NGINX_SERVER_SSL_PORT} ssl;
+        server_name test.com;
+        ssl_certificate $ENV{TEST_NGINX_CERT_DIR}/ecdsa.crt;
+        ssl_certificate_key $ENV{TEST_NGINX_CERT_DIR}/ecdsa.key;
+        location / {
+            return 200 "tls\\n";
+        }
+    }
+};
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: ngx.req, the cosocket and shared-dict metatables, ngx.worker
+--- http_config eval: $::HttpConfig
+--- config
+    location = /t {
+        content_by_lua_block {
+            local function keys(t)
+                local ks = {}
+                for k, v in pairs(t) do
+                    if type(v) == "function" then ks[#ks + 1] = k end
+                end
+                table.sort(ks)
+                return #ks .. " " .. table.concat(ks, " ")
+            end
+            ngx.say(keys(ngx.req))
+            local tcp = getmetatable(ngx.socket.tcp())
+            ngx.say(keys(tcp), " ", tcp.__index == tcp)
+            local udp = getmetatable(ngx.socket.udp())
+            ngx.say(keys(udp), " ", udp.__index == udp)
+            local dict = getmetatable(ngx.shared.d)
+            ngx.say(keys(dict), " ", dict.__index == dict)
+            local pids = ngx.worker.pids()
+            ngx.say(#pids == ngx.worker.count(), " ", pids[1] == ngx.worker.pid())
+            ngx.say(tostring(ngx.socket.tcp()):match("^table: ") ~= nil)
+        }
+    }
+--- request
+GET /t
+--- response_body
+23 append_body clear_header discard_body finish_body get_body_data get_body_file get_headers get_method get_post_args get_uri_args http_version init_body is_internal raw_header read_body set_body_data set_body_file set_header set_method set_uri set_uri_args socket start_time
+15 bind close connect getoption getreusedtimes receive receiveany receiveuntil send setclientcert setkeepalive setoption settimeout settimeouts sslhandshake true
+5 close receive send setpeername settimeout true
+21 add capacity delete expire flush_all flush_expired free_space get get_keys get_stale incr llen lpop lpush replace rpop rpush safe_add safe_set set ttl true
+true true
+true
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: bind, setoption and getoption; the sslhandshake session is cdata
+--- http_config eval: $::HttpConfig
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            ngx.say(sock:bind("127.0.0.1"))
+            ngx.say(select(2, pcall(sock.getoption, sock, "keepalive")):match("socket is never created nor connected"))
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_SSL_PORT))
+            ngx.say(sock:setoption("keepalive", true), " ", sock:getoption("keepalive"))
+            ngx.say(sock:setoption("tcp-nodelay", true), " ", sock:getoption("tcp-nodelay") ~= 0)
+            local sess, err = sock:sslhandshake(nil, "test.com", true)
+            ngx.say(type(sess), " ", err)
+            sock:send("GET / HTTP/1.0\r\nHost: test.com\r\n\r\n")
+            local body = sock:receive("*a")
+            ngx.say(body:match("tls"))
+            sock:close()
+        }
+    }
+--- request
+GET /t
+--- response_body
+true
+socket is never created nor connected
+true 1
+true true
+cdata nil
+tls
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: setclientcert: the certificate ngx.ssl parsed is presented in sslhandshake
+--- http_config
+    lua_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+    server {
+        listen $TEST_NGINX_RAND_PORT_1 ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        ssl_verify_client on;
+        ssl_client_certificate $TEST_NGINX_CERT_DIR/ca.crt;
+        location / {
+            return 200 "client $ssl_client_verify\n";
+        }
+    }
+--- config
+    location = /t {
+        content_by_lua_block {
+            local ssl = require "ngx.ssl"
+            local function read(name)
+                local f = assert(io.open("$TEST_NGINX_CERT_DIR/" .. name))
+                local s = f:read("*a")
+                f:close()
+                return s
+            end
+            local cert = assert(ssl.parse_pem_cert(read("client.crt")))
+            local key = assert(ssl.parse_pem_priv_key(read("client.key")))
+            ngx.say(type(cert), " ", type(key))
+            for _, with in ipairs{true, false} do
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+                if with then ngx.say(sock:setclientcert(cert, key)) end
+                assert(sock:sslhandshake(nil, "test.com", true))
+                sock:send("GET / HTTP/1.0\r\nHost: test.com\r\n\r\n")
+                local res = sock:receive("*a")
+                ngx.say(res:match("client %S+") or res:match("HTTP/1%.%d (%d+)"))
+                sock:close()
+            end
+        }
+    }
+--- request
+GET /t
+--- response_body
+cdata cdata
+true
+client SUCCESS
+400
+--- no_error_log
+[error]
