@@ -52,7 +52,7 @@ func (c *dctx) settings() *Settings {
 	switch c.kind {
 	case ctxLocation, ctxLIf:
 		return &c.loc.Settings
-	case ctxServer:
+	case ctxServer, ctxSIf: // an "if" in a server changes no configuration: the server's
 		return &c.srv.Settings
 	default:
 		return &c.http.Settings
@@ -452,7 +452,8 @@ func luaPath(l *loader, p, def string) string {
 	return p
 }
 
-var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands, ifCommands, proxySSLCommands)
+var commands = concatCommands(mainCommands, httpCommands, sslCommands, luaCommands, luaPhases, upstreamCommands, mapCommands, ifCommands, proxySSLCommands,
+	hashTuning(ctxHTTP, "server_names", "variables", "map"), hashTuning(ctxHSL, "types", "proxy_headers"))
 
 func mainOf(d *directive) *MainConf { return d.c.id.(*MainConf) }
 

@@ -235,3 +235,15 @@ func setBodyTempPath(l *loader, d *directive) error {
 	}
 	return nil
 }
+
+// hashTuning declares nginx's NAME_hash_bucket_size and NAME_hash_max_size
+// for each name: accepted, as Go maps have no buckets to size.
+func hashTuning(ctx ctxKind, names ...string) []command {
+	var rows []command
+	for _, n := range names {
+		for _, k := range []string{"_hash_bucket_size", "_hash_max_size"} {
+			rows = append(rows, command{name: n + k, syntax: "size  (accepted; Go maps have no buckets to size)", ctx: ctx, min: 1, max: 1, once: true, set: size(nil)})
+		}
+	}
+	return rows
+}

@@ -10,6 +10,8 @@ import (
 // merged from the location's (IfBlocks); at server level only the
 // rewrite-module directives are allowed inside.
 var ifCommands = []command{
+	{name: "rewrite_log", syntax: "on | off  (default off; rewrite and if matches at notice)", ctx: ctxHSL | ctxIf, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().RewriteLog = v })},
+	{name: "uninitialized_variable_warn", syntax: "on | off  (accepted; goresty does not warn)", ctx: ctxHSL | ctxIf, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "if", syntax: "(condition) { ... }  (conditions: $var; $var = | != string; $var ~ | ~* | !~ | !~* regex (RE2 syntax); -f | !-f | -d | !-d | -e | !-e | -x | !-x path)", ctx: ctxSL, min: 1, max: many, block: true, set: setIf},
 	{name: "break", syntax: "(ends the rewrite-module directives of the level)", ctx: ctxSL | ctxIf, min: 0, max: 0, set: func(l *loader, d *directive) error {
 		steps := d.c.rewrite()
@@ -90,7 +92,7 @@ func parseCondition(d *directive) (Condition, error) {
 			if err != nil {
 				return c, d.errf(`invalid regular expression "%s": %s`, args[last], strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 			}
-			c.Op, c.Re = op, re
+			c.Op, c.Re, c.Value = op, re, args[last]
 			return c, nil
 		}
 		return c, d.errf(`unexpected "%s" in condition`, op)

@@ -72,6 +72,7 @@ var sslCommands = []command{
 	{name: "ssl_early_data", syntax: "on | off  (default off; on: ignored with a warning, Go's TLS server does not accept 0-RTT data)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().EarlyData = v })},
 	{name: "ssl_stapling", syntax: "on | off  (default off; staples ssl_stapling_file, no OCSP queries)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.ssl().Stapling = v })},
 	{name: "ssl_stapling_file", syntax: "file  (DER OCSP response)", ctx: ctxHS, min: 1, max: 1, once: true, set: sslFile(func(s *SSLSettings) *string { return &s.StaplingFile })},
+	{name: "ssl_buffer_size", syntax: "size  (accepted; Go's TLS sizes records itself: small at first, then full)", ctx: ctxHS, min: 1, max: 1, once: true, set: size(nil)},
 	{name: "ssl_stapling_verify", syntax: "on | off  (accepted; no effect)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(nil)},
 	{name: "ssl_stapling_responder", syntax: "url  (accepted; goresty does not query OCSP responders)", ctx: ctxHS, min: 1, max: 1, once: true, set: accepted},
 

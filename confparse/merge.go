@@ -272,6 +272,9 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	if !set("error_page") {
 		s.ErrorPages = p.ErrorPages
 	}
+	if !set("rewrite_log") {
+		s.RewriteLog = p.RewriteLog
+	}
 	if !set("recursive_error_pages") {
 		s.RecursiveErrorPages = p.RecursiveErrorPages
 	}

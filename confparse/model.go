@@ -165,6 +165,7 @@ type Settings struct {
 	AddHeaders             []AddHeader   // add_header: inherited only when a level has none
 	ErrorPages             []ErrorPage   // error_page: inherited only when a level has none
 	RecursiveErrorPages    bool          // recursive_error_pages; default off
+	RewriteLog             bool          // rewrite_log: the rewrite module's matches at notice
 	ProxyInterceptErrors   bool          // proxy_intercept_errors: error_page for upstream statuses >= 300
 	ProxyConnectTimeout    time.Duration // default 60s
 	ProxyReadTimeout       time.Duration // default 60s
@@ -416,7 +417,7 @@ type Condition struct {
 	// "~*", "!~", "!~*", or a file test "-f" "!-f" "-d" "!-d" "-e" "!-e"
 	// "-x" "!-x" (on Value; Var is empty then).
 	Op    string
-	Value string         // compared string or tested path; may hold $variables
+	Value string         // compared string or tested path (may hold $variables); the ~ forms' expression as written
 	Re    *regexp.Regexp // the ~ forms' expression ((?i) for ~*)
 }
 

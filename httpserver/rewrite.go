@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // rwResult is how a run of rewrite-module steps ended.
@@ -46,6 +47,7 @@ func (rq *request) runSteps(steps []confparse.RewriteStep) rwResult {
 		}
 		if rw := st.Rewrite; rw != nil {
 			m := rw.Re.FindStringSubmatch(rq.uri)
+			rq.logMatch(rw.Re.String(), rq.uri, m != nil)
 			if m == nil {
 				continue
 			}
@@ -63,6 +65,7 @@ func (rq *request) runSteps(steps []confparse.RewriteStep) rwResult {
 				if strings.HasPrefix(repl, "/") {
 					repl = rq.absoluteURL(repl)
 				}
+				rq.rewriteLog(`rewritten redirect: "` + repl + `"`)
 				rq.w.Header().Set("Location", repl)
 				rq.errorPage(code)
 				return rwDone
@@ -75,6 +78,7 @@ func (rq *request) runSteps(steps []confparse.RewriteStep) rwResult {
 				}
 				repl, rq.r.URL.RawQuery = p, q
 			}
+			rq.rewriteLog(`rewritten data: "` + repl + `", args: "` + rq.r.URL.RawQuery + `"`)
 			rq.uri = repl
 			rq.uriChanged = true
 			rq.internal = true // as nginx's regex start code
@@ -109,6 +113,25 @@ func (rq *request) runSteps(steps []confparse.RewriteStep) rwResult {
 	return rwNext
 }
 
+// rewriteLog logs msg at notice under rewrite_log on, as nginx.
+func (rq *request) rewriteLog(msg string) {
+	if rq.settings().RewriteLog {
+		rq.logErr(errlog.Notice, msg)
+	}
+}
+
+// logMatch is rewrite_log's line for a regular expression tried on s.
+func (rq *request) logMatch(re, s string, matched bool) {
+	if !rq.settings().RewriteLog {
+		return
+	}
+	how := `" matches "`
+	if !matched {
+		how = `" does not match "`
+	}
+	rq.logErr(errlog.Notice, `"`+re+how+s+`"`)
+}
+
 // condition evaluates an "if" condition as nginx's rewrite module: a
 // variable is false when empty or "0"; a matching regular expression sets
 // the captures ($1..$9, named) even for the negated forms; the file tests
@@ -123,7 +146,9 @@ func (rq *request) condition(c *confparse.Condition) bool {
 	case "!=":
 		return rq.expand(c.Var) != rq.expand(c.Value)
 	case "~", "~*", "!~", "!~*":
-		m := c.Re.FindStringSubmatch(rq.expand(c.Var))
+		v := rq.expand(c.Var)
+		m := c.Re.FindStringSubmatch(v)
+		rq.logMatch(c.Value, v, m != nil)
 		if m != nil {
 			rq.captures, rq.capNames = m, c.Re.SubexpNames()
 		}

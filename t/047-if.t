@@ -199,3 +199,22 @@ qr/\[emerg\] .*"if" directive is not allowed here in \S+nginx\.conf:42/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in \S+nginx\.conf:42/
+
+
+
+=== TEST 12: rewrite_log: the regular expressions of if and rewrite, and the rewritten URI, at notice
+--- config
+    location /rl {
+        rewrite_log on;
+        if ($arg_x ~ ^(\d+)$) { set $n $1; }
+        rewrite ^/rl/(\w+)$ /target/$1 last;
+    }
+    location /target/ { return 200 "t $n\n"; }
+--- request
+GET /rl/abc?x=12
+--- response_body
+t 12
+--- error_log
+"^(\d+)$" matches "12"
+"^/rl/(\w+)$" matches "/rl/abc"
+rewritten data: "/target/abc", args: "x=12"
