@@ -158,6 +158,16 @@ func init() {
 	// body (ngx.arg[1]) and whether it is the last (ngx.arg[2]), both
 	// writable.
 	registerField("arg", func(w *luavm.Worker, L *lua.LState) lua.LValue {
+		if ph := currentPhase(w); ph != luavm.PhaseSet && ph != luavm.PhaseBodyFilter {
+			// a table everywhere, as OpenResty's; reading or writing
+			// it raises resty.core's error
+			t, mt := L.NewTable(), L.NewTable()
+			deny := L.NewFunction(func(L *lua.LState) int { L.RaiseError("API disabled in the current context"); return 0 })
+			mt.RawSetString("__index", deny)
+			mt.RawSetString("__newindex", deny)
+			L.SetMetatable(t, mt)
+			return t
+		}
 		check(w, L, "ngx.arg")
 		c := httpCtx(w, L)
 		if currentPhase(w) == luavm.PhaseSet {

@@ -52,6 +52,8 @@ __DATA__
             local pids = ngx.worker.pids()
             ngx.say(#pids == ngx.worker.count(), " ", pids[1] == ngx.worker.pid())
             ngx.say(tostring(ngx.socket.tcp()):match("^table: ") ~= nil)
+            local ok, err = pcall(function() return ngx.arg[1] end)
+            ngx.say(type(ngx.arg), " ", ok, " ", err:match("API disabled in the current context"))
         }
     }
 --- request
@@ -63,6 +65,7 @@ GET /t
 21 add capacity delete expire flush_all flush_expired free_space get get_keys get_stale incr llen lpop lpush replace rpop rpush safe_add safe_set set ttl true
 true true
 true
+table false API disabled in the current context
 --- no_error_log
 [error]
 
