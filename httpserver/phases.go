@@ -51,6 +51,9 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 // one reached by ngx.exec) and installs its header and body filters on the
 // response.
 func (rq *request) enterLocation(lp *confparse.LuaPhases) {
+	if rq.hc != nil {
+		rq.hc.RemoveBodyFile() // the context it belongs to ends here (ngx.exec)
+	}
 	rq.hc = nil
 	rq.w.lua = nil
 	if lp.HeaderFilterByLua == nil && lp.BodyFilterByLua == nil {

@@ -108,3 +108,35 @@ true true
 ["ok\n", "gone\n"]
 --- no_error_log
 [warn]
+
+
+
+=== TEST 5: the file is removed after a request that went on through ngx.exec
+--- config
+    client_body_in_file_only clean;
+    location = /t {
+        rewrite_by_lua_block {
+            ngx.req.read_body()
+            ngx.shared.files:set("last", ngx.req.get_body_file())
+            ngx.exec("/next")
+        }
+    }
+    location = /next {
+        content_by_lua_block {
+            ngx.say("next")
+        }
+    }
+    location = /check {
+        content_by_lua_block {
+            local f = io.open(ngx.shared.files:get("last"))
+            ngx.say(f and f:read("*a") or "gone")
+        }
+    }
+--- http_config
+    lua_shared_dict files 1m;
+--- request eval
+["POST /t\nhello", "GET /check"]
+--- response_body eval
+["next\n", "gone\n"]
+--- no_error_log
+[error]
