@@ -102,3 +102,31 @@ func TestConcatStringLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestConcatShared runs one compiled chunk's concatenations on several
+// LStates at once: the concatOp constant is shared by every worker.
+func TestConcatShared(t *testing.T) {
+	p, err := compileProto(`local s = "" for i = 1, 200 do s = s .. i / 2 .. "," end return s`, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			L := lua.NewState()
+			defer L.Close()
+			L.Push(L.NewFunctionFromProto(p))
+			if err := L.PCall(0, 1, nil); err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- L.Get(-1).String()
+		}()
+	}
+	first := <-done
+	for g := 1; g < 4; g++ {
+		if got := <-done; got != first || !strings.HasPrefix(got, "0.5,1,1.5,") {
+			t.Fatalf("got %.40q, want %.40q", got, first)
+		}
+	}
+}
