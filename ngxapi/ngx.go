@@ -72,6 +72,18 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 	fn := func(name string, f lua.LGFunction) { ngx.RawSetString(name, L.NewFunction(f)) }
 	api := apiFuncs(w, ngx, "ngx.")
 
+	// ngx.run_worker_thread(pool, module, func, ...) runs in one of
+	// nginx's thread_pool threads; goresty has no thread_pool directive,
+	// so it answers as OpenResty does when the pool is not configured
+	api("run_worker_thread", func(L *lua.LState) int {
+		msg := "expecting at least 3 arguments"
+		if L.GetTop() >= 3 {
+			msg = "thread pool " + L.CheckString(1) + " not found"
+		}
+		L.Push(lua.LFalse)
+		L.Push(lua.LString(msg))
+		return 2
+	})
 	api("log", func(L *lua.LState) int {
 		lv := L.CheckInt(1)
 		if lv < int(errlog.Stderr) || lv > int(errlog.Debug) {

@@ -55,6 +55,7 @@ var apiPhases = map[string]phaseSet{
 	"print":                   anyPhase,
 	"ngx.get_phase":           anyPhase,
 	"ngx.sleep":               yieldable,
+	"ngx.run_worker_thread":   yieldable,
 	"ngx.exit":                phases(pStore, pFetch, pContent, pTimer, pRewrite, pAccess, pHeader, pCert, pHello, pBalancer),
 	"ngx.ctx":                 notInit,
 	"ngx.timer.at":            notInit,

@@ -52,6 +52,7 @@ __DATA__
             local pids = ngx.worker.pids()
             ngx.say(#pids == ngx.worker.count(), " ", pids[1] == ngx.worker.pid())
             ngx.say(tostring(ngx.socket.tcp()):match("^table: ") ~= nil)
+            ngx.say(select(2, ngx.run_worker_thread("default", "string", "format", "%d", 5)), ", ", select(2, ngx.run_worker_thread("default")))
             local ok, err = pcall(function() return ngx.arg[1] end)
             ngx.say(type(ngx.arg), " ", ok, " ", err:match("API disabled in the current context"))
         }
@@ -65,6 +66,7 @@ GET /t
 21 add capacity delete expire flush_all flush_expired free_space get get_keys get_stale incr llen lpop lpush replace rpop rpush safe_add safe_set set ttl true
 true true
 true
+thread pool default not found, expecting at least 3 arguments
 table false API disabled in the current context
 --- no_error_log
 [error]
