@@ -285,3 +285,29 @@ bad "backend" option value: mysql
 nilnot configured
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: after a failed fetch the store is skipped for a while: no handshake waits for it
+--- http_config eval: $::Down
+--- config
+    location = /t {
+        content_by_lua_block {
+            local store = require "ngx.ssl.session.store"
+            local errs = {}
+            for i = 1, 4 do
+                local data, err = store.fetch("t065-" .. i)
+                errs[i] = tostring(data) .. " " .. tostring(err)
+            end
+            ngx.say(table.concat(errs, "\n"))
+        }
+    }
+--- request
+GET /t
+--- response_body_like
+^nil (redis connect: connection refused|store unreachable)
+nil store unreachable
+nil store unreachable
+nil store unreachable
+--- no_error_log
+[crit]
