@@ -154,6 +154,9 @@ func (e *cjsonEncoder) arrayLength(t *lua.LTable) (int, error) {
 		if !isArray {
 			return
 		}
+		if e.steps++; e.steps&4095 == 0 { // a huge table's scan meets the deadline too
+			luavm.CheckInterrupt(e.L)
+		}
 		if n, ok := k.(lua.LNumber); ok {
 			f := float64(n)
 			if f >= 1 && math.Floor(f) == f {
