@@ -168,6 +168,7 @@ func luaNumber(v lua.LValue) (lua.LNumber, bool) {
 
 func (s *tcpSock) attach(c net.Conn, tlsOn bool, sess *clientSession, p *connPool, key string, reused int) {
 	s.conn, s.tlsOn, s.sess, s.pool, s.key, s.reuse, s.buf = c, tlsOn, sess, p, key, reused, nil
+	s.readEOF.Store(false)
 	s.closer.set(c, p)
 }
 

@@ -87,6 +87,9 @@ func (s *tcpSock) setkeepalive(L *lua.LState) int {
 	if b := s.busy(); b != "" {
 		return luaFail(L, b)
 	}
+	if s.readEOF.Load() {
+		return luaFail(L, "closed")
+	}
 	timeout := s.defs.keepTO
 	if v := L.Get(2); v != lua.LNil {
 		timeout = msArg(L, 2) // 0: never expires

@@ -49,9 +49,12 @@ func (s *tcpSock) consume(n int) string {
 // readErr ends a failed read: a timeout keeps the connection, anything else
 // closes it (op goroutine: only marks; the connection is closed here too).
 func (s *tcpSock) readErr(conn net.Conn, e string, partial string, lc *errlog.Conn) []lua.LValue {
-	if e == "timeout" {
+	switch e {
+	case "timeout":
 		s.defs.log.LogConn(errlog.Error, lc, "lua tcp socket read timed out")
-	} else {
+	case "closed":
+		s.readEOF.Store(true)
+	default:
 		s.readFailed.Store(true)
 		s.abort()
 	}
@@ -70,6 +73,11 @@ func (s *tcpSock) startRead(L *lua.LState) (net.Conn, bool) {
 	if s.busyRead.Load() || s.busyConn.Load() {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("socket busy reading"))
+		return nil, false
+	}
+	if s.readEOF.Load() {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
 		return nil, false
 	}
 	return s.conn, true
@@ -139,8 +147,7 @@ func (s *tcpSock) receive(L *lua.LState) int {
 			for {
 				e := s.fill(conn, 16384)
 				if e == "closed" {
-					s.readFailed.Store(true)
-					s.abort()
+					s.readEOF.Store(true)
 					return []lua.LValue{lua.LString(s.consume(len(s.buf)))}
 				}
 				if e != "" {

@@ -69,6 +69,8 @@ func (s *tcpSock) send(L *lua.LState) int {
 			e := errText(err)
 			if e == "timeout" {
 				s.defs.log.LogConn(errlog.Error, lc, "lua tcp socket write timed out")
+			} else {
+				s.readFailed.Store(true) // close() answers 1 once, as OpenResty
 			}
 			s.abort()
 			return fail(e)

@@ -333,10 +333,15 @@ type tcpSock struct {
 
 	busyRead, busyWrite, busyConn atomic.Bool
 	broken                        atomic.Bool // an op closed the connection after an error
-	readFailed                    atomic.Bool // ... after a failed read: close() still returns 1
-	closedOnce                    bool        // close() may answer 1 once after a failed read
-	cleanup                       runtime.Cleanup
-	closer                        *sockCloser
+	readFailed                    atomic.Bool // ... after a failed read or send: close() still returns 1
+	// readEOF: the peer closed its side; as OpenResty, which then
+	// finalizes only the read part, receives say "closed" while sends
+	// still go out (until the kernel reports EPIPE) and setkeepalive
+	// refuses the connection
+	readEOF    atomic.Bool
+	closedOnce bool // close() may answer 1 once after a failed read
+	cleanup    runtime.Cleanup
+	closer     *sockCloser
 }
 
 // sockBinding ties a cosocket (tcp or udp) to the request or timer using

@@ -154,3 +154,48 @@ client SUCCESS
 400
 --- no_error_log
 [error]
+
+
+
+=== TEST 4: after the peer closed: receives say closed, sends go out until the kernel reports EPIPE, setkeepalive refuses, close answers 1
+--- config
+    location = /t {
+        content_by_lua_block {
+            local function conn()
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", $TEST_NGINX_SERVER_PORT))
+                sock:send("GET /close HTTP/1.0\r\nHost: x\r\n\r\n")
+                local body = sock:receive("*a")
+                return sock, body:match("bye")
+            end
+            local s, body = conn()
+            ngx.say(body, " keepalive: ", s:setkeepalive())
+            ngx.say("after: ", s:send("x"))
+            s = conn()
+            ngx.say("receive: ", s:receive())
+            ngx.say("send: ", s:send("x"))
+            ngx.say("close: ", s:close())
+            s = conn()
+            ngx.sleep(0.05)
+            ngx.say("send1: ", s:send("x"))
+            ngx.sleep(0.05)
+            ngx.say("send2: ", s:send("x"))
+            ngx.say("close: ", s:close())
+        }
+    }
+    location = /close {
+        return 200 "bye";
+    }
+--- request
+GET /t
+--- response_body
+bye keepalive: nilclosed
+after: 1
+receive: nilclosed
+send: 1
+close: 1
+send1: 1
+send2: nilbroken pipe
+close: 1
+--- no_error_log
+[alert]
