@@ -123,6 +123,9 @@ var httpCommands = []command{
 		s.ErrorPages = append(s.ErrorPages, ep)
 		return nil
 	}},
+	{name: "absolute_redirect", syntax: "on | off  (default on; off: redirects keep a relative Location)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().AbsoluteRedirect = v })},
+	{name: "port_in_redirect", syntax: "on | off  (default on)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().PortInRedirect = v })},
+	{name: "server_name_in_redirect", syntax: "on | off  (default off: the Host header's name)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().ServerNameInRedirect = v })},
 	{name: "recursive_error_pages", syntax: "on | off  (default off)", ctx: ctxHSL, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) { d.c.settings().RecursiveErrorPages = v })},
 	{name: "add_header", syntax: "name value [always]  (200 201 204 206 301 302 303 304 307 308, or always)", ctx: ctxHSL | ctxLIf, min: 2, max: 3, set: func(l *loader, d *directive) error {
 		a := AddHeader{Name: d.args[0], Value: d.args[1]}

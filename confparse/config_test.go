@@ -220,6 +220,7 @@ func TestDefaults(t *testing.T) {
 	want := Settings{
 		Root: prefix + "html", Index: []string{"index.html"}, DefaultType: "text/plain",
 		KeepaliveTimeout: 75 * time.Second, KeepaliveRequests: 1000, ClientMaxBodySize: 1 << 20, ServerTokens: true,
+		AbsoluteRedirect: true, PortInRedirect: true,
 		AccessLogs:          []AccessLog{{Path: prefix + "logs/access.log", Format: "combined"}},
 		ErrorLogs:           m.ErrorLogs,
 		ProxyConnectTimeout: time.Minute, ProxyReadTimeout: time.Minute, ProxySendTimeout: time.Minute,

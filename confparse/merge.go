@@ -71,6 +71,8 @@ func (l *loader) finish() error {
 		DefaultType:          "text/plain",
 		KeepaliveTimeout:     75 * time.Second,
 		KeepaliveRequests:    1000,
+		AbsoluteRedirect:     true,
+		PortInRedirect:       true,
 		ClientMaxBodySize:    1 << 20,
 		ClientBodyBufferSize: 16 << 10, // two pages, as nginx on x86-64
 		ClientBodyInFileOnly: "off",
@@ -274,6 +276,15 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	}
 	if !set("rewrite_log") {
 		s.RewriteLog = p.RewriteLog
+	}
+	if !set("absolute_redirect") {
+		s.AbsoluteRedirect = p.AbsoluteRedirect
+	}
+	if !set("port_in_redirect") {
+		s.PortInRedirect = p.PortInRedirect
+	}
+	if !set("server_name_in_redirect") {
+		s.ServerNameInRedirect = p.ServerNameInRedirect
 	}
 	if !set("recursive_error_pages") {
 		s.RecursiveErrorPages = p.RecursiveErrorPages

@@ -166,6 +166,9 @@ type Settings struct {
 	ErrorPages             []ErrorPage   // error_page: inherited only when a level has none
 	RecursiveErrorPages    bool          // recursive_error_pages; default off
 	RewriteLog             bool          // rewrite_log: the rewrite module's matches at notice
+	AbsoluteRedirect       bool          // absolute_redirect; default on
+	PortInRedirect         bool          // port_in_redirect; default on
+	ServerNameInRedirect   bool          // server_name_in_redirect; default off
 	ProxyInterceptErrors   bool          // proxy_intercept_errors: error_page for upstream statuses >= 300
 	ProxyConnectTimeout    time.Duration // default 60s
 	ProxyReadTimeout       time.Duration // default 60s

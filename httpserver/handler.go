@@ -539,16 +539,22 @@ func (rq *request) scheme() string {
 	return "http"
 }
 
-// absoluteURL makes a redirect target absolute (absolute_redirect on,
-// port_in_redirect on).
+// absoluteURL makes a redirect target absolute as nginx's header filter:
+// with absolute_redirect on (else the path stays as it is), the Host (or,
+// with server_name_in_redirect on or without a Host, the server's first
+// name) and, with port_in_redirect on, the port unless the scheme's own.
 func (rq *request) absoluteURL(path string) string {
+	s := rq.settings()
+	if !s.AbsoluteRedirect {
+		return path
+	}
 	host := normHost(rq.r.Host)
-	if host == "" {
+	if host == "" || s.ServerNameInRedirect {
 		host = rq.srv.name
 	}
 	port := rq.serverPort()
 	sch := rq.scheme()
-	if port != "" && !(sch == "http" && port == "80") && !(sch == "https" && port == "443") {
+	if s.PortInRedirect && port != "" && !(sch == "http" && port == "80") && !(sch == "https" && port == "443") {
 		host += ":" + port
 	}
 	return sch + "://" + host + path

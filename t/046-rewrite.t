@@ -1,7 +1,8 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 # rewrite: last (search the locations again), break (stay), no flag at
 # location level (search again after the rewrites), redirect/permanent and
-# URL replacements, captures, new arguments.
+# URL replacements, captures, new arguments; absolute_redirect,
+# port_in_redirect, server_name_in_redirect.
 
 use Test::Nginx::Socket::Lua;
 
@@ -58,3 +59,28 @@ real file
 [302, 301, 302]
 --- response_headers eval
 ['Location: http://localhost:$ServerPort/new/a', 'Location: http://localhost:$ServerPort/new/b', 'Location: https://example.com/x?y=1']
+
+
+
+=== TEST 3: absolute_redirect off, port_in_redirect off, server_name_in_redirect on
+--- config
+    location = /rel {
+        absolute_redirect off;
+        return 302 /target;
+    }
+    location = /noport {
+        port_in_redirect off;
+        return 301 /target;
+    }
+    location = /sname {
+        server_name_in_redirect on;
+        rewrite ^ /target redirect;
+    }
+--- more_headers
+Host: example.test
+--- request eval
+["GET /rel", "GET /noport", "GET /sname"]
+--- error_code eval
+[302, 301, 302]
+--- response_headers eval
+['Location: /target', 'Location: http://example.test/target', 'Location: http://localhost:$ServerPort/target']
