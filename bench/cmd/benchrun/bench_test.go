@@ -169,3 +169,24 @@ func selfCPU(t *testing.T) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func TestInTurn(t *testing.T) {
+	a, b, c := &instance{Label: "a", done: make(chan struct{})}, &instance{Label: "b", done: make(chan struct{})}, &instance{Label: "c", done: make(chan struct{})}
+	labels := func(ins []*instance) string {
+		var s []string
+		for _, in := range ins {
+			s = append(s, in.Label)
+		}
+		return strings.Join(s, " ")
+	}
+	ins := []*instance{a, b, c}
+	for r, want := range map[int]string{1: "a b c", 2: "b c a", 3: "c a b"} {
+		if got := labels(inTurn(ins, r)); got != want {
+			t.Errorf("round %d: %q, want %q", r, got, want)
+		}
+	}
+	close(b.done) // b exited
+	if got := labels(inTurn(ins, 2)); got != "c a" {
+		t.Errorf("round 2 without b: %q, want \"c a\"", got)
+	}
+}

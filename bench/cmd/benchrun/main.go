@@ -450,11 +450,7 @@ func (b *bench) runBlock(bs blockSpec) {
 	}
 	for r := 1; r <= b.rounds; r++ {
 		for _, c := range bs.Cells {
-			for i := range ins {
-				in := ins[(i+r-1)%len(ins)] // alternate who goes first
-				if !in.alive() {
-					continue
-				}
+			for _, in := range inTurn(ins, r) {
 				s, err := b.measure(in, c)
 				if err != nil {
 					b.problem("%s / %s / %s round %d: %v", bs.Name, in.Label, c, r, err)
@@ -467,6 +463,18 @@ func (b *bench) runBlock(bs blockSpec) {
 			}
 		}
 	}
+}
+
+// inTurn is the instances still running, in round r's order: who goes
+// first alternates between rounds.
+func inTurn(ins []*instance, r int) []*instance {
+	out := make([]*instance, 0, len(ins))
+	for i := range ins {
+		if in := ins[(i+r-1)%len(ins)]; in.alive() {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 func (b *bench) measure(in *instance, c cell) (*sample, error) {
@@ -589,11 +597,7 @@ func (b *bench) runConcurrency() {
 	defer b.stopInstances(block, ins)
 	for r := 1; r <= b.concRounds; r++ {
 		for _, proto := range []string{"1.2", "1.3"} {
-			for i := range ins {
-				in := ins[(i+r-1)%len(ins)]
-				if !in.alive() {
-					continue
-				}
+			for _, in := range inTurn(ins, r) {
 				before, err := cpuTicks(in.pids())
 				if err != nil {
 					b.problem("concurrency / %s: %v", in.Label, err)

@@ -135,11 +135,7 @@ func (b *bench) runRequests() {
 	}
 	for r := 1; r <= b.rounds; r++ {
 		for _, c := range reqCells {
-			for i := range ins {
-				in := ins[(i+r-1)%len(ins)]
-				if !in.alive() {
-					continue
-				}
+			for _, in := range inTurn(ins, r) {
 				before, err := cpuTicks(in.pids())
 				if err != nil {
 					b.problem("%s / %s: %v", requestsBlock, in.Label, err)
