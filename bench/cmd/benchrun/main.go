@@ -58,6 +58,7 @@ type bench struct {
 	started  time.Time
 	loadAvg0 string // load average at the start
 	nextPort int
+	basePort int // -port
 }
 
 type sample struct {
@@ -129,6 +130,7 @@ func main() {
 	flag.StringVar(&b.skipGoresty, "skip-goresty", "", "measure nginx only, giving this `reason` in the report")
 	flag.StringVar(&b.base, "goresty-base", "", "another goresty `binary` (e.g. an older commit) measured with the hooks in the same rounds")
 	flag.StringVar(&b.baseLabel, "base-label", "goresty base", "the -goresty-base binary's name in the report")
+	flag.IntVar(&b.basePort, "port", 21000, "first `port` the servers listen on (runs at the same time on one machine need ranges of their own)")
 	flag.BoolVar(&b.fleet, "fleet", true, "add conf/fleet.conf's hooks into redis (redis-server started here) to the ECDSA 1-worker block")
 	flag.StringVar(&out, "out", "bench/RESULTS.md", "report file (text after the notes marker is kept)")
 	flag.StringVar(&jsonOut, "json", "bench/results.json", "raw samples (\"\": none)")
@@ -320,7 +322,7 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	b.nextPort = 21000
+	b.nextPort = b.basePort
 	if b.fleet && b.skipGoresty == "" {
 		stop, err := b.startRedis()
 		if err != nil {
