@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/goresty/goresty/luavm"
@@ -112,11 +113,12 @@ func rawReqSocket(se *sockEnv, L *lua.LState, c *HTTPCtx) int {
 		if err != nil {
 			return fail(err.Error())
 		}
-		c.reqSock.raw = conn
+		lc := &lingerConn{Conn: conn}
+		c.reqSock.raw = lc
 		c.discard = true
 		pre, _ := rw.Reader.Peek(rw.Reader.Buffered())
 		s.conn, s.buf = conn, append([]byte(nil), pre...)
-		s.closer.set(conn, nil)
+		s.closer.set(lc, nil)
 		return []lua.LValue{obj}
 	})
 }
@@ -167,3 +169,57 @@ func (b *bodyConn) SetWriteDeadline(time.Time) error  { return nil }
 func (b *bodyConn) Close() error                      { return nil }
 func (b *bodyConn) LocalAddr() net.Addr               { return nil }
 func (b *bodyConn) RemoteAddr() net.Addr              { return nil }
+
+// nginx's lingering_close defaults (lingering_time, lingering_timeout):
+// how long a closed raw connection goes on reading what the client sends.
+const (
+	lingeringTime    = 30 * time.Second
+	lingeringTimeout = 5 * time.Second
+)
+
+// lingerConn closes a raw request connection as nginx's lingering close
+// does: the write side first, then what the client still sends is read
+// and dropped until it closes (at most lingeringTimeout between reads,
+// lingeringTime in all). Closing with unread input would reset the
+// connection, and a client would see "connection reset by peer" where it
+// sees "closed" with nginx (a websocket server refusing a frame it has
+// not read).
+type lingerConn struct {
+	net.Conn
+	once sync.Once
+}
+
+func (l *lingerConn) Close() error {
+	err := net.ErrClosed
+	l.once.Do(func() {
+		cw, ok := l.Conn.(interface{ CloseWrite() error })
+		if !ok {
+			err = l.Conn.Close()
+			return
+		}
+		if err = cw.CloseWrite(); err != nil {
+			l.Conn.Close()
+			return
+		}
+		go drainAndClose(l.Conn)
+	})
+	return err
+}
+
+func drainAndClose(c net.Conn) {
+	defer c.Close()
+	end := time.Now().Add(lingeringTime)
+	buf := make([]byte, 4096) // NGX_HTTP_LINGERING_BUFFER_SIZE
+	for {
+		d := time.Now().Add(lingeringTimeout)
+		if d.After(end) {
+			d = end
+		}
+		if c.SetReadDeadline(d) != nil {
+			return
+		}
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+	}
+}

@@ -1,9 +1,9 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 # ngx.req.socket: ngx.req.socket() streams the request body;
 # ngx.req.socket(true) takes over the HTTP/1.x connection for
-# websocket-style servers (a small RFC 6455 echo below: Debian's
-# lua-nginx-websocket needs LuaJIT's ffi for its frames). OpenResty's
-# wording for what it refuses.
+# websocket-style servers (a small RFC 6455 echo below; Debian's
+# lua-nginx-websocket on it: t/104). OpenResty's wording for what it
+# refuses.
 
 use Test::Nginx::Socket::Lua;
 
