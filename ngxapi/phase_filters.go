@@ -2,11 +2,9 @@ package ngxapi
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/goresty/goresty/luavm"
 	"github.com/goresty/goresty/luavm/errlog"
-	lua "github.com/yuin/gopher-lua"
 )
 
 // RequestPhases is what the Lua phases of one HTTP request share besides
@@ -151,84 +149,4 @@ func (c *HTTPCtx) filterBody(b []byte, eof, nested bool) []byte {
 		c.bodyEOF = true
 	}
 	return out
-}
-
-func init() {
-	// ngx.arg: set_by_lua*'s arguments; in body_filter_by_lua* the piece of
-	// body (ngx.arg[1]) and whether it is the last (ngx.arg[2]), both
-	// writable.
-	registerField("arg", func(w *luavm.Worker, L *lua.LState) lua.LValue {
-		if ph := currentPhase(w); ph != luavm.PhaseSet && ph != luavm.PhaseBodyFilter {
-			// a table everywhere, as OpenResty's; reading or writing
-			// it raises resty.core's error
-			t, mt := L.NewTable(), L.NewTable()
-			deny := L.NewFunction(func(L *lua.LState) int { L.RaiseError("API disabled in the current context"); return 0 })
-			mt.RawSetString("__index", deny)
-			mt.RawSetString("__newindex", deny)
-			L.SetMetatable(t, mt)
-			return t
-		}
-		check(w, L, "ngx.arg")
-		c := httpCtx(w, L)
-		if currentPhase(w) == luavm.PhaseSet {
-			t := L.CreateTable(len(c.SetArgs), 0)
-			for _, a := range c.SetArgs {
-				t.Append(lua.LString(a))
-			}
-			return t
-		}
-		return bodyArg(w, L)
-	}, nil)
-}
-
-// bodyArg is the body filter's ngx.arg: a proxy onto the running filter's
-// piece of body.
-func bodyArg(w *luavm.Worker, L *lua.LState) lua.LValue {
-	t := L.NewTable()
-	mt := L.NewTable()
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		c := httpCtx(w, L)
-		switch L.CheckInt(2) {
-		case 1:
-			L.Push(lua.LString(c.chunk))
-		case 2:
-			L.Push(lua.LBool(c.chunkEOF))
-		default:
-			L.Push(lua.LNil)
-		}
-		return 1
-	}))
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		c := httpCtx(w, L)
-		switch L.CheckInt(2) {
-		case 1:
-			switch v := L.Get(3).(type) {
-			case *lua.LNilType:
-				c.chunk = nil
-			case lua.LString:
-				c.chunk = []byte(v)
-			case lua.LNumber:
-				c.chunk = []byte(luavm.FormatNumber(float64(v)))
-			case *lua.LTable:
-				var b strings.Builder
-				for i := 1; i <= v.MaxN(); i++ {
-					s, ok := v.RawGetInt(i).(lua.LString)
-					if !ok {
-						L.RaiseError("bad argument #2 to '?' (bad data type %s found)", v.RawGetInt(i).Type().String())
-					}
-					b.WriteString(string(s))
-				}
-				c.chunk = []byte(b.String())
-			default:
-				L.RaiseError("bad chunk data type: %s", v.Type().String())
-			}
-		case 2:
-			c.chunkEOF = lua.LVAsBool(L.Get(3))
-		default:
-			L.RaiseError("bad index: %d", L.CheckInt(2))
-		}
-		return 0
-	}))
-	L.SetMetatable(t, mt)
-	return t
 }

@@ -129,8 +129,9 @@ var apiPhases = map[string]phaseSet{
 	"ngx.thread.kill":            yieldable,
 	"ngx.resp.get_headers":       reqPhases,
 
-	// ngx.arg: set_by_lua*'s arguments, body_filter_by_lua*'s chunk and eof
-	"ngx.arg": phases(pSet, pBody),
+	// ngx.arg (ngx_arg.go): set_by_lua*'s arguments and body_filter_by_lua*'s
+	// chunk and eof are read in those two phases; only the latter are written
+	"ngx.arg=": phases(pBody),
 
 	// TLS session hooks (H4)
 	"ngx.ssl.session.get_session_id":                   sessionHooks,

@@ -2,7 +2,9 @@
 # The function tables OpenResty users find: ngx.req's 23 functions, the
 # tcp and udp cosocket and shared-dict metatables (methods as entries,
 # __index the metatable itself), ngx.worker.pids; bind, getoption and
-# setclientcert; sslhandshake's session is cdata to type().
+# setclientcert; sslhandshake's session is cdata to type(). The ngx
+# table's own entries, ngx.arg among them: one table, whose metatable reads
+# the running phase's values.
 
 use Test::Nginx::Socket::Lua;
 
@@ -199,3 +201,76 @@ send2: nilbroken pipe
 close: 1
 --- no_error_log
 [alert]
+
+
+
+=== TEST 5: pairs(ngx) lists OpenResty's entries (less get_raw_phase and _phase_ctx, resty.core's and lua-nginx-module's internals, which take or check an FFI request pointer); ngx.arg is one table, empty to pairs and #, read and written through its metatable in the running phase, also when taken before any request
+--- http_config
+    init_by_lua_block {
+        ARG = ngx.arg
+        local function msg(ok, err) return tostring(err):gsub("^.-:%d+: ", "") end
+        INIT = msg(pcall(function() return ngx.arg[1] end)) .. ", " .. tostring((select(2, pcall(function() ngx.arg[1] = 1 end))))
+    }
+--- config
+    location = /t {
+        set_by_lua $set '
+            local function msg(ok, err) return (tostring(err):gsub("^.-:%d+: ", "")) end
+            local a = ngx.arg
+            local n = 0
+            for _ in pairs(a) do n = n + 1 end
+            return table.concat({ tostring(ARG == a), tostring(rawget(ngx, "arg") == a), #a, n,
+                a[1], a[2], tostring(a[3]), tostring(a[4]), a[1.5], ARG[2],
+                msg(pcall(function() return a.x end)),
+                msg(pcall(function() a[1] = "z" end)) }, "|")
+        ' $arg_x $arg_y '';
+        content_by_lua_block {
+            local ks = {}
+            for k, v in pairs(ngx) do
+                if k ~= "get_raw_phase" and k ~= "_phase_ctx" then
+                    ks[#ks + 1] = k .. (type(v) == "table" and "{}" or "")
+                end
+            end
+            table.sort(ks)
+            ngx.say(#ks)
+            for i = 1, #ks, 12 do
+                ngx.say(table.concat(ks, " ", i, math.min(i + 11, #ks)))
+            end
+            ngx.say(ngx.HTTP_NOT_IMPLEMENTED, " ", ngx.HTTP_METHOD_NOT_IMPLEMENTED)
+            ngx.say("init: ", INIT)
+            ngx.say("set: ", ngx.var.set)
+            local function msg(ok, err) return (tostring(err):gsub("^.-:%d+: ", "")) end
+            ngx.say("content: ", msg(pcall(function() return ARG[1] end)), ", ", msg(pcall(function() ARG[1] = "x" end)))
+            ngx.say("last")
+        }
+        body_filter_by_lua_block {
+            if not ARG[2] then
+                ARG[1] = ARG[1]:upper()
+                return
+            end
+            local function msg(ok, err) return (tostring(err):gsub("^.-:%d+: ", "")) end
+            ARG[1] = table.concat({ "eof:", tostring(ngx.arg[2]), #ngx.arg, tostring(ngx.arg.x), tostring(ngx.arg[3]),
+                msg(pcall(function() ngx.arg[3] = 1 end)), msg(pcall(function() ngx.arg[1] = true end)), "\n" }, " ")
+        }
+    }
+--- request
+GET /t?x=a&y=b
+--- response_body
+114
+AGAIN ALERT CRIT DEBUG DECLINED DONE EMERG ERR ERROR HTTP_ACCEPTED HTTP_BAD_GATEWAY HTTP_BAD_REQUEST
+HTTP_CLOSE HTTP_CONFLICT HTTP_CONTINUE HTTP_COPY HTTP_CREATED HTTP_DELETE HTTP_FORBIDDEN HTTP_GATEWAY_TIMEOUT HTTP_GET HTTP_GONE HTTP_HEAD HTTP_ILLEGAL
+HTTP_INSUFFICIENT_STORAGE HTTP_INTERNAL_SERVER_ERROR HTTP_LOCK HTTP_METHOD_NOT_IMPLEMENTED HTTP_MKCOL HTTP_MOVE HTTP_MOVED_PERMANENTLY HTTP_MOVED_TEMPORARILY HTTP_NOT_ACCEPTABLE HTTP_NOT_ALLOWED HTTP_NOT_FOUND HTTP_NOT_IMPLEMENTED
+HTTP_NOT_MODIFIED HTTP_NO_CONTENT HTTP_OK HTTP_OPTIONS HTTP_PARTIAL_CONTENT HTTP_PATCH HTTP_PAYMENT_REQUIRED HTTP_PERMANENT_REDIRECT HTTP_POST HTTP_PROPFIND HTTP_PROPPATCH HTTP_PUT
+HTTP_REQUEST_TIMEOUT HTTP_SEE_OTHER HTTP_SERVICE_UNAVAILABLE HTTP_SPECIAL_RESPONSE HTTP_SWITCHING_PROTOCOLS HTTP_TEMPORARY_REDIRECT HTTP_TOO_MANY_REQUESTS HTTP_TRACE HTTP_UNAUTHORIZED HTTP_UNLOCK HTTP_UPGRADE_REQUIRED HTTP_VERSION_NOT_SUPPORTED
+INFO NOTICE OK STDERR WARN ARG{} CONFIG{} COOKIE_TIME CRC32_LONG CRC32_SHORT DECODE_ARGS DECODE_BASE64
+ENCODE_ARGS ENCODE_BASE64 EOF ESCAPE_URI EXEC EXIT FLUSH GET_PHASE HEADER{} HMAC_SHA1 HTTP_TIME LOCALTIME
+LOCATION{} LOG MD5 MD5_BIN NOW NULL ON_ABORT PARSE_HTTP_TIME PRINT QUOTE_SQL_STR REDIRECT REQ{}
+RESP{} RE{} RUN_WORKER_THREAD SAY SEND_HEADERS SHA1_BIN SHARED{} SLEEP SOCKET{} THREAD{} TIME TIMER{}
+TODAY UNESCAPE_URI UPDATE_TIME UTCTIME VAR{} WORKER{}
+501 501
+INIT: NO REQUEST FOUND, NIL
+SET: TRUE|TRUE|0|0|A|B|NIL|NIL|A|B|BAD ARGUMENT #2 TO 'NGX_HTTP_LUA_FFI_GET_SETBY_PARAM' (CANNOT CONVERT 'STRING' TO 'INT')|API DISABLED IN THE CONTEXT OF SET_BY_LUA*
+CONTENT: API DISABLED IN THE CURRENT CONTEXT, API DISABLED IN THE CONTEXT OF CONTENT_BY_LUA*
+LAST
+eof: true 0 nil nil bad index: 3 bad chunk data type: boolean 
+--- no_error_log
+[error]
