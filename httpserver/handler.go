@@ -161,6 +161,14 @@ type request struct {
 	wk *luavm.Worker
 	// connRequests is this request's number on its HTTP/1.x connection
 	connRequests int64
+	// ecVal is what ec points to, inside the request (no allocation of
+	// its own). (The Lua context is not: a request without Lua would
+	// carry its 700 bytes.)
+	ecVal errlog.Conn
+	// hdr holds the values of the headers a static file is answered with
+	hdr [4]string
+	// file is the static file being served
+	file openFile
 	// internal: redirected inside the server (ngx.exec, error_page,
 	// try_files, rewrite); subreq: made by ngx.location.capture
 	internal, subreq bool
@@ -486,7 +494,8 @@ func (rq *request) levelLog() *errlog.Logger {
 func (rq *request) errConn() *errlog.Conn {
 	if rq.ec == nil {
 		r := rq.r
-		c := &errlog.Conn{Client: remoteIP(r.RemoteAddr), Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
+		c := &rq.ecVal
+		*c = errlog.Conn{Client: remoteIP(r.RemoteAddr), RequestParts: [3]string{r.Method, r.RequestURI, r.Proto}, Host: r.Host}
 		if rq.conn != nil {
 			c.ID = rq.conn.id
 			if ln := rq.conn.ln; ln != nil && ln.grp != nil {
@@ -622,8 +631,8 @@ func (rq *request) research(depth int) bool {
 	return true
 }
 
-// setURI is ngx.req.set_uri.
-func (rq *request) setURI(uri string, jump bool) {
+// SetURI is ngx.req.set_uri.
+func (rq *request) SetURI(uri string, jump bool) {
 	rq.uri = uri
 	rq.uriChanged = jump
 	rq.uriSet = true

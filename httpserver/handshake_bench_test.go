@@ -7,9 +7,6 @@ import (
 	"net"
 	"os"
 	"testing"
-
-	"github.com/goresty/goresty/confparse"
-	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // BenchmarkServerResumedTLS12 is one resumed TLS 1.2 handshake per op
@@ -18,10 +15,6 @@ import (
 // (GetConfigForClient, per-connection session state, hooks). Client CPU and
 // allocations are included.
 func BenchmarkServerResumedTLS12(b *testing.B) {
-	prefix := b.TempDir() + "/"
-	for _, d := range []string{"conf", "logs", "html"} {
-		os.MkdirAll(prefix+d, 0o755)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -51,20 +44,7 @@ http {
     }
 }
 `, port, certDir, certDir)
-	os.WriteFile(prefix+"conf/nginx.conf", []byte(conf), 0o644)
-	cfg, err := confparse.Load(confparse.Options{Prefix: prefix})
-	if err != nil {
-		b.Fatal(err)
-	}
-	log, _ := errlog.New(cfg.Main.ErrorLogs)
-	defer log.Close()
-	socks := map[string]*socket{}
-	g, err := build(cfg, log, socks)
-	if err != nil {
-		b.Fatal(err)
-	}
-	g.start()
-	defer func() { g.close(); closeSockets(socks, nil) }()
+	benchServer(b, conf)
 
 	pem, _ := os.ReadFile(certDir + "/ca.crt")
 	pool := x509.NewCertPool()

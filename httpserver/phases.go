@@ -37,12 +37,9 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 		rq.wk = rq.g.pool.Next()
 	}
 	c.Worker = rq.wk
-	ec := *rq.errConn()
-	ec.Context = "" // nginx's request lines carry no "context:" part
-	c.Conn = &ec
+	c.Conn = rq.errConn() // shared: no one changes a Conn once made
 	c.Log = rq.levelLog()
-	c.Capture = rq.capture
-	c.SetURI = rq.setURI
+	c.Server = rq
 	rq.hc = c
 	return c
 }

@@ -20,7 +20,7 @@ import (
 
 var certDir, _ = filepath.Abs("../t/cert")
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/goresty/goresty/luavm/errlog"
 )
@@ -48,8 +49,8 @@ func (rq *request) static() {
 			if fi.IsDir() {
 				continue
 			}
-			f, err := openPath(p)
-			if err != nil {
+			f := &rq.file
+			if err := f.open(p); err != nil {
 				rq.openFailed(p, err)
 				return
 			}
@@ -65,12 +66,13 @@ func (rq *request) static() {
 		rq.openFailed(path, err)
 		return
 	}
-	f, oerr := openPath(path)
+	f := &rq.file
+	oerr := f.open(path)
 	if oerr == nil && !f.dir {
 		rq.serveOpen(path, f)
 		return
 	}
-	if f != nil {
+	if oerr == nil {
 		f.Close()
 	}
 	// A directory (readable or not), a missing or unreadable file: nginx's
@@ -176,14 +178,86 @@ func (rq *request) serveOpen(path string, f *openFile) {
 	if ct == "" {
 		ct = rq.settings().DefaultType
 	}
+	// The header values are slices of rq.hdr (cap 1: an Add appends to a
+	// copy) and of one string: no allocation per header.
+	v := &rq.hdr
 	if ct != "" {
-		h.Set("Content-Type", ct)
+		v[0] = ct
+		h["Content-Type"] = v[0:1:1]
 	} else {
 		h["Content-Type"] = nil
 	}
-	h.Set("ETag", fmt.Sprintf("\"%x-%x\"", f.mod.Unix(), f.size))
-	h.Set("Accept-Ranges", "bytes")
+	// nginx's ETag, "mtime-size" in hex; then Last-Modified and
+	// Content-Length as http.ServeContent makes them
+	var buf [96]byte
+	b := append(buf[:0], '"')
+	b = strconv.AppendInt(b, f.mod.Unix(), 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, f.size, 16)
+	b = append(b, '"')
+	etag := len(b)
+	if !conditional(rq.r.Header) {
+		if !f.mod.IsZero() && !f.mod.Equal(time.Unix(0, 0)) {
+			b = f.mod.UTC().AppendFormat(b, http.TimeFormat)
+		}
+		lm := len(b)
+		b = strconv.AppendInt(b, f.size, 10)
+		all := string(b)
+		v[1], v[2], v[3] = all[:etag], all[etag:lm], all[lm:]
+		h["Etag"] = v[1:2:2]
+		if lm > etag {
+			h["Last-Modified"] = v[2:3:3]
+		}
+		h["Accept-Ranges"] = acceptRanges
+		if ce := h["Content-Encoding"]; len(ce) == 0 || ce[0] == "" {
+			h["Content-Length"] = v[3:4:4]
+		}
+		rq.w.WriteHeader(http.StatusOK)
+		if rq.r.Method != http.MethodHead {
+			rq.sendFile(f)
+		}
+		return
+	}
+	v[1] = string(b)
+	h["Etag"] = v[1:2:2]
+	h["Accept-Ranges"] = acceptRanges
 	http.ServeContent(rq.w, rq.r, "", f.mod, f)
+}
+
+var acceptRanges = []string{"bytes"}
+
+// conditional reports whether the request asks for a range or has a
+// precondition: http.ServeContent answers those; a plain GET or HEAD is
+// answered by serveOpen itself, as ServeContent would (200, the same
+// headers) without its allocations.
+func conditional(h http.Header) bool {
+	for _, k := range [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// fileBufs are the buffers sendFile reads files into.
+var fileBufs = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// sendFile writes the file's contents (io.CopyN's job in ServeContent),
+// through a pooled buffer.
+func (rq *request) sendFile(f *openFile) {
+	buf := fileBufs.Get().(*[32 << 10]byte)
+	defer fileBufs.Put(buf)
+	for {
+		n, err := f.Read(buf[:])
+		if n > 0 {
+			if _, werr := rq.w.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // builtinTypes is nginx's types list when the configuration has none.

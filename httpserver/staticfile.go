@@ -19,8 +19,9 @@ type openFile struct {
 	dir       bool
 }
 
-// openPath opens path for reading; the error is the open's or fstat's errno.
-func openPath(path string) (*openFile, error) {
+// open opens path for reading into f (a request's own: no allocation);
+// the error is the open's or fstat's errno, and f is then not open.
+func (f *openFile) open(path string) error {
 	var fd int
 	var err error
 	for {
@@ -30,15 +31,16 @@ func openPath(path string) (*openFile, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		syscall.Close(fd)
-		return nil, err
+		return err
 	}
-	return &openFile{fd: fd, size: st.Size, mod: time.Unix(st.Mtim.Unix()),
-		dir: st.Mode&syscall.S_IFMT == syscall.S_IFDIR}, nil
+	*f = openFile{fd: fd, size: st.Size, mod: time.Unix(st.Mtim.Unix()),
+		dir: st.Mode&syscall.S_IFMT == syscall.S_IFDIR}
+	return nil
 }
 
 func (f *openFile) Read(p []byte) (int, error) {

@@ -11,11 +11,11 @@ import (
 	"github.com/goresty/goresty/ngxapi"
 )
 
-// capture answers ngx.location.capture(_multi): each subrequest goes
+// Capture answers ngx.location.capture(_multi): each subrequest goes
 // through the same server's locations (rewrite, access, content and the
 // filters; no log phase and no access log line, as nginx by default) into
 // memory, all of them at once.
-func (rq *request) capture(srs []ngxapi.SubRequest) []ngxapi.SubResponse {
+func (rq *request) Capture(srs []ngxapi.SubRequest) []ngxapi.SubResponse {
 	out := make([]ngxapi.SubResponse, len(srs))
 	var wg sync.WaitGroup
 	for i := range srs {

@@ -61,11 +61,11 @@ func init() {
 			} else {
 				srs = []SubRequest{subRequest(L, 1, L.Get(2), L.Get(3))}
 			}
-			if c.Capture == nil {
+			if c.Server == nil {
 				L.RaiseError("no subrequests in this context")
 			}
 			return w.Suspend(L, func() []lua.LValue {
-				c.captured = c.Capture(srs)
+				c.captured = c.Server.Capture(srs)
 				return nil
 			})
 		})

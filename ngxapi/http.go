@@ -23,6 +23,17 @@ type VarSource interface {
 	SetVar(name, value string) error
 }
 
+// RequestServer is what the server does for a request's Lua APIs (an
+// interface, not two func fields: no closures made per request).
+type RequestServer interface {
+	// Capture runs ngx.location.capture's subrequests (off the worker)
+	// and returns their responses in order.
+	Capture([]SubRequest) []SubResponse
+	// SetURI changes the URI later phases, proxy_pass and $uri see; jump:
+	// the locations are searched again (ngx.req.set_uri(uri, true)).
+	SetURI(uri string, jump bool)
+}
+
 // HTTPCtx is what content_by_lua's APIs act on. httpserver fills it and
 // runs the chunk with it as luavm.Request.Ctx. While the light thread runs,
 // only the worker goroutine touches it (the handler goroutine waits in Run).
@@ -53,13 +64,19 @@ type HTTPCtx struct {
 	BodyFile string // the file ngx.req.read_body buffered the body to
 	bodyInit bool   // between ngx.req.init_body and finish_body
 	ArgsSet  bool   // ngx.req.set_uri_args was called
-	// SetURI changes the URI later phases, proxy_pass and $uri see; jump:
-	// the locations are searched again (ngx.req.set_uri(uri, true)).
-	SetURI func(uri string, jump bool)
+	// Server serves the request's ngx.location.capture and
+	// ngx.req.set_uri; nil: neither is possible in this context.
+	Server RequestServer
 	// BodyTooLarge is set when read_body found a body past client_max_body_size.
 	BodyTooLarge bool
 
 	out []byte // body not written yet
+	// outBuf is out's first backing array: a small response's body is
+	// buffered without an allocation of its own
+	outBuf [64]byte
+	// ctValue holds the value of the Content-Type header DefaultType sets
+	// (a slice of it, no allocation)
+	ctValue [1]string
 
 	// Subrequest: ngx.location.capture made this request; Internal: it
 	// was redirected inside the server (ngx.exec, error_page, try_files,
@@ -95,7 +112,8 @@ func (c *HTTPCtx) sendHeaders(nested bool) {
 	h := c.W.Header()
 	if _, ok := h["Content-Type"]; !ok {
 		if c.DefaultType != "" {
-			h.Set("Content-Type", c.DefaultType)
+			c.ctValue[0] = c.DefaultType
+			h["Content-Type"] = c.ctValue[:1:1]
 		} else {
 			h["Content-Type"] = nil // no sniffing
 		}
@@ -220,12 +238,23 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string, 
 func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int {
 	check(w, L, api)
 	c := httpCtx(w, L)
-	var b []byte
+	// The arguments are rendered straight into the buffered body, and
+	// taken back unless they are to go out (a bad argument raises an
+	// error half-way).
+	if c.out == nil {
+		c.out = c.outBuf[:0]
+	}
+	n0, keep := len(c.out), false
+	defer func() {
+		if !keep {
+			c.out = c.out[:n0]
+		}
+	}()
 	for i := 1; i <= L.GetTop(); i++ {
-		b = appendOutput(L, b, L.Get(i), i, fname, 0)
+		c.out = appendOutput(L, c.out, L.Get(i), i, fname, 0)
 	}
 	if newline {
-		b = append(b, '\n')
+		c.out = append(c.out, '\n')
 	}
 	if c.reqSock.raw != nil {
 		return luaFail(L, "raw request socket acquired")
@@ -238,7 +267,7 @@ func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int
 		L.Push(lua.LNumber(1))
 		return 1
 	}
-	c.out = append(c.out, b...)
+	keep = true
 	if len(c.out) >= outputLimit {
 		return writeOut(w, L, c, false, false)
 	}

@@ -30,10 +30,10 @@ type RequestPhases struct {
 
 	Balancer *Balancer // balancer_by_lua*'s decisions; nil outside proxying
 
-	// Capture runs ngx.location.capture's subrequests (off the worker)
-	// and returns their responses in order; nil: none in this context.
-	Capture  func([]SubRequest) []SubResponse
-	captured []SubResponse
+	captured []SubResponse // ngx.location.capture's responses
+
+	runReq     luavm.Request // what run gives the worker (no allocation per run)
+	runReqBusy bool          // runReq is in use
 
 	headerFiltered bool   // the header filter ran
 	bodyEOF        bool   // the body filter saw (or made) the last piece
@@ -53,19 +53,36 @@ func (c *HTTPCtx) Run(ph luavm.Phase, chunk *luavm.Chunk) luavm.Result {
 		lc.Action = "logging request"
 		conn = &lc
 	}
-	return c.Worker.Run(&luavm.Request{Phase: ph, Chunk: chunk, Ctx: c, Conn: conn, Log: c.Log, Shared: &c.Shared})
+	return c.run(ph, chunk, conn, false)
 }
 
-// runFilter runs a header or body filter, nested when the caller is Lua API
-// code on the worker; false when it failed (FilterFailed is then set).
-func (c *HTTPCtx) runFilter(ph luavm.Phase, chunk *luavm.Chunk, nested bool) bool {
-	req := &luavm.Request{Phase: ph, Chunk: chunk, Ctx: c, Conn: c.Conn, Log: c.Log, Shared: &c.Shared}
+// run runs a chunk on the request's worker (nested: from Lua API code
+// already on it). The luavm.Request is the one kept in the context unless
+// that one is in use: a run from inside another (a filter while a phase
+// runs), or one a closed worker may still hold.
+func (c *HTTPCtx) run(ph luavm.Phase, chunk *luavm.Chunk, conn *errlog.Conn, nested bool) luavm.Result {
+	req, own := &c.runReq, !c.runReqBusy
+	if !own {
+		req = new(luavm.Request)
+	}
+	*req = luavm.Request{Phase: ph, Chunk: chunk, Ctx: c, Conn: conn, Log: c.Log, Shared: &c.Shared}
+	c.runReqBusy = true
 	var res luavm.Result
 	if nested {
 		res = c.Worker.RunNested(req)
 	} else {
 		res = c.Worker.Run(req)
 	}
+	if own && res.Err != luavm.ErrClosed {
+		c.runReqBusy = false
+	}
+	return res
+}
+
+// runFilter runs a header or body filter, nested when the caller is Lua API
+// code on the worker; false when it failed (FilterFailed is then set).
+func (c *HTTPCtx) runFilter(ph luavm.Phase, chunk *luavm.Chunk, nested bool) bool {
+	res := c.run(ph, chunk, c.Conn, nested)
 	if res.Err != nil || res.Exited && res.Exit == -1 { // ngx.ERROR
 		c.FilterFailed = true
 		return false

@@ -61,8 +61,8 @@ func installReqModify(w *luavm.Worker, reqAPI func(string, func(*lua.LState, *HT
 		if ph := w.Current().Phase; jump && ph != luavm.PhaseRewrite {
 			L.RaiseError("API disabled in the context of %s", ph.Context())
 		}
-		if c.SetURI != nil {
-			c.SetURI(uri, jump)
+		if c.Server != nil {
+			c.Server.SetURI(uri, jump)
 		}
 		if jump {
 			// as OpenResty, the handler ends here and the locations are

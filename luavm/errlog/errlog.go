@@ -81,6 +81,10 @@ type Conn struct {
 	// connection does.
 	Listen  string
 	Request string // e.g. "GET / HTTP/1.1"; empty when there is none
+	// RequestParts are the method, URI and protocol the request line is
+	// made of when Request is empty: a request's Conn names them and the
+	// line is only joined when one is logged (none on most requests).
+	RequestParts [3]string
 	// Subrequest is the URI of an ngx.location.capture subrequest
 	// (Request is then its parent's request line).
 	Subrequest string
@@ -233,6 +237,14 @@ func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 		if c.Request != "" {
 			b = append(b, ", request: \""...)
 			b = append(b, c.Request...)
+			b = append(b, '"')
+		} else if p := &c.RequestParts; p[0] != "" {
+			b = append(b, ", request: \""...)
+			b = append(b, p[0]...)
+			b = append(b, ' ')
+			b = append(b, p[1]...)
+			b = append(b, ' ')
+			b = append(b, p[2]...)
 			b = append(b, '"')
 		}
 		if c.Subrequest != "" {
