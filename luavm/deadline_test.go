@@ -172,3 +172,34 @@ func TestRequestDeadlineMany(t *testing.T) {
 		}
 	}
 }
+
+// The worker's deadline timer stays set between runs: a run whose
+// deadline comes before the one the timer is set for moves it earlier, and
+// a run whose deadline comes after it is still stopped on time (the timer,
+// firing first, is set again for it).
+func TestDeadlineTimerKeptBetweenRuns(t *testing.T) {
+	var opts Options
+	opts.Timeouts[PhaseContent] = 20 * time.Second
+	opts.Timeouts[PhaseSet] = 200 * time.Millisecond
+	p, _ := newTestPool(t, opts)
+	w := p.Next()
+	run := func(ph Phase, src string, dl time.Time) (Result, time.Duration) {
+		start := time.Now()
+		r := w.Run(&Request{Phase: ph, Chunk: mustChunk(t, "test", src), Deadline: dl})
+		return r, time.Since(start)
+	}
+	stopped := func(r Result) bool { return r.Err != nil && strings.HasSuffix(r.Err.Error(), "exceeded") }
+	if r, _ := run(PhaseContent, `local x = 1`, time.Time{}); r.Err != nil { // timer: in 20 s
+		t.Fatal(r.Err)
+	}
+	if r, d := run(PhaseSet, `while true do end`, time.Time{}); !stopped(r) || d > 10*time.Second {
+		t.Fatalf("earlier deadline: %v after %v", r.Err, d)
+	}
+	if r, _ := run(PhaseSet, `local x = 1`, time.Time{}); r.Err != nil { // timer: in 200 ms
+		t.Fatal(r.Err)
+	}
+	r, d := run(PhaseContent, `while true do end`, time.Now().Add(600*time.Millisecond))
+	if !stopped(r) || d < 500*time.Millisecond || d > 10*time.Second {
+		t.Fatalf("later deadline: %v after %v", r.Err, d)
+	}
+}

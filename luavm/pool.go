@@ -262,7 +262,7 @@ func (p *Pool) newWorker(i int) *Worker {
 		gone:    make(chan struct{}),
 		hctx:    newHookCtx(p.opts.MaxStringSize),
 	}
-	w.htimer = time.AfterFunc(time.Hour, w.fireDeadline)
+	w.htimer = time.AfterFunc(time.Hour, w.hookTimer)
 	w.htimer.Stop()
 	return w
 }
@@ -490,17 +490,40 @@ func (w *Worker) armDeadline(dl time.Time, err error) *hookCtx {
 	w.harmed = true
 	w.hdl = dl
 	hc.err = err // read by Err only after done is closed, under hmu here
-	w.hmu.Unlock()
 	if !dl.IsZero() {
 		w.busyUntil.Store(dl.UnixNano())
-		w.htimer.Reset(time.Until(dl))
+		// The timer stays set between runs (a Reset and a Stop per run
+		// cost more than the run of a small handler): it is moved only
+		// when this deadline comes first, and hookTimer sets it again
+		// when it comes before the deadline of the run then.
+		if w.hdue.IsZero() || dl.Before(w.hdue) {
+			w.hdue = dl
+			w.htimer.Reset(time.Until(dl))
+		}
 	}
+	w.hmu.Unlock()
 	return hc
+}
+
+// hookTimer is htimer's callback: it fires the deadline of the run now,
+// or sets the timer again for it when that is later.
+func (w *Worker) hookTimer() {
+	w.hmu.Lock()
+	w.hdue = time.Time{}
+	if w.harmed && !w.hdl.IsZero() {
+		if d := time.Until(w.hdl); d > 0 {
+			w.hdue = w.hdl
+			w.htimer.Reset(d)
+			w.hmu.Unlock()
+			return
+		}
+	}
+	w.hmu.Unlock()
+	w.fireDeadline()
 }
 
 func (w *Worker) disarmDeadline(hc *hookCtx) {
 	w.busyUntil.Store(0)
-	w.htimer.Stop()
 	w.hmu.Lock()
 	w.harmed = false
 	hc.mu.Lock()

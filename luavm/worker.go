@@ -217,6 +217,7 @@ type Worker struct {
 	hdl     time.Time
 	harmed  bool
 	htimer  *time.Timer
+	hdue    time.Time     // when htimer is set to fire; zero: not set
 	threads int           // live light threads (worker goroutine only)
 	stop    chan struct{} // closed by Close
 	stopped chan struct{} // closed when the goroutine has ended
@@ -407,17 +408,18 @@ func (w *Worker) startRun(j *runJob) {
 		j.done <- Result{Err: errors.New("no Lua chunk")}
 		return
 	}
-	var dl time.Duration
 	j.until = time.Time{}
 	if req.Phase.Yieldable() {
 		until := req.Deadline
-		if lim := w.pool.opts.Timeouts[req.Phase]; lim > 0 {
-			if u := time.Now().Add(lim); until.IsZero() || u.Before(until) {
+		var now time.Time // one clock read
+		if lim := w.pool.opts.Timeouts[req.Phase]; lim > 0 || !until.IsZero() {
+			now = time.Now()
+			if u := now.Add(lim); lim > 0 && (until.IsZero() || u.Before(until)) {
 				until = u
 			}
 		}
 		if !until.IsZero() {
-			if dl = time.Until(until); dl <= 0 {
+			if !until.After(now) {
 				j.done <- Result{Err: ErrDeadline}
 				return
 			}
@@ -428,14 +430,6 @@ func (w *Worker) startRun(j *runJob) {
 	t.job = j
 	if req.Shared != nil && req.Phase.Yieldable() {
 		req.Shared.entry = t
-	}
-	if dl > 0 {
-		j.th, j.w, j.armed = t, w, true
-		if j.dl == nil {
-			j.dl = time.AfterFunc(dl, j.deadline)
-		} else {
-			j.dl.Reset(dl)
-		}
 	}
 	fn := w.L.NewFunctionFromProto(req.Chunk.Proto)
 	if req.Phase != PhaseInit && req.Phase != PhaseInitWorker {
@@ -501,7 +495,9 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 		// parked by Suspend/Sleep: resumed through the queue.
 		if !t.parked && !t.exited {
 			w.finish(t, errors.New("light thread yielded without a pending operation"), false)
+			return
 		}
+		w.armJob(t)
 	default:
 		// plain coroutine.yield() in the entry thread: give others a turn.
 		if !t.Phase.Yieldable() {
@@ -509,7 +505,25 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 			return
 		}
 		t.parked = true
+		w.armJob(t)
 		w.requeue(t, nil)
+	}
+}
+
+// armJob sets the Request.Deadline timer of t's run when t first parks:
+// code running is interrupted by the worker's deadline context, so a run
+// that never waits (most) needs no timer of its own.
+func (w *Worker) armJob(t *Thread) {
+	j := t.job
+	if j == nil || j.armed || j.until.IsZero() {
+		return
+	}
+	dl := time.Until(j.until)
+	j.th, j.w, j.armed = t, w, true
+	if j.dl == nil {
+		j.dl = time.AfterFunc(dl, j.deadline)
+	} else {
+		j.dl.Reset(dl)
 	}
 }
 
