@@ -33,3 +33,33 @@ func baseError(L *lua.LState) int {
 	L.Error(v, 0)
 	return 0
 }
+
+// debugGetInfo wraps gopher-lua's debug.getinfo (get) to fill "source",
+// "short_src" and "what" as LuaJIT: source is the chunk name
+// ("@/path/file.lua", "=content_by_lua(nginx.conf:41)", "=[C]"), short_src
+// the name messages print; a builtin is "C", not "G". Code that finds its
+// own file with debug.getinfo(1, "S").source:sub(2) relies on it. get runs
+// in this function's frame, so stack levels count the same.
+func debugGetInfo(get lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		n := get(L)
+		t, ok := L.Get(-1).(*lua.LTable)
+		if n != 1 || !ok {
+			return n
+		}
+		what, _ := t.RawGetString("what").(lua.LString)
+		switch {
+		case what == "G":
+			t.RawSetString("what", lua.LString("C"))
+			t.RawSetString("short_src", lua.LString("[C]"))
+			t.RawSetString("source", lua.LString("=[C]"))
+		case what == "Lua" && t.RawGetString("linedefined") == lua.LNumber(0):
+			t.RawSetString("what", lua.LString("main")) // a chunk, as LuaJIT
+		}
+		if src, _ := t.RawGetString("source").(lua.LString); what != "G" && src != "" {
+			t.RawSetString("short_src", src)
+			t.RawSetString("source", lua.LString(chunkSource(string(src))))
+		}
+		return n
+	}
+}

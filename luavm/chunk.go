@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -17,19 +18,56 @@ type Chunk struct {
 
 // Compile compiles an inline block (src) or, when file is set, a _file
 // once. The error text is "<chunkname>:<line>: <message>" as LuaJIT
-// reports it; name defaults to the file's path.
+// reports it; name defaults to the file's path. A file's code is named
+// as LuaJIT names "@path" in messages (FileSource).
 func Compile(src, file, name string) (*Chunk, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("failed to load Lua file \"%s\": %v", file, err)
-		}
-		src = string(b)
-		if name == "" {
-			name = file
-		}
+	if file == "" {
+		return CompileString(src, name)
 	}
-	return CompileString(src, name)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load Lua file \"%s\": %v", file, err)
+	}
+	if name == "" {
+		name = file
+	}
+	p, err := compileProto(string(b), FileSource(file))
+	if err != nil {
+		return nil, err
+	}
+	return &Chunk{Name: name, Proto: p}, nil
+}
+
+// idSize is LuaJIT's LUA_IDSIZE: the longest chunk name in a message, with
+// its terminating NUL.
+const idSize = 60
+
+// fullPaths maps a shortened file chunk name back to its path (definedAt).
+var fullPaths sync.Map // string -> string
+
+// chunkSource is the chunk name LuaJIT keeps (debug.getinfo's source) for
+// code that messages name name: "@path" for a file, "=name" for the rest
+// ("=content_by_lua(nginx.conf:41)").
+func chunkSource(name string) string {
+	if full, ok := fullPaths.Load(name); ok {
+		return "@" + full.(string)
+	}
+	if strings.HasPrefix(name, "/") {
+		return "@" + name
+	}
+	return "=" + name
+}
+
+// FileSource is the name LuaJIT gives code loaded from path (chunk name
+// "@path") in error messages, tracebacks and short_src: the path, or, from
+// idSize bytes on, "..." and its last idSize-4 bytes.
+func FileSource(path string) string {
+	if len(path) < idSize {
+		return path
+	}
+	short := "..." + path[len(path)-(idSize-4):]
+	fullPaths.Store(short, path)
+	return short
 }
 
 // CompileString compiles src under the chunk name name.

@@ -164,6 +164,11 @@ func (w *Worker) sandbox() error {
 	L := w.L
 	o := w.pool.opts
 	w.installStringLib() // before the prelude takes table.concat
+	if dbg, ok := L.GetGlobal("debug").(*lua.LTable); ok {
+		if get, ok := dbg.RawGetString("getinfo").(*lua.LFunction); ok && get.IsG {
+			dbg.RawSetString("getinfo", L.NewFunction(debugGetInfo(get.GFunction)))
+		}
+	}
 	w.marker = L.NewUserData()
 	w.marker.Value = "goresty.yield"
 
@@ -345,22 +350,25 @@ func (w *Worker) xresume(L *lua.LState) int {
 	return L.GetTop()
 }
 
-// chunkName turns a load* chunk name into what LuaJIT prints: "=name" and
-// "@file" lose their first character, source text becomes
-// [string "first line..."].
+// chunkName turns a load* chunk name into what LuaJIT prints: "=name"
+// loses its "=" (and is cut at idSize-1 bytes), "@file" is the file's
+// name (FileSource), source text becomes [string "first line..."].
 func chunkName(src, name string, none bool) string {
 	if none {
 		name = src
 	}
-	if strings.HasPrefix(name, "=") || strings.HasPrefix(name, "@") {
-		return name[1:]
+	if strings.HasPrefix(name, "=") {
+		return name[1:min(len(name), idSize)]
+	}
+	if strings.HasPrefix(name, "@") {
+		return FileSource(name[1:])
 	}
 	line := name
 	truncated := false
 	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
 		line, truncated = line[:i], true
 	}
-	const max = 60 - len(`[string "..."]`)
+	const max = idSize - len(`[string "..."]`)
 	if len(line) > max {
 		line, truncated = line[:max], true
 	}
@@ -557,7 +565,7 @@ func loadModuleProto(file string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	proto, err := compileProto(string(b), file)
+	proto, err := compileProto(string(b), FileSource(file))
 	if err != nil {
 		return nil, err
 	}

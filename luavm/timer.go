@@ -3,7 +3,6 @@ package luavm
 import (
 	"errors"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -194,13 +193,7 @@ func definedAt(fn *lua.LFunction) string {
 	if fn.IsG || fn.Proto == nil {
 		return "[C]:-1"
 	}
-	src := fn.Proto.SourceName
-	if strings.HasPrefix(src, "/") {
-		src = "@" + src
-	} else {
-		src = "=" + src
-	}
-	return src + ":" + itoa(fn.Proto.LineDefined)
+	return chunkSource(fn.Proto.SourceName) + ":" + itoa(fn.Proto.LineDefined)
 }
 
 func (w *Worker) stopTimers() {

@@ -369,6 +369,14 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	fn(ngx, "say", func(L *lua.LState) int { return output(w, L, "ngx.say", "say", true) })
 	fn(ngx, "print", func(L *lua.LState) int { return output(w, L, "ngx.print", "print", false) })
 	ngxAPI("flush", func(L *lua.LState, c *HTTPCtx) int {
+		// ngx.flush(wait?): every flush here waits until the data is
+		// written; the argument is checked as OpenResty does (only in the
+		// main request)
+		if n := L.GetTop(); n > 1 {
+			L.RaiseError("attempt to pass %d arguments, but accepted 0 or 1", n)
+		} else if n == 1 && !c.Subrequest {
+			L.CheckBool(1)
+		}
 		if c.reqSock.raw != nil {
 			return luaFail(L, "raw request socket acquired")
 		}

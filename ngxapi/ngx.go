@@ -259,7 +259,9 @@ func luaLogLimited(w *luavm.Worker, L *lua.LState, level errlog.Level, first int
 	b.WriteString("[lua] ")
 	if dbg, ok := L.GetStack(1); ok {
 		if _, err := L.GetInfo("Sln", dbg, lua.LNil); err == nil {
-			b.WriteString(shortSrc(dbg.Source))
+			// as lua-nginx-module: the base name of LuaJIT's short_src
+			// (the chunk name: luavm.FileSource), "f.lua:3:" for a file
+			b.WriteString(dbg.Source[strings.LastIndexByte(dbg.Source, '/')+1:])
 			b.WriteByte(':')
 			b.WriteString(strconv.Itoa(dbg.CurrentLine))
 			b.WriteString(": ")
@@ -311,15 +313,6 @@ func luaLogLimited(w *luavm.Worker, L *lua.LState, level errlog.Level, first int
 		return
 	}
 	lg.LogConn(level, conn, b.String())
-}
-
-// shortSrc shortens a chunk name as LuaJIT's short_src does (60 bytes).
-func shortSrc(s string) string {
-	const idsize = 60
-	if len(s) < idsize {
-		return s
-	}
-	return "..." + s[len(s)-(idsize-4):]
 }
 
 func installTimer(w *luavm.Worker, ngx *lua.LTable) {

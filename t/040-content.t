@@ -437,3 +437,27 @@ own debug line
 own print line
 own timer line
 own failure
+
+
+
+=== TEST 21: ngx.flush's argument: a boolean (wait) or none, as OpenResty checks it; more than one is refused
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.say(pcall(ngx.flush, "x"))
+            ngx.say(pcall(ngx.flush, nil))
+            ngx.say(pcall(ngx.flush, true, 2))
+            ngx.say(pcall(function() ngx.flush({}) end))
+            ngx.say(ngx.flush(false), " ", ngx.flush(true), " ", ngx.flush())
+        }
+    }
+--- request
+GET /t
+--- response_body
+falsebad argument #1 to '?' (boolean expected, got string)
+falsebad argument #1 to '?' (boolean expected, got nil)
+falseattempt to pass 2 arguments, but accepted 0 or 1
+falsecontent_by_lua(nginx.conf:41):5: bad argument #1 to 'flush' (boolean expected, got table)
+1 1 1
+--- no_error_log
+[error]
