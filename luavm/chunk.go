@@ -42,7 +42,8 @@ func Compile(src, file, name string) (*Chunk, error) {
 // its terminating NUL.
 const idSize = 60
 
-// fullPaths maps a shortened file chunk name back to its path (definedAt).
+// fullPaths maps the name of code loaded from a file (FileSource) to its
+// path: what debug.getinfo and the timer alert give as "@path".
 var fullPaths sync.Map // string -> string
 
 // chunkSource is the chunk name LuaJIT keeps (debug.getinfo's source) for
@@ -52,9 +53,6 @@ func chunkSource(name string) string {
 	if full, ok := fullPaths.Load(name); ok {
 		return "@" + full.(string)
 	}
-	if strings.HasPrefix(name, "/") {
-		return "@" + name
-	}
 	return "=" + name
 }
 
@@ -62,11 +60,13 @@ func chunkSource(name string) string {
 // "@path") in error messages, tracebacks and short_src: the path, or, from
 // idSize bytes on, "..." and its last idSize-4 bytes.
 func FileSource(path string) string {
-	if len(path) < idSize {
-		return path
+	short := path
+	if len(path) >= idSize {
+		short = "..." + path[len(path)-(idSize-4):]
 	}
-	short := "..." + path[len(path)-(idSize-4):]
-	fullPaths.Store(short, path)
+	if v, ok := fullPaths.Load(short); !ok || v.(string) != path {
+		fullPaths.Store(short, path)
+	}
 	return short
 }
 

@@ -25,6 +25,9 @@ func TestChunkNamesAsLuaJIT(t *testing.T) {
 	if got := chunkSource(p59); got != "@"+p59 {
 		t.Errorf("source of %q: %q", p59, got)
 	}
+	if got := chunkSource(FileSource("./rel.lua")); got != "@./rel.lua" {
+		t.Errorf("relative source: %q", got)
+	}
 	if got := chunkSource("content_by_lua(nginx.conf:41)"); got != "=content_by_lua(nginx.conf:41)" {
 		t.Errorf("inline source: %q", got)
 	}
