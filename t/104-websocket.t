@@ -49,6 +49,13 @@ our $Server = <<'_EOC_';
     }
 _EOC_
 
+# the echo server again in a TLS server block
+our $TLSConfig = $::HttpConfig
+    . "    server {\n        listen $ENV{TEST_NGINX_SERVER_SSL_PORT} ssl;\n        server_name test.com;\n"
+    . "        ssl_certificate $ENV{TEST_NGINX_CERT_DIR}/ecdsa.crt;\n"
+    . "        ssl_certificate_key $ENV{TEST_NGINX_CERT_DIR}/ecdsa.key;\n"
+    . $::Server . "    }\n";
+
 no_shuffle();
 run_tests();
 
@@ -275,5 +282,38 @@ nilpayload too big
 23: nil nil failed to receive the first 2 bytes: closed
 24: nil nil failed to read masking-len and payload: closed
 unmasked ok: Hellotextnil
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: wss: the client over TLS (sslhandshake) to the same echo server on a TLS port
+--- http_config eval: $::TLSConfig
+--- config
+    location = /t {
+        content_by_lua_block {
+            local client = require "nginx.websocket.client"
+            local wb = client:new{ timeout = 5000 }
+            local ok, err = wb:connect("wss://127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT/ws")
+            if not ok then
+                ngx.say("failed to connect: ", err)
+                return
+            end
+            assert(wb:send_text("over tls"))
+            ngx.say(wb:recv_frame())
+            assert(wb:send_ping("p"))
+            ngx.say(wb:recv_frame())
+            assert(wb:send_close(1000, "done"))
+            ngx.say(wb:recv_frame())
+            ngx.say(select(3, wb:recv_frame()))
+        }
+    }
+--- request
+GET /t
+--- response_body
+text nil 8 over tlstextnil
+re: ppongnil
+byeclose1000
+failed to receive the first 2 bytes: closed
 --- no_error_log
 [error]
