@@ -49,6 +49,8 @@ type addrGroup struct {
 	ln        *genListener
 	alt       *http.Server // over TLS: h2 and failed handshakes (tlsstrict.go)
 	handoff   *handoff     // alt's listener
+	lean      leanSet      // the HTTP/1.x connections the lean loop serves (lean.go)
+	h1        *handoff     // srv's listener: what the lean loop hands to net/http
 	fresh     atomic.Int64 // accepted connections whose first request is not read yet
 }
 
@@ -302,6 +304,7 @@ func build(cfg *confparse.Config, log *errlog.Logger, socks map[string]*socket, 
 		}
 		grp.ln = &genListener{s: s, g: g, grp: grp, done: make(chan struct{})}
 		grp.srv = g.httpServer(grp)
+		grp.h1 = newHandoff(grp.ln.Addr())
 		g.altServer(grp)
 	}
 	// Everything root may be needed for is done: run atStart (Run's pid
@@ -444,12 +447,10 @@ func (g *generation) httpServer(grp *addrGroup) *http.Server {
 			return
 		}
 		if st == http.StateNew {
-			if !qc.fresh { // the alt server's StateNew comes second
-				qc.fresh = true
+			if qc.fresh.CompareAndSwap(false, true) { // not when the lean loop counted it
 				grp.fresh.Add(1)
 			}
-		} else if qc.fresh {
-			qc.fresh = false
+		} else if qc.fresh.CompareAndSwap(true, false) {
 			grp.fresh.Add(-1)
 		}
 	}
@@ -468,8 +469,13 @@ func (g *generation) start() {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
-			grp.srv.Serve(grp.ln)
+			grp.leanAccept()
 			close(grp.ln.done)
+		}()
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			grp.srv.Serve(grp.h1)
 		}()
 		if grp.alt != nil {
 			g.wg.Add(1)
@@ -518,7 +524,7 @@ func (g *generation) shutdown(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			grp.stopServers(func(s *http.Server) { s.Shutdown(ctx) })
+			grp.stopServers(func(l *leanSet) { l.shutdown(ctx) }, func(s *http.Server) { s.Shutdown(ctx) })
 		}()
 	}
 	wg.Wait()
@@ -561,7 +567,7 @@ func retainDicts(cfg *confparse.Config) { shdict.Default.Retain(dictNames(cfg)) 
 func (g *generation) close() {
 	g.detach()
 	for _, grp := range g.groups {
-		grp.stopServers(func(s *http.Server) { s.Close() })
+		grp.stopServers((*leanSet).closeAll, func(s *http.Server) { s.Close() })
 	}
 	if g.pool != nil {
 		g.pool.Close()

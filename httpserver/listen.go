@@ -185,7 +185,7 @@ type quietConn struct {
 	id       uint64
 	ln       *genListener            // the generation and address group that accepted it
 	peerGone atomic.Bool             // set by Read, read by Write: net/http reads in the background while a handler writes
-	fresh    bool                    // counted in addrGroup.fresh
+	fresh    atomic.Bool             // counted in addrGroup.fresh
 	sess     *tlssession.ConnSession // &sessVal once the handshake uses it
 	// Per-connection session state and hook log suffixes, kept inside the
 	// connection (no allocation of their own on the handshake path).
@@ -260,6 +260,10 @@ func connOf(c net.Conn) *quietConn {
 		if q, ok := x.NetConn().(*quietConn); ok {
 			return q
 		}
+	case *replayConn:
+		return connOf(x.Conn)
+	case *replayTLSConn:
+		return connOf(x.Conn)
 	}
 	return nil
 }

@@ -165,9 +165,11 @@ func (g *generation) altServer(grp *addrGroup) {
 	grp.alt = g.httpServer(grp)
 }
 
-// stopServers shuts the address's servers down: the first one before the
-// alt one, which takes what the first one hands over until then.
-func (grp *addrGroup) stopServers(stop func(*http.Server)) {
+// stopServers shuts the address's servers down: the lean loop's
+// connections, then net/http's first server, then the alt one, each
+// taking what the one before hands over until then.
+func (grp *addrGroup) stopServers(stopLean func(*leanSet), stop func(*http.Server)) {
+	stopLean(&grp.lean)
 	if grp.srv != nil {
 		stop(grp.srv)
 	}

@@ -1,0 +1,436 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// goresty serves HTTP/1.x itself (issue 18): net/http keeps a 4 KB reader,
+// a 4 KB writer and a goroutine whose stack grew in the handshake and the
+// handler (8 KB) for every idle keep-alive connection, and starts a
+// goroutine per request to watch the client. The lean loop keeps none of
+// that while a connection waits, as nginx frees its buffers: the request
+// is read into a pooled buffer that goes back before the handler runs,
+// the response is framed in pooled buffers that go back once it is sent,
+// and the wait for the next request happens in a new goroutine (the
+// smallest stack) that asks the poller for readability and holds no
+// buffer. What it does not serve itself (a request body, Expect, anything
+// net/http would refuse) it hands, with the bytes read so far, to the
+// address's net/http server (grp.srv, through grp.h1), which serves that
+// connection from then on exactly as before; HTTP/2 and failed handshakes
+// still go to grp.alt (tlsstrict.go).
+
+// Connection states (leanConn.state).
+const (
+	lcActive int32 = iota // reading or answering a request
+	lcIdle                // waiting for the next request
+	lcClosed
+	lcGone // handed to net/http or hijacked
+)
+
+type leanConn struct {
+	qc       *quietConn
+	c        net.Conn  // what requests are read from: qc, or &qc.tlsw
+	wire     io.Writer // what answers are written to: the socket or the *tls.Conn
+	tc       *tls.Conn // over TLS
+	rc       syscall.RawConn
+	grp      *addrGroup
+	h        http.Handler
+	state    atomic.Int32
+	tlsState *tls.ConnectionState
+	remote   string
+	pend     *[]byte // a read buffer holding the next (pipelined) request's first bytes
+	peek     [1]byte // a byte the abort watcher (leanCtx) or a TLS wait read
+	peeked   bool
+}
+
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// leanSet is an address's lean connections, for shutdown.
+type leanSet struct {
+	mu       sync.Mutex
+	conns    map[*leanConn]struct{}
+	shutting atomic.Bool
+}
+
+func (s *leanSet) add(lc *leanConn) {
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[*leanConn]struct{}{}
+	}
+	s.conns[lc] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *leanSet) remove(lc *leanConn) {
+	s.mu.Lock()
+	delete(s.conns, lc)
+	s.mu.Unlock()
+}
+
+// each calls f for every connection, outside the lock.
+func (s *leanSet) each(f func(*leanConn)) int {
+	s.mu.Lock()
+	all := make([]*leanConn, 0, len(s.conns))
+	for lc := range s.conns {
+		all = append(all, lc)
+	}
+	s.mu.Unlock()
+	for _, lc := range all {
+		f(lc)
+	}
+	return len(all)
+}
+
+// shutdown is http.Server.Shutdown: idle connections are closed at once,
+// busy ones after their response, all of them when ctx ends.
+func (s *leanSet) shutdown(ctx context.Context) {
+	s.shutting.Store(true)
+	t := time.NewTimer(time.Millisecond)
+	defer t.Stop()
+	for {
+		left := s.each(func(lc *leanConn) {
+			if lc.state.CompareAndSwap(lcIdle, lcClosed) {
+				lc.close()
+			}
+		})
+		if left == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.closeAll()
+			return
+		case <-t.C:
+			t.Reset(10 * time.Millisecond)
+		}
+	}
+}
+
+// closeAll is http.Server.Close: every connection closed now.
+func (s *leanSet) closeAll() {
+	s.shutting.Store(true)
+	s.each(func(lc *leanConn) {
+		lc.state.Store(lcClosed)
+		lc.close()
+	})
+}
+
+// leanAccept is the address's accept loop (http.Server.Serve's).
+func (grp *addrGroup) leanAccept() {
+	var delay time.Duration
+	for {
+		c, err := grp.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// as http.Server: EMFILE and the like, retried after a pause
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			grp.srv.ErrorLog.Printf("http: Accept error: %v; retrying in %v", err, delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		lc := &leanConn{c: c, grp: grp, h: grp.srv.Handler}
+		lc.qc = connOf(c)
+		if sc, ok := lc.qc.Conn.(syscall.Conn); ok {
+			lc.rc, _ = sc.SyscallConn()
+		}
+		if lc.qc.tlsw.Conn != nil {
+			lc.tc = lc.qc.tlsw.Conn
+			lc.wire = lc.tc
+		} else {
+			lc.wire = lc.qc.Conn
+		}
+		if lc.qc.fresh.CompareAndSwap(false, true) {
+			grp.fresh.Add(1)
+		}
+		grp.lean.add(lc)
+		go lc.start()
+	}
+}
+
+// start makes the TLS handshake (in tlsConn.ConnectionState, which hands
+// h2 and failures to grp.alt), then waits for the first request in a
+// goroutine of its own: the handshake grew this one's stack.
+func (lc *leanConn) start() {
+	lc.remote = lc.qc.RemoteAddr().String()
+	if lc.tc == nil {
+		lc.wait(true)
+		return
+	}
+	st := lc.qc.tlsw.ConnectionState()
+	if lc.qc.tlsw.handed.Load() {
+		lc.state.Store(lcGone)
+		lc.grp.lean.remove(lc)
+		lc.notFresh()
+		return
+	}
+	lc.tlsState = &st
+	go lc.wait(true)
+}
+
+func (lc *leanConn) notFresh() {
+	if lc.qc.fresh.CompareAndSwap(true, false) {
+		lc.grp.fresh.Add(-1)
+	}
+}
+
+func (lc *leanConn) keepAlives() bool {
+	return lc.grp.def.conf.KeepaliveTimeout > 0 && !lc.grp.lean.shutting.Load()
+}
+
+// wait parks until the next request arrives (keepalive_timeout, or
+// client_header_timeout for the first), holding no buffer, then serves.
+func (lc *leanConn) wait(first bool) {
+	if !lc.state.CompareAndSwap(lcActive, lcIdle) {
+		return
+	}
+	if lc.grp.lean.shutting.Load() && !first {
+		if lc.state.CompareAndSwap(lcIdle, lcClosed) {
+			lc.close()
+		}
+		return
+	}
+	d := lc.grp.def.conf.KeepaliveTimeout
+	if first {
+		d = headerTimeout(lc.grp)
+	}
+	lc.c.SetReadDeadline(time.Now().Add(d))
+	var err error
+	switch {
+	case lc.tc != nil && tlsInputKnown && tlsInputBuffered(lc.tc):
+		// already here (sent with the handshake's last flight)
+	case lc.rc != nil && (lc.tc == nil || tlsInputKnown):
+		err = lc.waitReadable()
+	default: // cannot tell what crypto/tls holds: read into it
+		var n int
+		n, err = lc.c.Read(lc.peek[:])
+		lc.peeked = n == 1
+		if n == 1 {
+			err = nil
+		}
+	}
+	if !lc.state.CompareAndSwap(lcIdle, lcActive) {
+		return // closed by shutdown
+	}
+	if err != nil {
+		lc.state.Store(lcClosed)
+		lc.close()
+		return
+	}
+	lc.serve()
+}
+
+// waitReadable parks until the socket is readable (or its read deadline
+// passes), reading nothing: f peeks (MSG_PEEK) and RawConn.Read calls it
+// again once the poller says so. Peeking is what makes a byte that came
+// before the wait count (the poller's edge was consumed then).
+func (lc *leanConn) waitReadable() error {
+	return lc.rc.Read(func(fd uintptr) bool {
+		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&lc.peek[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		return errno != syscall.EAGAIN
+	})
+}
+
+// serve answers requests while the next one is already there, then
+// leaves the wait for the one after to a new goroutine.
+func (lc *leanConn) serve() {
+	for lc.serveOne() {
+		if lc.grp.lean.shutting.Load() {
+			lc.state.Store(lcClosed)
+			lc.close()
+			return
+		}
+		if lc.pend == nil && !lc.peeked {
+			go lc.wait(false)
+			return
+		}
+	}
+}
+
+// leanExchange is one request's state, allocated at once.
+type leanExchange struct {
+	url url.URL
+	w   leanWriter
+	ctx leanCtx
+}
+
+// serveOne reads one request and answers it; false when the connection
+// is no longer the loop's (closed, handed over, hijacked).
+func (lc *leanConn) serveOne() bool {
+	bp := lc.pend
+	lc.pend = nil
+	if bp == nil {
+		bp = readBufs.Get().(*[]byte)
+	}
+	b := *bp
+	if lc.peeked {
+		b = append(b, lc.peek[0])
+		lc.peeked = false
+	}
+	lc.c.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
+	end := headerEnd(b)
+	for end < 0 {
+		if len(b) == cap(b) {
+			lc.handOff(b, bp) // a header block over 4 KB: net/http's 1 MB
+			return false
+		}
+		n, err := lc.c.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if len(b) > 0 && !isTimeout(err) {
+				lc.handOff(b, bp) // a cut request: net/http's answer
+				return false
+			}
+			*bp = b[:0]
+			readBufs.Put(bp)
+			lc.state.Store(lcClosed)
+			lc.close()
+			return false
+		}
+		end = headerEnd(b)
+	}
+	lc.notFresh()
+	ex := new(leanExchange)
+	var r http.Request
+	if !parseLeanRequest(b[:end], &r, &ex.url, &ex.w.lr) {
+		lc.handOff(b, bp)
+		return false
+	}
+	if rest := len(b) - end; rest > 0 {
+		*bp = b[:copy(b, b[end:])]
+		lc.pend = bp
+	} else {
+		*bp = b[:0]
+		readBufs.Put(bp)
+	}
+	r.RemoteAddr = lc.remote
+	r.TLS = lc.tlsState
+	ex.ctx.lc = lc
+	req := r.WithContext(&ex.ctx)
+	w := &ex.w
+	w.lc, w.req, w.handlerHeader, w.contentLength = lc, req, make(http.Header), -1
+	if !lc.run(w, req, &ex.ctx) {
+		if !w.hijacked {
+			lc.state.Store(lcClosed)
+			lc.close()
+		}
+		return false
+	}
+	return true
+}
+
+// run calls the handler as net/http does: a panic other than
+// http.ErrAbortHandler is logged with its stack, both close the
+// connection.
+func (lc *leanConn) run(w *leanWriter, req *http.Request, ctx *leanCtx) (keep bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				buf := make([]byte, 64<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				w.logf("http: panic serving %v: %v\n%s", lc.remote, p, buf)
+			}
+			ctx.end()
+			w.release()
+			keep = false
+		}
+	}()
+	lc.h.ServeHTTP(w, req)
+	ctx.end()
+	if w.hijacked {
+		return false
+	}
+	return w.finish()
+}
+
+// canWatch is whether the abort watcher may read: not when the next
+// request's bytes are already here.
+func (lc *leanConn) canWatch() bool {
+	return lc.pend == nil && !lc.peeked && lc.state.Load() == lcActive
+}
+
+// handOff gives the connection to net/http with b, the bytes read from it
+// and not yet served; bp goes back to the pool.
+func (lc *leanConn) handOff(b []byte, bp *[]byte) {
+	rest := append([]byte(nil), b...)
+	*bp = b[:0]
+	readBufs.Put(bp)
+	lc.state.Store(lcGone)
+	lc.grp.lean.remove(lc)
+	lc.c.SetReadDeadline(time.Time{})
+	var c net.Conn = &replayConn{Conn: lc.c, rest: rest}
+	if lc.tc != nil {
+		c = &replayTLSConn{replayConn{Conn: lc.c, rest: rest}}
+	}
+	lc.grp.h1.hand(c)
+}
+
+// hijack gives the connection to the handler: the connection and what
+// was read from it past the request.
+func (lc *leanConn) hijack() (net.Conn, []byte) {
+	lc.state.Store(lcGone)
+	lc.grp.lean.remove(lc)
+	lc.c.SetDeadline(time.Time{})
+	var rest []byte
+	if lc.pend != nil {
+		rest = append(rest, *lc.pend...)
+		*lc.pend = (*lc.pend)[:0]
+		readBufs.Put(lc.pend)
+		lc.pend = nil
+	}
+	if lc.peeked {
+		rest = append(rest, lc.peek[0])
+		lc.peeked = false
+	}
+	return lc.c, rest
+}
+
+func (lc *leanConn) close() {
+	lc.grp.lean.remove(lc)
+	lc.notFresh()
+	lc.c.Close()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// replayConn is a connection handed to net/http: the bytes already read
+// from it come first.
+type replayConn struct {
+	net.Conn
+	rest []byte
+}
+
+func (c *replayConn) Read(b []byte) (int, error) {
+	if len(c.rest) > 0 {
+		n := copy(b, c.rest)
+		c.rest = c.rest[n:]
+		return n, nil
+	}
+	return c.Conn.Read(b)
+}
+
+// replayTLSConn is a replayConn over TLS: net/http fills in Request.TLS
+// from its ConnectionState.
+type replayTLSConn struct{ replayConn }
+
+func (c *replayTLSConn) ConnectionState() tls.ConnectionState {
+	return c.Conn.(*tlsConn).ConnectionState()
+}

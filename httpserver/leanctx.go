@@ -1,0 +1,98 @@
+package httpserver
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// leanCtx is the context of a request the lean loop serves. net/http
+// starts a goroutine per request that reads one byte to notice a client
+// going away; leanCtx does that only for the requests that ask, when
+// something calls Done (proxy_pass's upstream request,
+// lua_check_client_abort), and is canceled when the handler returns, as
+// net/http's.
+type leanCtx struct {
+	lc       *leanConn
+	mu       sync.Mutex
+	done     chan struct{}
+	err      error
+	ended    bool
+	watching chan struct{} // closed when the watcher has returned
+}
+
+func (c *leanCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (c *leanCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if !c.ended && c.lc.canWatch() {
+			c.watching = make(chan struct{})
+			go c.watch()
+		}
+	}
+	return c.done
+}
+
+func (c *leanCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *leanCtx) Value(key any) any {
+	switch key {
+	case connKey{}:
+		return c.lc.qc
+	case http.LocalAddrContextKey:
+		return c.lc.qc.LocalAddr()
+	}
+	return nil
+}
+
+func (c *leanCtx) cancel() {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = context.Canceled
+		if c.done == nil {
+			c.done = closedChan
+		} else {
+			close(c.done)
+		}
+	}
+	c.mu.Unlock()
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// watch reads one byte, as net/http's background read: EOF or an error
+// is the client gone; a byte is the next request's (kept for it).
+func (c *leanCtx) watch() {
+	defer close(c.watching)
+	lc := c.lc
+	lc.c.SetReadDeadline(time.Time{})
+	n, err := lc.c.Read(lc.peek[:])
+	if n == 1 {
+		lc.peeked = true
+	}
+	if err != nil && !isTimeout(err) {
+		c.cancel()
+	}
+}
+
+// end is the handler's return: the watcher stopped (its read woken by a
+// deadline in the past) and the context canceled.
+func (c *leanCtx) end() {
+	c.mu.Lock()
+	c.ended = true
+	w := c.watching
+	c.mu.Unlock()
+	if w != nil {
+		c.lc.c.SetReadDeadline(time.Unix(1, 0))
+		<-w
+	}
+	c.cancel()
+}

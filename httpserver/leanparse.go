@@ -1,0 +1,300 @@
+package httpserver
+
+import (
+	"bytes"
+	"net/http"
+	"net/textproto"
+	"net/url"
+)
+
+// The lean loop (lean.go) parses the requests it serves itself: a strict
+// subset of HTTP/1.x that net/http would parse into the same
+// http.Request. Anything outside it (a body, Expect, an absolute URI,
+// obs-fold, a bare LF, a header block over the read buffer, anything
+// net/http would refuse) is not an error here: the connection is handed
+// to net/http with the bytes read so far, which answers as it always did
+// (badrequest.go turns its refusals into nginx's pages).
+
+// headerEnd is the length of the header block at the start of b (through
+// its blank line), or -1 when b does not hold all of it yet.
+func headerEnd(b []byte) int {
+	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+		return i + 4
+	}
+	return -1
+}
+
+// leanRequest is what parseLeanRequest fills in besides the http.Request.
+type leanRequest struct {
+	wants10KeepAlive bool // HTTP/1.0 with Connection: keep-alive
+	wantsClose       bool // Connection: close
+}
+
+// parseLeanRequest parses the header block hb (ending with its blank
+// line) into r; false when net/http has to see it instead.
+func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) bool {
+	if len(hb) == 0 || !tchar[hb[0]] {
+		return false // leading empty lines, garbage: net/http's rules
+	}
+	// One string holds the whole block; the request's strings are its
+	// substrings (one allocation instead of one per field).
+	s := string(hb[:len(hb)-2])
+	eol := indexCRLF(s, 0)
+	if eol < 0 {
+		return false
+	}
+	line := s[:eol]
+	sp1 := indexByteStr(line, ' ')
+	if sp1 <= 0 || !isToken(line[:sp1]) {
+		return false
+	}
+	rest := line[sp1+1:]
+	sp2 := indexByteStr(rest, ' ')
+	if sp2 <= 0 {
+		return false
+	}
+	uri, proto := rest[:sp2], rest[sp2+1:]
+	switch proto {
+	case "HTTP/1.1":
+		r.ProtoMinor = 1
+	case "HTTP/1.0":
+		r.ProtoMinor = 0
+	default:
+		return false
+	}
+	r.Proto, r.ProtoMajor = proto, 1
+	r.Method = line[:sp1]
+	if uri[0] != '/' || !parsePathQuery(uri, u) {
+		return false
+	}
+	r.RequestURI, r.URL = uri, u
+
+	// Header lines: every value of the block in one slice, as textproto.
+	n := bytes.Count(hb, []byte("\r\n")) - 2
+	if n < 0 {
+		n = 0
+	}
+	h := make(http.Header, n)
+	vals := make([]string, 0, n)
+	var host string
+	hosts, cls := 0, 0
+	for i := eol + 2; i < len(s); {
+		e := indexCRLF(s, i)
+		if e < 0 {
+			return false
+		}
+		l := s[i:e]
+		i = e + 2
+		colon := indexByteStr(l, ':')
+		if colon <= 0 || !isToken(l[:colon]) {
+			return false // obs-fold, space before the colon, a bad name
+		}
+		v := trimOWS(l[colon+1:])
+		if !validFieldValue(v) {
+			return false
+		}
+		key := canonicalKey(l[:colon])
+		switch key {
+		case "Host":
+			host, hosts = v, hosts+1
+		case "Content-Length":
+			if v != "0" {
+				return false // a body: net/http reads it
+			}
+			cls++
+		case "Transfer-Encoding", "Expect":
+			return false
+		}
+		if prev, ok := h[key]; ok {
+			h[key] = append(prev, v)
+		} else {
+			vals = append(vals, v)
+			h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
+	}
+	if hosts > 1 || cls > 1 || (hosts == 0 && r.ProtoMinor == 1) || !validHost(host) {
+		return false
+	}
+	delete(h, "Host")
+	r.Host = host
+	r.Header = h
+	r.Body = http.NoBody
+	r.ContentLength = 0
+	conn := h["Connection"]
+	lr.wantsClose = headerValuesContainsToken(conn, "close")
+	lr.wants10KeepAlive = r.ProtoMinor == 0 && headerValuesContainsToken(conn, "keep-alive")
+	r.Close = lr.wantsClose || (r.ProtoMinor == 0 && !lr.wants10KeepAlive)
+	// net/http's fixPragmaCacheControl
+	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
+		if _, ok := h["Cache-Control"]; !ok {
+			h["Cache-Control"] = []string{"no-cache"}
+		}
+	}
+	return true
+}
+
+// parsePathQuery fills u as url.ParseRequestURI would for an origin-form
+// uri; the common case (no escapes) without its allocations.
+func parsePathQuery(uri string, u *url.URL) bool {
+	path, query, hasQuery := uri, "", false
+	if q := indexByteStr(uri, '?'); q >= 0 {
+		path, query, hasQuery = uri[:q], uri[q+1:], true
+	}
+	for i := 0; i < len(path); i++ {
+		if !plainPathByte[path[i]] {
+			pu, err := url.ParseRequestURI(uri)
+			if err != nil {
+				return false
+			}
+			*u = *pu
+			return true
+		}
+	}
+	for i := 0; i < len(query); i++ {
+		if c := query[i]; c < 0x21 || c > 0x7e {
+			pu, err := url.ParseRequestURI(uri)
+			if err != nil {
+				return false
+			}
+			*u = *pu
+			return true
+		}
+	}
+	u.Path, u.RawQuery, u.ForceQuery = path, query, hasQuery && query == ""
+	return true
+}
+
+func indexCRLF(s string, from int) int {
+	for i := from; i+1 < len(s); i++ {
+		if s[i] == '\n' {
+			return -1 // a bare LF: net/http's rules
+		}
+		if s[i] == '\r' {
+			if s[i+1] != '\n' {
+				return -1
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+func indexByteStr(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !tchar[s[i]] {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// validFieldValue is httpguts.ValidHeaderFieldValue: no control bytes but
+// HT.
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHost is httpguts.ValidHostHeader's byte check.
+func validHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if !hostByte[h[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// headerValuesContainsToken is httpguts.HeaderValuesContainsToken.
+func headerValuesContainsToken(values []string, token string) bool {
+	for _, v := range values {
+		for len(v) > 0 {
+			var f string
+			if i := indexByteStr(v, ','); i >= 0 {
+				f, v = v[:i], v[i+1:]
+			} else {
+				f, v = v, ""
+			}
+			if f = trimOWS(f); len(f) == len(token) && asciiEqualFold([]byte(f), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey, without an
+// allocation for the names requests usually carry.
+func canonicalKey(k string) string {
+	if c, ok := commonHeaders[k]; ok {
+		return c
+	}
+	return textproto.CanonicalMIMEHeaderKey(k)
+}
+
+var commonHeaders = map[string]string{}
+
+func init() {
+	for _, k := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language",
+		"Accept-Charset", "Connection", "Keep-Alive", "Cookie", "Content-Length", "Content-Type",
+		"Cache-Control", "Pragma", "Referer", "Origin", "Authorization", "If-Modified-Since",
+		"If-None-Match", "If-Match", "If-Unmodified-Since", "If-Range", "Range", "Transfer-Encoding",
+		"Expect", "Upgrade", "Te", "Via", "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto",
+		"X-Forwarded-Host", "X-Real-Ip", "X-Requested-With", "Dnt", "Upgrade-Insecure-Requests",
+		"Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User", "Priority", "Date"} {
+		commonHeaders[k] = k
+		commonHeaders[lowerASCII(k)] = k
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		plainPathByte[c], plainPathByte[c-'a'+'A'] = true, true
+		hostByte[c], hostByte[c-'a'+'A'] = true, true
+		tchar[c], tchar[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		plainPathByte[c], hostByte[c], tchar[c] = true, true, true
+	}
+	for _, c := range []byte("-._~/$&+,:;=@") {
+		plainPathByte[c] = true
+	}
+	for _, c := range []byte("!$%&'()*+,-.:;=[]_~") {
+		hostByte[c] = true
+	}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		tchar[c] = true
+	}
+}
+
+var plainPathByte, hostByte, tchar [256]bool
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,495 @@
+package httpserver
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// leanWriter is the http.ResponseWriter of a request the lean loop serves.
+// It frames responses as net/http's server does (what clients and the
+// specs see does not depend on which of the two served a request): the
+// header as it was at WriteHeader, Date, a Content-Length computed when
+// the whole body is known before 2 KB of it were written (else chunked on
+// HTTP/1.1, close-delimited on HTTP/1.0), no body for HEAD, 1xx, 204 and
+// 304, the connection kept or closed by the same rules. Its buffers come
+// from pools and go back when the response is done.
+type leanWriter struct {
+	lc  *leanConn
+	req *http.Request
+	lr  leanRequest
+
+	handlerHeader http.Header
+	snapshot      http.Header // the header as of WriteHeader, when changed after it
+	calledHeader  bool
+	wroteHeader   bool // logically (WriteHeader or the first Write)
+	sentHeader    bool // physically, into out
+	handlerDone   bool
+	hijacked      bool
+	chunking      bool
+	status        int
+	contentLength int64 // declared, -1 when not
+	written       int64
+	closeAfter    bool
+	err           error // the first write error on the connection
+
+	body *[]byte // bytes not yet framed (net/http's 2 KB response buffer)
+	out  *[]byte // framed bytes not yet written to the connection
+}
+
+const (
+	chunkingAfter = 2048 // net/http's bufferBeforeChunkingSize
+	outSize       = 4096 // net/http's connection write buffer
+)
+
+var (
+	bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, chunkingAfter); return &b }}
+	outBufs  = sync.Pool{New: func() any { b := make([]byte, 0, outSize); return &b }}
+)
+
+func (w *leanWriter) Header() http.Header {
+	if w.snapshot == nil && w.wroteHeader && !w.sentHeader {
+		// net/http: changes after WriteHeader do not reach the client
+		w.snapshot = w.handlerHeader.Clone()
+	}
+	w.calledHeader = true
+	return w.handlerHeader
+}
+
+func (w *leanWriter) logf(format string, args ...any) {
+	if l := w.lc.grp.srv.ErrorLog; l != nil {
+		l.Printf(format, args...)
+	}
+}
+
+func (w *leanWriter) WriteHeader(code int) {
+	if w.hijacked {
+		w.logf("http: response.WriteHeader on hijacked connection")
+		return
+	}
+	if w.wroteHeader {
+		w.logf("http: superfluous response.WriteHeader call")
+		return
+	}
+	if code < 100 || code > 999 {
+		panic("invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	if code < 200 && code != http.StatusSwitchingProtocols {
+		// informational: sent at once, the header map kept
+		w.flushBody()
+		out := w.outBuf()
+		*out = appendStatusLine(*out, w.req.ProtoMinor == 1, code)
+		*out = appendHeader(*out, w.handlerHeader, excludedNoBody)
+		*out = append(*out, "\r\n"...)
+		w.flushOut()
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	if w.calledHeader && w.snapshot == nil {
+		w.snapshot = w.handlerHeader.Clone()
+	}
+	if cl := w.handlerHeader.Get("Content-Length"); cl != "" {
+		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
+			w.contentLength = v
+		} else {
+			w.logf("http: invalid Content-Length of %q", cl)
+			w.handlerHeader.Del("Content-Length")
+		}
+	}
+}
+
+func (w *leanWriter) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !bodyAllowedForStatus(w.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	w.written += int64(len(p))
+	if w.contentLength != -1 && w.written > w.contentLength {
+		return 0, http.ErrContentLength
+	}
+	w.bufWrite(p)
+	if w.err != nil {
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+// bufWrite is bufio.Writer.Write over frame, with the 2 KB body buffer.
+func (w *leanWriter) bufWrite(p []byte) {
+	if w.body == nil {
+		w.body = bodyBufs.Get().(*[]byte)
+	}
+	b := w.body
+	for len(p) > cap(*b)-len(*b) && w.err == nil {
+		if len(*b) == 0 {
+			w.frame(p) // large: straight through, as bufio
+			return
+		}
+		n := copy((*b)[len(*b):cap(*b)], p)
+		*b = (*b)[:len(*b)+n]
+		p = p[n:]
+		w.flushBody()
+	}
+	*b = append(*b, p...)
+}
+
+func (w *leanWriter) flushBody() {
+	if w.body != nil && len(*w.body) > 0 {
+		w.frame(*w.body)
+		*w.body = (*w.body)[:0]
+	}
+}
+
+// frame is net/http's chunkWriter.Write: the header first, then p as it
+// goes on the wire.
+func (w *leanWriter) frame(p []byte) {
+	if !w.sentHeader {
+		w.writeHeader(p)
+	}
+	if w.req.Method == "HEAD" || w.err != nil {
+		return
+	}
+	if w.chunking {
+		out := w.outBuf()
+		*out = strconv.AppendInt(*out, int64(len(p)), 16)
+		*out = append(*out, "\r\n"...)
+		w.outWrite(p)
+		*w.out = append(*w.out, "\r\n"...)
+		return
+	}
+	w.outWrite(p)
+}
+
+func (w *leanWriter) outBuf() *[]byte {
+	if w.out == nil {
+		w.out = outBufs.Get().(*[]byte)
+	}
+	return w.out
+}
+
+// outWrite is bufio.Writer.Write on the connection.
+func (w *leanWriter) outWrite(p []byte) {
+	out := w.outBuf()
+	if len(*out)+len(p) <= cap(*out) {
+		*out = append(*out, p...)
+		return
+	}
+	w.flushOut()
+	if len(p) >= cap(*out) {
+		w.connWrite(p)
+		return
+	}
+	*out = append(*out, p...)
+}
+
+func (w *leanWriter) flushOut() {
+	if w.out != nil && len(*w.out) > 0 {
+		w.connWrite(*w.out)
+		*w.out = (*w.out)[:0]
+	}
+}
+
+func (w *leanWriter) connWrite(p []byte) {
+	if w.err != nil {
+		return
+	}
+	if _, err := w.lc.wire.Write(p); err != nil {
+		w.err = err
+	}
+}
+
+// writeHeader is net/http's chunkWriter.writeHeader: p is the first
+// piece of the body (all of it when the handler is done).
+func (w *leanWriter) writeHeader(p []byte) {
+	w.sentHeader = true
+	header := w.handlerHeader
+	if w.snapshot != nil {
+		header = w.snapshot
+	}
+	var exclude map[string]bool
+	del := func(k string) {
+		if _, ok := header[k]; ok {
+			if exclude == nil {
+				exclude = map[string]bool{}
+			}
+			exclude[k] = true
+		}
+	}
+	keepAlives := w.lc.keepAlives()
+	isHEAD := w.req.Method == "HEAD"
+	te := header.Get("Transfer-Encoding")
+	hasTE := te != ""
+	var clen []byte
+	var ctype, connection, tenc string
+	if w.handlerDone && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
+		w.contentLength = int64(len(p))
+		clen = strconv.AppendInt(nil, int64(len(p)), 10)
+	}
+	if w.lr.wants10KeepAlive && keepAlives && header.Get("Content-Length") != "" && header.Get("Connection") == "keep-alive" {
+		w.closeAfter = false
+	}
+	hasCL := w.contentLength != -1
+	if w.lr.wants10KeepAlive && (isHEAD || hasCL || !bodyAllowedForStatus(w.status)) {
+		if _, set := header["Connection"]; !set {
+			connection = "keep-alive"
+		}
+	} else if w.req.ProtoMinor == 0 || w.lr.wantsClose {
+		w.closeAfter = true
+	}
+	if header.Get("Connection") == "close" || !keepAlives {
+		w.closeAfter = true
+	}
+	if bodyAllowedForStatus(w.status) {
+		_, haveType := header["Content-Type"]
+		if header.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+			ctype = http.DetectContentType(p)
+		}
+	} else {
+		for _, k := range suppressedHeaders(w.status) {
+			del(k)
+		}
+	}
+	var date []byte
+	if _, ok := header["Date"]; !ok {
+		date = httpDate()
+	}
+	if hasCL && hasTE && te != "identity" {
+		w.logf("http: WriteHeader called with both Transfer-Encoding of %q and a Content-Length of %d", te, w.contentLength)
+		del("Content-Length")
+		hasCL = false
+	}
+	switch {
+	case isHEAD || !bodyAllowedForStatus(w.status) || w.status == http.StatusNoContent:
+		del("Transfer-Encoding")
+	case hasCL:
+		del("Transfer-Encoding")
+	case w.req.ProtoMinor == 1:
+		if hasTE && te == "identity" {
+			w.closeAfter = true
+			del("Transfer-Encoding")
+		} else {
+			w.chunking = true
+			tenc = "chunked"
+			if hasTE && te == "chunked" {
+				del("Transfer-Encoding")
+			}
+		}
+	default:
+		w.closeAfter = true
+		del("Transfer-Encoding")
+	}
+	if w.chunking {
+		del("Content-Length")
+	}
+	if w.closeAfter && (!keepAlives || !headerValuesContainsToken(header["Connection"], "close")) &&
+		!(w.status == http.StatusSwitchingProtocols && header.Get("Upgrade") != "") {
+		del("Connection")
+		if w.req.ProtoMinor == 1 {
+			connection = "close"
+		}
+	}
+	out := w.outBuf()
+	*out = appendStatusLine(*out, w.req.ProtoMinor == 1, w.status)
+	*out = appendHeader(*out, header, exclude)
+	if date != nil {
+		*out = append(append(append(*out, "Date: "...), date...), "\r\n"...)
+	}
+	if clen != nil {
+		*out = append(append(append(*out, "Content-Length: "...), clen...), "\r\n"...)
+	}
+	for _, kv := range [...][2]string{{"Content-Type", ctype}, {"Connection", connection}, {"Transfer-Encoding", tenc}} {
+		if kv[1] != "" {
+			*out = append(append(append(append(*out, kv[0]...), ": "...), kv[1]...), "\r\n"...)
+		}
+	}
+	*out = append(*out, "\r\n"...)
+}
+
+// Flush sends what was written so far (http.Flusher).
+func (w *leanWriter) Flush() {
+	if w.hijacked {
+		return
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.flushBody()
+	if !w.sentHeader {
+		w.writeHeader(nil)
+	}
+	w.flushOut()
+}
+
+// finish ends the response after the handler returned: net/http's
+// finishRequest. false when the connection cannot serve another request.
+func (w *leanWriter) finish() bool {
+	w.handlerDone = true
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.flushBody()
+	if !w.sentHeader {
+		w.writeHeader(nil)
+	}
+	if w.chunking {
+		w.outWrite([]byte("0\r\n\r\n"))
+	}
+	w.flushOut()
+	w.release()
+	if w.closeAfter || w.err != nil {
+		return false
+	}
+	// less body than declared: the client would take the next response for the rest
+	return w.req.Method == "HEAD" || w.contentLength == -1 || !bodyAllowedForStatus(w.status) || w.contentLength == w.written
+}
+
+// release gives the buffers back (what is in them is lost: a panic's
+// unsent part).
+func (w *leanWriter) release() {
+	if w.body != nil {
+		*w.body = (*w.body)[:0]
+		bodyBufs.Put(w.body)
+		w.body = nil
+	}
+	if w.out != nil {
+		*w.out = (*w.out)[:0]
+		outBufs.Put(w.out)
+		w.out = nil
+	}
+}
+
+// Hijack hands the connection to the handler (ngx.req.socket(true)).
+func (w *leanWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.handlerDone {
+		return nil, nil, errors.New("http: Hijack called after ServeHTTP finished")
+	}
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.wroteHeader {
+		w.flushBody()
+		if !w.sentHeader {
+			w.writeHeader(nil)
+		}
+		w.flushOut()
+	}
+	w.release()
+	w.hijacked = true
+	c, rest := w.lc.hijack()
+	// as net/http's: what was read past the request is in the reader's
+	// buffer (Buffered), the rest comes from c
+	r := bufio.NewReader(&replayConn{Conn: c, rest: rest})
+	if len(rest) > 0 {
+		r.Peek(len(rest))
+	}
+	return c, bufio.NewReadWriter(r, bufio.NewWriter(c)), nil
+}
+
+// SetReadDeadline and SetWriteDeadline serve http.ResponseController.
+func (w *leanWriter) SetReadDeadline(t time.Time) error  { return w.lc.c.SetReadDeadline(t) }
+func (w *leanWriter) SetWriteDeadline(t time.Time) error { return w.lc.c.SetWriteDeadline(t) }
+
+// bodyAllowedForStatus is net/http's: no body for 1xx, 204, 304.
+func bodyAllowedForStatus(status int) bool {
+	switch {
+	case status >= 100 && status <= 199:
+		return false
+	case status == 204, status == 304:
+		return false
+	}
+	return true
+}
+
+var suppressedHeaders304 = []string{"Content-Type", "Content-Length", "Transfer-Encoding"}
+var suppressedHeadersNoBody = []string{"Content-Length", "Transfer-Encoding"}
+
+var excludedNoBody = map[string]bool{"Content-Length": true, "Transfer-Encoding": true}
+
+func suppressedHeaders(status int) []string {
+	switch {
+	case status == 304:
+		return suppressedHeaders304
+	case !bodyAllowedForStatus(status):
+		return suppressedHeadersNoBody
+	}
+	return nil
+}
+
+func appendStatusLine(b []byte, is11 bool, code int) []byte {
+	if is11 {
+		b = append(b, "HTTP/1.1 "...)
+	} else {
+		b = append(b, "HTTP/1.0 "...)
+	}
+	b = strconv.AppendInt(b, int64(code), 10)
+	if text := http.StatusText(code); text != "" {
+		b = append(append(b, ' '), text...)
+	} else {
+		b = append(b, " status code "...)
+		b = strconv.AppendInt(b, int64(code), 10)
+	}
+	return append(b, "\r\n"...)
+}
+
+var headerKeys = sync.Pool{New: func() any { s := make([]string, 0, 16); return &s }}
+
+// appendHeader is http.Header.WriteSubset: keys sorted, newlines in
+// values turned into spaces, values trimmed.
+func appendHeader(b []byte, h http.Header, exclude map[string]bool) []byte {
+	kp := headerKeys.Get().(*[]string)
+	keys := (*kp)[:0]
+	for k := range h {
+		if !exclude[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			if strings.ContainsAny(v, "\r\n") {
+				v = strings.NewReplacer("\n", " ", "\r", " ").Replace(v)
+			}
+			v = trimOWS(v)
+			b = append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
+		}
+	}
+	clear(keys)
+	*kp = keys[:0]
+	headerKeys.Put(kp)
+	return b
+}
+
+// httpDate is the Date header's value, formatted once a second.
+func httpDate() []byte {
+	now := time.Now()
+	sec := now.Unix()
+	if d := cachedDate.Load(); d != nil && d.sec == sec {
+		return d.b
+	}
+	d := &dateText{sec: sec, b: now.UTC().AppendFormat(make([]byte, 0, 29), http.TimeFormat)}
+	cachedDate.Store(d)
+	return d.b
+}
+
+type dateText struct {
+	sec int64
+	b   []byte
+}
+
+var cachedDate atomic.Pointer[dateText]
