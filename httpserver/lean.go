@@ -231,23 +231,79 @@ func (lc *leanConn) wait(first bool) {
 		lc.close()
 		return
 	}
-	lc.serve()
+	lc.dispatch()
 }
 
 // waitReadable parks until the socket is readable (or its read deadline
-// passes), reading nothing: f peeks (MSG_PEEK) and RawConn.Read calls it
-// again once the poller says so. Peeking is what makes a byte that came
-// before the wait count (the poller's edge was consumed then).
+// passes), reading nothing. RawConn.Read clears the poller's readiness
+// first, so f peeks (MSG_PEEK) once for bytes that came before the wait;
+// when it is called again the poller has seen them arrive (or the peer
+// close), which the read that follows finds out.
 func (lc *leanConn) waitReadable() error {
+	peeked := false
 	return lc.rc.Read(func(fd uintptr) bool {
+		if peeked {
+			return true
+		}
+		peeked = true
 		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&lc.peek[0])), 1,
 			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 		return errno != syscall.EAGAIN
 	})
 }
 
-// serve answers requests while the next one is already there, then
-// leaves the wait for the one after to a new goroutine.
+// A request is served by a goroutine whose stack already grew serving
+// others: the waiting goroutine (the smallest stack, kept small) hands
+// the connection to an idle server, or becomes one itself when none is
+// idle. Growing a fresh stack to what the handler and crypto/tls need
+// cost more per request than the hand-off (runtime.copystack was 12% of
+// the CPU of a keep-alive request). Servers left idle longer than a
+// second are retired (trimServers).
+var (
+	idleServers = make(chan *leanConn)
+	idleCount   atomic.Int64 // servers waiting on idleServers
+	lowIdle     atomic.Int64 // the fewest idle servers since the last trim
+	trimOnce    sync.Once
+)
+
+func (lc *leanConn) dispatch() {
+	select {
+	case idleServers <- lc:
+	default:
+		trimOnce.Do(func() { go trimServers() })
+		serveLoop(lc)
+	}
+}
+
+// serveLoop serves lc, then whatever connection it is handed next, until
+// it is retired (handed nil).
+func serveLoop(lc *leanConn) {
+	for lc != nil {
+		lc.serve()
+		idleCount.Add(1)
+		lc = <-idleServers
+		if n := idleCount.Add(-1); n < lowIdle.Load() {
+			lowIdle.Store(n)
+		}
+	}
+}
+
+// trimServers retires, once a second, the servers that stayed idle all
+// that second.
+func trimServers() {
+	for range time.Tick(time.Second) {
+		for k := lowIdle.Swap(idleCount.Load()); k > 0; k-- {
+			select {
+			case idleServers <- nil:
+			default:
+				k = 0
+			}
+		}
+	}
+}
+
+// serve answers requests while the next one comes within lingerFor,
+// then leaves the wait for the one after to a new goroutine.
 func (lc *leanConn) serve() {
 	for lc.serveOne() {
 		if lc.grp.lean.shutting.Load() {
@@ -255,11 +311,32 @@ func (lc *leanConn) serve() {
 			lc.close()
 			return
 		}
-		if lc.pend == nil && !lc.peeked {
+		if !lc.linger() {
 			go lc.wait(false)
 			return
 		}
 	}
+}
+
+// lingerFor is how long a connection keeps its server waiting for the
+// next request before the wait goes to a small goroutine: a busy client's
+// next request usually comes sooner, and is then served without the
+// hand-offs (a new goroutine, a wake-up of an idle server).
+const lingerFor = 2 * time.Millisecond
+
+// linger is whether the next request is here or came within lingerFor.
+func (lc *leanConn) linger() bool {
+	if lc.pend != nil || lc.peeked {
+		return true
+	}
+	if lc.rc == nil || (lc.tc != nil && !tlsInputKnown) {
+		return false
+	}
+	if lc.tc != nil && tlsInputBuffered(lc.tc) {
+		return true
+	}
+	lc.c.SetReadDeadline(time.Now().Add(lingerFor))
+	return lc.waitReadable() == nil
 }
 
 // leanExchange is one request's state, allocated at once.
@@ -282,15 +359,23 @@ func (lc *leanConn) serveOne() bool {
 		b = append(b, lc.peek[0])
 		lc.peeked = false
 	}
-	lc.c.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
+	// The first read runs under the wait's deadline (the bytes are
+	// there); client_header_timeout is set only for a header that does not
+	// come whole: a deadline change costs a lock in the runtime's timers.
 	end := headerEnd(b)
-	for end < 0 {
+	for reads := 0; end < 0; reads++ {
+		if reads == 1 {
+			lc.c.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
+		}
 		if len(b) == cap(b) {
 			lc.handOff(b, bp) // a header block over 4 KB: net/http's 1 MB
 			return false
 		}
 		n, err := lc.c.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		if err != nil && reads == 0 && n == 0 && isTimeout(err) {
+			continue // the wait's deadline passed just after the bytes came: the header's now
+		}
 		if err != nil {
 			if len(b) > 0 && !isTimeout(err) {
 				lc.handOff(b, bp) // a cut request: net/http's answer

@@ -31,7 +31,7 @@ func freePort(t testing.TB) int {
 
 // startServer writes conf (with %[1]d = plain port, %[2]d = TLS port,
 // %[3]s = cert dir, %[4]d = backend port) into a prefix and serves it.
-func startServer(t *testing.T, conf string, backend int) (plain, secure int, prefix string) {
+func startServer(t testing.TB, conf string, backend int) (plain, secure int, prefix string) {
 	t.Helper()
 	prefix = t.TempDir() + "/"
 	for _, d := range []string{"conf", "logs", "html"} {
