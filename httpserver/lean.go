@@ -53,6 +53,8 @@ type leanConn struct {
 	pend     *[]byte // a read buffer holding the next (pipelined) request's first bytes
 	peek     [1]byte // a byte the abort watcher (leanCtx) or a TLS wait read
 	peeked   bool
+	peekFn   func(uintptr) bool // peekFor
+	waited   bool               // peekFor peeked once
 }
 
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -147,6 +149,7 @@ func (grp *addrGroup) leanAccept() {
 		lc.qc = connOf(c)
 		if sc, ok := lc.qc.Conn.(syscall.Conn); ok {
 			lc.rc, _ = sc.SyscallConn()
+			lc.peekFn = lc.peekFor
 		}
 		if lc.qc.tlsw.Conn != nil {
 			lc.tc = lc.qc.tlsw.Conn
@@ -240,16 +243,19 @@ func (lc *leanConn) wait(first bool) {
 // when it is called again the poller has seen them arrive (or the peer
 // close), which the read that follows finds out.
 func (lc *leanConn) waitReadable() error {
-	peeked := false
-	return lc.rc.Read(func(fd uintptr) bool {
-		if peeked {
-			return true
-		}
-		peeked = true
-		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&lc.peek[0])), 1,
-			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		return errno != syscall.EAGAIN
-	})
+	lc.waited = false
+	return lc.rc.Read(lc.peekFn)
+}
+
+// peekFor is waitReadable's f, made once per connection.
+func (lc *leanConn) peekFor(fd uintptr) bool {
+	if lc.waited {
+		return true
+	}
+	lc.waited = true
+	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&lc.peek[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	return errno != syscall.EAGAIN
 }
 
 // A request is served by a goroutine whose stack already grew serving

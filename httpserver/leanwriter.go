@@ -39,6 +39,7 @@ type leanWriter struct {
 	written       int64
 	closeAfter    bool
 	err           error // the first write error on the connection
+	clenBuf       [20]byte
 
 	body *[]byte // bytes not yet framed (net/http's 2 KB response buffer)
 	out  *[]byte // framed bytes not yet written to the connection
@@ -239,7 +240,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 	var ctype, connection, tenc string
 	if w.handlerDone && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
-		clen = strconv.AppendInt(nil, int64(len(p)), 10)
+		clen = strconv.AppendInt(w.clenBuf[:0], int64(len(p)), 10)
 	}
 	if w.lr.wants10KeepAlive && keepAlives && header.Get("Content-Length") != "" && header.Get("Connection") == "keep-alive" {
 		w.closeAfter = false
