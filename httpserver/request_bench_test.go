@@ -99,6 +99,7 @@ http {
 // one connection (HTTP/1.1, or HTTP/2 with h2), no network: what goresty
 // itself spends per request after the HTTP server has parsed it.
 func benchServe(b *testing.B, path string, h2 bool) {
+	startGCFloor() // as the server runs (the collector's pace depends on it)
 	h := benchHandler(b)
 	qc := &quietConn{id: 1}
 	ctx := context.WithValue(context.Background(), connKey{}, qc)
