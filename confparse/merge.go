@@ -132,6 +132,7 @@ func (l *loader) finish() error {
 			}
 		}
 		l.mergeLocations(srv.Locations, &srv.Settings, &srv.LuaSocket)
+		srv.Unmatched = &LocationConf{Pos: srv.Pos, TryFiles: srv.TryFiles, Settings: srv.Settings, LuaSocket: srv.LuaSocket}
 	}
 	for _, srv := range h.Servers {
 		if err := l.checkDupLocations(srv.Locations); err != nil {

@@ -324,6 +324,10 @@ type ServerConf struct {
 	Locations []*LocationConf
 	Rewrite   []RewriteStep // set / return at server level, in order
 	TryFiles  []string      // try_files at server level: for URIs no location matches
+	// Unmatched is the configuration of the requests whose URI no location
+	// matches: the server's own settings as an implicit location (nginx's
+	// server-level location configuration), its try_files included.
+	Unmatched *LocationConf
 	Settings
 	SSL SSLSettings
 
@@ -337,8 +341,14 @@ type ServerConf struct {
 }
 
 // EachLocation calls fn for every location configuration of the server,
-// nested locations and the blocks of "if" in a location included.
+// nested locations, the blocks of "if" in a location and Unmatched
+// included.
 func (s *ServerConf) EachLocation(fn func(*LocationConf) error) error {
+	if s.Unmatched != nil {
+		if err := fn(s.Unmatched); err != nil {
+			return err
+		}
+	}
 	var walk func([]*LocationConf) error
 	walk = func(locs []*LocationConf) error {
 		for _, l := range locs {
@@ -378,7 +388,7 @@ type LocationConf struct {
 	Content   *LuaCode      // content_by_lua_block / _file
 	ProxyPass string        // "http://host:port[/uri]"
 	Alias     string        // absolute; a trailing "/" kept as written
-	TryFiles  []string      // files ..., then a URI or =code (the location's, else the server's)
+	TryFiles  []string      // files ..., then a URI or =code (in Unmatched: the server's)
 	// SSLSessionMetrics (ssl_session_metrics;) serves the session counters
 	// in Prometheus text format.
 	SSLSessionMetrics bool

@@ -169,6 +169,9 @@ type request struct {
 	hdr [4]string
 	// file is the static file being served
 	file openFile
+	// unmatched is the location a URI no location matches takes (the
+	// server's Unmatched configuration), inside the request
+	unmatched location
 	// internal: redirected inside the server (ngx.exec, error_page,
 	// try_files, rewrite); subreq: made by ngx.location.capture
 	internal, subreq bool
@@ -258,15 +261,10 @@ func (rq *request) serve(uri string, depth int) {
 		uri = rq.uri
 		loc = srv.locs.Find(uri)
 		if loc == nil {
-			// a server's try_files serves the URIs no location matches
-			if tf := srv.conf.TryFiles; tf != nil {
-				if rq.tryFiles(tf, depth) {
-					rq.static()
-				}
-				return
-			}
-			rq.errorPage(http.StatusNotFound)
-			return
+			// nginx serves it with the server's own configuration: its
+			// settings, Lua phases and try_files as an implicit location
+			rq.unmatched = location{conf: srv.conf.Unmatched}
+			loc = &rq.unmatched
 		}
 	}
 	rq.loc = loc
