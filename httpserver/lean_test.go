@@ -3,12 +3,14 @@ package httpserver
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/goresty/goresty/confparse"
+	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // seenRequest is what a handler sees of a request, for comparing the lean
@@ -387,5 +390,105 @@ func TestLeanTLSRecordsTogether(t *testing.T) {
 			}
 		}
 		c.Close()
+	}
+}
+
+// TestLeanShutdown: a retiring generation closes its idle keep-alive
+// connections at once, lets a request in flight finish (its connection
+// then closed), and hands a connection over to net/http mid-way (a body)
+// without losing the request.
+func TestLeanShutdown(t *testing.T) {
+	prefix := t.TempDir() + "/"
+	for _, d := range []string{"conf", "logs", "html"} {
+		os.MkdirAll(prefix+d, 0o755)
+	}
+	port := freePort(t)
+	conf := fmt.Sprintf(`daemon off;
+error_log logs/error.log info;
+events {}
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:%d;
+        location / { content_by_lua_block { ngx.req.read_body() ngx.say("got ", ngx.req.get_body_data()) } }
+        location /slow { content_by_lua_block { ngx.log(ngx.WARN, "slow started") ngx.sleep(0.3) ngx.say("slow done") } }
+    }
+}
+`, port)
+	os.WriteFile(prefix+"conf/nginx.conf", []byte(conf), 0o644)
+	cfg, err := confparse.Load(confparse.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := errlog.New(cfg.Main.ErrorLogs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	socks := map[string]*socket{}
+	g, err := build(cfg, log, socks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.start()
+	defer closeSockets(socks, nil)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		return c, bufio.NewReader(c)
+	}
+	ask := func(c net.Conn, br *bufio.Reader, req string) string {
+		t.Helper()
+		io.WriteString(c, req)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", req, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	// an idle keep-alive connection (the lean loop's), one handed to net/http
+	idle, idleR := dial()
+	if got := ask(idle, idleR, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"); got != "got nil\n" {
+		t.Errorf("lean: %q", got)
+	}
+	handed, handedR := dial()
+	if got := ask(handed, handedR, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"); got != "got hi\n" {
+		t.Errorf("net/http: %q", got)
+	}
+	busy, busyR := dial()
+	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	waitLog(t, prefix+"logs/error.log", "slow started")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		g.shutdown(ctx)
+		close(stopped)
+	}()
+	for name, c := range map[string]*bufio.Reader{"idle lean": idleR, "idle net/http": handedR} {
+		if b, err := c.ReadByte(); err != io.EOF {
+			t.Errorf("%s connection after shutdown: %q, %v; want EOF", name, b, err)
+		}
+	}
+	resp, err := http.ReadResponse(busyR, nil)
+	if err != nil {
+		t.Fatalf("request in flight: %v", err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "slow done\n" {
+		t.Errorf("request in flight: %q", b)
+	}
+	if _, err := busyR.ReadByte(); err != io.EOF {
+		t.Errorf("the busy connection after its response: %v, want EOF", err)
+	}
+	<-stopped
+	for _, grp := range g.groups {
+		if n := grp.fresh.Load(); n != 0 {
+			t.Errorf("%s: %d connections still counted as fresh", grp.key, n)
+		}
 	}
 }
