@@ -323,7 +323,7 @@ func (rq *request) serve(uri string, depth int) {
 		g.mgr.WriteMetrics(rq.w)
 		ngxapi.WriteSessionStoreMetrics(rq.w)
 	default:
-		rq.static()
+		rq.static(depth)
 	}
 }
 
@@ -393,6 +393,17 @@ func (rq *request) exec(c *ngxapi.HTTPCtx, depth int) {
 		}
 	}
 	rq.serve(target, depth+1)
+}
+
+// redirect is an internal redirect to uri (try_files, index): the server's
+// rewrites and the location search again, within nginx's limit.
+func (rq *request) redirect(uri string, depth int) {
+	if depth+1 > maxRedirects {
+		rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", uri))
+		rq.errorPage(http.StatusInternalServerError)
+		return
+	}
+	rq.serve(uri, depth+1)
 }
 
 // nginx's large_client_header_buffers 4 8k: the request line and each

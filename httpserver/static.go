@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/goresty/goresty/luavm/errlog"
@@ -26,49 +27,27 @@ func osHostname() (string, error) {
 	return hostname, nil
 }
 
-// static serves root/index files as nginx's static and index modules.
-func (rq *request) static() {
+// static serves root/index files as nginx's static and index modules:
+// GET, HEAD and POST come in (POST is refused only once a file is found).
+func (rq *request) static(depth int) {
 	r := rq.r
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
 		rq.errorPage(http.StatusMethodNotAllowed)
 		return
 	}
-	st := rq.settings()
-	root := strings.TrimSuffix(st.Root, "/")
 	path := rq.filePath(rq.uri)
 	if strings.HasSuffix(rq.uri, "/") {
-		for _, idx := range st.Index {
-			p := path + idx
-			if strings.HasPrefix(idx, "/") {
-				p = root + idx
-			}
-			fi, err := os.Stat(p)
-			if err != nil {
-				continue
-			}
-			if fi.IsDir() {
-				continue
-			}
-			f := &rq.file
-			if err := f.open(p); err != nil {
-				rq.openFailed(p, err)
-				return
-			}
-			rq.serveOpen(p, f)
-			return
-		}
-		fi, err := os.Stat(path)
-		if err == nil && fi.IsDir() {
-			rq.logErr(errlog.Error, fmt.Sprintf("directory index of \"%s\" is forbidden", path))
-			rq.errorPage(http.StatusForbidden)
-			return
-		}
-		rq.openFailed(path, err)
+		rq.index(path, depth)
 		return
 	}
 	f := &rq.file
 	oerr := f.open(path)
 	if oerr == nil && !f.dir {
+		if r.Method == http.MethodPost {
+			f.Close()
+			rq.errorPage(http.StatusMethodNotAllowed)
+			return
+		}
 		rq.serveOpen(path, f)
 		return
 	}
@@ -92,6 +71,51 @@ func (rq *request) static() {
 		return
 	}
 	rq.openFailed(path, oerr)
+}
+
+// index is nginx's index module for a URI ending in "/" (path is its
+// directory): the first index file that exists (a "/name" one without a
+// look) becomes an internal redirect to its URI, so the location search
+// and the phases run again for it, as nginx. When the directory itself is
+// missing: 404 "... is not found"; when no index file is there: 403.
+func (rq *request) index(path string, depth int) {
+	dirTested := false
+	for _, idx := range rq.settings().Index {
+		if strings.HasPrefix(idx, "/") {
+			rq.redirect(idx, depth)
+			return
+		}
+		p := path + idx
+		_, err := os.Stat(p)
+		if err == nil {
+			rq.redirect(rq.uri+idx, depth)
+			return
+		}
+		switch e := unwrapPath(err); {
+		case errors.Is(e, fs.ErrPermission):
+			rq.logErr(errlog.Error, fmt.Sprintf("\"%s\" is forbidden (%s)", p, errlog.ErrnoText(e)))
+			rq.errorPage(http.StatusForbidden)
+			return
+		case errors.Is(e, syscall.ENOTDIR) || errors.Is(e, syscall.ENAMETOOLONG):
+			rq.logErr(errlog.Error, fmt.Sprintf("\"%s\" is not found (%s)", p, errlog.ErrnoText(e)))
+			rq.errorPage(http.StatusNotFound)
+			return
+		case !errors.Is(e, fs.ErrNotExist):
+			rq.logErr(errlog.Crit, fmt.Sprintf("stat() \"%s\" failed (%s)", p, errlog.ErrnoText(e)))
+			rq.errorPage(http.StatusInternalServerError)
+			return
+		}
+		if !dirTested {
+			dirTested = true
+			if _, derr := os.Stat(path); errors.Is(derr, fs.ErrNotExist) {
+				rq.logErr(errlog.Error, fmt.Sprintf("\"%s\" is not found (%s)", p, errlog.ErrnoText(unwrapPath(derr))))
+				rq.errorPage(http.StatusNotFound)
+				return
+			}
+		}
+	}
+	rq.logErr(errlog.Error, fmt.Sprintf("directory index of \"%s\" is forbidden", path))
+	rq.errorPage(http.StatusForbidden)
 }
 
 // filePath maps a URI to a file: root + uri, or with alias the
@@ -131,15 +155,10 @@ func (rq *request) tryFiles(args []string, depth int) bool {
 			return false
 		}
 	}
-	if depth+1 > maxRedirects {
-		rq.logErr(errlog.Error, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", last))
-		rq.errorPage(http.StatusInternalServerError)
-		return false
-	}
 	if p, q, ok := strings.Cut(last, "?"); ok {
 		last, rq.r.URL.RawQuery = p, q
 	}
-	rq.serve(last, depth+1)
+	rq.redirect(last, depth)
 	return false
 }
 

@@ -5,6 +5,10 @@
 # written at server (or http) level: rewrite_by_lua*, access_by_lua*,
 # header_filter_by_lua*, log_by_lua*. The server's rewrite-module
 # directives run once (nginx skips the location rewrite phase there).
+# As nginx's index module, an index file is an internal redirect to its
+# URI (the location search and the phases run again for it), a missing
+# directory is 404 with "... is not found", and POST is refused (405)
+# only once the file is found.
 
 use Test::Nginx::Socket::Lua;
 
@@ -225,3 +229,51 @@ GET /static.txt
 X-Access: http
 --- error_log
 http log /static.txt 200
+
+
+
+=== TEST 12: an index file is an internal redirect: its URI is searched again and the phases see it
+--- user_files
+>>> dir/index.html
+index page
+--- config
+    log_by_lua_block { ngx.log(ngx.WARN, "logged ", ngx.var.uri) }
+    location ~ \.html$ { add_header X-Html yes; }
+    location = /lua { content_by_lua_block { ngx.say("ok") } }
+--- request
+GET /dir/
+--- response_headers
+X-Html: yes
+--- response_body
+index page
+--- error_log
+logged /dir/index.html
+
+
+
+=== TEST 13: a missing directory is 404, the index file "is not found"
+--- config
+    location = /lua { content_by_lua_block { ngx.say("ok") } }
+--- request
+GET /nodir/
+--- error_code: 404
+--- response_body_like: 404 Not Found
+--- error_log eval
+qr/\[error\] .*"\S+\/html\/nodir\/index\.html" is not found \(2: No such file or directory\)/
+
+
+
+=== TEST 14: POST looks for the file (404, 301) before it is refused (405); other methods are refused at once
+--- user_files
+>>> static.txt
+static file
+>>> dir/index.html
+index page
+--- config
+    location = /lua { content_by_lua_block { ngx.say("ok") } }
+--- request eval
+["POST /missing.txt\nx", "POST /dir\nx", "POST /dir/\nx", "POST /static.txt\nx", "PUT /static.txt\nx", "DELETE /dir/"]
+--- error_code eval
+[404, 301, 405, 405, 405, 405]
+--- response_body_like eval
+[qr/404 Not Found/, qr/301 Moved Permanently/, qr/405 Not Allowed/, qr/405 Not Allowed/, qr/405 Not Allowed/, qr/405 Not Allowed/]
