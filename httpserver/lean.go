@@ -347,9 +347,10 @@ func (lc *leanConn) linger() bool {
 
 // leanExchange is one request's state, allocated at once.
 type leanExchange struct {
-	url url.URL
-	w   leanWriter
-	ctx leanCtx
+	url  url.URL
+	w    leanWriter
+	ctx  leanCtx
+	body leanBody
 }
 
 // serveOne reads one request and answers it; false when the connection
@@ -412,8 +413,17 @@ func (lc *leanConn) serveOne() bool {
 	r.RemoteAddr = lc.remote
 	r.TLS = lc.tlsState
 	ex.ctx.lc = lc
-	req := r.WithContext(&ex.ctx)
 	w := &ex.w
+	if r.ContentLength > 0 {
+		b := &ex.body
+		b.lc, b.ctx, b.left = lc, &ex.ctx, r.ContentLength
+		b.canContinue.Store(w.lr.expect100 && r.ProtoMinor == 1)
+		r.Body, w.reqBody, ex.ctx.bodyPending = b, b, true
+		if lc.pend == nil || int64(len(*lc.pend)) < r.ContentLength {
+			lc.c.SetReadDeadline(time.Time{}) // no client_body_timeout: net/http's
+		}
+	}
+	req := r.WithContext(&ex.ctx)
 	w.lc, w.req, w.handlerHeader, w.contentLength = lc, req, make(http.Header), -1
 	if !lc.run(w, req, &ex.ctx) {
 		if !w.hijacked {
@@ -437,6 +447,9 @@ func (lc *leanConn) run(w *leanWriter, req *http.Request, ctx *leanCtx) (keep bo
 				w.logf("http: panic serving %v: %v\n%s", lc.remote, p, buf)
 			}
 			ctx.end()
+			if w.reqBody != nil {
+				w.reqBody.end()
+			}
 			w.release()
 			keep = false
 		}

@@ -119,6 +119,8 @@ func TestLeanParseAsNetHTTP(t *testing.T) {
 		"DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
 		"PROPFIND /x HTTP/1.1\r\nHost: [::1]:80\r\nX:   spaced\t \r\nY:\r\n\r\n",
 		"GET /x HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\nCookie: b=2\r\nV: ü-obs-text\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+		"PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n",
 	}
 	for _, raw := range taken {
 		if !checkSameParse(t, []byte(raw)) {
@@ -127,9 +129,10 @@ func TestLeanParseAsNetHTTP(t *testing.T) {
 	}
 	// each of these goes to net/http (whatever it makes of it)
 	handed := []string{
-		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
 		"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
-		"PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n",
+		"PUT / HTTP/1.1\r\nHost: a\r\nExpect: something\r\nContent-Length: 0\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
 		"GET / HTTP/1.1\nHost: a\n\n",
@@ -294,6 +297,20 @@ func TestLeanAnswersAsNetHTTP(t *testing.T) {
 			io.WriteString(w, "partial")
 			panic(http.ErrAbortHandler)
 		},
+		"readall": func(w http.ResponseWriter, r *http.Request) {
+			b, err := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "%d %q %v", r.ContentLength, b, err)
+		},
+		"readsome": func(w http.ResponseWriter, r *http.Request) {
+			var b [3]byte
+			n, err := r.Body.Read(b[:])
+			fmt.Fprintf(w, "%q %v", b[:n], err)
+		},
+		"closebody": func(w http.ResponseWriter, r *http.Request) {
+			err := r.Body.Close()
+			_, err2 := r.Body.Read(make([]byte, 1))
+			fmt.Fprintf(w, "%v %v", err, err2)
+		},
 		"echo": func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "%s %s %q %v %d %s", r.Method, r.URL, r.Host, r.Close, r.ContentLength, r.Header.Get("X"))
 		},
@@ -305,6 +322,10 @@ func TestLeanAnswersAsNetHTTP(t *testing.T) {
 		"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
 		"GET /a HTTP/1.1\r\nHost: h\r\nX: 1\r\n\r\nGET /b?c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 		"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+		"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+		"POST /a HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.0\r\n\r\n",
+		"PUT /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+		"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 300000\r\n\r\n" + strings.Repeat("x", 300000) + "GET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	}
 	for name, h := range handlers {
 		leanServed.Store(0)

@@ -20,6 +20,10 @@ type leanCtx struct {
 	err      error
 	ended    bool
 	watching chan struct{} // closed when the watcher has returned
+	// bodyPending: the request body is not all read (the watcher would
+	// take its bytes); wantWatch: Done was called meanwhile, so the watch
+	// starts at the body's end (net/http's registerOnHitEOF)
+	bodyPending, wantWatch bool
 }
 
 func (c *leanCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -29,12 +33,31 @@ func (c *leanCtx) Done() <-chan struct{} {
 	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
-		if !c.ended && c.lc.canWatch() {
-			c.watching = make(chan struct{})
-			go c.watch()
+		if c.bodyPending {
+			c.wantWatch = true
+		} else {
+			c.startWatch()
 		}
 	}
 	return c.done
+}
+
+// startWatch starts the watcher when it may read (c.mu held).
+func (c *leanCtx) startWatch() {
+	if !c.ended && c.watching == nil && c.lc.canWatch() {
+		c.watching = make(chan struct{})
+		go c.watch()
+	}
+}
+
+// bodyDone: the body was read to its end (by the goroutine that read it).
+func (c *leanCtx) bodyDone() {
+	c.mu.Lock()
+	c.bodyPending = false
+	if c.wantWatch && c.err == nil {
+		c.startWatch()
+	}
+	c.mu.Unlock()
 }
 
 func (c *leanCtx) Err() error {

@@ -9,7 +9,7 @@ import (
 
 // The lean loop (lean.go) parses the requests it serves itself: a strict
 // subset of HTTP/1.x that net/http would parse into the same
-// http.Request. Anything outside it (a body, Expect, an absolute URI,
+// http.Request. Anything outside it (a chunked body, an absolute URI,
 // obs-fold, a bare LF, a header block over the read buffer, anything
 // net/http would refuse) is not an error here: the connection is handed
 // to net/http with the bytes read so far, which answers as it always did
@@ -28,6 +28,7 @@ func headerEnd(b []byte) int {
 type leanRequest struct {
 	wants10KeepAlive bool // HTTP/1.0 with Connection: keep-alive
 	wantsClose       bool // Connection: close
+	expect100        bool // Expect: 100-continue
 }
 
 // parseLeanRequest parses the header block hb (ending with its blank
@@ -98,11 +99,18 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 		case "Host":
 			host, hosts = v, hosts+1
 		case "Content-Length":
-			if v != "0" {
-				return false // a body: net/http reads it
+			n := parseLength([]byte(v))
+			if n < 0 || cls > 0 {
+				return false // net/http's rules (and its refusals)
 			}
+			r.ContentLength = n
 			cls++
-		case "Transfer-Encoding", "Expect":
+		case "Expect":
+			if !asciiEqualFold([]byte(v), "100-continue") {
+				return false // net/http's 417
+			}
+			lr.expect100 = true
+		case "Transfer-Encoding":
 			return false
 		}
 		if prev, ok := h[key]; ok {
@@ -118,8 +126,9 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 	delete(h, "Host")
 	r.Host = host
 	r.Header = h
-	r.Body = http.NoBody
-	r.ContentLength = 0
+	if r.ContentLength == 0 {
+		r.Body = http.NoBody
+	}
 	conn := h["Connection"]
 	lr.wantsClose = headerValuesContainsToken(conn, "close")
 	lr.wants10KeepAlive = r.ProtoMinor == 0 && headerValuesContainsToken(conn, "keep-alive")

@@ -22,9 +22,10 @@ import (
 // 304, the connection kept or closed by the same rules. Its buffers come
 // from pools and go back when the response is done.
 type leanWriter struct {
-	lc  *leanConn
-	req *http.Request
-	lr  leanRequest
+	lc      *leanConn
+	req     *http.Request
+	lr      leanRequest
+	reqBody *leanBody // nil without a request body
 
 	handlerHeader http.Header
 	snapshot      http.Header // the header as of WriteHeader, when changed after it
@@ -82,6 +83,9 @@ func (w *leanWriter) WriteHeader(code int) {
 	if code < 100 || code > 999 {
 		panic("invalid WriteHeader code " + strconv.Itoa(code))
 	}
+	if w.reqBody != nil && (code < 101 || code > 199) {
+		w.reqBody.noContinue()
+	}
 	if code < 200 && code != http.StatusSwitchingProtocols {
 		// informational: sent at once, the header map kept
 		w.flushBody()
@@ -110,6 +114,9 @@ func (w *leanWriter) WriteHeader(code int) {
 func (w *leanWriter) Write(p []byte) (int, error) {
 	if w.hijacked {
 		return 0, http.ErrHijacked
+	}
+	if w.reqBody != nil {
+		w.reqBody.noContinue()
 	}
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
@@ -256,6 +263,14 @@ func (w *leanWriter) writeHeader(p []byte) {
 	if header.Get("Connection") == "close" || !keepAlives {
 		w.closeAfter = true
 	}
+	if w.reqBody != nil && !w.closeAfter {
+		reuse, tooBig := w.reqBody.beforeHeader(w.lr.expect100 && w.req.ProtoMinor == 1)
+		w.closeAfter = !reuse
+		if tooBig {
+			del("Connection")
+			connection = "close"
+		}
+	}
 	if bodyAllowedForStatus(w.status) {
 		_, haveType := header["Content-Type"]
 		if header.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
@@ -353,6 +368,9 @@ func (w *leanWriter) finish() bool {
 	}
 	w.flushOut()
 	w.release()
+	if w.reqBody != nil && !w.reqBody.end() {
+		return false
+	}
 	if w.closeAfter || w.err != nil {
 		return false
 	}

@@ -78,7 +78,7 @@ $TEST_NGINX_BINARY -t -p $TEST_NGINX_SERVER_ROOT/ -c html/both.conf -e stderr 2>
 --- config
     location = /t { return 200 "ok\n"; }
 --- exec
-bash -c 'trap "" PIPE; for fd in 3 4 5 6 7 8; do eval "exec $fd<>/dev/tcp/127.0.0.1/$TEST_NGINX_SERVER_PORT"; done; printf "GET /t HTTP/1.0\r\n\r\n" >&3; head -1 <&3 | cut -d" " -f2; printf "GET /t HTTP/1.0\r\n\r\n" >&8 2>/dev/null; echo "6th: $(cat <&8 2>/dev/null | wc -c) bytes"'
+bash -c 'trap "" PIPE; for fd in 3 4 5 6 7 8; do eval "exec $fd<>/dev/tcp/127.0.0.1/$TEST_NGINX_SERVER_PORT"; done; printf "GET /t HTTP/1.1\r\nHost: localhost\r\n\r\n" >&3; head -1 <&3 | cut -d" " -f2; printf "GET /t HTTP/1.0\r\n\r\n" >&8 2>/dev/null; echo "6th: $(cat <&8 2>/dev/null | wc -c) bytes"'
 --- exec_out
 200
 6th: 0 bytes
