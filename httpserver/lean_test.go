@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/goresty/goresty/confparse"
-	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // seenRequest is what a handler sees of a request, for comparing the lean
@@ -419,12 +417,9 @@ func TestLeanTLSRecordsTogether(t *testing.T) {
 // then closed), and hands a connection over to net/http mid-way (a body)
 // without losing the request.
 func TestLeanShutdown(t *testing.T) {
-	prefix := t.TempDir() + "/"
-	for _, d := range []string{"conf", "logs", "html"} {
-		os.MkdirAll(prefix+d, 0o755)
-	}
+	prefix := testPrefix(t)
 	port := freePort(t)
-	conf := fmt.Sprintf(`daemon off;
+	g := startGeneration(t, prefix, fmt.Sprintf(`daemon off;
 error_log logs/error.log info;
 events {}
 http {
@@ -435,24 +430,7 @@ http {
         location /slow { content_by_lua_block { ngx.log(ngx.WARN, "slow started") ngx.sleep(0.3) ngx.say("slow done") } }
     }
 }
-`, port)
-	os.WriteFile(prefix+"conf/nginx.conf", []byte(conf), 0o644)
-	cfg, err := confparse.Load(confparse.Options{Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, err := errlog.New(cfg.Main.ErrorLogs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	socks := map[string]*socket{}
-	g, err := build(cfg, log, socks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.start()
-	defer closeSockets(socks, nil)
+`, port))
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	dial := func() (net.Conn, *bufio.Reader) {
 		c, err := net.Dial("tcp", addr)

@@ -33,13 +33,30 @@ func freePort(t testing.TB) int {
 // %[3]s = cert dir, %[4]d = backend port) into a prefix and serves it.
 func startServer(t testing.TB, conf string, backend int) (plain, secure int, prefix string) {
 	t.Helper()
-	prefix = t.TempDir() + "/"
+	prefix = testPrefix(t)
+	plain, secure = freePort(t), freePort(t)
+	full := fmt.Sprintf("daemon off;\nerror_log logs/error.log debug;\nevents {}\nhttp {\n"+conf+"\n}\n", plain, secure, certDir, backend)
+	g := startGeneration(t, prefix, full)
+	t.Cleanup(g.close)
+	return plain, secure, prefix
+}
+
+// testPrefix makes a server prefix (conf, logs, html) in a temporary
+// directory.
+func testPrefix(t testing.TB) string {
+	prefix := t.TempDir() + "/"
 	for _, d := range []string{"conf", "logs", "html"} {
 		os.MkdirAll(prefix+d, 0o755)
 	}
-	plain, secure = freePort(t), freePort(t)
-	full := fmt.Sprintf("daemon off;\nerror_log logs/error.log debug;\nevents {}\nhttp {\n"+conf+"\n}\n", plain, secure, certDir, backend)
-	if err := os.WriteFile(prefix+"conf/nginx.conf", []byte(full), 0o644); err != nil {
+	return prefix
+}
+
+// startGeneration writes conf (a whole nginx.conf) into prefix, builds its
+// generation and starts it; its sockets and error log are released at
+// cleanup, after the test has stopped it (g.close or g.shutdown).
+func startGeneration(t testing.TB, prefix, conf string) *generation {
+	t.Helper()
+	if err := os.WriteFile(prefix+"conf/nginx.conf", []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := confparse.Load(confparse.Options{Prefix: prefix})
@@ -51,17 +68,16 @@ func startServer(t testing.TB, conf string, backend int) (plain, secure int, pre
 		t.Fatal(err)
 	}
 	socks := map[string]*socket{}
+	t.Cleanup(func() {
+		closeSockets(socks, nil)
+		log.Close()
+	})
 	g, err := build(cfg, log, socks)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.start()
-	t.Cleanup(func() {
-		g.close()
-		closeSockets(socks, nil)
-		log.Close()
-	})
-	return plain, secure, prefix
+	return g
 }
 
 func tlsClient(t *testing.T, sni string, h2 bool) *http.Client {

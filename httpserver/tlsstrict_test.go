@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/goresty/goresty/confparse"
-	"github.com/goresty/goresty/luavm/errlog"
 )
 
 // waitLog polls the error log until it contains s.
@@ -36,12 +33,9 @@ func waitLog(t *testing.T, path, s string) {
 // handed to the address's alt server, which serves them as net/http always
 // did, and a retiring generation lets an h2 request in flight finish.
 func TestTLSHandoff(t *testing.T) {
-	prefix := t.TempDir() + "/"
-	for _, d := range []string{"conf", "logs", "html"} {
-		os.MkdirAll(prefix+d, 0o755)
-	}
+	prefix := testPrefix(t)
 	port := freePort(t)
-	conf := fmt.Sprintf(`daemon off;
+	g := startGeneration(t, prefix, fmt.Sprintf(`daemon off;
 error_log logs/error.log info;
 events {}
 http {
@@ -55,24 +49,7 @@ http {
         location /slow { content_by_lua_block { ngx.log(ngx.WARN, "slow started") ngx.sleep(0.3) ngx.say("slow done") } }
     }
 }
-`, port, certDir, certDir)
-	os.WriteFile(prefix+"conf/nginx.conf", []byte(conf), 0o644)
-	cfg, err := confparse.Load(confparse.Options{Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, err := errlog.New(cfg.Main.ErrorLogs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	socks := map[string]*socket{}
-	g, err := build(cfg, log, socks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.start()
-	defer closeSockets(socks, nil)
+`, port, certDir, certDir))
 	base := fmt.Sprintf("https://127.0.0.1:%d", port)
 
 	h1, h2 := tlsClient(t, "a.test.com", false), tlsClient(t, "a.test.com", true)
