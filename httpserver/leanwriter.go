@@ -101,7 +101,7 @@ func (w *leanWriter) WriteHeader(code int) {
 	if w.calledHeader && w.snapshot == nil {
 		w.snapshot = w.handlerHeader.Clone()
 	}
-	if cl := w.handlerHeader.Get("Content-Length"); cl != "" {
+	if cl := headerGet(w.handlerHeader, "Content-Length"); cl != "" {
 		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
 			w.contentLength = v
 		} else {
@@ -241,15 +241,15 @@ func (w *leanWriter) writeHeader(p []byte) {
 	}
 	keepAlives := w.lc.keepAlives()
 	isHEAD := w.req.Method == "HEAD"
-	te := header.Get("Transfer-Encoding")
+	te := headerGet(header, "Transfer-Encoding")
 	hasTE := te != ""
 	var clen []byte
 	var ctype, connection, tenc string
-	if w.handlerDone && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
+	if w.handlerDone && !hasTE && bodyAllowedForStatus(w.status) && headerGet(header, "Content-Length") == "" && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
 		clen = strconv.AppendInt(w.clenBuf[:0], int64(len(p)), 10)
 	}
-	if w.lr.wants10KeepAlive && keepAlives && header.Get("Content-Length") != "" && header.Get("Connection") == "keep-alive" {
+	if w.lr.wants10KeepAlive && keepAlives && headerGet(header, "Content-Length") != "" && headerGet(header, "Connection") == "keep-alive" {
 		w.closeAfter = false
 	}
 	hasCL := w.contentLength != -1
@@ -260,7 +260,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 	} else if w.req.ProtoMinor == 0 || w.lr.wantsClose {
 		w.closeAfter = true
 	}
-	if header.Get("Connection") == "close" || !keepAlives {
+	if headerGet(header, "Connection") == "close" || !keepAlives {
 		w.closeAfter = true
 	}
 	if w.reqBody != nil && !w.closeAfter {
@@ -273,7 +273,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 	}
 	if bodyAllowedForStatus(w.status) {
 		_, haveType := header["Content-Type"]
-		if header.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+		if headerGet(header, "Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
 			ctype = http.DetectContentType(p)
 		}
 	} else {
@@ -314,7 +314,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 		del("Content-Length")
 	}
 	if w.closeAfter && (!keepAlives || !headerValuesContainsToken(header["Connection"], "close")) &&
-		!(w.status == http.StatusSwitchingProtocols && header.Get("Upgrade") != "") {
+		!(w.status == http.StatusSwitchingProtocols && headerGet(header, "Upgrade") != "") {
 		del("Connection")
 		if w.req.ProtoMinor == 1 {
 			connection = "close"
@@ -481,7 +481,7 @@ func appendHeader(b []byte, h http.Header, exclude map[string]bool) []byte {
 	slices.Sort(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
-			if strings.ContainsAny(v, "\r\n") {
+			if strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0 {
 				v = strings.NewReplacer("\n", " ", "\r", " ").Replace(v)
 			}
 			v = trimOWS(v)
@@ -492,6 +492,15 @@ func appendHeader(b []byte, h http.Header, exclude map[string]bool) []byte {
 	*kp = keys[:0]
 	headerKeys.Put(kp)
 	return b
+}
+
+// headerGet is Header.Get for a key already in canonical form (net/http's
+// header.get): no canonicalisation per lookup.
+func headerGet(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // httpDate is the Date header's value, formatted once a second.
