@@ -20,16 +20,18 @@ import (
 // for quietTicks in a row, after a burst that left at least quietMin (and a
 // quarter of the live heap) to reclaim, goresty collects and returns the
 // free memory to the system (debug.FreeOSMemory). Under load the quiet
-// condition is never met. quietMin is large because a release has a price
-// paid by the next burst (its heap pages faulted in again): a small server
-// (live heap under the GC floor) never releases, and the quarter of the live
-// heap keeps a large one (a full lua_shared_dict) from being collected for
-// little. A GOGC environment variable turns this off with the GC floor.
+// condition is never met. A release has a price paid by the next burst
+// (its heap pages faulted in again), so quietMin is the GC floor: a small
+// server, whose garbage stays under the floor, seldom releases, and the
+// quarter of the live heap keeps a large one (a full lua_shared_dict) from
+// being collected for little. (24 MB missed 5,000 idle connections' 22 MB
+// about every other time: bench/RESULTS.md, run 8.) A GOGC environment
+// variable turns this off with the GC floor.
 const (
 	quietTick  = 250 * time.Millisecond
 	quietTicks = 3         // ticks in a row allocating less than quietAlloc
 	quietAlloc = 512 << 10 // bytes allocated per tick that still count as quiet
-	quietMin   = 24 << 20  // reclaimable bytes worth a release
+	quietMin   = gcFloor   // reclaimable bytes worth a release
 	quietGap   = time.Second
 )
 
