@@ -214,9 +214,9 @@ func (lc *leanConn) wait(first bool) {
 	lc.c.SetReadDeadline(time.Now().Add(d))
 	var err error
 	switch {
-	case lc.tc != nil && tlsInputKnown && tlsInputBuffered(lc.tc):
+	case lc.tlsHolds():
 		// already here (sent with the handshake's last flight)
-	case lc.rc != nil && (lc.tc == nil || tlsInputKnown):
+	case lc.pollable():
 		err = lc.waitReadable()
 	default: // cannot tell what crypto/tls holds: read into it
 		var n int
@@ -332,13 +332,13 @@ const lingerFor = 2 * time.Millisecond
 
 // linger is whether the next request is here or came within lingerFor.
 func (lc *leanConn) linger() bool {
-	if lc.pend != nil || lc.peeked {
+	if lc.readAhead() {
 		return true
 	}
-	if lc.rc == nil || (lc.tc != nil && !tlsInputKnown) {
+	if !lc.pollable() {
 		return false
 	}
-	if lc.tc != nil && tlsInputBuffered(lc.tc) {
+	if lc.tlsHolds() {
 		return true
 	}
 	lc.c.SetReadDeadline(time.Now().Add(lingerFor))
@@ -465,7 +465,22 @@ func (lc *leanConn) run(w *leanWriter, req *http.Request, ctx *leanCtx) (keep bo
 // canWatch is whether the abort watcher may read: not when the next
 // request's bytes are already here.
 func (lc *leanConn) canWatch() bool {
-	return lc.pend == nil && !lc.peeked && lc.state.Load() == lcActive
+	return !lc.readAhead() && lc.state.Load() == lcActive
+}
+
+// readAhead is whether bytes of the next request were read already (the
+// read buffer kept, or the watcher's byte).
+func (lc *leanConn) readAhead() bool { return lc.pend != nil || lc.peeked }
+
+// pollable is whether the wait can be on the socket: nothing between it
+// and the loop can hold bytes the poller does not see (or, over TLS, what
+// crypto/tls holds can be known).
+func (lc *leanConn) pollable() bool { return lc.rc != nil && (lc.tc == nil || tlsInputKnown) }
+
+// tlsHolds is whether crypto/tls holds bytes read from the socket that it
+// has not returned yet.
+func (lc *leanConn) tlsHolds() bool {
+	return lc.tc != nil && tlsInputKnown && tlsInputBuffered(lc.tc)
 }
 
 // handOff gives the connection to net/http with b, the bytes read from it
