@@ -70,6 +70,9 @@ func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 		w.addServer()
+		if code == http.StatusSwitchingProtocols {
+			switchingHeader(w.ResponseWriter.Header())
+		}
 		w.rq.addHeaders(code, w.ResponseWriter.Header())
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -595,6 +598,7 @@ func (rq *request) finish() {
 		if c.RawConn() != nil {
 			// ngx.req.socket(true) took the connection from net/http
 			defer c.RawConn().Close()
+			rq.w.bytes += c.RawSent()
 		}
 		defer c.RemoveBodyFile()
 	}

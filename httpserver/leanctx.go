@@ -106,9 +106,17 @@ func (c *leanCtx) watch() {
 	}
 }
 
-// end is the handler's return: the watcher stopped (its read woken by a
-// deadline in the past) and the context canceled.
+// end is the handler's return: the watcher stopped and the context
+// canceled.
 func (c *leanCtx) end() {
+	c.stopWatch()
+	c.cancel()
+}
+
+// stopWatch stops the watcher for good (its read woken by a deadline in
+// the past): at the handler's return, or when the handler takes the
+// connection (Hijack), whose bytes are then its own.
+func (c *leanCtx) stopWatch() {
 	c.mu.Lock()
 	c.ended = true
 	w := c.watching
@@ -117,5 +125,4 @@ func (c *leanCtx) end() {
 		c.lc.c.SetReadDeadline(time.Unix(1, 0))
 		<-w
 	}
-	c.cancel()
 }

@@ -410,6 +410,9 @@ func (w *leanWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.release()
 	w.hijacked = true
+	if ctx, ok := w.req.Context().(*leanCtx); ok {
+		ctx.stopWatch() // a proxied upgrade's (the watcher would take a byte of it)
+	}
 	c, rest := w.lc.hijack()
 	// as net/http's: what was read past the request is in the reader's
 	// buffer (Buffered), the rest comes from c

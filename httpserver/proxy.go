@@ -223,7 +223,11 @@ func (rq *request) proxy(pass string) {
 			rq.errorPage(sc)
 			return
 		}
-		rq.relay(resp)
+		if up, ok := upgraded(r, resp); ok {
+			rq.tunnel(resp, up, st, u.Scheme+"://"+addr+uri)
+		} else {
+			rq.relay(resp)
+		}
 		cancel()
 		if p != nil {
 			pool.done(p, false)
@@ -333,6 +337,9 @@ func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, bo
 			out.Header.Set(h.Name, v)
 		}
 	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = nil // none, as nginx (net/http would send its own)
+	}
 	// as nginx's default "proxy_set_header Connection close": the
 	// connection carries one request unless HTTP/1.1 is asked for and the
 	// Connection header is cleared (keepalive) or set to something else
@@ -351,7 +358,9 @@ func (rq *request) proxyOnce(t *http.Transport, u *url.URL, addr, uri string, bo
 		return nil, cancel, err
 	}
 	timer.Stop()
-	resp.Body = &readTimeoutBody{ReadCloser: resp.Body, timeout: rto, cancel: cancel}
+	if _, ok := resp.Body.(io.Writer); !ok { // a 101's connection is tunnelled (tunnel)
+		resp.Body = &readTimeoutBody{ReadCloser: resp.Body, timeout: rto, cancel: cancel}
+	}
 	return resp, cancel, nil
 }
 
@@ -390,22 +399,7 @@ func (b *readTimeoutBody) Read(p []byte) (int, error) {
 func (rq *request) relay(resp *http.Response) {
 	r := rq.r
 	defer resp.Body.Close()
-	h := rq.w.Header()
-	for k, vs := range resp.Header {
-		switch k {
-		case "Server", "Date", "X-Pad", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Accel-Charset":
-			continue
-		}
-		// the upstream's hop-by-hop headers are its own (keepalive
-		// set ours on h)
-		if slices.Contains(hopHeaders, k) {
-			continue
-		}
-		h[k] = vs
-	}
-	if _, ok := resp.Header["Content-Type"]; !ok {
-		h["Content-Type"] = nil
-	}
+	rq.relayHeader(resp)
 	rq.w.WriteHeader(resp.StatusCode)
 	if r.Method == http.MethodHead {
 		return
@@ -448,4 +442,30 @@ func (rq *request) logUpstream(level errlog.Level, msg, upstream string) {
 	c := *rq.errConn()
 	c.Upstream = upstream
 	rq.errorLog().LogConn(level, &c, msg)
+}
+
+// relayHeader passes the upstream's header fields to the client's
+// response, but for those nginx hides by default and the hop-by-hop ones
+// (keepalive set ours); a 101's Upgrade names the protocol switched to,
+// and goes.
+func (rq *request) relayHeader(resp *http.Response) {
+	h := rq.w.Header()
+	for k, vs := range resp.Header {
+		switch k {
+		case "Server", "Date", "X-Pad", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Accel-Charset":
+			continue
+		case "Upgrade":
+			if resp.StatusCode == http.StatusSwitchingProtocols {
+				h[k] = vs
+			}
+			continue
+		}
+		if slices.Contains(hopHeaders, k) {
+			continue
+		}
+		h[k] = vs
+	}
+	if _, ok := resp.Header["Content-Type"]; !ok {
+		h["Content-Type"] = nil
+	}
 }

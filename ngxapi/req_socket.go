@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goresty/goresty/luavm"
@@ -26,11 +27,16 @@ import (
 type reqSockState struct {
 	body bool     // ngx.req.socket() took the body
 	raw  net.Conn // ngx.req.socket(true) took the connection
+	sent atomic.Int64
 }
 
 // RawConn is the connection ngx.req.socket(true) took over, nil when
 // none: the caller closes it when the request ends.
 func (c *HTTPCtx) RawConn() net.Conn { return c.reqSock.raw }
+
+// RawSent is what the raw request socket sent: part of the response's
+// $body_bytes_sent, as nginx counts all that went on the connection.
+func (c *HTTPCtx) RawSent() int64 { return c.reqSock.sent.Load() }
 
 func (se *sockEnv) reqSocketMetas(L *lua.LState) (body, raw *lua.LTable) {
 	read := map[string]lua.LGFunction{
@@ -118,6 +124,7 @@ func rawReqSocket(se *sockEnv, L *lua.LState, c *HTTPCtx) int {
 		c.discard = true
 		pre, _ := rw.Reader.Peek(rw.Reader.Buffered())
 		s.conn, s.buf = conn, append([]byte(nil), pre...)
+		s.sent = &c.reqSock.sent
 		s.closer.set(lc, nil)
 		return []lua.LValue{obj}
 	})

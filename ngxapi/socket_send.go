@@ -65,6 +65,9 @@ func (s *tcpSock) send(L *lua.LState) int {
 		defer s.busyWrite.Store(false)
 		conn.SetWriteDeadline(time.Now().Add(to))
 		n, err := conn.Write(data)
+		if s.sent != nil {
+			s.sent.Add(int64(n))
+		}
 		if err != nil {
 			e := errText(err)
 			if e == "timeout" {

@@ -342,6 +342,7 @@ type tcpSock struct {
 	closedOnce bool // close() may answer 1 once after a failed read
 	cleanup    runtime.Cleanup
 	closer     *sockCloser
+	sent       *atomic.Int64 // the raw request socket's count of bytes sent
 }
 
 // sockBinding ties a cosocket (tcp or udp) to the request or timer using
