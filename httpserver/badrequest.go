@@ -37,30 +37,26 @@ func (c *quietConn) badRequestPage(b []byte) []byte {
 	if err != nil || code < 400 {
 		return nil
 	}
-	reason := string(b[i+len(goErrorHeaders):])
-	msg := "client sent invalid request"
-	switch {
-	case code == http.StatusRequestHeaderFieldsTooLarge:
-		code, msg = 494, "client sent too long header line"
-	case code == http.StatusNotImplemented:
-		msg = "client sent unknown \"Transfer-Encoding\""
-	case code == http.StatusHTTPVersionNotSupported:
-		msg = "client sent invalid version"
-	case bytes.Contains(b[:i], []byte("missing required Host header")):
-		msg = "client sent HTTP/1.1 request without \"Host\" header"
-	}
+	status := string(b[9:i])
+	head := c.refusedHead()
 	grp, g := c.ln.grp, c.ln.g
+	srv := grp.def
+	if head.known {
+		srv = c.refusedServer(&head)
+	}
 	if g.log.Enabled(errlog.Info) {
-		g.log.LogConn(errlog.Info, &errlog.Conn{ID: c.id, Client: clientAddr(c.Conn), Server: grp.def.name},
-			msg+" ("+reason+") while reading client request headers")
+		g.log.LogConn(errlog.Info, c.refusalConn(&head, srv), refusalMessage(code, status, &head))
+	}
+	if code == http.StatusRequestHeaderFieldsTooLarge {
+		code = 494
 	}
 	shown := code
 	if code >= 494 && code <= 497 {
 		shown = 400
 	}
-	body := errorPageBody(code, grp.def.conf.ServerTokens)
+	body := errorPageBody(code, srv.conf.ServerTokens)
 	server := "goresty"
-	if grp.def.conf.ServerTokens {
+	if srv.conf.ServerTokens {
 		server = "goresty/" + Version
 	}
 	out := make([]byte, 0, 200+len(body))
@@ -73,6 +69,8 @@ func (c *quietConn) badRequestPage(b []byte) []byte {
 	out = append(out, "\r\nContent-Type: text/html\r\nContent-Length: "...)
 	out = strconv.AppendInt(out, int64(len(body)), 10)
 	out = append(out, "\r\nConnection: close\r\n\r\n"...)
+	// logged when the connection closes, after this answer went out
+	c.refused.Store(&refusedRequest{head: head, srv: srv, code: shown, sent: int64(len(body)), start: time.Now()})
 	return append(out, body...)
 }
 

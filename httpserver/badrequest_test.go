@@ -41,3 +41,32 @@ func TestBadRequestPage(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRefused(t *testing.T) {
+	for _, c := range []struct {
+		in, line, msg, host string
+		lineOK              bool
+		headers             int
+	}{
+		{"GARBAGE\r\n\r\n", "GARBAGE", "client sent invalid method while reading client request line", "", false, 0},
+		{"\r\nget / HTTP/1.1\r\n\r\n", "get / HTTP/1.1", "client sent invalid method while reading client request line", "", false, 0},
+		{"GET / HTTP/x\r\n\r\n", "GET / HTTP/x", "client sent invalid request while reading client request line", "", false, 0},
+		{"GET /a HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nBad Header\r\nHost: late\r\n\r\n", "GET /a HTTP/1.1",
+			`client sent invalid header line: "Bad\x20..." while reading client request headers`, "h", true, 2},
+		{"GET /a HTTP/1.1\r\nX\x01Y: 1\r\n\r\n", "GET /a HTTP/1.1", `client sent invalid header line: "X\x01..." while reading client request headers`, "", true, 0},
+		// a name without a value is nginx's (not the refusal's reason)
+		{"GET /a HTTP/1.1\r\nHost: h\r\nNoValue\r\n", "GET /a HTTP/1.1", "client sent invalid request while reading client request headers", "h", true, 1},
+		{"GET /cut", "GET /cut", "client sent invalid request while reading client request line", "", false, 0},
+	} {
+		h := parseRefused([]byte(c.in))
+		if h.line != c.line || h.lineOK != c.lineOK || h.host != c.host || len(h.header) != c.headers {
+			t.Errorf("%q: line %q ok %v host %q headers %v", c.in, h.line, h.lineOK, h.host, h.header)
+		}
+		if msg := refusalMessage(400, "400 Bad Request", &h); msg != c.msg {
+			t.Errorf("%q: %s, want %s", c.in, msg, c.msg)
+		}
+	}
+	if msg := refusalMessage(400, "400 Bad Request: missing required Host header", &refusedHead{}); msg != `client sent HTTP/1.1 request without "Host" header while reading client request headers` {
+		t.Errorf("no Host: %s", msg)
+	}
+}

@@ -43,6 +43,9 @@ func (g *generation) admit() bool {
 // Close releases the connection's place (once, however often it is
 // closed: tls.Conn and net/http may both close it).
 func (c *quietConn) Close() error {
+	if rr := c.refused.Swap(nil); rr != nil {
+		c.logRefused(rr)
+	}
 	if c.closed.CompareAndSwap(false, true) {
 		openConns.Add(-1)
 	}

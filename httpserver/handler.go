@@ -215,22 +215,26 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	} else {
 		rq.w.server = serverShort
 	}
+	// the URI is known (nginx parses it with the request line) for the
+	// log phase of the refusals that follow
+	uri, ok := normalizeURI(r.URL.Path)
+	rq.uri = uri
 	if !rq.strictRequest() {
 		return
 	}
 	if !rq.checkClientCert(sniSrv) {
 		return
 	}
-	if code := headerLimits(r); code != 0 {
+	if code, msg := headerLimits(r); code != 0 {
+		rq.logErr(errlog.Info, msg)
 		rq.errorPage(code)
 		return
 	}
-	uri, ok := normalizeURI(r.URL.Path)
 	if !ok {
+		rq.logErr(errlog.Info, "client sent invalid request while reading client request line")
 		rq.errorPage(http.StatusBadRequest)
 		return
 	}
-	rq.uri = uri
 	rq.serve(uri, 0)
 	rq.endResponse()
 }
@@ -416,25 +420,25 @@ const (
 	headerTotal = 4 * headerBuf
 )
 
-func headerLimits(r *http.Request) int {
+// headerLimits is the status and nginx's [info] line for a request over
+// those limits (0 when within); the line shows the start of the header
+// line that did not fit, as nginx's (NGX_MAX_ERROR_STR - 300 bytes).
+func headerLimits(r *http.Request) (int, string) {
 	line := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 2
 	if line > headerBuf {
-		return http.StatusRequestURITooLong
+		return http.StatusRequestURITooLong, "client sent too long URI while reading client request line"
 	}
 	total := line
 	for k, vs := range r.Header {
 		for _, v := range vs {
 			n := len(k) + 2 + len(v)
-			if n > headerBuf {
-				return 494
+			if total += n; n > headerBuf || total > headerTotal {
+				l := k + ": " + v
+				return 494, `client sent too long header line: "` + l[:min(len(l), 2048-300)] + `..." while reading client request headers`
 			}
-			total += n
 		}
 	}
-	if total > headerTotal {
-		return 494
-	}
-	return 0
+	return 0, ""
 }
 
 var (
@@ -507,7 +511,7 @@ func (rq *request) errConn() *errlog.Conn {
 	if rq.ec == nil {
 		r := rq.r
 		c := &rq.ecVal
-		*c = errlog.Conn{Client: remoteIP(r.RemoteAddr), RequestParts: [3]string{r.Method, r.RequestURI, r.Proto}, Host: r.Host}
+		*c = errlog.Conn{Client: remoteIP(r.RemoteAddr), InRequest: true, RequestParts: [3]string{r.Method, r.RequestURI, r.Proto}, Host: r.Host}
 		if rq.conn != nil {
 			c.ID = rq.conn.id
 			if ln := rq.conn.ln; ln != nil && ln.grp != nil {

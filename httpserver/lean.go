@@ -487,6 +487,7 @@ func (lc *leanConn) tlsHolds() bool {
 // and not yet served; bp goes back to the pool.
 func (lc *leanConn) handOff(b []byte, bp *[]byte) {
 	rest := append([]byte(nil), b...)
+	lc.qc.handedHead(rest)
 	*bp = b[:0]
 	readBufs.Put(bp)
 	lc.state.Store(lcGone)

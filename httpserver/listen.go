@@ -199,6 +199,12 @@ type quietConn struct {
 	closed  atomic.Bool // counted out of openConns (connlimit.go)
 	// requests counts the HTTP/1.x requests read (keepalive_requests)
 	requests atomic.Int64
+	// head is what the lean loop read of the request it handed to
+	// net/http (after headAt requests), refused the refusal net/http
+	// answered, to log when the connection closes (refused.go)
+	head    []byte
+	headAt  int64
+	refused atomic.Pointer[refusedRequest]
 	// clientCert is the client certificate's verification (clientcert.go);
 	// luaVerify, when set, is what ngx.ssl.verify_client asked for.
 	clientCert clientCertState

@@ -209,6 +209,12 @@ func (rq *request) endResponse() {
 // runLogPhase runs log_by_lua* once the response is done, before the
 // access log line is written.
 func (rq *request) runLogPhase() {
+	if rq.loc == nil && rq.srv != nil {
+		// answered before a location was picked (a bad request): the
+		// server's own configuration logs it, as nginx's
+		rq.unmatched = location{conf: rq.srv.conf.Unmatched}
+		rq.loc = &rq.unmatched
+	}
 	if rq.loc == nil || rq.loc.conf.LogByLua == nil {
 		return
 	}

@@ -75,6 +75,10 @@ type Conn struct {
 	Context string // e.g. "ssl_session_store_by_lua*"
 	Client  string
 	Server  string
+	// InRequest: the line is about a request, whose "server: " nginx
+	// prints even when it is empty (a server block without a name); a
+	// connection's names its listening address instead
+	InRequest bool
 	// Listen is the listening address ("0.0.0.0:443") of a request's
 	// connection, where Server names its server block: a timer the
 	// request creates logs it as its server, as OpenResty's fake
@@ -230,7 +234,7 @@ func (l *Logger) LogConn(level Level, c *Conn, msg string) {
 			b = append(b, ", client: "...)
 			b = append(b, c.Client...)
 		}
-		if c.Server != "" {
+		if c.Server != "" || c.InRequest {
 			b = append(b, ", server: "...)
 			b = append(b, c.Server...)
 		}

@@ -26,6 +26,7 @@ func TestLineFormatAndFiltering(t *testing.T) {
 	w.Log(Info, "dropped: below warn")
 	w.Logf(Warn, "n=%d", 7)
 	w.LogConn(Error, &Conn{Client: "127.0.0.1", Request: "GET / HTTP/1.1", Host: "a.test"}, "bad")
+	w.LogConn(Error, &Conn{Client: "127.0.0.1", InRequest: true, Request: "GET / HTTP/1.1", Host: "a.test"}, "nameless")
 
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -36,6 +37,8 @@ func TestLineFormatAndFiltering(t *testing.T) {
 		"2026/11/24 02:44:09 [error] " + strconv.Itoa(pid) + "#3: *5 boom, context: ssl_session_store_by_lua*, client: 127.0.0.1, server: 0.0.0.0:443",
 		"2026/11/24 02:44:09 [warn] " + strconv.Itoa(pid) + "#3: n=7",
 		`2026/11/24 02:44:09 [error] ` + strconv.Itoa(pid) + `#3: bad, client: 127.0.0.1, request: "GET / HTTP/1.1", host: "a.test"`,
+		// a request's line names its server block even without a name, as nginx's
+		`2026/11/24 02:44:09 [error] ` + strconv.Itoa(pid) + `#3: nameless, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", host: "a.test"`,
 	}
 	got := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -1,0 +1,170 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+# Log lines as nginx writes them: a request's error-log lines name its
+# server block even when it has no name ("server: ,"); a request refused
+# before a location is picked (bad request line or header line, no Host,
+# a header line too long, a URI above the root) is still a request of the
+# server it was for: the [info] line names its request line (as far as it
+# was read) and Host, and the log phase runs, that server's (or http's)
+# log_by_lua* and access log.
+
+use Test::Nginx::Socket::Lua;
+
+repeat_each(2);
+
+plan tests => repeat_each() * (blocks() * 3 + 6);
+
+our $LogPhase = <<'_EOC_';
+    log_by_lua_block { ngx.log(ngx.WARN, "log phase: ", ngx.status, " [", ngx.var.request, "] [", ngx.var.server_name, "]") }
+_EOC_
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a server block without server_name: "server: ," in its requests' lines
+--- http_config
+    server {
+        listen $TEST_NGINX_RAND_PORT_1;
+        location = /e { content_by_lua_block { ngx.log(ngx.ERR, "from the nameless server") ngx.say("ok") } }
+    }
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            assert(sock:send("GET /e HTTP/1.1\r\nHost: foo\r\nConnection: close\r\n\r\n"))
+            ngx.say(sock:receive())
+        }
+    }
+--- request
+GET /t
+--- response_body
+HTTP/1.1 200 OK
+--- error_log eval
+qr/\[error\] .* from the nameless server, client: 127\.0\.0\.1, server: , request: "GET \/e HTTP\/1\.1", host: "foo"$/
+
+
+
+=== TEST 2: a bad request line: [info] with the line as read, then the log phase and the access log
+--- http_config eval: $::LogPhase
+--- config
+--- raw_request eval
+"GARBAGE\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log eval
+[qr/\[info\] .* client sent invalid method while reading client request line, client: 127\.0\.0\.1, server: localhost, request: "GARBAGE"$/,
+qr/\[warn\] .* log phase: 400 \[GARBAGE\] \[localhost\] while logging request, client: 127\.0\.0\.1, server: localhost, request: "GARBAGE"$/]
+--- access_log eval
+qr/^127\.0\.0\.1 - - \[[^]]+\] "GARBAGE" 400 \d+ "-" "-"$/
+
+
+
+=== TEST 3: a bad header line: the header lines before it count (Host, User-Agent)
+--- http_config eval: $::LogPhase
+--- config
+--- raw_request eval
+"GET /foo?a=1 HTTP/1.1\r\nHost: foo\r\nUser-Agent: ua/1\r\nBad Header\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log eval
+[qr/\[info\] .* client sent invalid header line: "Bad\\x20\.\.\." while reading client request headers, client: 127\.0\.0\.1, server: localhost, request: "GET \/foo\?a=1 HTTP\/1\.1", host: "foo"$/,
+qr/\[warn\] .* log phase: 400 \[GET \/foo\?a=1 HTTP\/1\.1\] \[localhost\] while logging request, client: 127\.0\.0\.1, server: localhost, request: "GET \/foo\?a=1 HTTP\/1\.1", host: "foo"$/]
+--- access_log eval
+qr/^127\.0\.0\.1 - - \[[^]]+\] "GET \/foo\?a=1 HTTP\/1\.1" 400 \d+ "-" "ua\/1"$/
+
+
+
+=== TEST 4: an HTTP/1.1 request without Host
+--- http_config eval: $::LogPhase
+--- config
+--- raw_request eval
+"GET /foo HTTP/1.1\r\nConnection: close\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log eval
+[qr/\[info\] .* client sent HTTP\/1\.1 request without "Host" header while reading client request headers, client: 127\.0\.0\.1, server: localhost, request: "GET \/foo HTTP\/1\.1"$/,
+qr/\[warn\] .* log phase: 400 \[GET \/foo HTTP\/1\.1\] \[localhost\] while logging request/]
+--- access_log eval
+qr/"GET \/foo HTTP\/1\.1" 400 \d+ "-" "-"$/
+
+
+
+=== TEST 5: a header line longer than a large header buffer (8k): the [info] line shows its first 1748 bytes; $uri is known
+--- http_config
+    log_by_lua_block { ngx.log(ngx.WARN, "log phase: ", ngx.status, " [", ngx.var.request, "] [", ngx.var.uri, "]") }
+--- config
+--- raw_request eval
+"GET /foo HTTP/1.1\r\nHost: foo\r\nX-Long: " . ("a" x 9000) . "\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Request Header Or Cookie Too Large
+--- error_log eval
+[qr/\[info\] .* client sent too long header line: "X-Long: a{1000}a{740}\.\.\." while reading client request headers, client: 127\.0\.0\.1, server: localhost, request: "GET \/foo HTTP\/1\.1", host: "foo"$/,
+qr/\[warn\] .* log phase: 400 \[GET \/foo HTTP\/1\.1\] \[\/foo\] while logging request/]
+
+
+
+=== TEST 6: the log phase is the default server's of the address, at server level (not http's)
+--- http_config
+    log_by_lua_block { ngx.log(ngx.WARN, "http level") }
+    server {
+        listen $TEST_NGINX_RAND_PORT_1;
+        server_name other;
+        log_by_lua_block { ngx.log(ngx.WARN, "server level of other: ", ngx.status) }
+        location / { return 200; }
+    }
+--- config
+    location = /t {
+        content_by_lua_block {
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            assert(sock:send("GARBAGE\r\n\r\n"))
+            ngx.say(sock:receive())
+        }
+    }
+--- request
+GET /t
+--- response_body
+HTTP/1.1 400 Bad Request
+--- error_log eval
+[qr/\[warn\] .* server level of other: 400 while logging request, client: 127\.0\.0\.1, server: other, request: "GARBAGE"$/,
+qr/\[warn\] .* http level while logging request, client: 127\.0\.0\.1, server: localhost, request: "GET \/t HTTP\/1\.1"/]
+--- no_error_log
+http level while logging request, client: 127.0.0.1, server: other
+
+
+
+=== TEST 7: a URI above the root
+--- http_config eval: $::LogPhase
+--- config
+--- raw_request eval
+"GET /../x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log eval
+[qr/\[info\] .* client sent invalid request while reading client request line, client: 127\.0\.0\.1, server: localhost, request: "GET \/\.\.\/x HTTP\/1\.1"/,
+qr/\[warn\] .* log phase: 400 \[GET \/\.\.\/x HTTP\/1\.1\] \[localhost\] while logging request/]
+
+
+
+=== TEST 8: over TLS: the server the client named (SNI) logs a bad request line
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        log_by_lua_block { ngx.log(ngx.WARN, "tls log phase: ", ngx.status, " ", ngx.var.scheme) }
+        location / { return 200; }
+    }
+--- config
+--- tls
+sni: test.com
+--- raw_request eval
+"GARBAGE\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- error_log eval
+[qr/\[info\] .* client sent invalid method while reading client request line, client: 127\.0\.0\.1, server: test\.com, request: "GARBAGE"$/,
+qr/\[warn\] .* tls log phase: 400 https while logging request, client: 127\.0\.0\.1, server: test\.com, request: "GARBAGE"$/]
