@@ -17,7 +17,8 @@ our $HttpConfig = <<'_EOC_';
     lua_package_path "/usr/share/lua/5.1/?.lua;;";
 _EOC_
 
-# the websocket echo server (upstream) and the proxy in front of it
+# the websocket echo server (upstream) and the proxy in front of it; a
+# failed read is noted in the shared dict "seen" where there is one
 our $Server = <<'_EOC_';
     location = /ws {
         content_by_lua_block {
@@ -31,6 +32,7 @@ our $Server = <<'_EOC_';
                 local data, typ, err = wb:recv_frame()
                 if not data then
                     ngx.log(ngx.INFO, "server: failed to receive a frame: ", err)
+                    if ngx.shared.seen then ngx.shared.seen:set("upstream", err) end
                     return
                 end
                 if typ == "close" then
@@ -243,3 +245,89 @@ Connection: close\r
 --- response_body_like: 400 Bad Request
 --- error_log
 failed to new websocket: bad "sec-websocket-key" request header
+
+
+
+=== TEST 7: nginx's documented map set-up: one location proxies a websocket (Connection: upgrade) and a plain request (Connection: close) alike
+--- http_config eval
+$::HttpConfig . <<'_EOC_';
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+_EOC_
+--- config eval
+$::Server . <<'_EOC_';
+    location = /plain {
+        content_by_lua_block { ngx.say("plain: ", ngx.var.http_connection, " ", tostring(ngx.var.http_upgrade)) }
+    }
+    location /mapped/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+    }
+    location = /t {
+        content_by_lua_block {
+            local client = require "nginx.websocket.client"
+            local wb = client:new{ timeout = 5000 }
+            local ok, err = wb:connect("ws://127.0.0.1:" .. ngx.var.server_port .. "/mapped/ws")
+            if not ok then
+                ngx.say("failed to connect: ", err)
+                return
+            end
+            assert(wb:send_text("mapped"))
+            ngx.say(wb:recv_frame())
+            assert(wb:send_close(1000, "done"))
+            ngx.say(wb:recv_frame())
+            local res = ngx.location.capture("/mapped/plain")
+            ngx.print(res.status, " ", res.body)
+        }
+    }
+_EOC_
+--- request
+GET /t
+--- response_body
+text 6 mappedtextnil
+byeclose1000
+200 plain: close nil
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: the client going away ends the tunnel: the upstream's next read sees the connection closed
+--- http_config eval
+$::HttpConfig . "    lua_shared_dict seen 1m;\n"
+--- config eval
+$::Server . <<'_EOC_';
+    location = /t {
+        content_by_lua_block {
+            ngx.shared.seen:delete("upstream")
+            local client = require "nginx.websocket.client"
+            local wb = client:new{ timeout = 5000 }
+            local ok, err = wb:connect("ws://127.0.0.1:" .. ngx.var.server_port .. "/proxy")
+            if not ok then
+                ngx.say("failed to connect: ", err)
+                return
+            end
+            assert(wb:send_text("bye"))
+            ngx.say(wb:recv_frame())
+            wb.sock:close()
+            local seen
+            for _ = 1, 500 do  -- up to 5 s
+                seen = ngx.shared.seen:get("upstream")
+                if seen then break end
+                ngx.sleep(0.01)
+            end
+            ngx.say("upstream: ", seen)
+        }
+    }
+_EOC_
+--- request
+GET /t
+--- response_body
+text 3 byetextnil
+upstream: failed to receive the first 2 bytes: closed
+--- no_error_log
+[error]
