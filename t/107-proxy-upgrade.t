@@ -331,3 +331,44 @@ text 3 byetextnil
 upstream: failed to receive the first 2 bytes: closed
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: the upstream over TLS (proxy_pass https://): the tunnel runs over the upstream's TLS connection
+--- http_config eval
+$::HttpConfig
+. "    server {\n        listen $ENV{TEST_NGINX_SERVER_SSL_PORT} ssl;\n        server_name test.com;\n"
+. "        ssl_certificate $ENV{TEST_NGINX_CERT_DIR}/ecdsa.crt;\n"
+. "        ssl_certificate_key $ENV{TEST_NGINX_CERT_DIR}/ecdsa.key;\n"
+. $::Server . "    }\n"
+--- config
+    location = /tls-proxy {
+        proxy_pass https://127.0.0.1:$TEST_NGINX_SERVER_SSL_PORT/ws;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+    }
+    location = /t {
+        content_by_lua_block {
+            local client = require "nginx.websocket.client"
+            local wb = client:new{ timeout = 5000 }
+            local ok, err = wb:connect("ws://127.0.0.1:" .. ngx.var.server_port .. "/tls-proxy")
+            if not ok then
+                ngx.say("failed to connect: ", err)
+                return
+            end
+            assert(wb:send_text("to tls"))
+            ngx.say(wb:recv_frame())
+            assert(wb:send_close(1000, "done"))
+            ngx.say(wb:recv_frame())
+            ngx.say(select(3, wb:recv_frame()))
+        }
+    }
+--- request
+GET /t
+--- response_body
+text 6 to tlstextnil
+byeclose1000
+failed to receive the first 2 bytes: closed
+--- no_error_log
+[error]
