@@ -164,7 +164,7 @@ var httpCommands = []command{
 			d.c.http.ClientHeaderTimeout = v
 		}
 	})},
-	{name: "send_timeout", syntax: "time  (accepted; no effect)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(nil)},
+	{name: "send_timeout", syntax: "time  (default 60s; between two writes to the client of a proxied upgraded connection, others are written without it)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().SendTimeout = v })},
 
 	{name: "listen", syntax: "address[:port] | port | unix:path [ssl] [http2] [default_server] [reuseport]", ctx: ctxServer, min: 1, max: many, set: setListen},
 	{name: "server_name", syntax: "name ...", ctx: ctxServer, min: 1, max: many, set: func(l *loader, d *directive) error {

@@ -223,7 +223,7 @@ func TestDefaults(t *testing.T) {
 		AbsoluteRedirect: true, PortInRedirect: true,
 		AccessLogs:          []AccessLog{{Path: prefix + "logs/access.log", Format: "combined"}},
 		ErrorLogs:           m.ErrorLogs,
-		ProxyConnectTimeout: time.Minute, ProxyReadTimeout: time.Minute, ProxySendTimeout: time.Minute,
+		ProxyConnectTimeout: time.Minute, ProxyReadTimeout: time.Minute, ProxySendTimeout: time.Minute, SendTimeout: time.Minute,
 		ProxyHTTPVersion: "1.0", ProxyNextUpstream: []string{"error", "timeout"},
 		ProxySSL:             &ProxySSL{VerifyDepth: 1, Protocols: []string{"TLSv1.2", "TLSv1.3"}, SessionReuse: true},
 		ClientBodyBufferSize: 16 << 10, ClientBodyInFileOnly: "off", ClientBodyTempPath: prefix + "client_body_temp",

@@ -81,6 +81,7 @@ func (l *loader) finish() error {
 		AccessLogs:           []AccessLog{{Path: c.Prefix + "logs/access.log", Format: "combined"}},
 		ErrorLogs:            m.ErrorLogs,
 		ProxyConnectTimeout:  60 * time.Second, ProxyReadTimeout: 60 * time.Second, ProxySendTimeout: 60 * time.Second,
+		SendTimeout:      60 * time.Second,
 		ProxyHTTPVersion: "1.0", ProxyNextUpstream: []string{"error", "timeout"},
 		ProxySSL: &ProxySSL{VerifyDepth: 1, Protocols: []string{"TLSv1.2", "TLSv1.3"}, SessionReuse: true},
 	}
@@ -299,6 +300,7 @@ func (l *loader) mergeSettings(id any, s, p *Settings) {
 	defDur(l, id, "proxy_connect_timeout", &s.ProxyConnectTimeout, p.ProxyConnectTimeout)
 	defDur(l, id, "proxy_read_timeout", &s.ProxyReadTimeout, p.ProxyReadTimeout)
 	defDur(l, id, "proxy_send_timeout", &s.ProxySendTimeout, p.ProxySendTimeout)
+	defDur(l, id, "send_timeout", &s.SendTimeout, p.SendTimeout)
 	defInt(l, id, "proxy_next_upstream_tries", &s.ProxyNextUpstreamTries, p.ProxyNextUpstreamTries)
 	if !set("proxy_http_version") {
 		s.ProxyHTTPVersion = p.ProxyHTTPVersion

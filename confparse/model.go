@@ -173,6 +173,7 @@ type Settings struct {
 	ProxyConnectTimeout    time.Duration // default 60s
 	ProxyReadTimeout       time.Duration // default 60s
 	ProxySendTimeout       time.Duration // default 60s
+	SendTimeout            time.Duration // send_timeout, default 60s (upgraded connections)
 	ProxyHTTPVersion       string        // "1.0" (default) or "1.1"
 	ProxyNextUpstream      []string      // default error timeout
 	ProxyNextUpstreamTries int           // 0: no limit

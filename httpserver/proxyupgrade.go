@@ -24,7 +24,8 @@ import (
 // then the bytes go both ways as they come until either side closes or
 // fails. proxy_read_timeout bounds each wait for the upstream's bytes
 // (an idle tunnel ends after it, as in nginx), proxy_send_timeout each
-// write to the upstream (upstreamConn). HTTP/2 clients cannot ask (nginx
+// write to the upstream (upstreamConn), send_timeout each write to the
+// client. HTTP/2 clients cannot ask (nginx
 // proxies no websocket over HTTP/2 either).
 
 // upgraded is the upstream's connection when resp switches the protocol
@@ -70,18 +71,23 @@ func (rq *request) tunnel(resp *http.Response, up io.ReadWriteCloser, st *confpa
 		down.Close()
 		up.Close()
 	}()
-	// the upstream's bytes to the client
+	// the upstream's bytes to the client, each write within send_timeout
 	timer := time.AfterFunc(rto, func() { upTimedOut.Store(true); up.Close() })
 	buf := make([]byte, 16<<10)
 	var sent int64
+	var werr error
 	for {
 		n, err := up.Read(buf)
 		timer.Stop()
 		if n > 0 {
-			if _, werr := down.Write(buf[:n]); werr != nil {
+			if st.SendTimeout > 0 {
+				down.SetWriteDeadline(time.Now().Add(st.SendTimeout))
+			}
+			var k int
+			k, werr = down.Write(buf[:n])
+			if sent += int64(k); werr != nil {
 				break
 			}
-			sent += int64(n)
 		}
 		if err != nil {
 			break
@@ -93,8 +99,12 @@ func (rq *request) tunnel(resp *http.Response, up io.ReadWriteCloser, st *confpa
 	up.Close()
 	upErr := <-ended
 	rq.w.bytes += sent
+	// at [info], as nginx logs the client connection's errors
 	var ne net.Error
-	if upTimedOut.Load() || errors.As(upErr, &ne) && ne.Timeout() {
+	switch {
+	case errors.As(werr, &ne) && ne.Timeout():
+		rq.logUpstream(errlog.Info, "client timed out (110: Connection timed out) while proxying upgraded connection", upstream)
+	case upTimedOut.Load() || errors.As(upErr, &ne) && ne.Timeout():
 		rq.logUpstream(errlog.Info, "upstream timed out (110: Connection timed out) while proxying upgraded connection", upstream)
 	}
 }

@@ -372,3 +372,58 @@ byeclose1000
 failed to receive the first 2 bytes: closed
 --- no_error_log
 [error]
+
+
+
+=== TEST 10: send_timeout ends a tunnel whose client does not read
+--- http_config eval
+$::HttpConfig . "    lua_shared_dict seen 1m;\n"
+--- config
+    location = /flood {
+        content_by_lua_block {
+            local server = require "nginx.websocket.server"
+            local wb = assert(server:new{ timeout = 10000, max_payload_len = 2097152 })
+            local chunk = string.rep("f", 1048576)
+            for i = 1, 64 do
+                local ok, err = wb:send_binary(chunk)
+                if not ok then
+                    ngx.shared.seen:set("flood", "stopped")
+                    return
+                end
+            end
+            ngx.shared.seen:set("flood", "all sent")
+        }
+    }
+    location = /slow {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/flood;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+        send_timeout 300ms;
+    }
+    location = /t {
+        content_by_lua_block {
+            ngx.shared.seen:delete("flood")
+            local client = require "nginx.websocket.client"
+            local wb = client:new{ timeout = 10000 }
+            local ok, err = wb:connect("ws://127.0.0.1:" .. ngx.var.server_port .. "/slow")
+            if not ok then
+                ngx.say("failed to connect: ", err)
+                return
+            end
+            local seen
+            for _ = 1, 1000 do  -- up to 10 s, not reading
+                seen = ngx.shared.seen:get("flood")
+                if seen then break end
+                ngx.sleep(0.01)
+            end
+            ngx.say("upstream: ", seen)
+            wb.sock:close()
+        }
+    }
+--- request
+GET /t
+--- response_body
+upstream: stopped
+--- error_log eval
+qr/\[info\] .*client timed out \(110: Connection timed out\) while proxying upgraded connection, client: 127\.0\.0\.1, server: localhost, request: "GET \/slow HTTP\/1\.1", upstream: "http:\/\/127\.0\.0\.1:\d+\/flood", host: "127\.0\.0\.1:\d+"/
