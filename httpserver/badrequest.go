@@ -70,7 +70,8 @@ func (c *quietConn) badRequestPage(b []byte) []byte {
 	out = strconv.AppendInt(out, int64(len(body)), 10)
 	out = append(out, "\r\nConnection: close\r\n\r\n"...)
 	// logged when the connection closes, after this answer went out
-	c.refused.Store(&refusedRequest{head: head, srv: srv, code: shown, sent: int64(len(body)), start: time.Now()})
+	c.refused.Store(&refusedRequest{head: head, srv: srv, code: shown, sent: int64(len(body)), start: time.Now(),
+		header: sentAnswer{"Content-Type": {"text/html"}, "Content-Length": {strconv.Itoa(len(body))}, "Connection": {"close"}}})
 	return append(out, body...)
 }
 

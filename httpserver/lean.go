@@ -384,9 +384,8 @@ func (lc *leanConn) serveOne() bool {
 			continue // the wait's deadline passed just after the bytes came: the header's now
 		}
 		if err != nil {
-			if len(b) > 0 && !isTimeout(err) {
-				lc.handOff(b, bp) // a cut request: net/http's answer
-				return false
+			if len(b) > 0 {
+				lc.qc.cutRequest(b, err) // nginx's 400 or 408, logged and not answered
 			}
 			*bp = b[:0]
 			readBufs.Put(bp)

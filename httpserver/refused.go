@@ -33,15 +33,17 @@ type refusedHead struct {
 	header        http.Header // the valid header lines before it
 	host          string
 	known, cutOff bool // known: the bytes are there; cutOff: the header block is incomplete
+	lineCut       bool // the request line is incomplete
 }
 
 // refusedRequest is a refused request to log once its answer went out.
 type refusedRequest struct {
-	head  refusedHead
-	srv   *vserver
-	code  int   // $status
-	sent  int64 // $body_bytes_sent
-	start time.Time
+	head   refusedHead
+	srv    *vserver
+	code   int   // $status
+	sent   int64 // $body_bytes_sent
+	header sentAnswer
+	start  time.Time
 }
 
 // handedHead notes the bytes of the request the lean loop hands to
@@ -68,7 +70,7 @@ func parseRefused(b []byte) refusedHead {
 	}
 	end := bytes.IndexByte(b, '\n')
 	if end < 0 {
-		h.line, h.cutOff = string(bytes.TrimRight(b, "\r")), true
+		h.line, h.cutOff, h.lineCut = string(bytes.TrimRight(b, "\r")), true, true
 		h.checkLine()
 		return h
 	}
@@ -206,12 +208,33 @@ func (c *quietConn) logRefused(rr *refusedRequest) {
 	if p, ok := normalizeURI(r.URL.Path); ok && h.lineOK {
 		rq.uri = p
 	}
-	sent := sentAnswer{"Content-Type": {"text/html"}, "Content-Length": {strconv.FormatInt(rr.sent, 10)}, "Connection": {"close"}}
-	rq.wv = respWriter{ResponseWriter: sent, status: rr.code, bytes: rr.sent, rq: rq}
+	if rr.header == nil {
+		rr.header = sentAnswer{}
+	}
+	rq.wv = respWriter{ResponseWriter: rr.header, status: rr.code, bytes: rr.sent, rq: rq}
 	rq.w = &rq.wv
 	rq.ec = c.refusalConn(h, rr.srv)
 	rq.runLogPhase()
 	rq.logAccess()
+}
+
+// cutRequest logs, as nginx, a request whose header did not all come:
+// the client closed the connection (400) or client_header_timeout passed
+// (408). Nothing is answered.
+func (c *quietConn) cutRequest(b []byte, err error) {
+	h := parseRefused(b)
+	srv := c.refusedServer(&h)
+	msg, code := "client prematurely closed connection", http.StatusBadRequest
+	if isTimeout(err) {
+		msg, code = "client timed out (110: Connection timed out)", http.StatusRequestTimeout
+	}
+	if h.lineCut {
+		msg += " while reading client request line"
+	} else {
+		msg += " while reading client request headers"
+	}
+	c.ln.g.log.LogConn(errlog.Info, c.refusalConn(&h, srv), msg)
+	c.logRefused(&refusedRequest{head: h, srv: srv, code: code, start: time.Now()})
 }
 
 // sentAnswer is the ResponseWriter of a request whose answer went out

@@ -168,3 +168,72 @@ sni: test.com
 --- error_log eval
 [qr/\[info\] .* client sent invalid method while reading client request line, client: 127\.0\.0\.1, server: test\.com, request: "GARBAGE"$/,
 qr/\[warn\] .* tls log phase: 400 https while logging request, client: 127\.0\.0\.1, server: test\.com, request: "GARBAGE"$/]
+
+
+
+=== TEST 9: client_header_timeout in the header lines: 408, nothing answered, logged
+--- http_config
+    client_header_timeout 300ms;
+    log_by_lua_block { ngx.log(ngx.WARN, "log phase: ", ngx.status, " [", ngx.var.request, "]") }
+--- config
+--- raw_request eval
+"GET /foo HTTP/1.1\r\nHost: x\r\n"
+--- ignore_response
+--- timeout: 5
+--- error_log eval
+[qr/\[info\] .* client timed out \(110: Connection timed out\) while reading client request headers, client: 127\.0\.0\.1, server: localhost, request: "GET \/foo HTTP\/1\.1", host: "x"$/,
+qr/\[warn\] .* log phase: 408 \[GET \/foo HTTP\/1\.1\] while logging request/]
+--- access_log eval
+qr/"GET \/foo HTTP\/1\.1" 408 0 "-" "-"$/
+
+
+
+=== TEST 10: client_header_timeout in the request line
+--- http_config
+    client_header_timeout 300ms;
+    log_by_lua_block { ngx.log(ngx.WARN, "log phase: ", ngx.status, " [", ngx.var.request, "]") }
+--- config
+--- raw_request eval
+"GET /fo"
+--- ignore_response
+--- timeout: 5
+--- error_log eval
+[qr/\[info\] .* client timed out \(110: Connection timed out\) while reading client request line, client: 127\.0\.0\.1, server: localhost, request: "GET \/fo"$/,
+qr/\[warn\] .* log phase: 408 \[GET \/fo\] while logging request/]
+--- access_log eval
+qr/"GET \/fo" 408 0 "-" "-"$/
+
+
+
+=== TEST 11: a client that closes in the middle of its header: 400, nothing answered, logged
+--- http_config
+    lua_shared_dict seen 1m;
+    server {
+        listen $TEST_NGINX_RAND_PORT_1;
+        server_name cut;
+        log_by_lua_block { ngx.shared.seen:set("cut", ngx.status .. " [" .. ngx.var.request .. "]") }
+        location / { return 200; }
+    }
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.shared.seen:delete("cut")
+            local sock = ngx.socket.tcp()
+            assert(sock:connect("127.0.0.1", $TEST_NGINX_RAND_PORT_1))
+            assert(sock:send("GET /foo HTTP/1.1\r\nHost: x\r\n"))
+            sock:close()
+            local seen
+            for _ = 1, 500 do  -- up to 5 s
+                seen = ngx.shared.seen:get("cut")
+                if seen then break end
+                ngx.sleep(0.01)
+            end
+            ngx.say(seen)
+        }
+    }
+--- request
+GET /t
+--- response_body
+400 [GET /foo HTTP/1.1]
+--- error_log eval
+qr/\[info\] .* client prematurely closed connection while reading client request headers, client: 127\.0\.0\.1, server: cut, request: "GET \/foo HTTP\/1\.1", host: "x"$/
