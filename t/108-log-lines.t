@@ -102,6 +102,8 @@ qr/"GET \/foo HTTP\/1\.1" 400 \d+ "-" "-"$/
 --- error_log eval
 [qr/\[info\] .* client sent too long header line: "X-Long: a{1000}a{740}\.\.\." while reading client request headers, client: 127\.0\.0\.1, server: localhost, request: "GET \/foo HTTP\/1\.1", host: "foo"$/,
 qr/\[warn\] .* log phase: 400 \[GET \/foo HTTP\/1\.1\] \[\/foo\] while logging request/]
+--- access_log eval
+qr/"GET \/foo HTTP\/1\.1" 400 \d+ "-" "-"$/
 
 
 
