@@ -7,6 +7,10 @@ require (
 	github.com/golang-fips/openssl/v2 v2.0.3
 	github.com/yuin/gluamapper v0.0.0-20150323120927-d836955830e7
 	github.com/yuin/gopher-lua v1.1.2
+	golang.org/x/net v0.63.0
 )
 
-require github.com/mitchellh/mapstructure v1.5.0 // indirect
+require (
+	github.com/mitchellh/mapstructure v1.5.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

@@ -164,6 +164,7 @@ type request struct {
 	wk *luavm.Worker
 	// connRequests is this request's number on its HTTP/1.x connection
 	connRequests int64
+	connSeq      int64 // $connection_requests: HTTP/2 streams count too, as nginx's
 	// ecVal is what ec points to, inside the request (no allocation of
 	// its own). (The Lua context is not: a request without Lua would
 	// carry its 700 bytes.)
@@ -187,8 +188,11 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rq.w = &rq.wv
 	rq.wv.rq = rq
 	rq.conn, _ = r.Context().Value(connKey{}).(*quietConn)
-	if rq.conn != nil && r.ProtoMajor == 1 {
-		rq.connRequests = rq.conn.requests.Add(1)
+	if rq.conn != nil {
+		rq.connSeq = rq.conn.requests.Add(1)
+		if r.ProtoMajor == 1 {
+			rq.connRequests = rq.connSeq
+		}
 	}
 	host := normHost(r.Host)
 	srv := h.grp.names.find(host)

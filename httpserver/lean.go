@@ -55,6 +55,7 @@ type leanConn struct {
 	peeked   bool
 	peekFn   func(uintptr) bool // peekFor
 	waited   bool               // peekFor peeked once
+	h2       *h2Conn            // served as HTTP/2 (h2conn.go)
 }
 
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -103,7 +104,9 @@ func (s *leanSet) shutdown(ctx context.Context) {
 	defer t.Stop()
 	for {
 		left := s.each(func(lc *leanConn) {
-			if lc.state.CompareAndSwap(lcIdle, lcClosed) {
+			if lc.h2 != nil {
+				lc.h2.shutdown()
+			} else if lc.state.CompareAndSwap(lcIdle, lcClosed) {
 				lc.close()
 			}
 		})
@@ -182,6 +185,11 @@ func (lc *leanConn) start() {
 		return
 	}
 	lc.tlsState = &st
+	if st.NegotiatedProtocol == "h2" {
+		lc.h2 = newH2Conn(lc)
+		go lc.h2.serve() // a fresh stack: the handshake grew this one's
+		return
+	}
 	go lc.wait(true)
 }
 

@@ -228,9 +228,11 @@ var dateLine = regexp.MustCompile(`Date: [^\r]*\r\n`)
 
 // TestLeanAnswersAsNetHTTP: the same handlers, the same requests, the
 // same bytes back from the lean loop and from net/http.
-func TestLeanAnswersAsNetHTTP(t *testing.T) {
+// answerHandlers are handlers that use every part of the
+// ResponseWriter (TestLeanAnswersAsNetHTTP, TestH2AnswersAsNetHTTP).
+func answerHandlers() map[string]http.HandlerFunc {
 	big := strings.Repeat("0123456789abcdef", 300)
-	handlers := map[string]http.HandlerFunc{
+	return map[string]http.HandlerFunc{
 		"small": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, "ok\n")
@@ -313,6 +315,10 @@ func TestLeanAnswersAsNetHTTP(t *testing.T) {
 			fmt.Fprintf(w, "%s %s %q %v %d %s", r.Method, r.URL, r.Host, r.Close, r.ContentLength, r.Header.Get("X"))
 		},
 	}
+}
+
+func TestLeanAnswersAsNetHTTP(t *testing.T) {
+	handlers := answerHandlers()
 	requests := []string{
 		"GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 		"HEAD /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",

@@ -51,7 +51,7 @@ func (c *tlsConn) ConnectionState() tls.ConnectionState {
 	c.Conn.SetDeadline(time.Now().Add(headerTimeout(c.qc.ln.grp)))
 	err := c.Conn.Handshake()
 	st := c.Conn.ConnectionState()
-	if err == nil && !isH2(st.NegotiatedProtocol) {
+	if err == nil && !altProto(st.NegotiatedProtocol) {
 		c.Conn.SetWriteDeadline(time.Time{})
 		return st
 	}
@@ -60,10 +60,10 @@ func (c *tlsConn) ConnectionState() tls.ConnectionState {
 	return tls.ConnectionState{}
 }
 
-// isH2 is whether ALPN chose a protocol net/http serves through
-// TLSNextProto (anything but HTTP/1).
-func isH2(proto string) bool {
-	return proto != "" && proto != "http/1.1" && proto != "http/1.0"
+// altProto is whether ALPN chose a protocol the lean loop does not serve
+// (neither HTTP/1 nor h2, h2conn.go): net/http's through TLSNextProto.
+func altProto(proto string) bool {
+	return proto != "" && proto != "http/1.1" && proto != "http/1.0" && proto != "h2"
 }
 
 func (c *tlsConn) Read(b []byte) (int, error) {

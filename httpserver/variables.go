@@ -119,6 +119,11 @@ func (rq *request) Var(name string) (string, bool) {
 			return strconv.FormatUint(rq.conn.id, 10), true
 		}
 		return "", true
+	case "connection_requests":
+		if rq.conn != nil {
+			return strconv.FormatInt(rq.connSeq, 10), true
+		}
+		return "", true
 	case "realpath_root", "document_root":
 		return rq.settings().Root, true
 	case "request_body":

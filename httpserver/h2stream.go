@@ -1,0 +1,471 @@
+package httpserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/http2"
+)
+
+// h2Stream is one request and its response. Its fields below sc.mu's
+// line are the connection's reader's and the handler's both.
+type h2Stream struct {
+	sc  *h2Conn
+	id  uint32
+	req *http.Request
+	h   http.Handler
+	w   h2Writer
+	ctx h2Ctx
+
+	// guarded by sc.mu
+	sendWin    int64 // what the response may still send
+	recvWin    int64 // what the client may still send
+	recvGiven  int64 // body bytes read, not yet given back
+	declLen    int64 // the request's Content-Length, -1 when none
+	gotLen     int64
+	remoteDone bool  // END_STREAM came
+	rstSent    bool  // RST_STREAM queued
+	err        error // reset, or the connection gone: writes and reads fail
+	body       h2Body
+}
+
+// headers opens a stream (or ends one with trailers).
+func (sc *h2Conn) headers(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
+	id := f.StreamID
+	if id%2 == 0 {
+		return http2.ErrCodeProtocol, true
+	}
+	sc.mu.Lock()
+	if st := sc.streams[id]; st != nil {
+		defer sc.mu.Unlock()
+		return st.trailersLocked(f)
+	}
+	if id <= sc.maxID {
+		sc.mu.Unlock()
+		return http2.ErrCodeProtocol, true
+	}
+	sc.maxID = id
+	refuse := len(sc.streams) >= h2MaxStreams
+	ignore := sc.goAway
+	sc.mu.Unlock()
+	switch {
+	case ignore: // after GOAWAY: the client opens it again elsewhere
+		return http2.ErrCodeNo, false
+	case refuse:
+		return http2.ErrCodeRefusedStream, false
+	case f.HasPriority() && f.Priority.StreamDep == id:
+		return http2.ErrCodeProtocol, false
+	}
+	st := &h2Stream{sc: sc, id: id, declLen: -1}
+	if !st.request(f) {
+		return http2.ErrCodeProtocol, false
+	}
+	sc.mu.Lock()
+	st.sendWin = sc.initWin
+	st.recvWin = h2StreamWindow
+	st.remoteDone = f.StreamEnded()
+	st.body.cond.L = &sc.mu
+	if len(sc.streams) == 0 && sc.idleSet {
+		sc.idleSet = false
+		sc.tc.SetReadDeadline(time.Time{})
+	}
+	sc.streams[id] = st
+	sc.pings = 0
+	sc.mu.Unlock()
+	sc.lc.notFresh()
+	st.dispatch()
+	return http2.ErrCodeNo, false
+}
+
+// request builds the stream's http.Request as net/http's HTTP/2 server
+// does; false for a malformed one (a stream error).
+func (st *h2Stream) request(f *http2.MetaHeadersFrame) bool {
+	method, scheme := f.PseudoValue("method"), f.PseudoValue("scheme")
+	authority, path := f.PseudoValue("authority"), f.PseudoValue("path")
+	if f.PseudoValue("protocol") != "" { // no extended CONNECT
+		return false
+	}
+	if method == "CONNECT" {
+		if path != "" || scheme != "" || authority == "" {
+			return false
+		}
+	} else if method == "" || path == "" || (scheme != "https" && scheme != "http") {
+		return false
+	}
+	fields := f.RegularFields()
+	header := make(http.Header, len(fields))
+	for _, hf := range fields {
+		k := http.CanonicalHeaderKey(hf.Name)
+		header[k] = append(header[k], hf.Value)
+	}
+	if authority == "" {
+		authority = header.Get("Host")
+	}
+	if strings.IndexByte(authority, '@') >= 0 {
+		return false
+	}
+	needsContinue := httpguts.HeaderValuesContainsToken(header["Expect"], "100-continue")
+	if needsContinue {
+		delete(header, "Expect")
+	}
+	if c := header["Cookie"]; len(c) > 1 {
+		header["Cookie"] = []string{strings.Join(c, "; ")}
+	}
+	var trailer http.Header
+	for _, v := range header["Trailer"] {
+		for _, key := range strings.Split(v, ",") {
+			switch key = textproto.CanonicalMIMEHeaderKey(textproto.TrimString(key)); key {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+			default:
+				if trailer == nil {
+					trailer = make(http.Header)
+				}
+				trailer[key] = nil
+			}
+		}
+	}
+	delete(header, "Trailer")
+	var u *url.URL
+	requestURI := path
+	if method == "CONNECT" {
+		u, requestURI = &url.URL{Host: authority}, authority
+	} else {
+		var err error
+		if u, err = url.ParseRequestURI(path); err != nil {
+			return false
+		}
+	}
+	sc := st.sc
+	r := &http.Request{Method: method, URL: u, Header: header, RequestURI: requestURI,
+		Proto: "HTTP/2.0", ProtoMajor: 2, Host: authority, Body: http.NoBody,
+		Trailer: trailer, RemoteAddr: sc.lc.remote}
+	if scheme == "https" {
+		r.TLS = sc.lc.tlsState
+	}
+	if !f.StreamEnded() {
+		r.ContentLength = -1
+		if vv, ok := header["Content-Length"]; ok {
+			r.ContentLength = 0
+			if cl, err := strconv.ParseUint(vv[0], 10, 63); err == nil {
+				r.ContentLength = int64(cl)
+				st.declLen = int64(cl)
+			}
+		}
+		st.body.st, st.body.needsContinue = st, needsContinue
+		r.Body = &st.body
+	}
+	st.ctx.st = st
+	st.req = r.WithContext(&st.ctx)
+	st.h = sc.lc.h
+	switch {
+	case f.Truncated:
+		st.h = http.HandlerFunc(headerListTooLong)
+	case badH2Header(header) != "":
+		msg := badH2Header(header)
+		st.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, msg, http.StatusBadRequest) })
+	}
+	return true
+}
+
+// badH2Header is net/http's answer to a connection-specific header
+// (RFC 9113 8.2.2), or "".
+func badH2Header(h http.Header) string {
+	for _, k := range []string{"Connection", "Proxy-Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade"} {
+		if _, ok := h[k]; ok {
+			return fmt.Sprintf("request header %q is not valid in HTTP/2", k)
+		}
+	}
+	if te := h["Te"]; len(te) > 0 && (len(te) > 1 || (te[0] != "trailers" && te[0] != "")) {
+		return `request header "TE" may only be "trailers" in HTTP/2`
+	}
+	return ""
+}
+
+func headerListTooLong(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+	io.WriteString(w, "<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>")
+}
+
+// trailersLocked takes a HEADERS frame on an open stream: the request's
+// trailers (sc.mu held).
+func (st *h2Stream) trailersLocked(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
+	switch {
+	case st.rstSent:
+		return http2.ErrCodeNo, false
+	case st.err != nil || st.remoteDone:
+		return http2.ErrCodeStreamClosed, false
+	case !f.StreamEnded() || len(f.PseudoFields()) > 0:
+		return http2.ErrCodeProtocol, false
+	}
+	if t := st.req.Trailer; t != nil {
+		for _, hf := range f.RegularFields() {
+			k := http.CanonicalHeaderKey(hf.Name)
+			if _, declared := t[k]; declared && httpguts.ValidTrailerHeader(k) {
+				t[k] = append(t[k], hf.Value)
+			}
+		}
+	}
+	return st.endRemoteLocked()
+}
+
+// endRemoteLocked is the request's END_STREAM (sc.mu held).
+func (st *h2Stream) endRemoteLocked() (http2.ErrCode, bool) {
+	st.remoteDone = true
+	if st.declLen >= 0 && st.gotLen != st.declLen {
+		st.body.failLocked(fmt.Errorf("request declared a Content-Length of %d but only wrote %d bytes", st.declLen, st.gotLen))
+		return http2.ErrCodeProtocol, false
+	}
+	st.body.eof = true
+	st.body.cond.Broadcast()
+	return http2.ErrCodeNo, false
+}
+
+// data takes a DATA frame: the request body, within the windows.
+func (sc *h2Conn) data(f *http2.DataFrame) (http2.ErrCode, bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	id, n := f.StreamID, int64(f.Length)
+	if sc.idleID(id) {
+		return http2.ErrCodeProtocol, true
+	}
+	if n > sc.recvWin {
+		return http2.ErrCodeFlowControl, true
+	}
+	sc.recvWin -= n
+	st := sc.streams[id]
+	if st == nil || st.err != nil || st.remoteDone {
+		sc.giveBackLocked(n)
+		if st != nil && st.rstSent {
+			return http2.ErrCodeNo, false // reset by us: frames in flight
+		}
+		return http2.ErrCodeStreamClosed, false
+	}
+	if n > st.recvWin {
+		sc.giveBackLocked(n)
+		return http2.ErrCodeFlowControl, false
+	}
+	st.recvWin -= n
+	data := f.Data()
+	if pad := n - int64(len(data)); pad > 0 {
+		st.giveBackLocked(pad)
+	}
+	if st.declLen >= 0 && st.gotLen+int64(len(data)) > st.declLen {
+		st.body.failLocked(fmt.Errorf("sender tried to send more than declared Content-Length of %d bytes", st.declLen))
+		return http2.ErrCodeProtocol, false
+	}
+	st.gotLen += int64(len(data))
+	if len(data) > 0 {
+		if st.body.closed {
+			st.giveBackLocked(int64(len(data)))
+		} else {
+			st.body.buf = append(st.body.buf, data...)
+			st.body.cond.Broadcast()
+		}
+	}
+	if f.StreamEnded() {
+		return st.endRemoteLocked()
+	}
+	return http2.ErrCodeNo, false
+}
+
+// giveBackLocked returns n bytes of the stream's window, and of the
+// connection's (sc.mu held).
+func (st *h2Stream) giveBackLocked(n int64) {
+	st.sc.giveBackLocked(n)
+	if st.remoteDone {
+		return
+	}
+	st.recvGiven += n
+	if st.recvGiven >= h2StreamWindow/4 {
+		st.sc.ctrl = appendWindowUpdate(st.sc.ctrl, st.id, uint32(st.recvGiven))
+		st.recvWin += st.recvGiven
+		st.recvGiven = 0
+	}
+}
+
+// resetLocked ends the stream for err: the handler's context canceled,
+// its body reads and response writes failing (sc.mu held).
+func (st *h2Stream) resetLocked(err error) {
+	if st.err != nil {
+		return
+	}
+	st.err = err
+	st.body.failLocked(err)
+	st.sc.cond.Broadcast()
+	st.ctx.cancel()
+}
+
+// Streams are served by pooled goroutines, as the lean loop's requests
+// (their stacks grew serving others).
+var h2Servers = newServePool[*h2Stream]()
+
+func (st *h2Stream) dispatch() {
+	if !h2Servers.hand(st) {
+		go h2ServeLoop(st)
+	}
+}
+
+func h2ServeLoop(st *h2Stream) {
+	for st != nil {
+		st.run()
+		st = h2Servers.wait()
+	}
+}
+
+// run calls the handler as net/http's HTTP/2 server does: a panic other
+// than http.ErrAbortHandler is logged with its stack, both reset the
+// stream.
+func (st *h2Stream) run() {
+	sc, w := st.sc, &st.w
+	w.st, w.req = st, st.req
+	defer sc.streamDone(st)
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				buf := make([]byte, 64<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				w.logf("http2: panic serving %v: %v\n%s", sc.lc.remote, p, buf)
+			}
+			st.ctx.cancel()
+			w.release()
+			sc.resetStream(st.id, http2.ErrCodeInternal)
+		}
+	}()
+	st.h.ServeHTTP(w, st.req)
+	st.ctx.cancel()
+	w.finish()
+}
+
+// h2Body is a request's body: what the reader received, read by the
+// handler; reading gives the windows back.
+type h2Body struct {
+	st            *h2Stream
+	cond          sync.Cond // sc.mu: data came, or the end
+	buf           []byte
+	off           int
+	eof, closed   bool
+	err           error
+	needsContinue bool
+}
+
+func (b *h2Body) Read(p []byte) (int, error) {
+	st := b.st
+	sc := st.sc
+	if b.needsContinue {
+		b.needsContinue = false
+		st.w.continue100()
+	}
+	sc.mu.Lock()
+	for b.off == len(b.buf) && !b.eof && b.err == nil && !b.closed {
+		b.cond.Wait()
+	}
+	var n int
+	var err error
+	switch {
+	case b.closed:
+		err = errH2BodyClosed
+	case b.err != nil:
+		err = b.err
+	case b.off < len(b.buf):
+		n = copy(p, b.buf[b.off:])
+		b.off += n
+		if b.off == len(b.buf) {
+			b.buf, b.off = b.buf[:0], 0
+		}
+		st.giveBackLocked(int64(n))
+	default:
+		err = io.EOF
+	}
+	sc.mu.Unlock()
+	if n > 0 {
+		sc.flushCtrl()
+	}
+	return n, err
+}
+
+func (b *h2Body) Close() error {
+	if b.st == nil {
+		return nil
+	}
+	sc := b.st.sc
+	sc.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		if n := b.unread(); n > 0 {
+			b.st.giveBackLocked(n)
+		}
+		b.buf, b.off = nil, 0
+	}
+	sc.mu.Unlock()
+	sc.flushCtrl()
+	return nil
+}
+
+// unread is what was received and not read (sc.mu held).
+func (b *h2Body) unread() int64 { return int64(len(b.buf) - b.off) }
+
+func (b *h2Body) failLocked(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+	b.cond.Broadcast()
+}
+
+// h2Ctx is a stream's context: canceled when the stream is reset, the
+// connection goes, or the handler returns (as net/http's).
+type h2Ctx struct {
+	st   *h2Stream
+	mu   sync.Mutex
+	done chan struct{}
+	err  error
+}
+
+func (c *h2Ctx) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (c *h2Ctx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
+
+func (c *h2Ctx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *h2Ctx) Value(key any) any {
+	switch key {
+	case connKey{}:
+		return c.st.sc.lc.qc
+	case http.LocalAddrContextKey:
+		return c.st.sc.lc.qc.LocalAddr()
+	}
+	return nil
+}
+
+func (c *h2Ctx) cancel() {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = context.Canceled
+		if c.done == nil {
+			c.done = closedChan
+		} else {
+			close(c.done)
+		}
+	}
+	c.mu.Unlock()
+}
