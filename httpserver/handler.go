@@ -179,6 +179,9 @@ type request struct {
 	// internal: redirected inside the server (ngx.exec, error_page,
 	// try_files, rewrite); subreq: made by ngx.location.capture
 	internal, subreq bool
+	// noRequestLine: a refused request whose request line is not valid
+	// (refused.go): $uri, $request_method and the like have no value
+	noRequestLine bool
 }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {

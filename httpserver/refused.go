@@ -34,6 +34,7 @@ type refusedHead struct {
 	host          string
 	known, cutOff bool // known: the bytes are there; cutOff: the header block is incomplete
 	lineCut       bool // the request line is incomplete
+	length        int  // $request_length: the lines taken (the request line and the valid header lines)
 }
 
 // refusedRequest is a refused request to log once its answer went out.
@@ -80,6 +81,7 @@ func parseRefused(b []byte) refusedHead {
 	if !h.lineOK {
 		return h
 	}
+	h.length = end + 1
 	for {
 		end = bytes.IndexByte(b, '\n')
 		if end < 0 {
@@ -103,6 +105,7 @@ func parseRefused(b []byte) refusedHead {
 				return h
 			}
 		}
+		h.length += end + 1
 		if colon <= 0 {
 			continue // a name without a value: nginx takes it, net/http does not
 		}
@@ -204,7 +207,8 @@ func (c *quietConn) logRefused(rr *refusedRequest) {
 	}
 	ctx := context.WithValue(context.Background(), connKey{}, c)
 	r = r.WithContext(context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr()))
-	rq := &request{g: c.ln.g, r: r, start: rr.start, srv: rr.srv, conn: c, vars: map[string]string{"request": h.line}}
+	rq := &request{g: c.ln.g, r: r, start: rr.start, srv: rr.srv, conn: c, noRequestLine: !h.lineOK,
+		vars: map[string]string{"request": h.line, "request_length": strconv.Itoa(h.length)}}
 	if p, ok := normalizeURI(r.URL.Path); ok && h.lineOK {
 		rq.uri = p
 	}

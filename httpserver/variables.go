@@ -37,7 +37,7 @@ func (rq *request) Var(name string) (string, bool) {
 	r := rq.r
 	switch name {
 	case "uri", "document_uri":
-		return rq.uri, true
+		return rq.uri, !rq.noRequestLine
 	case "args", "query_string":
 		return r.URL.RawQuery, r.URL.RawQuery != ""
 	case "request_length":
@@ -48,13 +48,13 @@ func (rq *request) Var(name string) (string, bool) {
 		}
 		return "", true
 	case "request_uri":
-		return r.RequestURI, true
+		return r.RequestURI, !rq.noRequestLine
 	case "request_method":
-		return r.Method, true
+		return r.Method, !rq.noRequestLine
 	case "request":
 		return r.Method + " " + r.RequestURI + " " + r.Proto, true
 	case "server_protocol":
-		return r.Proto, true
+		return r.Proto, !rq.noRequestLine
 	case "host":
 		if h := normHost(r.Host); h != "" {
 			return h, true

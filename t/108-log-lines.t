@@ -17,6 +17,12 @@ our $LogPhase = <<'_EOC_';
     log_by_lua_block { ngx.log(ngx.WARN, "log phase: ", ngx.status, " [", ngx.var.request, "] [", ngx.var.server_name, "]") }
 _EOC_
 
+# the request line's variables and a few others, in a log_format
+our $VarsLog = <<'_EOC_';
+    log_format v '$uri|$document_uri|$request_uri|$request_method|$args|$is_args|$server_protocol|$request|$host|$request_length|$status|$scheme|$server_name';
+    access_log logs/v.log v;
+_EOC_
+
 no_shuffle();
 run_tests();
 
@@ -239,3 +245,31 @@ GET /t
 400 [GET /foo HTTP/1.1]
 --- error_log eval
 qr/\[info\] .* client prematurely closed connection while reading client request headers, client: 127\.0\.0\.1, server: cut, request: "GET \/foo HTTP\/1\.1", host: "x"$/
+
+
+
+=== TEST 12: a bad request line has no URI, method or protocol ("-" in the access log), and no length
+--- http_config eval: $::VarsLog
+--- config
+--- raw_request eval
+"GARBAGE\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- exec
+tail -n 1 logs/v.log
+--- exec_out
+-|-|-|-|-||-|GARBAGE|localhost|0|400|http|localhost
+
+
+
+=== TEST 13: a bad header line: the request line's variables, the length of the lines before it
+--- http_config eval: $::VarsLog
+--- config
+--- raw_request eval
+"GET /a/../b?x=1 HTTP/1.1\r\nHost: foo\r\nBad Header\r\n\r\n"
+--- error_code: 400
+--- response_body_like: 400 Bad Request
+--- exec
+tail -n 1 logs/v.log
+--- exec_out
+/b|/b|/a/../b?x=1|GET|x=1|?|HTTP/1.1|GET /a/../b?x=1 HTTP/1.1|foo|37|400|http|localhost
