@@ -311,6 +311,20 @@ func answerHandlers() map[string]http.HandlerFunc {
 			_, err2 := r.Body.Read(make([]byte, 1))
 			fmt.Fprintf(w, "%v %v", err, err2)
 		},
+		"fields": func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header() // kept: changed after WriteHeader below
+			h["Date"] = nil // no Date
+			h["X-Empty"] = []string{}
+			h["Content-Type"] = nil // no sniffing either
+			h.Add("X-B", "2")
+			h.Add("X-A", "1")
+			h.Add("X-B", "1")
+			h.Set("Connection", "keep-alive, Close")
+			w.WriteHeader(200)
+			h.Set("X-After", "not sent")
+			h.Del("X-A")
+			io.WriteString(w, "<html>x</html>")
+		},
 		"echo": func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "%s %s %q %v %d %s", r.Method, r.URL, r.Host, r.Close, r.ContentLength, r.Header.Get("X"))
 		},

@@ -240,16 +240,25 @@ func validHost(h string) bool {
 // headerValuesContainsToken is httpguts.HeaderValuesContainsToken.
 func headerValuesContainsToken(values []string, token string) bool {
 	for _, v := range values {
-		for len(v) > 0 {
-			var f string
-			if i := indexByteStr(v, ','); i >= 0 {
-				f, v = v[:i], v[i+1:]
-			} else {
-				f, v = v, ""
-			}
-			if f = trimOWS(f); len(f) == len(token) && asciiEqualFold([]byte(f), token) {
-				return true
-			}
+		if valueContainsToken(v, token) {
+			return true
+		}
+	}
+	return false
+}
+
+// valueContainsToken is whether the comma-separated list v holds token
+// (ASCII case-insensitive).
+func valueContainsToken(v, token string) bool {
+	for len(v) > 0 {
+		var f string
+		if i := indexByteStr(v, ','); i >= 0 {
+			f, v = v[:i], v[i+1:]
+		} else {
+			f, v = v, ""
+		}
+		if f = trimOWS(f); len(f) == len(token) && asciiEqualFold([]byte(f), token) {
+			return true
 		}
 	}
 	return false

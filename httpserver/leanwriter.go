@@ -28,7 +28,10 @@ type leanWriter struct {
 	reqBody *leanBody // nil without a request body
 
 	handlerHeader http.Header
-	snapshot      http.Header // the header as of WriteHeader, when changed after it
+	// snap is the header as of WriteHeader (net/http's clone, so that
+	// changes after it do not reach the client), flat and sorted as it
+	// goes on the wire: a pooled slice instead of a new map per response
+	snap          *[]hdrField
 	calledHeader  bool
 	wroteHeader   bool // logically (WriteHeader or the first Write)
 	sentHeader    bool // physically, into out
@@ -57,9 +60,9 @@ var (
 )
 
 func (w *leanWriter) Header() http.Header {
-	if w.snapshot == nil && w.wroteHeader && !w.sentHeader {
+	if w.snap == nil && w.wroteHeader && !w.sentHeader {
 		// net/http: changes after WriteHeader do not reach the client
-		w.snapshot = w.handlerHeader.Clone()
+		w.snap = flatten(w.handlerHeader)
 	}
 	w.calledHeader = true
 	return w.handlerHeader
@@ -91,15 +94,17 @@ func (w *leanWriter) WriteHeader(code int) {
 		w.flushBody()
 		out := w.outBuf()
 		*out = appendStatusLine(*out, w.req.ProtoMinor == 1, code)
-		*out = appendHeader(*out, w.handlerHeader, excludedNoBody)
+		fp := flatten(w.handlerHeader)
+		*out = appendFields(*out, *fp, exclCL|exclTE)
+		putFields(fp)
 		*out = append(*out, "\r\n"...)
 		w.flushOut()
 		return
 	}
 	w.wroteHeader = true
 	w.status = code
-	if w.calledHeader && w.snapshot == nil {
-		w.snapshot = w.handlerHeader.Clone()
+	if w.calledHeader && w.snap == nil {
+		w.snap = flatten(w.handlerHeader)
 	}
 	if cl := headerGet(w.handlerHeader, "Content-Length"); cl != "" {
 		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
@@ -226,103 +231,102 @@ func (w *leanWriter) connWrite(p []byte) {
 // piece of the body (all of it when the handler is done).
 func (w *leanWriter) writeHeader(p []byte) {
 	w.sentHeader = true
-	header := w.handlerHeader
-	if w.snapshot != nil {
-		header = w.snapshot
+	if w.snap == nil {
+		// the handler never had the map: what is in it now is all there is
+		w.snap = flatten(w.handlerHeader)
 	}
-	var exclude map[string]bool
-	del := func(k string) {
-		if _, ok := header[k]; ok {
-			if exclude == nil {
-				exclude = map[string]bool{}
-			}
-			exclude[k] = true
+	header := hdrFields(*w.snap)
+	var exclude exclusion
+	del := func(k exclusion) {
+		if header.has(k.key()) {
+			exclude |= k
 		}
 	}
 	keepAlives := w.lc.keepAlives()
 	isHEAD := w.req.Method == "HEAD"
-	te := headerGet(header, "Transfer-Encoding")
+	te := header.get("Transfer-Encoding")
 	hasTE := te != ""
 	var clen []byte
 	var ctype, connection, tenc string
-	if w.handlerDone && !hasTE && bodyAllowedForStatus(w.status) && headerGet(header, "Content-Length") == "" && (!isHEAD || len(p) > 0) {
+	if w.handlerDone && !hasTE && bodyAllowedForStatus(w.status) && header.get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
 		clen = strconv.AppendInt(w.clenBuf[:0], int64(len(p)), 10)
 	}
-	if w.lr.wants10KeepAlive && keepAlives && headerGet(header, "Content-Length") != "" && headerGet(header, "Connection") == "keep-alive" {
+	if w.lr.wants10KeepAlive && keepAlives && header.get("Content-Length") != "" && header.get("Connection") == "keep-alive" {
 		w.closeAfter = false
 	}
 	hasCL := w.contentLength != -1
 	if w.lr.wants10KeepAlive && (isHEAD || hasCL || !bodyAllowedForStatus(w.status)) {
-		if _, set := header["Connection"]; !set {
+		if !header.has("Connection") {
 			connection = "keep-alive"
 		}
 	} else if w.req.ProtoMinor == 0 || w.lr.wantsClose {
 		w.closeAfter = true
 	}
-	if headerGet(header, "Connection") == "close" || !keepAlives {
+	if header.get("Connection") == "close" || !keepAlives {
 		w.closeAfter = true
 	}
 	if w.reqBody != nil && !w.closeAfter {
 		reuse, tooBig := w.reqBody.beforeHeader(w.lr.expect100 && w.req.ProtoMinor == 1)
 		w.closeAfter = !reuse
 		if tooBig {
-			del("Connection")
+			del(exclConnection)
 			connection = "close"
 		}
 	}
 	if bodyAllowedForStatus(w.status) {
-		_, haveType := header["Content-Type"]
-		if headerGet(header, "Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+		if header.get("Content-Encoding") == "" && !header.has("Content-Type") && !hasTE && len(p) > 0 {
 			ctype = http.DetectContentType(p)
 		}
 	} else {
-		for _, k := range suppressedHeaders(w.status) {
-			del(k)
+		del(exclCL)
+		del(exclTE)
+		if w.status == 304 {
+			del(exclCT)
 		}
 	}
 	var date []byte
-	if _, ok := header["Date"]; !ok {
+	if !header.has("Date") {
 		date = httpDate()
 	}
 	if hasCL && hasTE && te != "identity" {
 		w.logf("http: WriteHeader called with both Transfer-Encoding of %q and a Content-Length of %d", te, w.contentLength)
-		del("Content-Length")
+		del(exclCL)
 		hasCL = false
 	}
 	switch {
 	case isHEAD || !bodyAllowedForStatus(w.status) || w.status == http.StatusNoContent:
-		del("Transfer-Encoding")
+		del(exclTE)
 	case hasCL:
-		del("Transfer-Encoding")
+		del(exclTE)
 	case w.req.ProtoMinor == 1:
 		if hasTE && te == "identity" {
 			w.closeAfter = true
-			del("Transfer-Encoding")
+			del(exclTE)
 		} else {
 			w.chunking = true
 			tenc = "chunked"
 			if hasTE && te == "chunked" {
-				del("Transfer-Encoding")
+				del(exclTE)
 			}
 		}
 	default:
 		w.closeAfter = true
-		del("Transfer-Encoding")
+		del(exclTE)
 	}
 	if w.chunking {
-		del("Content-Length")
+		del(exclCL)
 	}
-	if w.closeAfter && (!keepAlives || !headerValuesContainsToken(header["Connection"], "close")) &&
-		!(w.status == http.StatusSwitchingProtocols && headerGet(header, "Upgrade") != "") {
-		del("Connection")
+	if w.closeAfter && (!keepAlives || !header.containsToken("Connection", "close")) &&
+		!(w.status == http.StatusSwitchingProtocols && header.get("Upgrade") != "") {
+		del(exclConnection)
 		if w.req.ProtoMinor == 1 {
 			connection = "close"
 		}
 	}
 	out := w.outBuf()
 	*out = appendStatusLine(*out, w.req.ProtoMinor == 1, w.status)
-	*out = appendHeader(*out, header, exclude)
+	*out = appendFields(*out, header, exclude)
 	if date != nil {
 		*out = append(append(append(*out, "Date: "...), date...), "\r\n"...)
 	}
@@ -391,6 +395,10 @@ func (w *leanWriter) release() {
 		outBufs.Put(w.out)
 		w.out = nil
 	}
+	if w.snap != nil {
+		putFields(w.snap)
+		w.snap = nil
+	}
 }
 
 // Hijack hands the connection to the handler (ngx.req.socket(true)).
@@ -438,21 +446,6 @@ func bodyAllowedForStatus(status int) bool {
 	return true
 }
 
-var suppressedHeaders304 = []string{"Content-Type", "Content-Length", "Transfer-Encoding"}
-var suppressedHeadersNoBody = []string{"Content-Length", "Transfer-Encoding"}
-
-var excludedNoBody = map[string]bool{"Content-Length": true, "Transfer-Encoding": true}
-
-func suppressedHeaders(status int) []string {
-	switch {
-	case status == 304:
-		return suppressedHeaders304
-	case !bodyAllowedForStatus(status):
-		return suppressedHeadersNoBody
-	}
-	return nil
-}
-
 func appendStatusLine(b []byte, is11 bool, code int) []byte {
 	if is11 {
 		b = append(b, "HTTP/1.1 "...)
@@ -469,31 +462,118 @@ func appendStatusLine(b []byte, is11 bool, code int) []byte {
 	return append(b, "\r\n"...)
 }
 
-var headerKeys = sync.Pool{New: func() any { s := make([]string, 0, 16); return &s }}
+// hdrField is one line of a header; a header written out is these,
+// sorted by key as http.Header.WriteSubset writes them. none marks a key
+// set with no values: present (it keeps Date, Content-Type... out) but
+// not written.
+type hdrField struct {
+	k, v string
+	none bool
+}
 
-// appendHeader is http.Header.WriteSubset: keys sorted, newlines in
+type hdrFields []hdrField
+
+var fieldBufs = sync.Pool{New: func() any { f := make([]hdrField, 0, 16); return &f }}
+
+// flatten is h's fields in a pooled slice (putFields gives it back).
+func flatten(h http.Header) *[]hdrField {
+	fp := fieldBufs.Get().(*[]hdrField)
+	f := (*fp)[:0]
+	for k, vs := range h {
+		if len(vs) == 0 {
+			f = append(f, hdrField{k: k, none: true})
+		}
+		for _, v := range vs {
+			f = append(f, hdrField{k: k, v: v})
+		}
+	}
+	// stable: a key's values keep their order
+	slices.SortStableFunc(f, func(a, b hdrField) int { return strings.Compare(a.k, b.k) })
+	*fp = f
+	return fp
+}
+
+func putFields(fp *[]hdrField) {
+	clear(*fp)
+	*fp = (*fp)[:0]
+	fieldBufs.Put(fp)
+}
+
+// get is Header.Get for a canonical key: its first value.
+func (f hdrFields) get(k string) string {
+	for i := range f {
+		if f[i].k == k && !f[i].none {
+			return f[i].v
+		}
+	}
+	return ""
+}
+
+func (f hdrFields) has(k string) bool {
+	for i := range f {
+		if f[i].k == k {
+			return true
+		}
+	}
+	return false
+}
+
+// containsToken is headerValuesContainsToken over k's values.
+func (f hdrFields) containsToken(k, token string) bool {
+	for i := range f {
+		if f[i].k == k && !f[i].none && valueContainsToken(f[i].v, token) {
+			return true
+		}
+	}
+	return false
+}
+
+// exclusion is the set of header keys framing leaves out (net/http's
+// WriteSubset exclude map).
+type exclusion uint8
+
+const (
+	exclCL exclusion = 1 << iota
+	exclTE
+	exclCT
+	exclConnection
+)
+
+func (e exclusion) key() string {
+	switch e {
+	case exclCL:
+		return "Content-Length"
+	case exclTE:
+		return "Transfer-Encoding"
+	case exclCT:
+		return "Content-Type"
+	}
+	return "Connection"
+}
+
+func (e exclusion) excludes(k string) bool {
+	for x := exclCL; x <= exclConnection; x <<= 1 {
+		if e&x != 0 && k == x.key() {
+			return true
+		}
+	}
+	return false
+}
+
+// appendFields is http.Header.WriteSubset over sorted fields: newlines in
 // values turned into spaces, values trimmed.
-func appendHeader(b []byte, h http.Header, exclude map[string]bool) []byte {
-	kp := headerKeys.Get().(*[]string)
-	keys := (*kp)[:0]
-	for k := range h {
-		if !exclude[k] {
-			keys = append(keys, k)
+func appendFields(b []byte, f hdrFields, exclude exclusion) []byte {
+	for _, kv := range f {
+		if kv.none || (exclude != 0 && exclude.excludes(kv.k)) {
+			continue
 		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			if strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0 {
-				v = strings.NewReplacer("\n", " ", "\r", " ").Replace(v)
-			}
-			v = trimOWS(v)
-			b = append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
+		v := kv.v
+		if strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0 {
+			v = strings.NewReplacer("\n", " ", "\r", " ").Replace(v)
 		}
+		v = trimOWS(v)
+		b = append(append(append(append(b, kv.k...), ": "...), v...), "\r\n"...)
 	}
-	clear(keys)
-	*kp = keys[:0]
-	headerKeys.Put(kp)
 	return b
 }
 
