@@ -260,6 +260,7 @@ func (p *Pool) newWorker(i int) *Worker {
 		stopped: make(chan struct{}),
 		idle:    make(chan struct{}),
 		gone:    make(chan struct{}),
+		ended:   make(chan struct{}),
 		hctx:    newHookCtx(p.opts.MaxStringSize),
 	}
 	w.htimer = time.AfterFunc(time.Hour, w.hookTimer)
@@ -270,18 +271,20 @@ func (p *Pool) newWorker(i int) *Worker {
 // Ended is closed when the worker's goroutine has stopped or the worker
 // was left behind (Close gave up waiting for it, or the watchdog replaced
 // it): what other packages keep for the worker can then be dropped.
-func (w *Worker) Ended() <-chan struct{} {
-	w.endedOnce.Do(func() {
-		w.ended = make(chan struct{})
-		go func() {
-			select {
-			case <-w.stopped:
-			case <-w.gone:
-			}
-			close(w.ended)
-		}()
-	})
-	return w.ended
+func (w *Worker) Ended() <-chan struct{} { return w.ended }
+
+// markEnded closes ended (after stopped or gone).
+func (w *Worker) markEnded() { w.endedOnce.Do(func() { close(w.ended) }) }
+
+// stopNow tells the worker goroutine to return: stop is closed, and a
+// qStop wakes the goroutine if it waits for its queue (when the queue is
+// full it is not waiting, and sees stop before taking the next item).
+func (w *Worker) stopNow() {
+	close(w.stop)
+	select {
+	case w.q <- qitem{kind: qStop}:
+	default:
+	}
 }
 
 // Next picks a worker round-robin for a new connection or request; when
@@ -349,7 +352,7 @@ func (p *Pool) Close() {
 	for _, w := range ws {
 		w.exiting.Store(true)
 		w.quit.Store(true)
-		close(w.stop)
+		w.stopNow()
 		w.interruptNow(errExiting)
 	}
 	grace := time.NewTimer(closeGrace)
@@ -371,11 +374,13 @@ func (p *Pool) Close() {
 			// waiting on it get ErrClosed
 			w.alertBusy("lua worker did not stop: still running %s; left behind", w.busyWith())
 			close(w.gone)
+			w.markEnded()
 		}
 	}
 }
 
 func (w *Worker) main(ready chan<- error) {
+	defer w.markEnded()
 	defer close(w.stopped)
 	if err := w.setup(); err != nil {
 		ready <- err
@@ -428,6 +433,11 @@ func (w *Worker) Count() int { return len(w.pool.Workers()) }
 func (w *Worker) Marker() lua.LValue { return w.marker }
 
 func (w *Worker) send(it qitem) bool {
+	select {
+	case w.q <- it: // room in the queue, the usual case: one channel, no wait
+		return true
+	default:
+	}
 	select {
 	case w.q <- it:
 		return true

@@ -117,7 +117,7 @@ func (p *Pool) replace(old *Worker) {
 	p.closeMu.Lock()
 	if err != nil || p.closed {
 		p.closeMu.Unlock()
-		close(nw.stop)
+		nw.stopNow()
 		if err != nil {
 			old.alertBusy("lua worker stuck in %s could not be replaced: %v", old.busyWith(), err)
 		}
@@ -135,7 +135,8 @@ func (p *Pool) replace(old *Worker) {
 	old.exiting.Store(true)
 	old.quit.Store(true)
 	close(old.gone)
-	close(old.stop)
+	old.markEnded()
+	old.stopNow()
 	// its pending timers cannot move (timer.go: dropped names each one
 	// when it comes due); nginx's own timers die with a worker process too
 	if n := old.timers.pending.Load(); n > 0 {

@@ -161,6 +161,7 @@ const (
 	qFunc
 	qTimer
 	qCancel
+	qStop // the worker is closed (stopNow)
 )
 
 type qitem struct {
@@ -223,7 +224,8 @@ type Worker struct {
 	stopped chan struct{} // closed when the goroutine has ended
 	idle    chan struct{} // closed when exiting and nothing is left to run
 	gone    chan struct{} // closed when Close gives up waiting for the goroutine
-	// ended: closed after stopped or gone (Ended), made on first use
+	// ended: closed after stopped or gone (Ended): what Run waits on
+	// besides its result, one channel instead of two
 	ended     chan struct{}
 	endedOnce sync.Once
 	// what runs now and until when (watchdog.go); 0 / nil when idle or
@@ -309,14 +311,12 @@ func (w *Worker) Run(req *Request) Result {
 			jobPool.Put(j)
 		}
 		return res
-	case <-w.stopped:
+	case <-w.ended:
 		select { // it may have finished just before the stop
 		case res := <-j.done:
 			return res
 		default:
 		}
-		return Result{Err: ErrClosed}
-	case <-w.gone:
 		return Result{Err: ErrClosed}
 	}
 }
@@ -348,10 +348,15 @@ var ErrDeadline = errors.New("light thread aborted at its deadline")
 // loop is the worker goroutine's dispatcher.
 func (w *Worker) loop() {
 	for {
-		var it qitem
+		// one channel to wait on (stopNow sends qStop): a select over
+		// the queue and stop costs more, and this wait is once per run
 		select {
-		case it = <-w.q:
 		case <-w.stop:
+			return
+		default:
+		}
+		it := <-w.q
+		if it.kind == qStop {
 			return
 		}
 		w.nowOK = false // a new turn: the cached clock is read on demand
