@@ -511,3 +511,26 @@ http {
 		}
 	}
 }
+
+// BenchmarkLeanParse: a request with Host alone (wrk's) and a browser's.
+func BenchmarkLeanParse(b *testing.B) {
+	for name, raw := range map[string]string{
+		"host": "GET /lua HTTP/1.1\r\nHost: 127.0.0.1:8443\r\n\r\n",
+		"browser": "GET /index.html?a=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: Mozilla/5.0\r\n" +
+			"Accept: text/html,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n" +
+			"Connection: keep-alive\r\nCookie: a=b; c=d\r\nUpgrade-Insecure-Requests: 1\r\n\r\n",
+	} {
+		b.Run(name, func(b *testing.B) {
+			hb := []byte(raw)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				var r http.Request
+				var u url.URL
+				var lr leanRequest
+				if !parseLeanRequest(hb, &r, &u, &lr) {
+					b.Fatal("not parsed")
+				}
+			}
+		})
+	}
+}

@@ -71,7 +71,10 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 	r.RequestURI, r.URL = uri, u
 
 	// Header lines: every value of the block in one slice, as textproto.
-	n := bytes.Count(hb, []byte("\r\n")) - 2
+	// Host is not one of them (net/http moves it to r.Host): the size
+	// hint counts one line less, so that a request with Host alone gets
+	// an empty map, made without room it would not use.
+	n := bytes.Count(hb, []byte("\r\n")) - 3
 	if n < 0 {
 		n = 0
 	}
@@ -98,6 +101,7 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 		switch key {
 		case "Host":
 			host, hosts = v, hosts+1
+			continue // not in the map: net/http deletes it
 		case "Content-Length":
 			n := parseLength([]byte(v))
 			if n < 0 || cls > 0 {
@@ -123,7 +127,6 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 	if hosts > 1 || cls > 1 || (hosts == 0 && r.ProtoMinor == 1) || !validHost(host) {
 		return false
 	}
-	delete(h, "Host")
 	r.Host = host
 	r.Header = h
 	if r.ContentLength == 0 {
