@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/goresty/goresty/confparse"
 )
@@ -204,5 +206,162 @@ func TestH2ClientGone(t *testing.T) {
 	case <-canceled:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the handler's context was not canceled by RST_STREAM")
+	}
+}
+
+// h2Raw is a raw HTTP/2 client connection: the preface and SETTINGS
+// sent, frames read and written by hand.
+type h2Raw struct {
+	c   *tls.Conn
+	fr  *http2.Framer
+	enc *hpack.Encoder
+	hb  bytes.Buffer
+}
+
+func dialH2Raw(t *testing.T, addr string) *h2Raw {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Fatalf("ALPN %q", p)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := &h2Raw{c: c, fr: http2.NewFramer(c, c)}
+	r.enc = hpack.NewEncoder(&r.hb)
+	r.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	io.WriteString(c, http2.ClientPreface)
+	r.fr.WriteSettings()
+	return r
+}
+
+func (r *h2Raw) get(t *testing.T, id uint32, path string) {
+	t.Helper()
+	r.hb.Reset()
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", path}} {
+		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: r.hb.Bytes(), EndStream: true, EndHeaders: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// until reads frames until f returns true (false: EOF or an error first).
+func (r *h2Raw) until(f func(http2.Frame) bool) bool {
+	for {
+		fr, err := r.fr.ReadFrame()
+		if err != nil {
+			return false
+		}
+		if f(fr) {
+			return true
+		}
+	}
+}
+
+func endOf(id uint32) func(http2.Frame) bool {
+	return func(f http2.Frame) bool {
+		return f.Header().StreamID == id && f.Header().Flags.Has(http2.FlagDataEndStream)
+	}
+}
+
+func goAwayWith(code http2.ErrCode) func(http2.Frame) bool {
+	return func(f http2.Frame) bool {
+		g, ok := f.(*http2.GoAwayFrame)
+		return ok && g.ErrCode == code
+	}
+}
+
+const h2Conf = `daemon off;
+error_log logs/error.log info;
+events {}
+http {
+    access_log off;
+    keepalive_timeout %s;
+    server {
+        listen 127.0.0.1:%d ssl http2;
+        ssl_certificate %s/ecdsa.crt;
+        ssl_certificate_key %s/ecdsa.key;
+        location / { content_by_lua_block { ngx.say("ok") } }
+        location /slow { content_by_lua_block { ngx.log(ngx.WARN, "slow started") ngx.sleep(0.3) ngx.say("slow done") } }
+    }
+}
+`
+
+// TestH2Idle: an HTTP/2 connection with no stream gets GOAWAY and is
+// closed after keepalive_timeout; one with a stream open is not.
+func TestH2Idle(t *testing.T) {
+	prefix := testPrefix(t)
+	port := freePort(t)
+	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "1s", port, certDir, certDir))
+	defer g.close()
+	r := dialH2Raw(t, fmt.Sprintf("127.0.0.1:%d", port))
+	r.get(t, 1, "/slow") // 0.3 s: no GOAWAY meanwhile, the stream answered
+	start := time.Now()
+	if !r.until(endOf(1)) {
+		t.Fatal("no answer on stream 1")
+	}
+	if !r.until(goAwayWith(http2.ErrCodeNo)) {
+		t.Fatal("no GOAWAY for the idle connection")
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("GOAWAY %v after the answer, before keepalive_timeout", d)
+	}
+	if r.until(func(http2.Frame) bool { return true }) {
+		t.Error("a frame after GOAWAY; want the connection closed")
+	}
+}
+
+// TestH2Shutdown: a retiring generation sends GOAWAY on its HTTP/2
+// connections, closes the idle one at once, lets a stream in flight
+// finish, and is done once it has.
+func TestH2Shutdown(t *testing.T) {
+	prefix := testPrefix(t)
+	port := freePort(t)
+	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "75s", port, certDir, certDir))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	idle := dialH2Raw(t, addr)
+	idle.get(t, 1, "/")
+	if !idle.until(endOf(1)) {
+		t.Fatal("no answer on the idle connection's stream")
+	}
+	busy := dialH2Raw(t, addr)
+	busy.get(t, 1, "/slow")
+	waitLog(t, prefix+"logs/error.log", "slow started")
+	stopped := make(chan struct{})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		g.shutdown(ctx)
+		close(stopped)
+	}()
+	if !idle.until(goAwayWith(http2.ErrCodeNo)) {
+		t.Error("no GOAWAY on the idle connection")
+	}
+	if idle.until(func(http2.Frame) bool { return true }) {
+		t.Error("the idle connection stayed open after GOAWAY")
+	}
+	var body []byte
+	gotAway := false
+	done := busy.until(func(f http2.Frame) bool {
+		switch f := f.(type) {
+		case *http2.GoAwayFrame:
+			gotAway = true
+		case *http2.DataFrame:
+			body = append(body, f.Data()...)
+		}
+		return f.Header().StreamID == 1 && f.Header().Flags.Has(http2.FlagDataEndStream)
+	})
+	if !done || string(body) != "slow done\n" || !gotAway {
+		t.Errorf("the stream in flight: ended %v, body %q, GOAWAY first %v", done, body, gotAway)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("shutdown did not return")
+	}
+	if busy.until(func(http2.Frame) bool { return true }) {
+		t.Error("the busy connection stayed open after its stream")
 	}
 }

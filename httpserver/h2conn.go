@@ -299,12 +299,8 @@ func (sc *h2Conn) shutdown() {
 	}
 	sc.goAway = true
 	sc.ctrl = appendGoAway(sc.ctrl, sc.maxID, http2.ErrCodeNo)
-	idle := len(sc.streams) == 0
 	sc.mu.Unlock()
-	sc.writeCtrl()
-	if idle {
-		sc.closeConn()
-	}
+	sc.writeCtrl() // unlockW closes the connection after it when no stream is open
 }
 
 // closeConn closes the socket, the reader's end.

@@ -15,9 +15,12 @@ import (
 // ends the profile. It starts after keepSysmonAwake's re-exec only: the
 // profiling timer would survive exec and kill the new image before its
 // runtime handles SIGPROF.
+// isReexeced is whether this is the image keepSysmonAwake re-executed.
+func isReexeced() bool { return strings.Contains(os.Getenv("GODEBUG"), "schedtrace") }
+
 func init() {
 	path := os.Getenv("GORESTY_CPUPROFILE")
-	if path == "" || !strings.Contains(os.Getenv("GODEBUG"), "schedtrace") {
+	if path == "" || !isReexeced() {
 		return
 	}
 	f, err := os.Create(path)
