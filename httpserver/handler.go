@@ -628,6 +628,9 @@ func (rq *request) finish() {
 		}
 		panic(http.ErrAbortHandler)
 	}
+	if f, ok := rq.w.ResponseWriter.(interface{ finishEarly() }); ok {
+		f.finishEarly() // the client has the response before the log phase, as nginx's
+	}
 	rq.runLogPhase()
 	rq.logAccess()
 }

@@ -37,6 +37,8 @@ type leanWriter struct {
 	sentHeader    bool // physically, into out
 	handlerDone   bool
 	hijacked      bool
+	finished      bool // finish ran; keep is its answer
+	keep          bool
 	chunking      bool
 	status        int
 	contentLength int64 // declared, -1 when not
@@ -358,7 +360,25 @@ func (w *leanWriter) Flush() {
 
 // finish ends the response after the handler returned: net/http's
 // finishRequest. false when the connection cannot serve another request.
+// The handler may have ended it already (finishEarly).
 func (w *leanWriter) finish() bool {
+	if !w.finished {
+		w.finished = true
+		w.keep = w.finishOnce()
+	}
+	return w.keep
+}
+
+// finishEarly ends the response once the handler wrote all of it, before
+// the log phase (log_by_lua*, the access log): nginx sends a response
+// before its log handlers run, so they do not delay the client.
+func (w *leanWriter) finishEarly() {
+	if !w.hijacked {
+		w.finish()
+	}
+}
+
+func (w *leanWriter) finishOnce() bool {
 	w.handlerDone = true
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)

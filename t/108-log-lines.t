@@ -273,3 +273,28 @@ tail -n 1 logs/v.log
 tail -n 1 logs/v.log
 --- exec_out
 /b|/b|/a/../b?x=1|GET|x=1|?|HTTP/1.1|GET /a/../b?x=1 HTTP/1.1|foo|37|400|http|localhost
+
+
+
+=== TEST 14: the response goes out before the log phase runs (the client is not kept waiting by log_by_lua*)
+--- config
+    location = /t {
+        content_by_lua_block { ngx.say("hi") }
+        log_by_lua_block {
+            -- waits (up to 3 s) for the client's mark that it got the response
+            local mark = ngx.config.prefix() .. "logs/got-response"
+            local deadline = os.time() + 3
+            local f
+            repeat
+                f = io.open(mark)
+            until f or os.time() > deadline
+            if f then f:close() os.remove(mark) end
+            ngx.log(ngx.WARN, "client had the response: ", f ~= nil)
+        }
+    }
+--- exec
+curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/t && touch logs/got-response && for i in $(seq 100); do grep -q 'client had the response' logs/error.log && break; sleep 0.05; done
+--- exec_out
+hi
+--- error_log
+client had the response: true
