@@ -44,8 +44,9 @@ func h2Pipe(t *testing.T, h http.Handler) *http.Client {
 				qc := &quietConn{Conn: sv}
 				lc := &leanConn{c: tc, wire: tc, tc: tc, qc: qc, grp: grp, h: h, remote: "192.0.2.1:1234", tlsState: &st}
 				grp.lean.add(lc)
-				lc.h2 = newH2Conn(lc)
-				lc.h2.serve()
+				sc := newH2Conn(lc, tc)
+				lc.h2.Store(sc)
+				sc.serve()
 			}()
 			c := tls.Client(cl, cfg)
 			return c, c.HandshakeContext(ctx)
@@ -123,6 +124,10 @@ func TestH2AnswersAsNetHTTP(t *testing.T) {
 	handlers["request"] = func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s %s %s %q %q %d %v %q", r.Proto, r.Method, r.RequestURI, r.Host, r.Header["Cookie"],
 			r.ContentLength, r.TLS != nil, r.Header.Get("Expect"))
+	}
+	handlers["bigheader"] = func(w http.ResponseWriter, r *http.Request) { // CONTINUATION frames
+		w.Header().Set("X-Big", strings.Repeat("b", 40000))
+		io.WriteString(w, "ok")
 	}
 	handlers["hopbyhop"] = func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Ok", "1")

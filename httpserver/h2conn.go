@@ -1,9 +1,9 @@
 package httpserver
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -38,9 +38,9 @@ var h2Preface = []byte(http2.ClientPreface)
 
 // h2Conn is one HTTP/2 connection.
 type h2Conn struct {
-	lc *leanConn
-	tc *tls.Conn
-	fr *http2.Framer
+	lc   *leanConn
+	conn net.Conn // the *tls.Conn, or in cleartext the socket after the bytes read so far
+	fr   *http2.Framer
 
 	wmu sync.Mutex // held while writing to tc
 
@@ -61,8 +61,8 @@ type h2Conn struct {
 	idleSet   bool  // the read deadline is keepalive_timeout's
 }
 
-func newH2Conn(lc *leanConn) *h2Conn {
-	sc := &h2Conn{lc: lc, tc: lc.tc, streams: map[uint32]*h2Stream{}, idleSet: true,
+func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
+	sc := &h2Conn{lc: lc, conn: conn, streams: map[uint32]*h2Stream{}, idleSet: true,
 		sendWin: h2DefaultWindow, initWin: h2DefaultWindow, maxFrame: 16384, recvWin: h2ConnWindow}
 	sc.cond.L = &sc.mu
 	return sc
@@ -72,12 +72,12 @@ func newH2Conn(lc *leanConn) *h2Conn {
 func (sc *h2Conn) serve() {
 	lc := sc.lc
 	defer sc.end()
-	sc.tc.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
+	sc.conn.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
 	var pre [24]byte
-	if _, err := io.ReadFull(sc.tc, pre[:]); err != nil || string(pre[:]) != http2.ClientPreface {
+	if _, err := io.ReadFull(sc.conn, pre[:]); err != nil || string(pre[:]) != http2.ClientPreface {
 		return
 	}
-	sc.fr = http2.NewFramer(nil, sc.tc)
+	sc.fr = http2.NewFramer(nil, sc.conn)
 	sc.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	sc.fr.MaxHeaderListSize = h2MaxHeaderList
 	sc.fr.SetMaxReadFrameSize(16384) // the default: a frame's buffer stays small
@@ -276,7 +276,7 @@ func (sc *h2Conn) fail(code http2.ErrCode) {
 	sc.ctrl = appendGoAway(sc.ctrl, sc.maxID, code)
 	sc.goAway = true
 	sc.mu.Unlock()
-	sc.tc.SetWriteDeadline(time.Now().Add(time.Second)) // the connection ends: its last frame
+	sc.conn.SetWriteDeadline(time.Now().Add(time.Second)) // the connection ends: its last frame
 	sc.flushCtrl()
 }
 
@@ -310,7 +310,7 @@ func (sc *h2Conn) closeConn() {
 
 // end is the reader's return: every stream is reset, the socket closed.
 func (sc *h2Conn) end() {
-	sc.tc.SetWriteDeadline(time.Now().Add(time.Second)) // for a last GOAWAY
+	sc.conn.SetWriteDeadline(time.Now().Add(time.Second)) // for a last GOAWAY
 	sc.flushCtrl()
 	sc.mu.Lock()
 	sc.closed = true
@@ -373,9 +373,9 @@ func (sc *h2Conn) unlockW(b []byte) error {
 		case broken:
 			err = errConnGone
 		case len(ctrl) > 0:
-			_, err = sc.tc.Write(append(ctrl, b...))
+			_, err = sc.conn.Write(append(ctrl, b...))
 		case len(b) > 0:
-			_, err = sc.tc.Write(b)
+			_, err = sc.conn.Write(b)
 		}
 		sc.wmu.Unlock()
 		if err != nil {
@@ -435,7 +435,7 @@ func (sc *h2Conn) idleDeadlineLocked() {
 		return
 	}
 	sc.idleSet = true
-	sc.tc.SetReadDeadline(time.Now().Add(ka))
+	sc.conn.SetReadDeadline(time.Now().Add(ka))
 }
 
 // giveBackLocked returns n received bytes to the connection's window,

@@ -77,7 +77,7 @@ func (sc *h2Conn) headers(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
 	st.body.cond.L = &sc.mu
 	if len(sc.streams) == 0 && sc.idleSet {
 		sc.idleSet = false
-		sc.tc.SetReadDeadline(time.Time{})
+		sc.conn.SetReadDeadline(time.Time{})
 	}
 	sc.streams[id] = st
 	sc.pings = 0

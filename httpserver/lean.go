@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -28,8 +29,9 @@ import (
 // buffer. What it does not serve itself (a request body, Expect, anything
 // net/http would refuse) it hands, with the bytes read so far, to the
 // address's net/http server (grp.srv, through grp.h1), which serves that
-// connection from then on exactly as before; HTTP/2 and failed handshakes
-// still go to grp.alt (tlsstrict.go).
+// connection from then on exactly as before; failed handshakes still go
+// to grp.alt (tlsstrict.go). HTTP/2 (ALPN h2, or cleartext prior
+// knowledge) goes to goresty's HTTP/2 server (h2conn.go).
 
 // Connection states (leanConn.state).
 const (
@@ -53,9 +55,9 @@ type leanConn struct {
 	pend     *[]byte // a read buffer holding the next (pipelined) request's first bytes
 	peek     [1]byte // a byte the abort watcher (leanCtx) or a TLS wait read
 	peeked   bool
-	peekFn   func(uintptr) bool // peekFor
-	waited   bool               // peekFor peeked once
-	h2       *h2Conn            // served as HTTP/2 (h2conn.go)
+	peekFn   func(uintptr) bool     // peekFor
+	waited   bool                   // peekFor peeked once
+	h2       atomic.Pointer[h2Conn] // served as HTTP/2 (h2conn.go)
 }
 
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -104,8 +106,8 @@ func (s *leanSet) shutdown(ctx context.Context) {
 	defer t.Stop()
 	for {
 		left := s.each(func(lc *leanConn) {
-			if lc.h2 != nil {
-				lc.h2.shutdown()
+			if h2 := lc.h2.Load(); h2 != nil {
+				h2.shutdown()
 			} else if lc.state.CompareAndSwap(lcIdle, lcClosed) {
 				lc.close()
 			}
@@ -186,8 +188,9 @@ func (lc *leanConn) start() {
 	}
 	lc.tlsState = &st
 	if st.NegotiatedProtocol == "h2" {
-		lc.h2 = newH2Conn(lc)
-		go lc.h2.serve() // a fresh stack: the handshake grew this one's
+		sc := newH2Conn(lc, lc.tc)
+		lc.h2.Store(sc)
+		go sc.serve() // a fresh stack: the handshake grew this one's
 		return
 	}
 	go lc.wait(true)
@@ -403,6 +406,10 @@ func (lc *leanConn) serveOne() bool {
 		}
 		end = headerEnd(b)
 	}
+	if lc.tc == nil && bytes.HasPrefix(b, h2PriLine) && (lc.grp.h2 || lc.grp.def.conf.HTTP2) {
+		lc.serveH2c(b, bp)
+		return false
+	}
 	lc.notFresh()
 	ex := new(leanExchange)
 	var r http.Request
@@ -440,6 +447,21 @@ func (lc *leanConn) serveOne() bool {
 		return false
 	}
 	return true
+}
+
+// h2PriLine is the first line of HTTP/2's connection preface.
+var h2PriLine = []byte("PRI * HTTP/2.0\r\n")
+
+// serveH2c serves HTTP/2 in cleartext with prior knowledge ("listen ...
+// http2" without ssl), the preface's bytes read so far replayed.
+func (lc *leanConn) serveH2c(b []byte, bp *[]byte) {
+	rest := append([]byte(nil), b...)
+	*bp = b[:0]
+	readBufs.Put(bp)
+	lc.state.Store(lcActive)
+	sc := newH2Conn(lc, &replayConn{Conn: lc.c, rest: rest})
+	lc.h2.Store(sc)
+	go sc.serve()
 }
 
 // run calls the handler as net/http does: a panic other than

@@ -21,12 +21,12 @@ import (
 // in the connection's own goroutine as before: nothing is added to the
 // handshake itself.
 //
-// A connection whose handshake fails, or that negotiates h2, is not HTTP/1:
-// it is handed as the *tls.Conn to a second http.Server of the address
-// (addrGroup.alt, through a handoff listener), which does with it what
-// net/http always did (HTTP/2 in the standard library; the failure's log
-// line, or its answer to plain HTTP on a TLS port). The first server sees
-// that connection end before its first request.
+// A connection whose handshake fails is handed as the *tls.Conn to a
+// second http.Server of the address (addrGroup.alt, through a handoff
+// listener), which does with it what net/http always did (the failure's
+// log line, or its answer to plain HTTP on a TLS port). The first server
+// sees that connection end before its first request. One that negotiates
+// h2 is served by goresty's HTTP/2 server (h2conn.go).
 type tlsConn struct {
 	*tls.Conn
 	qc     *quietConn

@@ -190,3 +190,22 @@ X-Kept: yes
 ok
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: HTTP/2 in cleartext with prior knowledge ("listen ... http2" without ssl), a request body
+--- config
+    location = /t {
+        content_by_lua_block {
+            ngx.req.read_body()
+            ngx.say(ngx.var.server_protocol, " ", ngx.var.scheme, " ", ngx.req.get_body_data())
+        }
+    }
+--- http2
+--- request
+POST /t
+hello
+--- response_body
+HTTP/2.0 http hello
+--- no_error_log
+[error]
