@@ -116,8 +116,15 @@ func (w *h2Writer) Flush() {
 	}
 }
 
+// finishEarly ends the response before the log phase (handler.go), as
+// nginx sends it before running log_by_lua*.
+func (w *h2Writer) finishEarly() { w.finish() }
+
 // finish is the handler's return: the rest of the body, END_STREAM.
 func (w *h2Writer) finish() {
+	if w.handlerDone {
+		return
+	}
 	w.handlerDone = true
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)

@@ -209,3 +209,38 @@ hello
 HTTP/2.0 http hello
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: the response goes out before the log phase over HTTP/2 too (log_by_lua waits for the client's mark)
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_SSL_PORT ssl http2;
+        server_name test.com;
+        ssl_certificate $TEST_NGINX_CERT_DIR/ecdsa.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/ecdsa.key;
+        location = /t {
+            content_by_lua_block { ngx.say("hi") }
+            log_by_lua_block {
+                -- waits (up to 3 s) for the client's mark that it got the response
+                local mark = ngx.config.prefix() .. "logs/got-response"
+                local deadline = os.time() + 3
+                local f
+                repeat
+                    f = io.open(mark)
+                until f or os.time() > deadline
+                if f then f:close() os.remove(mark) end
+                ngx.log(ngx.WARN, "client had the response: ", f ~= nil)
+            }
+        }
+    }
+--- config
+--- exec
+curl -sk --http2 --resolve test.com:$TEST_NGINX_SERVER_SSL_PORT:127.0.0.1 https://test.com:$TEST_NGINX_SERVER_SSL_PORT/t && touch logs/got-response && for i in $(seq 100); do grep -q 'client had the response' logs/error.log && break; sleep 0.05; done
+--- exec_out
+hi
+--- request
+GET /
+--- error_code: 200
+--- error_log
+client had the response: true
