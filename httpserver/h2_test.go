@@ -9,7 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -369,4 +373,56 @@ func TestH2Shutdown(t *testing.T) {
 	if busy.until(func(http2.Frame) bool { return true }) {
 		t.Error("the busy connection stayed open after its stream")
 	}
+}
+
+// h2specKnown are the h2spec checks goresty fails on purpose: a request
+// with a connection-specific header or a TE other than "trailers" is
+// answered 400, as net/http and nginx answer it, not reset.
+var h2specKnown = []string{
+	"Sends a HEADERS frame that contains the connection-specific header field",
+	`Sends a HEADERS frame that contains the TE header field with any value other than "trailers"`,
+}
+
+// TestH2Spec runs h2spec (HTTP/2 conformance, GORESTY_H2SPEC: t/run
+// installs it) against goresty's HTTP/2 server over TLS.
+func TestH2Spec(t *testing.T) {
+	bin := os.Getenv("GORESTY_H2SPEC")
+	if bin == "" {
+		t.Skip("h2spec not installed: GORESTY_H2SPEC=path (bash t/run installs it with go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1)")
+	}
+	prefix := testPrefix(t)
+	port := freePort(t)
+	g := startGeneration(t, prefix, fmt.Sprintf(`daemon off;
+error_log logs/error.log info;
+events {}
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:%d ssl http2;
+        ssl_certificate %s/ecdsa.crt;
+        ssl_certificate_key %s/ecdsa.key;
+        location / { content_by_lua_block { ngx.req.read_body() ngx.say("ok") } }
+    }
+}
+`, port, certDir, certDir))
+	defer g.close()
+	out, _ := exec.Command(bin, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "-k", "-o", "5").CombinedOutput()
+	summary := regexp.MustCompile(`(\d+) tests, (\d+) passed, \d+ skipped, (\d+) failed`).FindStringSubmatch(string(out))
+	if summary == nil {
+		t.Fatalf("no h2spec summary:\n%s", out)
+	}
+	var failed []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if _, name, ok := strings.Cut(line, "× "); ok {
+			if _, name, ok = strings.Cut(name, ": "); ok && !slices.Contains(failed, name) {
+				failed = append(failed, name)
+			}
+		}
+	}
+	for _, name := range failed {
+		if !slices.Contains(h2specKnown, name) {
+			t.Errorf("h2spec: %s", name)
+		}
+	}
+	t.Logf("h2spec: %s tests, %s passed, %s failed", summary[1], summary[2], summary[3])
 }
