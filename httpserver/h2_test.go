@@ -388,7 +388,7 @@ var h2specKnown = []string{
 func TestH2Spec(t *testing.T) {
 	bin := os.Getenv("GORESTY_H2SPEC")
 	if bin == "" {
-		t.Skip("h2spec not installed: GORESTY_H2SPEC=path (bash t/run installs it with go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1)")
+		t.Skip("h2spec not installed: GORESTY_H2SPEC=path (bash t/run installs it with go install github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible)")
 	}
 	prefix := testPrefix(t)
 	port := freePort(t)
