@@ -164,6 +164,20 @@ var httpCommands = []command{
 			d.c.http.ClientHeaderTimeout = v
 		}
 	})},
+	{name: "underscores_in_headers", syntax: "on | off  (default off: a request header line whose name has \"_\" is ignored; the listen address's default server decides)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) {
+		if d.c.kind == ctxServer {
+			d.c.srv.UnderscoresInHeaders = v
+		} else {
+			d.c.http.UnderscoresInHeaders = v
+		}
+	})},
+	{name: "ignore_invalid_headers", syntax: "on | off  (default on: a request header line whose name has other bytes than letters, digits, \"-\" is ignored; the listen address's default server decides)", ctx: ctxHS, min: 1, max: 1, once: true, set: onOff(func(d *directive, v bool) {
+		if d.c.kind == ctxServer {
+			d.c.srv.KeepInvalidHeaders = !v
+		} else {
+			d.c.http.KeepInvalidHeaders = !v
+		}
+	})},
 	{name: "send_timeout", syntax: "time  (default 60s; between two writes to the client of a proxied upgraded connection, others are written without it)", ctx: ctxHSL, min: 1, max: 1, once: true, set: msec(func(d *directive, v time.Duration) { d.c.settings().SendTimeout = v })},
 
 	{name: "listen", syntax: "address[:port] | port | unix:path [ssl] [http2] [default_server] [reuseport]", ctx: ctxServer, min: 1, max: many, set: setListen},

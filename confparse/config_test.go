@@ -584,6 +584,23 @@ func TestClientHeaderTimeout(t *testing.T) {
 	}
 }
 
+// underscores_in_headers, ignore_invalid_headers: http values inherited by
+// servers unless they set their own; defaults off and on.
+func TestHeaderNames(t *testing.T) {
+	prefix := writeConf(t, map[string]string{
+		"conf/nginx.conf": "events {}\nhttp {\n underscores_in_headers on;\n server { listen 1; }\n server { listen 2; underscores_in_headers off; ignore_invalid_headers off; }\n}\n",
+	})
+	h := mustLoad(t, prefix).HTTP
+	if got := []HeaderNames{h.HeaderNames, h.Servers[0].HeaderNames, h.Servers[1].HeaderNames}; got[0] != (HeaderNames{UnderscoresInHeaders: true}) ||
+		got[1] != got[0] || got[2] != (HeaderNames{KeepInvalidHeaders: true}) {
+		t.Fatalf("got %+v", got)
+	}
+	prefix = writeConf(t, map[string]string{"conf/nginx.conf": "events {}\nhttp { server { listen 1; } }\n"})
+	if got := mustLoad(t, prefix).HTTP.Servers[0].HeaderNames; got != (HeaderNames{}) {
+		t.Fatalf("default %+v", got)
+	}
+}
+
 // The last content handler written in a location serves it, as in nginx
 // (which accepts content_by_lua* and proxy_pass in one location).
 func TestLastContentHandlerWins(t *testing.T) {

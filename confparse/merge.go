@@ -114,6 +114,12 @@ func (l *loader) finish() error {
 		if !l.isSet(srv, "client_header_timeout") {
 			srv.ClientHeaderTimeout = h.ClientHeaderTimeout
 		}
+		if !l.isSet(srv, "underscores_in_headers") {
+			srv.UnderscoresInHeaders = h.UnderscoresInHeaders
+		}
+		if !l.isSet(srv, "ignore_invalid_headers") {
+			srv.KeepInvalidHeaders = h.KeepInvalidHeaders
+		}
 		if err := l.mergeSSL(srv, &srv.SSL, &h.SSL, &h.SSL); err != nil {
 			return err
 		}

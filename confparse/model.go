@@ -145,6 +145,16 @@ type HTTPConf struct {
 	HTTP2 bool // "http2 on;" at http level, the default of its servers
 
 	ClientHeaderTimeout time.Duration // client_header_timeout at http level; default 60s
+
+	HeaderNames // underscores_in_headers, ignore_invalid_headers at http level
+}
+
+// HeaderNames is how request header lines with names nginx does not take
+// as they are go (http or server level; the listen address's default
+// server decides, as nginx's).
+type HeaderNames struct {
+	UnderscoresInHeaders bool // underscores_in_headers on
+	KeepInvalidHeaders   bool // ignore_invalid_headers off
 }
 
 // Settings are the directives allowed in http, server and location that
@@ -339,6 +349,8 @@ type ServerConf struct {
 	// hooks included) of connections whose address has this server as its
 	// default, as nginx.
 	ClientHeaderTimeout time.Duration
+
+	HeaderNames // underscores_in_headers, ignore_invalid_headers
 }
 
 // EachLocation calls fn for every location configuration of the server,

@@ -226,6 +226,11 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	// log phase of the refusals that follow
 	uri, ok := normalizeURI(r.URL.Path)
 	rq.uri = uri
+	if ignored, lean := ignoredHeaders(rw); !lean {
+		rq.dropInvalidHeaders(h.grp.def.conf.HeaderNames)
+	} else if ignored != nil {
+		rq.logIgnoredHeaders(ignored)
+	}
 	if !rq.strictRequest() {
 		return
 	}

@@ -413,6 +413,7 @@ func (lc *leanConn) serveOne() bool {
 	lc.notFresh()
 	ex := new(leanExchange)
 	var r http.Request
+	ex.w.lr.names = lc.grp.def.conf.HeaderNames
 	if !parseLeanRequest(b[:end], &r, &ex.url, &ex.w.lr) {
 		lc.handOff(b, bp)
 		return false

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+
+	"github.com/goresty/goresty/confparse"
 )
 
 // The lean loop (lean.go) parses the requests it serves itself: a strict
@@ -29,6 +31,10 @@ type leanRequest struct {
 	wants10KeepAlive bool // HTTP/1.0 with Connection: keep-alive
 	wantsClose       bool // Connection: close
 	expect100        bool // Expect: 100-continue
+	// names: how header names nginx does not take go (given); ignored:
+	// the lines that went (headernames.go)
+	names   confparse.HeaderNames
+	ignored []string
 }
 
 // parseLeanRequest parses the header block hb (ending with its blank
@@ -89,15 +95,23 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 		}
 		l := s[i:e]
 		i = e + 2
-		colon := indexByteStr(l, ':')
-		if colon <= 0 || !isToken(l[:colon]) {
-			return false // obs-fold, space before the colon, a bad name
+		name, v := l, "" // a line without a colon: a name, no value (nginx's)
+		if colon := indexByteStr(l, ':'); colon >= 0 {
+			name, v = l[:colon], trimOWS(l[colon+1:])
 		}
-		v := trimOWS(l[colon+1:])
+		if !plainName(name) {
+			switch headerNameKind(name, lr.names) {
+			case nameBad:
+				return false // obs-fold, space before the colon: refused (net/http's answer)
+			case nameInvalid:
+				lr.ignored = append(lr.ignored, l)
+				continue
+			}
+		}
 		if !validFieldValue(v) {
 			return false
 		}
-		key := canonicalKey(l[:colon])
+		key := canonicalKey(name)
 		switch key {
 		case "Host":
 			host, hosts = v, hosts+1
@@ -198,6 +212,16 @@ func indexByteStr(s string, c byte) int {
 		}
 	}
 	return -1
+}
+
+// plainName: letters, digits and "-" only (the names nginx always takes).
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if nameBytes[s[i]] != 0 {
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 func isToken(s string) bool {
