@@ -241,6 +241,7 @@ func (lc *leanConn) wait(first bool) {
 		return // closed by shutdown
 	}
 	if err != nil {
+		lc.qc.waitEnded(err)
 		lc.state.Store(lcClosed)
 		lc.close()
 		return
@@ -397,6 +398,8 @@ func (lc *leanConn) serveOne() bool {
 		if err != nil {
 			if len(b) > 0 {
 				lc.qc.cutRequest(b, err) // nginx's 400 or 408, logged and not answered
+			} else {
+				lc.qc.waitEnded(err)
 			}
 			*bp = b[:0]
 			readBufs.Put(bp)

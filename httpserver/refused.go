@@ -248,3 +248,25 @@ type sentAnswer map[string][]string
 func (a sentAnswer) Header() http.Header      { return http.Header(a) }
 func (sentAnswer) Write([]byte) (int, error)  { return 0, http.ErrHijacked }
 func (sentAnswer) WriteHeader(statusCode int) {}
+
+// waitEnded logs, as nginx at [info], a connection that ends while
+// waiting for a request: the client closed it before its first request
+// or after a keep-alive one, or client_header_timeout passed before its
+// first (keepalive_timeout ends one silently).
+func (c *quietConn) waitEnded(err error) {
+	log := c.ln.g.log
+	if !log.Enabled(errlog.Info) {
+		return
+	}
+	first := c.requests.Load() == 0
+	grp := c.ln.grp
+	conn := &errlog.Conn{ID: c.id, Client: clientAddr(c.Conn), Server: displayAddr(grp.network, grp.addr)}
+	switch {
+	case !isTimeout(err) && first:
+		log.LogConn(errlog.Info, conn, "client closed connection while waiting for request")
+	case !isTimeout(err):
+		log.LogConn(errlog.Info, &errlog.Conn{ID: c.id}, "client "+conn.Client+" closed keepalive connection")
+	case first:
+		log.LogConn(errlog.Info, conn, "client timed out (110: Connection timed out) while waiting for request")
+	}
+}

@@ -298,3 +298,23 @@ curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/t && touch logs/got-response &&
 hi
 --- error_log
 client had the response: true
+
+
+
+=== TEST 15: a connection that ends while waiting for a request: closed before its first, closed after a keep-alive one, client_header_timeout before its first
+--- http_config
+    client_header_timeout 300ms;
+--- config
+    location = /t { return 200 "ok\n"; }
+--- exec
+bash -c 'exec 3<>/dev/tcp/127.0.0.1/$TEST_NGINX_SERVER_PORT'
+curl -s http://127.0.0.1:$TEST_NGINX_SERVER_PORT/t http://127.0.0.1:$TEST_NGINX_SERVER_PORT/t
+bash -c 'exec 3<>/dev/tcp/127.0.0.1/$TEST_NGINX_SERVER_PORT; sleep 1'
+for i in $(seq 100); do grep -q 'closed keepalive connection' logs/error.log && break; sleep 0.05; done
+--- exec_out
+ok
+ok
+--- error_log eval
+[qr/\[info\] \d+#\d+: \*\d+ client closed connection while waiting for request, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/,
+qr/\[info\] \d+#\d+: \*\d+ client 127\.0\.0\.1 closed keepalive connection$/,
+qr/\[info\] \d+#\d+: \*\d+ client timed out \(110: Connection timed out\) while waiting for request, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/]
