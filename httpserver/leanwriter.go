@@ -43,6 +43,8 @@ type leanWriter struct {
 	status        int
 	contentLength int64 // declared, -1 when not
 	written       int64
+	sent          int64 // bytes written to the connection ($bytes_sent)
+	headerSize    int64 // of them, the response header's
 	closeAfter    bool
 	err           error // the first write error on the connection
 	clenBuf       [20]byte
@@ -224,7 +226,9 @@ func (w *leanWriter) connWrite(p []byte) {
 	if w.err != nil {
 		return
 	}
-	if _, err := w.lc.wire.Write(p); err != nil {
+	n, err := w.lc.wire.Write(p)
+	w.sent += int64(n)
+	if err != nil {
 		w.err = err
 	}
 }
@@ -327,6 +331,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 		}
 	}
 	out := w.outBuf()
+	start := len(*out)
 	*out = appendStatusLine(*out, w.req.ProtoMinor == 1, w.status)
 	*out = appendFields(*out, header, exclude)
 	if date != nil {
@@ -341,6 +346,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 		}
 	}
 	*out = append(*out, "\r\n"...)
+	w.headerSize = int64(len(*out) - start)
 }
 
 // Flush sends what was written so far (http.Flusher).

@@ -97,9 +97,11 @@ func (rq *request) Var(name string) (string, bool) {
 		}
 		return strconv.Itoa(s), true
 	case "body_bytes_sent":
-		return strconv.FormatInt(rq.w.bytes, 10), true
+		body, _ := rq.sentBytes()
+		return strconv.FormatInt(body, 10), true
 	case "bytes_sent":
-		return strconv.FormatInt(rq.w.bytes, 10), true
+		_, all := rq.sentBytes()
+		return strconv.FormatInt(all, 10), true
 	case "request_time":
 		d := time.Since(rq.start)
 		return fmt.Sprintf("%d.%03d", d/time.Second, (d%time.Second)/time.Millisecond), true
@@ -361,4 +363,20 @@ func (rq *request) expand(s string) string {
 
 func isVarChar(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// sentBytes is $body_bytes_sent and $bytes_sent as nginx counts them:
+// what went on the connection, the header included in the second, a
+// chunked body's framing in both. The lean loop's writer knows; for a
+// request it did not serve, the body as written by the handler.
+func (rq *request) sentBytes() (body, all int64) {
+	body = rq.w.bytes
+	lw, ok := rq.w.ResponseWriter.(*leanWriter)
+	switch {
+	case !ok:
+		return body, body
+	case lw.hijacked: // the raw socket's or the tunnel's bytes, after the header
+		return body, lw.headerSize + body
+	}
+	return lw.sent - lw.headerSize, lw.sent
 }

@@ -318,3 +318,27 @@ ok
 [qr/\[info\] \d+#\d+: \*\d+ client closed connection while waiting for request, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/,
 qr/\[info\] \d+#\d+: \*\d+ client 127\.0\.0\.1 closed keepalive connection$/,
 qr/\[info\] \d+#\d+: \*\d+ client timed out \(110: Connection timed out\) while waiting for request, client: 127\.0\.0\.1, server: 0\.0\.0\.0:\d+$/]
+
+
+
+=== TEST 16: $body_bytes_sent and $bytes_sent count what went on the connection: a chunked body's framing, the header (as the client received it)
+--- http_config
+    log_format b '$uri $status $body_bytes_sent $bytes_sent';
+--- config
+    access_log logs/b.log b;
+    location = /say { content_by_lua_block { ngx.say("hi") ngx.flush(true) } }
+    location = /ret { return 200 "hi\n"; }
+    location = /big { content_by_lua_block { ngx.print(string.rep("x", 10000)) ngx.flush(true) ngx.print(string.rep("y", 5000)) } }
+--- exec
+curl -s -o /dev/null -w '%{size_header}\n' http://127.0.0.1:$TEST_NGINX_SERVER_PORT/say >> hs
+curl -s -o /dev/null -w '%{size_header}\n' http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ret >> hs
+curl -s -o /dev/null -w '%{size_header}\n' http://127.0.0.1:$TEST_NGINX_SERVER_PORT/big >> hs
+curl -s -o /dev/null -0 -w '%{size_header}\n' http://127.0.0.1:$TEST_NGINX_SERVER_PORT/say >> hs
+curl -s -o /dev/null -I -w '%{size_header}\n' http://127.0.0.1:$TEST_NGINX_SERVER_PORT/say >> hs
+tail -n 5 logs/b.log | paste -d ' ' - hs | awk '{ print $1, $2, $3, ($4 - $3 == $5) ? "and the header" : "header " $4 - $3 " != " $5 }'; rm hs
+--- exec_out
+/say 200 13 and the header
+/ret 200 3 and the header
+/big 200 15021 and the header
+/say 200 3 and the header
+/say 200 0 and the header
