@@ -292,7 +292,7 @@ http {
         listen 127.0.0.1:%d ssl http2;
         ssl_certificate %s/ecdsa.crt;
         ssl_certificate_key %s/ecdsa.key;
-        location / { content_by_lua_block { ngx.say("ok") } }
+        location / { content_by_lua_block { ngx.req.read_body() ngx.say("ok") } }
         location /slow { content_by_lua_block { ngx.log(ngx.WARN, "slow started") ngx.sleep(0.3) ngx.say("slow done") } }
     }
 }
@@ -392,19 +392,7 @@ func TestH2Spec(t *testing.T) {
 	}
 	prefix := testPrefix(t)
 	port := freePort(t)
-	g := startGeneration(t, prefix, fmt.Sprintf(`daemon off;
-error_log logs/error.log info;
-events {}
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:%d ssl http2;
-        ssl_certificate %s/ecdsa.crt;
-        ssl_certificate_key %s/ecdsa.key;
-        location / { content_by_lua_block { ngx.req.read_body() ngx.say("ok") } }
-    }
-}
-`, port, certDir, certDir))
+	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "75s", port, certDir, certDir))
 	defer g.close()
 	out, _ := exec.Command(bin, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "-k", "-o", "5").CombinedOutput()
 	summary := regexp.MustCompile(`(\d+) tests, (\d+) passed, \d+ skipped, (\d+) failed`).FindStringSubmatch(string(out))

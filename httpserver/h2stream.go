@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -164,7 +163,7 @@ func (st *h2Stream) request(f *http2.MetaHeadersFrame) bool {
 		st.body.st, st.body.needsContinue = st, needsContinue
 		r.Body = &st.body
 	}
-	st.ctx.st = st
+	st.ctx.qc = sc.lc.qc
 	st.req = r.WithContext(&st.ctx)
 	st.h = sc.lc.h
 	switch {
@@ -423,14 +422,7 @@ func (b *h2Body) failLocked(err error) {
 
 // h2Ctx is a stream's context: canceled when the stream is reset, the
 // connection goes, or the handler returns (as net/http's).
-type h2Ctx struct {
-	st   *h2Stream
-	mu   sync.Mutex
-	done chan struct{}
-	err  error
-}
-
-func (c *h2Ctx) Deadline() (time.Time, bool) { return time.Time{}, false }
+type h2Ctx struct{ ctxBase }
 
 func (c *h2Ctx) Done() <-chan struct{} {
 	c.mu.Lock()
@@ -439,33 +431,4 @@ func (c *h2Ctx) Done() <-chan struct{} {
 		c.done = make(chan struct{})
 	}
 	return c.done
-}
-
-func (c *h2Ctx) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
-}
-
-func (c *h2Ctx) Value(key any) any {
-	switch key {
-	case connKey{}:
-		return c.st.sc.lc.qc
-	case http.LocalAddrContextKey:
-		return c.st.sc.lc.qc.LocalAddr()
-	}
-	return nil
-}
-
-func (c *h2Ctx) cancel() {
-	c.mu.Lock()
-	if c.err == nil {
-		c.err = context.Canceled
-		if c.done == nil {
-			c.done = closedChan
-		} else {
-			close(c.done)
-		}
-	}
-	c.mu.Unlock()
 }

@@ -430,7 +430,7 @@ func (lc *leanConn) serveOne() bool {
 	}
 	r.RemoteAddr = lc.remote
 	r.TLS = lc.tlsState
-	ex.ctx.lc = lc
+	ex.ctx.lc, ex.ctx.qc = lc, lc.qc
 	w := &ex.w
 	if r.ContentLength > 0 {
 		b := &ex.body

@@ -14,10 +14,8 @@ import (
 // lua_check_client_abort), and is canceled when the handler returns, as
 // net/http's.
 type leanCtx struct {
+	ctxBase
 	lc       *leanConn
-	mu       sync.Mutex
-	done     chan struct{}
-	err      error
 	ended    bool
 	watching chan struct{} // closed when the watcher has returned
 	// bodyPending: the request body is not all read (the watcher would
@@ -25,8 +23,6 @@ type leanCtx struct {
 	// starts at the body's end (net/http's registerOnHitEOF)
 	bodyPending, wantWatch bool
 }
-
-func (c *leanCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 func (c *leanCtx) Done() <-chan struct{} {
 	c.mu.Lock()
@@ -60,23 +56,35 @@ func (c *leanCtx) bodyDone() {
 	c.mu.Unlock()
 }
 
-func (c *leanCtx) Err() error {
+// ctxBase is what the contexts of the lean loop's requests and of HTTP/2
+// streams share: the connection's values, Done made on first use (by
+// each), canceled once.
+type ctxBase struct {
+	qc   *quietConn
+	mu   sync.Mutex
+	done chan struct{}
+	err  error
+}
+
+func (c *ctxBase) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (c *ctxBase) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
 }
 
-func (c *leanCtx) Value(key any) any {
+func (c *ctxBase) Value(key any) any {
 	switch key {
 	case connKey{}:
-		return c.lc.qc
+		return c.qc
 	case http.LocalAddrContextKey:
-		return c.lc.qc.LocalAddr()
+		return c.qc.LocalAddr()
 	}
 	return nil
 }
 
-func (c *leanCtx) cancel() {
+func (c *ctxBase) cancel() {
 	c.mu.Lock()
 	if c.err == nil {
 		c.err = context.Canceled
