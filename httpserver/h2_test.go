@@ -24,9 +24,9 @@ import (
 	"github.com/goresty/goresty/confparse"
 )
 
-// h2Pipe serves each connection the returned client makes with goresty's
-// HTTP/2 server over a TLS pipe.
-func h2Pipe(t *testing.T, h http.Handler) *http.Client {
+// h2Server serves connections with goresty's HTTP/2 server over TLS
+// pipes: dial gives the client's end of a new one.
+func h2Server(t testing.TB, h http.Handler) (dial func(cfg *tls.Config) *tls.Conn) {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(certDir+"/ecdsa.crt", certDir+"/ecdsa.key")
 	if err != nil {
@@ -35,31 +35,38 @@ func h2Pipe(t *testing.T, h http.Handler) *http.Client {
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}}
 	grp := &addrGroup{def: &vserver{conf: &confparse.ServerConf{}}, srv: &http.Server{Handler: h}}
 	grp.def.conf.KeepaliveTimeout = time.Minute
+	t.Cleanup(grp.lean.closeAll)
+	return func(cfg *tls.Config) *tls.Conn {
+		cl, sv := net.Pipe()
+		go func() {
+			tc := tls.Server(sv, srvTLS)
+			if tc.Handshake() != nil {
+				return
+			}
+			st := tc.ConnectionState()
+			qc := &quietConn{Conn: sv}
+			lc := &leanConn{c: tc, wire: tc, tc: tc, qc: qc, grp: grp, h: h, remote: "192.0.2.1:1234", tlsState: &st}
+			grp.lean.add(lc)
+			sc := newH2Conn(lc, tc)
+			lc.h2.Store(sc)
+			sc.serve()
+		}()
+		return tls.Client(cl, cfg)
+	}
+}
+
+// h2Pipe is a client whose every connection h2Server serves.
+func h2Pipe(t *testing.T, h http.Handler) *http.Client {
+	t.Helper()
+	dial := h2Server(t, h)
 	tr := &http2.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
 		DialTLSContext: func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
-			cl, sv := net.Pipe()
-			go func() {
-				tc := tls.Server(sv, srvTLS)
-				if tc.Handshake() != nil {
-					return
-				}
-				st := tc.ConnectionState()
-				qc := &quietConn{Conn: sv}
-				lc := &leanConn{c: tc, wire: tc, tc: tc, qc: qc, grp: grp, h: h, remote: "192.0.2.1:1234", tlsState: &st}
-				grp.lean.add(lc)
-				sc := newH2Conn(lc, tc)
-				lc.h2.Store(sc)
-				sc.serve()
-			}()
-			c := tls.Client(cl, cfg)
+			c := dial(cfg)
 			return c, c.HandshakeContext(ctx)
 		},
 	}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		grp.lean.closeAll()
-	})
+	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
@@ -245,7 +252,7 @@ func dialH2Raw(t *testing.T, addr string) *h2Raw {
 	return r
 }
 
-func (r *h2Raw) get(t *testing.T, id uint32, path string) {
+func (r *h2Raw) get(t testing.TB, id uint32, path string) {
 	t.Helper()
 	r.hb.Reset()
 	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", path}} {
@@ -413,4 +420,37 @@ func TestH2Spec(t *testing.T) {
 		}
 	}
 	t.Logf("h2spec: %s tests, %s passed, %s failed", summary[1], summary[2], summary[3])
+}
+
+// BenchmarkH2Request: one GET at a time on one HTTP/2 connection (as
+// h2load -m1), the handler writing "ok": the HTTP/2 server's own cost per
+// request (frames read, the request built, the stream handed to a
+// serving goroutine, the answer framed and written) and its allocations
+// (the client's share: its HEADERS written, the answer's frames read).
+func BenchmarkH2Request(b *testing.B) {
+	dial := h2Server(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+	}))
+	c := dial(&tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	defer c.Close()
+	r := &h2Raw{c: c, fr: http2.NewFramer(c, c)}
+	r.enc = hpack.NewEncoder(&r.hb)
+	r.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	r.fr.SetReuseFrames()
+	io.WriteString(c, http2.ClientPreface)
+	r.fr.WriteSettings()
+	r.fr.WriteWindowUpdate(0, 1<<30)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := uint32(2*i + 1)
+		r.get(b, id, "/")
+		if !r.until(endOf(id)) {
+			b.Fatal("no answer")
+		}
+		if i%1000 == 999 { // give the window back as a client does
+			r.fr.WriteWindowUpdate(0, 3000*1000)
+		}
+	}
 }

@@ -90,7 +90,7 @@ func (sc *h2Conn) serve() {
 	sc.mu.Lock()
 	sc.ctrl = b
 	sc.mu.Unlock()
-	sc.flushCtrl()
+	sc.writeCtrl() // not waiting: the client may be writing its own first frames
 	sc.read()
 }
 
@@ -276,8 +276,15 @@ func (sc *h2Conn) fail(code http2.ErrCode) {
 	sc.ctrl = appendGoAway(sc.ctrl, sc.maxID, code)
 	sc.goAway = true
 	sc.mu.Unlock()
-	sc.conn.SetWriteDeadline(time.Now().Add(time.Second)) // the connection ends: its last frame
-	sc.flushCtrl()
+	sc.lastWrite()
+}
+
+// lastWrite writes the queued control frames (a GOAWAY) of a connection
+// that ends, waiting for a writer holding it, at most a second.
+func (sc *h2Conn) lastWrite() {
+	sc.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	sc.wmu.Lock()
+	sc.unlockW(nil)
 }
 
 // idleEnded is whether a read timed out with no stream open: the
@@ -310,8 +317,7 @@ func (sc *h2Conn) closeConn() {
 
 // end is the reader's return: every stream is reset, the socket closed.
 func (sc *h2Conn) end() {
-	sc.conn.SetWriteDeadline(time.Now().Add(time.Second)) // for a last GOAWAY
-	sc.flushCtrl()
+	sc.lastWrite()
 	sc.mu.Lock()
 	sc.closed = true
 	if sc.err == nil {

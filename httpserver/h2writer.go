@@ -20,7 +20,11 @@ type h2Writer struct {
 	st            *h2Stream
 	req           *http.Request
 	handlerHeader http.Header
-	snap          http.Header // the header as it was at WriteHeader
+	hdr           *[]byte // the header block as of WriteHeader: :status and the handler's fields
+	clenHdr       string  // the handler's Content-Length, as of WriteHeader
+	noSniff       bool    // Content-Type or Content-Encoding set: no sniffing
+	hasDate       bool
+	connClose     bool // "Connection: close": the connection goes away after this response
 	status        int
 	wroteHeader   bool
 	sentHeader    bool
@@ -61,10 +65,22 @@ func (w *h2Writer) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader, w.status, w.declared = true, code, -1
-	if len(w.handlerHeader) > 0 {
-		w.snap = w.handlerHeader.Clone()
+	// The header as it is now is what is sent (net/http snapshots it):
+	// encoded at once, with what the first chunk completes noted.
+	h := w.handlerHeader
+	w.hdr = headerBufs.Get().(*[]byte)
+	*w.hdr = w.headerBlock((*w.hdr)[:0], code, h, nil)
+	w.clenHdr = headerGet(h, "Content-Length")
+	_, hasType := h["Content-Type"]
+	w.noSniff = hasType || headerGet(h, "Content-Encoding") != ""
+	_, w.hasDate = h["Date"]
+	w.connClose = headerGet(h, "Connection") == "close"
+	for _, v := range h["Trailer"] {
+		foreachHeaderElement(v, w.declareTrailer)
 	}
 }
+
+var headerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 func (w *h2Writer) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
@@ -139,6 +155,11 @@ func (w *h2Writer) finish() {
 }
 
 func (w *h2Writer) release() {
+	if w.hdr != nil {
+		*w.hdr = (*w.hdr)[:0]
+		headerBufs.Put(w.hdr)
+		w.hdr = nil
+	}
 	if w.body != nil {
 		*w.body = (*w.body)[:0]
 		bodyBufs4K.Put(w.body)
@@ -180,10 +201,9 @@ func (w *h2Writer) chunk(p []byte, end bool) error {
 // responseHeader is the response's header block, with Content-Length,
 // Content-Type and Date filled in as net/http does.
 func (w *h2Writer) responseHeader(p []byte) []byte {
-	h := w.snap
-	var clen, ctype string
-	if v := headerGet(h, "Content-Length"); v != "" {
-		h.Del("Content-Length")
+	b := *w.hdr
+	var clen string
+	if v := w.clenHdr; v != "" {
 		if cl, err := strconv.ParseUint(v, 10, 63); err == nil {
 			clen, w.declared = v, int64(cl)
 		}
@@ -191,28 +211,19 @@ func (w *h2Writer) responseHeader(p []byte) []byte {
 	if clen == "" && w.handlerDone && bodyAllowedForStatus(w.status) && (len(p) > 0 || w.req.Method != "HEAD") {
 		clen = strconv.Itoa(len(p))
 	}
-	if _, ok := h["Content-Type"]; !ok && headerGet(h, "Content-Encoding") == "" && bodyAllowedForStatus(w.status) && len(p) > 0 {
-		ctype = http.DetectContentType(p)
+	if !w.noSniff && bodyAllowedForStatus(w.status) && len(p) > 0 {
+		b = appendField(b, "content-type", http.DetectContentType(p))
 	}
-	for _, v := range h["Trailer"] {
-		foreachHeaderElement(v, w.declareTrailer)
-	}
-	if _, ok := h["Connection"]; ok {
-		if headerGet(h, "Connection") == "close" {
-			w.st.sc.shutdown() // as HTTP/1's: the connection ends after this response
-		}
-		delete(h, "Connection")
-	}
-	b := w.headerBlock(nil, w.status, h, nil)
-	if ctype != "" {
-		b = appendField(b, "content-type", ctype)
+	if w.connClose {
+		w.st.sc.shutdown() // as HTTP/1's: the connection ends after this response
 	}
 	if clen != "" {
 		b = appendField(b, "content-length", clen)
 	}
-	if _, ok := h["Date"]; !ok {
+	if !w.hasDate {
 		b = appendField(b, "date", string(httpDate()))
 	}
+	*w.hdr = b
 	return b
 }
 
@@ -225,7 +236,8 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 		b = appendStatus(b, status)
 	}
 	if keys == nil {
-		keys = make([]string, 0, len(h))
+		var onStack [16]string
+		keys = onStack[:0]
 		for k := range h {
 			keys = append(keys, k)
 		}
@@ -239,6 +251,10 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 		switch name {
 		case "connection", "keep-alive", "proxy-connection", "upgrade":
 			continue
+		case "content-length":
+			if status >= 200 {
+				continue // responseHeader's, once checked
+			}
 		}
 		for _, v := range h[k] {
 			if !httpguts.ValidHeaderFieldValue(v) || (name == "transfer-encoding" && v != "trailers") {
