@@ -20,23 +20,13 @@ var hpackStaticNames = map[string]uint8{
 	"strict-transport-security": 56, "vary": 59, "via": 60, "www-authenticate": 61,
 }
 
+// hpackStatusIndex are the static table's :status entries.
+var hpackStatusIndex = map[int]byte{200: 8, 204: 9, 206: 10, 304: 11, 400: 12, 404: 13, 500: 14}
+
 // appendStatus appends :status, indexed when the static table has it.
 func appendStatus(b []byte, code int) []byte {
-	switch code {
-	case 200:
-		return append(b, 0x80|8)
-	case 204:
-		return append(b, 0x80|9)
-	case 206:
-		return append(b, 0x80|10)
-	case 304:
-		return append(b, 0x80|11)
-	case 400:
-		return append(b, 0x80|12)
-	case 404:
-		return append(b, 0x80|13)
-	case 500:
-		return append(b, 0x80|14)
+	if i, ok := hpackStatusIndex[code]; ok {
+		return append(b, 0x80|i)
 	}
 	b = append(b, 8) // literal without indexing, name :status
 	return appendHpackString(b, string([]byte{byte('0' + code/100%10), byte('0' + code/10%10), byte('0' + code%10)}))

@@ -275,20 +275,11 @@ func (lc *leanConn) peekFor(fd uintptr) bool {
 // the connection to an idle server, or becomes one itself when none is
 // idle. Growing a fresh stack to what the handler and crypto/tls need
 // cost more per request than the hand-off (runtime.copystack was 12% of
-// the CPU of a keep-alive request). Servers left idle longer than a
-// second are retired (trimServers).
-var (
-	idleServers = make(chan *leanConn)
-	idleCount   atomic.Int64 // servers waiting on idleServers
-	lowIdle     atomic.Int64 // the fewest idle servers since the last trim
-	trimOnce    sync.Once
-)
+// the CPU of a keep-alive request); servepool.go.
+var leanServers = newServePool[*leanConn]()
 
 func (lc *leanConn) dispatch() {
-	select {
-	case idleServers <- lc:
-	default:
-		trimOnce.Do(func() { go trimServers() })
+	if !leanServers.hand(lc) {
 		serveLoop(lc)
 	}
 }
@@ -298,25 +289,7 @@ func (lc *leanConn) dispatch() {
 func serveLoop(lc *leanConn) {
 	for lc != nil {
 		lc.serve()
-		idleCount.Add(1)
-		lc = <-idleServers
-		if n := idleCount.Add(-1); n < lowIdle.Load() {
-			lowIdle.Store(n)
-		}
-	}
-}
-
-// trimServers retires, once a second, the servers that stayed idle all
-// that second.
-func trimServers() {
-	for range time.Tick(time.Second) {
-		for k := lowIdle.Swap(idleCount.Load()); k > 0; k-- {
-			select {
-			case idleServers <- nil:
-			default:
-				k = 0
-			}
-		}
+		lc = leanServers.wait()
 	}
 }
 

@@ -20,7 +20,8 @@ type servePool[T comparable] struct {
 func newServePool[T comparable]() *servePool[T] { return &servePool[T]{ch: make(chan T)} }
 
 // hand gives v to an idle server; false when none is idle (the caller
-// serves it in a new goroutine, which then joins the pool).
+// serves it itself, or in a new goroutine, and that one then joins the
+// pool through wait).
 func (p *servePool[T]) hand(v T) bool {
 	select {
 	case p.ch <- v:
