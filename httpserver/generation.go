@@ -47,7 +47,7 @@ type addrGroup struct {
 	base      *tls.Config // nil on plain HTTP
 	srv       *http.Server
 	ln        *genListener
-	alt       *http.Server // over TLS: h2 and failed handshakes (tlsstrict.go)
+	alt       *http.Server // over TLS: failed handshakes (tlsstrict.go); h2 is h2conn.go's
 	handoff   *handoff     // alt's listener
 	lean      leanSet      // the HTTP/1.x connections the lean loop serves (lean.go)
 	h1        *handoff     // srv's listener: what the lean loop hands to net/http

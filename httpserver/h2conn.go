@@ -57,7 +57,7 @@ type h2Conn struct {
 	goAway    bool   // GOAWAY queued: no new streams, close when idle
 	closed    bool
 	err       error // why the connection ended
-	pings     int   // pings and settings answered, against the streams opened
+	pings     int   // pings and settings answered since the last stream opened
 	idleSet   bool  // the read deadline is keepalive_timeout's
 }
 
