@@ -240,6 +240,14 @@ func dialH2Raw(t *testing.T, addr string) *h2Raw {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newH2Raw(t, c)
+}
+
+func newH2Raw(t *testing.T, c *tls.Conn) *h2Raw {
+	t.Helper()
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
 	if p := c.ConnectionState().NegotiatedProtocol; p != "h2" {
 		t.Fatalf("ALPN %q", p)
 	}
@@ -286,6 +294,28 @@ func goAwayWith(code http2.ErrCode) func(http2.Frame) bool {
 	return func(f http2.Frame) bool {
 		g, ok := f.(*http2.GoAwayFrame)
 		return ok && g.ErrCode == code
+	}
+}
+
+// TestH2ClosedStream: a HEADERS frame on a stream both ends have ended
+// is a connection error STREAM_CLOSED (RFC 9113 5.1), also while the
+// stream's handler is still running (here: its log phase).
+func TestH2ClosedStream(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	dial := h2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+		w.(interface{ finishEarly() }).finishEarly()
+		<-release
+	}))
+	r := newH2Raw(t, dial(&tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}}))
+	r.get(t, 1, "/")
+	if !r.until(endOf(1)) {
+		t.Fatal("no answer on stream 1")
+	}
+	r.get(t, 1, "/")
+	if !r.until(goAwayWith(http2.ErrCodeStreamClosed)) {
+		t.Fatal("no GOAWAY STREAM_CLOSED for HEADERS on the closed stream 1")
 	}
 }
 

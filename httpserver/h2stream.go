@@ -33,6 +33,7 @@ type h2Stream struct {
 	declLen    int64 // the request's Content-Length, -1 when none
 	gotLen     int64
 	remoteDone bool  // END_STREAM came
+	localDone  bool  // END_STREAM about to go out: closed once remoteDone too
 	rstSent    bool  // RST_STREAM queued
 	err        error // reset, or the connection gone: writes and reads fail
 	body       h2Body
@@ -51,7 +52,7 @@ func (sc *h2Conn) headers(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
 	}
 	if id <= sc.maxID {
 		sc.mu.Unlock()
-		return http2.ErrCodeProtocol, true
+		return http2.ErrCodeStreamClosed, true
 	}
 	sc.maxID = id
 	refuse := len(sc.streams) >= h2MaxStreams
@@ -201,6 +202,9 @@ func (st *h2Stream) trailersLocked(f *http2.MetaHeadersFrame) (http2.ErrCode, bo
 	switch {
 	case st.rstSent:
 		return http2.ErrCodeNo, false
+	case st.localDone && st.remoteDone:
+		// closed, though its handler has not returned yet (RFC 9113 5.1)
+		return http2.ErrCodeStreamClosed, true
 	case st.err != nil || st.remoteDone:
 		return http2.ErrCodeStreamClosed, false
 	case !f.StreamEnded() || len(f.PseudoFields()) > 0:

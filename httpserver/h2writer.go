@@ -352,6 +352,9 @@ func (st *h2Stream) send(hb, data []byte, end bool) error {
 		if err == nil {
 			sc.sendWin -= int64(n)
 			st.sendWin -= int64(n)
+			// before the frame can reach the client, so the reader
+			// takes a HEADERS after it for the closed stream it is
+			st.localDone = end && n == len(data)
 		}
 		maxFrame := sc.maxFrame
 		sc.mu.Unlock()
