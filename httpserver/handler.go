@@ -226,7 +226,8 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	// log phase of the refusals that follow
 	uri, ok := normalizeURI(r.URL.Path)
 	rq.uri = uri
-	if ignored, lean := ignoredHeaders(rw); !lean {
+	ignored, lean := ignoredHeaders(rw)
+	if !lean {
 		rq.dropInvalidHeaders(h.grp.def.conf.HeaderNames)
 	} else if ignored != nil {
 		rq.logIgnoredHeaders(ignored)
@@ -237,7 +238,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !rq.checkClientCert(sniSrv) {
 		return
 	}
-	if code, msg := headerLimits(r); code != 0 {
+	if code, msg := headerLimits(r, lean); code != 0 {
 		rq.logErr(errlog.Info, msg)
 		rq.errorPage(code)
 		return
@@ -434,8 +435,13 @@ const (
 
 // headerLimits is the status and nginx's [info] line for a request over
 // those limits (0 when within); the line shows the start of the header
-// line that did not fit, as nginx's (NGX_MAX_ERROR_STR - 300 bytes).
-func headerLimits(r *http.Request) (int, string) {
+// line that did not fit, as nginx's (NGX_MAX_ERROR_STR - 300 bytes). A
+// request the lean loop parsed is within them: it reads header blocks of
+// up to 4 KB only.
+func headerLimits(r *http.Request, lean bool) (int, string) {
+	if lean {
+		return 0, ""
+	}
 	line := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 2
 	if line > headerBuf {
 		return http.StatusRequestURITooLong, "client sent too long URI while reading client request line"

@@ -415,7 +415,7 @@ func (lc *leanConn) serveOne() bool {
 		}
 	}
 	req := r.WithContext(&ex.ctx)
-	w.lc, w.req, w.handlerHeader, w.contentLength = lc, req, make(http.Header), -1
+	w.lc, w.req, w.handlerHeader, w.contentLength = lc, req, respHeaders.Get().(http.Header), -1
 	if !lc.run(w, req, &ex.ctx) {
 		if !w.hijacked {
 			lc.state.Store(lcClosed)
@@ -423,7 +423,20 @@ func (lc *leanConn) serveOne() bool {
 		}
 		return false
 	}
+	putRespHeader(w.handlerHeader)
 	return true
+}
+
+// respHeaders holds response header maps between requests: the handler,
+// its log phase and the writer are done with one once run returns (a
+// hijacked connection's is not returned).
+var respHeaders = sync.Pool{New: func() any { return make(http.Header) }}
+
+func putRespHeader(h http.Header) {
+	if len(h) <= 32 { // a map grown for an odd response is not kept
+		clear(h)
+		respHeaders.Put(h)
+	}
 }
 
 // h2PriLine is the first line of HTTP/2's connection preface.
