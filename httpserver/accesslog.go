@@ -46,6 +46,9 @@ type accessLogs struct {
 	files   map[string]*logFile
 	formats map[string][]logPart
 	byConf  map[*[]confparse.AccessLog][]boundLog
+	// none: access_log off wherever a request can end, so no request looks
+	// its logs up
+	none bool
 }
 
 type boundLog struct {
@@ -146,10 +149,14 @@ func openAccessLogs(cfg *confparse.Config) (*accessLogs, error) {
 			return nil, err
 		}
 	}
+	a.none = len(a.files) == 0
 	return a, nil
 }
 
 func (a *accessLogs) write(rq *request) {
+	if a.none {
+		return
+	}
 	var logs []boundLog
 	if rq.loc != nil {
 		logs = a.byConf[&rq.loc.conf.AccessLogs]
