@@ -40,12 +40,15 @@ func baseError(L *lua.LState) int {
 // the name messages print; a builtin is "C", not "G". Code that finds its
 // own file with debug.getinfo(1, "S").source:sub(2) relies on it. get runs
 // in this function's frame, so stack levels count the same.
-func debugGetInfo(get lua.LGFunction) lua.LGFunction {
+func (w *Worker) debugGetInfo(get lua.LGFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		n := get(L)
 		t, ok := L.Get(-1).(*lua.LTable)
 		if n != 1 || !ok {
 			return n
+		}
+		if cur := w.cur; cur != nil && cur.fn != nil && t.RawGetString("func") == cur.fn {
+			cur.Keep() // its chunk's function is out: not recycled with the thread
 		}
 		what, _ := t.RawGetString("what").(lua.LString)
 		switch {

@@ -501,7 +501,7 @@ func (w *Worker) armDeadline(dl time.Time, err error) *hookCtx {
 	w.hdl = dl
 	hc.err = err // read by Err only after done is closed, under hmu here
 	if !dl.IsZero() {
-		w.busyUntil.Store(dl.UnixNano())
+		w.busyUntil.Store(max(monoNanos(dl), 1)) // 0: none
 		// The timer stays set between runs (a Reset and a Stop per run
 		// cost more than the run of a small handler): it is moved only
 		// when this deadline comes first, and hookTimer sets it again

@@ -166,7 +166,7 @@ func (w *Worker) sandbox() error {
 	w.installStringLib() // before the prelude takes table.concat
 	if dbg, ok := L.GetGlobal("debug").(*lua.LTable); ok {
 		if get, ok := dbg.RawGetString("getinfo").(*lua.LFunction); ok && get.IsG {
-			dbg.RawSetString("getinfo", L.NewFunction(debugGetInfo(get.GFunction)))
+			dbg.RawSetString("getinfo", L.NewFunction(w.debugGetInfo(get.GFunction)))
 		}
 	}
 	w.marker = L.NewUserData()

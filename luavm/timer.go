@@ -142,7 +142,7 @@ func (w *Worker) runTimer(tm *timer) {
 		c.ID = w.pool.opts.ConnID()
 		conn = &c
 	}
-	th := w.newThread(PhaseTimer, nil, conn, "")
+	th := w.newThread(PhaseTimer, nil, conn)
 	th.timer = tm
 	// the entry function calls the callback (a Go function too: it is not
 	// the coroutine's base, so it may yield)

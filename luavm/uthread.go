@@ -100,7 +100,7 @@ func (w *Worker) spawn(p *Thread, fn *lua.LFunction, args []lua.LValue) (*lua.LS
 		w.uentry = entry
 	}
 	pu := w.uthreadsOf(p)
-	c := w.newThread(p.Phase, p.Ctx, p.Conn, p.name)
+	c := w.newThread(p.Phase, p.Ctx, p.Conn)
 	c.ngxCtx = p.NgxCtx()
 	cu := &uctx{grp: pu.grp, th: c, parent: p, log: p.Log()}
 	w.uth[c] = cu

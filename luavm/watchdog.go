@@ -49,7 +49,7 @@ func (w *Worker) alertBusy(format string, args ...any) {
 // passed by more than grace.
 func (w *Worker) pastDeadline(now time.Time, grace time.Duration) bool {
 	u := w.busyUntil.Load()
-	return u != 0 && now.UnixNano() > u+int64(grace)
+	return u != 0 && monoNanos(now) > u+int64(grace)
 }
 
 func (w *Worker) busyWith() string {

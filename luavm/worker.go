@@ -66,6 +66,9 @@ type Thread struct {
 	exited bool
 	parked bool
 	dead   bool
+	// pinned: something may still refer to the thread after its end (a
+	// queue item, a timer, a user thread, Keep): it is not recycled
+	pinned bool
 	Ctx    any
 	Conn   *errlog.Conn
 
@@ -78,7 +81,9 @@ type Thread struct {
 	onExit *exitHook // end hooks (OnExit), most recent first
 
 	yielders []*lua.LState // coroutines with an entry in w.yieldNRet
-	name     string        // chunk name, for messages
+	// fn is the function of the thread's chunk, made once and kept with
+	// the recycled thread (its Proto and Env are set for each run)
+	fn *lua.LFunction
 }
 
 type exitHook struct {
@@ -145,6 +150,11 @@ func (t *Thread) reqLog() *errlog.Logger {
 	return nil
 }
 
+// Keep says that the caller keeps t past its end, to compare it with the
+// threads that run later (a cosocket's owner): t is then not recycled for
+// another run. Worker goroutine only.
+func (t *Thread) Keep() { t.pinned = true }
+
 // Exited reports whether ngx.exit was called, and with which code.
 func (t *Thread) Exited() (int, bool) { return t.exit, t.exited }
 
@@ -209,6 +219,7 @@ type Worker struct {
 	q       chan qitem
 	cur     *Thread
 	free    []*lua.LState // finished coroutines ready for reuse
+	freeTh  []*Thread     // ended threads ready for reuse (newThread)
 	envMeta *lua.LTable   // {__index = _G} for per-run function environments
 	marker  *lua.LUserData
 
@@ -228,8 +239,8 @@ type Worker struct {
 	// besides its result, one channel instead of two
 	ended     chan struct{}
 	endedOnce sync.Once
-	// what runs now and until when (watchdog.go); 0 / nil when idle or
-	// without a deadline
+	// what runs now and until when (watchdog.go; busyUntil in monoNanos);
+	// 0 / nil when idle or without a deadline
 	busyUntil atomic.Int64
 	busyName  atomic.Pointer[string]
 	busyConn  atomic.Pointer[errlog.Conn]
@@ -400,11 +411,32 @@ func (w *Worker) runExitHook(fn func()) {
 	fn()
 }
 
-func (w *Worker) newThread(ph Phase, ctx any, conn *errlog.Conn, name string) *Thread {
-	t := &Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn, name: name}
+// newThread makes a light thread, on a recycled Thread when one is free.
+func (w *Worker) newThread(ph Phase, ctx any, conn *errlog.Conn) *Thread {
+	var t *Thread
+	if n := len(w.freeTh); n > 0 {
+		t = w.freeTh[n-1]
+		w.freeTh = w.freeTh[:n-1]
+		*t = Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn, fn: t.fn}
+	} else {
+		t = &Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn}
+	}
 	t.co = w.takeCo()
 	w.threads++
 	return t
+}
+
+// chunkFunc returns the function that runs chunk in env: the thread's own,
+// made on its first run (a main chunk has no upvalues: Proto and Env are
+// all there is to set).
+func (w *Worker) chunkFunc(t *Thread, c *Chunk, env *lua.LTable) *lua.LFunction {
+	fn := t.fn
+	if fn == nil || c.Proto.NumUpvalues != 0 {
+		fn = w.L.NewFunctionFromProto(c.Proto)
+		t.fn = fn
+	}
+	fn.Proto, fn.Env = c.Proto, env
+	return fn
 }
 
 func (w *Worker) startRun(j *runJob) {
@@ -418,7 +450,7 @@ func (w *Worker) startRun(j *runJob) {
 		until := req.Deadline
 		var now time.Time // one clock read
 		if lim := w.pool.opts.Timeouts[req.Phase]; lim > 0 || !until.IsZero() {
-			now = time.Now()
+			now = monoNow()
 			if u := now.Add(lim); lim > 0 && (until.IsZero() || u.Before(until)) {
 				until = u
 			}
@@ -431,19 +463,17 @@ func (w *Worker) startRun(j *runJob) {
 			j.until = until
 		}
 	}
-	t := w.newThread(req.Phase, req.Ctx, req.Conn, req.Chunk.Name)
+	t := w.newThread(req.Phase, req.Ctx, req.Conn)
 	t.job = j
 	if req.Shared != nil && req.Phase.Yieldable() {
 		req.Shared.entry = t
 	}
-	fn := w.L.NewFunctionFromProto(req.Chunk.Proto)
+	env := w.L.G.Global
 	if req.Phase != PhaseInit && req.Phase != PhaseInitWorker {
-		env := w.L.CreateTable(0, 0)
+		env = w.L.CreateTable(0, 0)
 		env.Metatable = w.envMeta
-		fn.Env = env
-	} else {
-		fn.Env = w.L.G.Global
 	}
+	fn := w.chunkFunc(t, req.Chunk, env)
 	if !req.Phase.tracebacks() {
 		// no traceback is logged for these phases: no entry function,
 		// nothing added to the store hook's hot path
@@ -509,7 +539,7 @@ func (w *Worker) resume(t *Thread, fn *lua.LFunction, args []lua.LValue) {
 			w.finish(t, errors.New("attempt to yield across C-call boundary"), false)
 			return
 		}
-		t.parked = true
+		t.parked, t.pinned = true, true
 		w.armJob(t)
 		w.requeue(t, nil)
 	}
@@ -537,7 +567,7 @@ func (w *Worker) armJob(t *Thread) {
 func (w *Worker) runDeadline(t *Thread) time.Time {
 	if !t.Phase.Yieldable() {
 		if lim := w.pool.opts.Timeouts[t.Phase]; lim > 0 {
-			return time.Now().Add(lim)
+			return monoNow().Add(lim)
 		}
 		return time.Time{}
 	}
@@ -644,7 +674,21 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	if clean && (u == nil || u.parent == nil) { // a user thread's coroutine is its handle
 		w.putCo(co)
 	}
+	if j != nil && j.req != nil && j.req.Shared != nil && j.req.Shared.entry == t {
+		j.req.Shared.entry = nil
+	}
+	fn, pinned := t.fn, t.pinned
 	*t = Thread{w: w, dead: true}
+	// Recycled unless something may still refer to it: a thread that never
+	// waited has no queue item, timer or goroutine aiming at it, and the end
+	// hooks have dropped what ngxapi held (Keep marks the rest).
+	if !pinned && u == nil && len(w.freeTh) < 64 {
+		if fn != nil {
+			fn.Env = nil // a free thread does not keep the run's globals alive
+		}
+		t.fn = fn
+		w.freeTh = append(w.freeTh, t)
+	}
 	w.threads--
 	switch {
 	case u != nil && u.parent == nil && u.grp.live > 0 && j != nil:
@@ -656,8 +700,8 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 		u.grp.job.done <- u.grp.res
 		u.grp.job = nil
 	}
-	// Thread structs are not recycled: a late queue item may still hold one
-	// (dead=true makes it a no-op).
+	// A thread not recycled stays dead: a late queue item may still hold
+	// it (dead=true makes that a no-op).
 }
 
 // cancel ends j's light thread at its Request.Deadline. The thread is

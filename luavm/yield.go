@@ -70,7 +70,7 @@ func (w *Worker) prepareYield(L *lua.LState) *Thread {
 		L.RaiseError("attempt to yield across C-call boundary")
 	}
 	w.noteYield(L)
-	t.parked = true
+	t.parked, t.pinned = true, true
 	return t
 }
 

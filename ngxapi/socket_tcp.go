@@ -434,6 +434,7 @@ func (se *sockEnv) owner() any {
 	if t.Ctx != nil {
 		return t.Ctx
 	}
+	t.Keep() // compared with the threads that use the socket later
 	return t
 }
 
