@@ -232,6 +232,13 @@ type h2Raw struct {
 	fr  *http2.Framer
 	enc *hpack.Encoder
 	hb  bytes.Buffer
+	ids uint32 // the streams nextID opened
+}
+
+// nextID is the next stream's id (from 1).
+func (r *h2Raw) nextID() uint32 {
+	r.ids++
+	return 2*r.ids - 1
 }
 
 func dialH2Raw(t *testing.T, addr string) *h2Raw {
@@ -260,11 +267,14 @@ func newH2Raw(t *testing.T, c *tls.Conn) *h2Raw {
 	return r
 }
 
-func (r *h2Raw) get(t testing.TB, id uint32, path string) {
+func (r *h2Raw) get(t testing.TB, id uint32, path string, hdr ...string) {
 	t.Helper()
 	r.hb.Reset()
 	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", path}} {
 		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.enc.WriteField(hpack.HeaderField{Name: hdr[i], Value: hdr[i+1]})
 	}
 	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: r.hb.Bytes(), EndStream: true, EndHeaders: true}); err != nil {
 		t.Fatal(err)
@@ -316,6 +326,121 @@ func TestH2ClosedStream(t *testing.T) {
 	r.get(t, 1, "/")
 	if !r.until(goAwayWith(http2.ErrCodeStreamClosed)) {
 		t.Fatal("no GOAWAY STREAM_CLOSED for HEADERS on the closed stream 1")
+	}
+}
+
+// TestH2HeaderBlocks: a request's header block split over CONTINUATION
+// frames (a field across two) is decoded whole; a malformed one resets
+// its stream only, the HPACK state kept for the next; a header list
+// beyond SETTINGS_MAX_HEADER_LIST_SIZE is answered 431.
+func TestH2HeaderBlocks(t *testing.T) {
+	dial := h2Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %d %s", r.Header.Get("X-A"), len(r.Header.Get("X-Big")), r.URL.RawQuery)
+	}))
+	r := newH2Raw(t, dial(&tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}}))
+	defer r.c.Close()
+	send := func(id uint32, fields ...string) {
+		r.hb.Reset()
+		for _, f := range append([]string{":method=GET", ":scheme=https", ":authority=a.test"}, fields...) {
+			name, value, _ := strings.Cut(f, "=")
+			r.enc.WriteField(hpack.HeaderField{Name: name, Value: value})
+		}
+		hb := r.hb.Bytes()
+		k := min(len(hb), 7) // the first frame ends inside a field
+		if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hb[:k], EndStream: true, EndHeaders: k == len(hb)}); err != nil {
+			t.Fatal(err)
+		}
+		for hb = hb[k:]; len(hb) > 0; hb = hb[k:] {
+			k = min(len(hb), 16384)
+			if err := r.fr.WriteContinuation(id, k == len(hb), hb[:k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	answer := func(id uint32) string {
+		var got string
+		if !r.until(func(f http2.Frame) bool {
+			switch f := f.(type) {
+			case *http2.MetaHeadersFrame:
+				got += f.PseudoValue("status") + " "
+			case *http2.DataFrame:
+				got += string(f.Data())
+			case *http2.RSTStreamFrame:
+				got += f.ErrCode.String()
+				return f.StreamID == id
+			case *http2.GoAwayFrame:
+				got += "GOAWAY " + f.ErrCode.String()
+			}
+			return f.Header().StreamID == id && f.Header().Flags.Has(http2.FlagDataEndStream)
+		}) {
+			_, err := r.fr.ReadFrame()
+			t.Fatalf("no answer on stream %d: %v %q", id, err, got)
+		}
+		return got
+	}
+	big := "x-big=" + strings.Repeat("b", 30000)
+	for _, c := range []struct {
+		fields []string
+		want   string
+	}{
+		{[]string{":path=/?q=1", "x-a=one", big}, "200 one 30000 q=1"},
+		{[]string{":path=/", "x-a=two", "X-Upper=v"}, "PROTOCOL_ERROR"},
+		{[]string{"x-a=two", ":path=/"}, "PROTOCOL_ERROR"}, // a pseudo-header field after a regular one
+		{[]string{":path=/", ":path=/"}, "PROTOCOL_ERROR"},
+		{[]string{":path=/", "x-a=two", big}, "200 two 30000 "}, // both indexed by now
+		{[]string{":path=/", "connection=close"}, `400 request header "Connection" is not valid in HTTP/2` + "\n"},
+		{[]string{":path=/", big[:5] + strings.Repeat("b", 600000), big[:5] + strings.Repeat("c", 600000)}, "431 <h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>"},
+		{[]string{":path=/", "x-a=three"}, "200 three 0 "},
+	} {
+		id := r.nextID()
+		send(id, c.fields...)
+		if got := answer(id); got != c.want {
+			t.Errorf("%.60q: got %q, want %q", c.fields, got, c.want)
+		}
+	}
+}
+
+// TestH2IdleBusy: keepalive_timeout counts from the last stream's end:
+// not while a stream is open longer than it, nor from an earlier idle
+// time.
+func TestH2IdleBusy(t *testing.T) {
+	prefix := testPrefix(t)
+	port := freePort(t)
+	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "1s", port, certDir, certDir))
+	defer g.close()
+	r := dialH2Raw(t, fmt.Sprintf("127.0.0.1:%d", port))
+	r.get(t, 1, "/")
+	if !r.until(endOf(1)) {
+		t.Fatal("no answer on stream 1")
+	}
+	time.Sleep(600 * time.Millisecond) // idle for part of keepalive_timeout
+	r.hb.Reset()
+	for _, f := range [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", "/"}} {
+		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: r.hb.Bytes(), EndHeaders: true}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the stream open longer than keepalive_timeout
+	r.fr.WriteData(3, true, []byte("body"))
+	var early error
+	if !r.until(func(f http2.Frame) bool {
+		if _, ok := f.(*http2.GoAwayFrame); ok && early == nil {
+			early = fmt.Errorf("GOAWAY before the answer on stream 3")
+		}
+		return f.Header().StreamID == 3 && f.Header().Flags.Has(http2.FlagDataEndStream)
+	}) {
+		t.Fatal("no answer on stream 3")
+	}
+	if early != nil {
+		t.Fatal(early)
+	}
+	start := time.Now()
+	if !r.until(goAwayWith(http2.ErrCodeNo)) {
+		t.Fatal("no GOAWAY for the idle connection")
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("GOAWAY %v after the answer, before keepalive_timeout", d)
 	}
 }
 
@@ -453,7 +578,8 @@ func TestH2Spec(t *testing.T) {
 }
 
 // BenchmarkH2Request: one GET at a time on one HTTP/2 connection (as
-// h2load -m1), the handler writing "ok": the HTTP/2 server's own cost per
+// h2load -m1, with its user-agent field), the handler writing "ok": the
+// HTTP/2 server's own cost per
 // request (frames read, the request built, the stream handed to a
 // serving goroutine, the answer framed and written) and its allocations
 // (the client's share: its HEADERS written, the answer's frames read).
@@ -475,7 +601,7 @@ func BenchmarkH2Request(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		id := uint32(2*i + 1)
-		r.get(b, id, "/")
+		r.get(b, id, "/", "user-agent", "h2load nghttp2/1.64.0")
 		if !r.until(endOf(id)) {
 			b.Fatal("no answer")
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 )
 
 // goresty serves HTTP/2 itself (issue 18): net/http's HTTP/2 server hands
@@ -22,7 +21,7 @@ import (
 // Responses are HPACK-encoded without the dynamic table, as nginx does,
 // so nothing of them is kept per connection (h2hpack.go). Frames are read
 // and checked by golang.org/x/net/http2's Framer, requests' headers
-// decoded by its HPACK decoder.
+// decoded by its HPACK decoder into what the stream needs (h2Block).
 
 const (
 	h2MaxStreams    = 128       // nginx's http2_max_concurrent_streams
@@ -41,6 +40,7 @@ type h2Conn struct {
 	lc   *leanConn
 	conn net.Conn // the *tls.Conn, or in cleartext the socket after the bytes read so far
 	fr   *http2.Framer
+	blk  *h2Block // the header block being read (the reader's)
 
 	wmu sync.Mutex // held while writing to tc
 
@@ -58,11 +58,15 @@ type h2Conn struct {
 	closed    bool
 	err       error // why the connection ended
 	pings     int   // pings and settings answered since the last stream opened
-	idleSet   bool  // the read deadline is keepalive_timeout's
+	// With no stream open the connection ends at idleUntil (client_header_timeout,
+	// then keepalive_timeout). Streams opening and ending touch no timer: the
+	// read deadline (armed) is never later than idleUntil while idle, and when
+	// it passes early the read goes on with it re-armed (h2Reader).
+	idleUntil, armed time.Time
 }
 
 func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
-	sc := &h2Conn{lc: lc, conn: conn, streams: map[uint32]*h2Stream{}, idleSet: true,
+	sc := &h2Conn{lc: lc, conn: conn, streams: map[uint32]*h2Stream{},
 		sendWin: h2DefaultWindow, initWin: h2DefaultWindow, maxFrame: 16384, recvWin: h2ConnWindow}
 	sc.cond.L = &sc.mu
 	return sc
@@ -72,14 +76,15 @@ func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
 func (sc *h2Conn) serve() {
 	lc := sc.lc
 	defer sc.end()
-	sc.conn.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
+	sc.idleUntil = time.Now().Add(headerTimeout(lc.grp))
+	sc.armed = sc.idleUntil
+	sc.conn.SetReadDeadline(sc.armed)
 	var pre [24]byte
 	if _, err := io.ReadFull(sc.conn, pre[:]); err != nil || string(pre[:]) != http2.ClientPreface {
 		return
 	}
-	sc.fr = http2.NewFramer(nil, sc.conn)
-	sc.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	sc.fr.MaxHeaderListSize = h2MaxHeaderList
+	sc.fr = http2.NewFramer(nil, h2Reader{sc})
+	sc.blk = newH2Block()
 	sc.fr.SetMaxReadFrameSize(16384) // the default: a frame's buffer stays small
 	sc.fr.SetReuseFrames()
 	b := appendFrameHeader(nil, 3*6, http2.FrameSettings, 0, 0)
@@ -143,8 +148,11 @@ func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
 		return sc.settings(f)
-	case *http2.MetaHeadersFrame:
-		return sc.headers(f)
+	case *http2.HeadersFrame:
+		sc.blk.begin(f)
+		return sc.headerBlock(f.HeaderBlockFragment(), f.HeadersEnded())
+	case *http2.ContinuationFrame: // of the block begun (the Framer checks)
+		return sc.headerBlock(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.DataFrame:
 		return sc.data(f)
 	case *http2.WindowUpdateFrame:
@@ -173,6 +181,18 @@ func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 		return http2.ErrCodeProtocol, true
 	}
 	return http2.ErrCodeNo, false
+}
+
+// headerBlock decodes a fragment of a header block, and takes the block
+// when it ends: a malformed one is a stream error.
+func (sc *h2Conn) headerBlock(frag []byte, ended bool) (http2.ErrCode, bool) {
+	if code, conn := sc.blk.fragment(frag, ended); conn || !ended {
+		return code, conn
+	}
+	if sc.blk.invalid {
+		return http2.ErrCodeProtocol, false
+	}
+	return sc.headers(sc.blk)
 }
 
 // control queues a control frame, refusing a flood of them (pings and
@@ -421,7 +441,7 @@ func (sc *h2Conn) streamDone(st *h2Stream) {
 	}
 	last := len(sc.streams) == 0
 	if last && !sc.goAway && sc.err == nil {
-		sc.idleDeadlineLocked()
+		sc.idleLocked()
 	}
 	closing := last && sc.goAway
 	sc.mu.Unlock()
@@ -431,17 +451,60 @@ func (sc *h2Conn) streamDone(st *h2Stream) {
 	}
 }
 
-// idleDeadlineLocked arms keepalive_timeout for a connection with no
-// stream (sc.mu held; the reader clears it when a stream opens).
-func (sc *h2Conn) idleDeadlineLocked() {
+// idleLocked starts keepalive_timeout for a connection with no stream
+// (sc.mu held): the read deadline moves only when it would come later.
+func (sc *h2Conn) idleLocked() {
 	ka := sc.lc.grp.def.conf.KeepaliveTimeout
 	if ka <= 0 || sc.lc.grp.lean.shutting.Load() {
 		sc.goAway = true
 		sc.ctrl = appendGoAway(sc.ctrl, sc.maxID, http2.ErrCodeNo)
 		return
 	}
-	sc.idleSet = true
-	sc.conn.SetReadDeadline(time.Now().Add(ka))
+	sc.idleUntil = time.Now().Add(ka)
+	if sc.armed.After(sc.idleUntil) {
+		sc.armDeadlineLocked(sc.idleUntil)
+	}
+}
+
+func (sc *h2Conn) armDeadlineLocked(t time.Time) {
+	sc.armed = t
+	sc.conn.SetReadDeadline(t)
+}
+
+// h2Reader is what the Framer reads: the connection, its read going on
+// when the deadline passes early (rearm).
+type h2Reader struct{ sc *h2Conn }
+
+func (r h2Reader) Read(p []byte) (int, error) {
+	for {
+		n, err := r.sc.conn.Read(p)
+		if n > 0 || err == nil || !isTimeout(err) || !r.sc.rearm() {
+			return n, err
+		}
+	}
+}
+
+// rearm is the read deadline passing: false when the connection has had
+// no stream open for its whole timeout (the read fails, idleEnded);
+// otherwise the deadline is armed again, at the idle timeout's end, or
+// while streams are open at the soonest the connection could end.
+func (sc *h2Conn) rearm() bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	now := time.Now()
+	switch {
+	case len(sc.streams) > 0:
+		ka := sc.lc.grp.def.conf.KeepaliveTimeout
+		if ka <= 0 {
+			ka = headerTimeout(sc.lc.grp) // it ends when its streams do
+		}
+		sc.armDeadlineLocked(now.Add(ka))
+	case now.Before(sc.idleUntil):
+		sc.armDeadlineLocked(sc.idleUntil)
+	default:
+		return false
+	}
+	return true
 }
 
 // giveBackLocked returns n received bytes to the connection's window,

@@ -1,6 +1,9 @@
 package httpserver
 
 import (
+	"strings"
+
+	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
 
@@ -65,4 +68,139 @@ func appendHpackInt(b []byte, n uint, flags byte, v uint64) []byte {
 		b = append(b, byte(v&0x7f)|0x80)
 	}
 	return append(b, byte(v))
+}
+
+// h2Block is the header block the reader is decoding: a HEADERS frame's
+// and its CONTINUATIONs' fragments, fed to the connection's HPACK decoder
+// as they come, its fields kept as the stream needs them (pseudo-header
+// values apart, the rest in order) rather than as x/net/http2's
+// MetaHeadersFrame, which costs a frame and a growing field slice per
+// request. It checks what that path checks: valid names and values,
+// pseudo-header fields first, known and once each, the header list's
+// size (SETTINGS_MAX_HEADER_LIST_SIZE: beyond it the block is truncated
+// and answered 431; far beyond it, the connection ends).
+type h2Block struct {
+	dec       *hpack.Decoder
+	id        uint32
+	endStream bool
+	prioDep   uint32 // the stream the HEADERS frame's priority depends on
+	hasPrio   bool
+
+	method, scheme, authority, path, protocol string
+	pseudo                                    uint8 // the pseudo-header fields seen (h2Pseudo bits)
+	fields                                    []hpack.HeaderField
+	remain, trailerRemain                     uint32 // what the header list may still hold
+	sawRegular, truncated                     bool
+	invalid                                   bool // a stream error once the block is decoded
+}
+
+// Pseudo-header fields.
+const (
+	h2Method = 1 << iota
+	h2Scheme
+	h2Authority
+	h2Path
+	h2Protocol
+	h2Status
+)
+
+func newH2Block() *h2Block {
+	b := &h2Block{}
+	b.dec = hpack.NewDecoder(4096, b.emit)
+	b.dec.SetMaxStringLength(h2MaxHeaderList)
+	return b
+}
+
+// begin starts the block of a HEADERS frame.
+func (b *h2Block) begin(f *http2.HeadersFrame) {
+	clear(b.fields)
+	*b = h2Block{dec: b.dec, fields: b.fields[:0], id: f.StreamID, endStream: f.StreamEnded(),
+		hasPrio: f.HasPriority(), prioDep: f.Priority.StreamDep,
+		remain: h2MaxHeaderList, trailerRemain: h2MaxHeaderList}
+	b.dec.SetEmitEnabled(true)
+}
+
+// fragment decodes the next fragment of the block (ended: its last). A
+// connection error (code, true) as x/net/http2's readMetaFrame has it:
+// a fragment far beyond the header list's limit, or one after an
+// invalid field; a decoding error is COMPRESSION_ERROR.
+func (b *h2Block) fragment(frag []byte, ended bool) (http2.ErrCode, bool) {
+	if int64(len(frag)) > 2*int64(b.remain+b.trailerRemain) || b.invalid {
+		return http2.ErrCodeProtocol, true
+	}
+	if _, err := b.dec.Write(frag); err != nil {
+		return http2.ErrCodeCompression, true
+	}
+	if ended && b.dec.Close() != nil {
+		return http2.ErrCodeCompression, true
+	}
+	return http2.ErrCodeNo, false
+}
+
+// emit takes a decoded field.
+func (b *h2Block) emit(hf hpack.HeaderField) {
+	name, value := hf.Name, hf.Value
+	pseudo := len(name) > 0 && name[0] == ':'
+	bad := !validFieldValue(value)
+	if pseudo {
+		bad = bad || b.sawRegular
+	} else {
+		b.sawRegular = true
+		bad = bad || !validWireName(name)
+	}
+	if bad {
+		b.invalid = true
+		b.dec.SetEmitEnabled(false)
+		return
+	}
+	remain, size := &b.remain, hf.Size()
+	if name == "trailer" { // its names count as fields of their own (as x/net/http2's)
+		n := uint32(strings.Count(value, ",") + 1)
+		remain, size = &b.trailerRemain, uint32(len(value))-n+1+n*hpack.HeaderField{}.Size()
+	}
+	if size > *remain {
+		b.dec.SetEmitEnabled(false)
+		b.truncated = true
+		b.remain, b.trailerRemain = 0, 0
+		return
+	}
+	*remain -= size
+	if !pseudo {
+		b.fields = append(b.fields, hf)
+		return
+	}
+	var bit uint8
+	switch name {
+	case ":method":
+		bit, b.method = h2Method, value
+	case ":scheme":
+		bit, b.scheme = h2Scheme, value
+	case ":authority":
+		bit, b.authority = h2Authority, value
+	case ":path":
+		bit, b.path = h2Path, value
+	case ":protocol":
+		bit, b.protocol = h2Protocol, value
+	case ":status": // a response's: refused with the request's fields
+		bit = h2Status
+	default:
+		b.invalid = true
+	}
+	if b.pseudo&bit != 0 {
+		b.invalid = true // twice
+	}
+	b.pseudo |= bit
+	if b.pseudo&h2Status != 0 && b.pseudo != h2Status {
+		b.invalid = true
+	}
+}
+
+// validWireName is a header name HTTP/2 carries: a token, lower-case.
+func validWireName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !tchar[c] || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return len(s) > 0
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2"
@@ -22,6 +21,7 @@ type h2Stream struct {
 	sc  *h2Conn
 	id  uint32
 	req *http.Request
+	url url.URL // req.URL
 	h   http.Handler
 	w   h2Writer
 	ctx h2Ctx
@@ -40,15 +40,15 @@ type h2Stream struct {
 }
 
 // headers opens a stream (or ends one with trailers).
-func (sc *h2Conn) headers(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
-	id := f.StreamID
+func (sc *h2Conn) headers(b *h2Block) (http2.ErrCode, bool) {
+	id := b.id
 	if id%2 == 0 {
 		return http2.ErrCodeProtocol, true
 	}
 	sc.mu.Lock()
 	if st := sc.streams[id]; st != nil {
 		defer sc.mu.Unlock()
-		return st.trailersLocked(f)
+		return st.trailersLocked(b)
 	}
 	if id <= sc.maxID {
 		sc.mu.Unlock()
@@ -63,22 +63,18 @@ func (sc *h2Conn) headers(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
 		return http2.ErrCodeNo, false
 	case refuse:
 		return http2.ErrCodeRefusedStream, false
-	case f.HasPriority() && f.Priority.StreamDep == id:
+	case b.hasPrio && b.prioDep == id:
 		return http2.ErrCodeProtocol, false
 	}
 	st := &h2Stream{sc: sc, id: id, declLen: -1}
-	if !st.request(f) {
+	if !st.request(b) {
 		return http2.ErrCodeProtocol, false
 	}
 	sc.mu.Lock()
 	st.sendWin = sc.initWin
 	st.recvWin = h2StreamWindow
-	st.remoteDone = f.StreamEnded()
+	st.remoteDone = b.endStream
 	st.body.cond.L = &sc.mu
-	if len(sc.streams) == 0 && sc.idleSet {
-		sc.idleSet = false
-		sc.conn.SetReadDeadline(time.Time{})
-	}
 	sc.streams[id] = st
 	sc.pings = 0
 	sc.mu.Unlock()
@@ -89,10 +85,9 @@ func (sc *h2Conn) headers(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
 
 // request builds the stream's http.Request as net/http's HTTP/2 server
 // does; false for a malformed one (a stream error).
-func (st *h2Stream) request(f *http2.MetaHeadersFrame) bool {
-	method, scheme := f.PseudoValue("method"), f.PseudoValue("scheme")
-	authority, path := f.PseudoValue("authority"), f.PseudoValue("path")
-	if f.PseudoValue("protocol") != "" { // no extended CONNECT
+func (st *h2Stream) request(b *h2Block) bool {
+	method, scheme, authority, path := b.method, b.scheme, b.authority, b.path
+	if b.protocol != "" { // no extended CONNECT
 		return false
 	}
 	if method == "CONNECT" {
@@ -102,11 +97,28 @@ func (st *h2Stream) request(f *http2.MetaHeadersFrame) bool {
 	} else if method == "" || path == "" || (scheme != "https" && scheme != "http") {
 		return false
 	}
-	fields := f.RegularFields()
-	header := make(http.Header, len(fields))
-	for _, hf := range fields {
-		k := http.CanonicalHeaderKey(hf.Name)
-		header[k] = append(header[k], hf.Value)
+	header := make(http.Header, len(b.fields))
+	vals := make([]string, len(b.fields)) // the values' one backing array
+	var connSpecific, expect, trailer bool
+	cookies := 0
+	for i, hf := range b.fields {
+		switch hf.Name { // the names looked at below, found here rather than by lookups
+		case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade", "te":
+			connSpecific = true
+		case "expect":
+			expect = true
+		case "cookie":
+			cookies++
+		case "trailer":
+			trailer = true
+		}
+		k := canonicalKey(hf.Name)
+		vals[i] = hf.Value
+		if vv := header[k]; vv != nil {
+			header[k] = append(vv, hf.Value)
+		} else {
+			header[k] = vals[i : i+1 : i+1]
+		}
 	}
 	if authority == "" {
 		authority = header.Get("Host")
@@ -114,45 +126,42 @@ func (st *h2Stream) request(f *http2.MetaHeadersFrame) bool {
 	if strings.IndexByte(authority, '@') >= 0 {
 		return false
 	}
-	needsContinue := httpguts.HeaderValuesContainsToken(header["Expect"], "100-continue")
+	needsContinue := expect && httpguts.HeaderValuesContainsToken(header["Expect"], "100-continue")
 	if needsContinue {
 		delete(header, "Expect")
 	}
-	if c := header["Cookie"]; len(c) > 1 {
-		header["Cookie"] = []string{strings.Join(c, "; ")}
+	if cookies > 1 {
+		header["Cookie"] = []string{strings.Join(header["Cookie"], "; ")}
 	}
-	var trailer http.Header
-	for _, v := range header["Trailer"] {
-		for _, key := range strings.Split(v, ",") {
-			switch key = textproto.CanonicalMIMEHeaderKey(textproto.TrimString(key)); key {
-			case "Transfer-Encoding", "Trailer", "Content-Length":
-			default:
-				if trailer == nil {
-					trailer = make(http.Header)
-				}
-				trailer[key] = nil
-			}
-		}
+	var trailerKeys http.Header
+	if trailer {
+		trailerKeys = declaredTrailers(header["Trailer"])
+		delete(header, "Trailer")
 	}
-	delete(header, "Trailer")
-	var u *url.URL
 	requestURI := path
-	if method == "CONNECT" {
-		u, requestURI = &url.URL{Host: authority}, authority
-	} else {
-		var err error
-		if u, err = url.ParseRequestURI(path); err != nil {
+	switch {
+	case method == "CONNECT":
+		st.url, requestURI = url.URL{Host: authority}, authority
+	case path[0] == '/':
+		if !parsePathQuery(path, &st.url) {
 			return false
 		}
+	default: // "*", or not a request's
+		u, err := url.ParseRequestURI(path)
+		if err != nil {
+			return false
+		}
+		st.url = *u
 	}
 	sc := st.sc
-	r := &http.Request{Method: method, URL: u, Header: header, RequestURI: requestURI,
+	// a value: WithContext's copy is the one made on the heap
+	r := http.Request{Method: method, URL: &st.url, Header: header, RequestURI: requestURI,
 		Proto: "HTTP/2.0", ProtoMajor: 2, Host: authority, Body: http.NoBody,
-		Trailer: trailer, RemoteAddr: sc.lc.remote}
+		Trailer: trailerKeys, RemoteAddr: sc.lc.remote}
 	if scheme == "https" {
 		r.TLS = sc.lc.tlsState
 	}
-	if !f.StreamEnded() {
+	if !b.endStream {
 		r.ContentLength = -1
 		if vv, ok := header["Content-Length"]; ok {
 			r.ContentLength = 0
@@ -167,14 +176,32 @@ func (st *h2Stream) request(f *http2.MetaHeadersFrame) bool {
 	st.ctx.qc = sc.lc.qc
 	st.req = r.WithContext(&st.ctx)
 	st.h = sc.lc.h
-	switch {
-	case f.Truncated:
+	if b.truncated {
 		st.h = http.HandlerFunc(headerListTooLong)
-	case badH2Header(header) != "":
-		msg := badH2Header(header)
-		st.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, msg, http.StatusBadRequest) })
+	} else if connSpecific {
+		if msg := badH2Header(header); msg != "" {
+			st.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, msg, http.StatusBadRequest) })
+		}
 	}
 	return true
+}
+
+// declaredTrailers are the trailers a request's Trailer fields declare.
+func declaredTrailers(vv []string) http.Header {
+	var trailer http.Header
+	for _, v := range vv {
+		for _, key := range strings.Split(v, ",") {
+			switch key = textproto.CanonicalMIMEHeaderKey(textproto.TrimString(key)); key {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+			default:
+				if trailer == nil {
+					trailer = make(http.Header)
+				}
+				trailer[key] = nil
+			}
+		}
+	}
+	return trailer
 }
 
 // badH2Header is net/http's answer to a connection-specific header
@@ -198,7 +225,7 @@ func headerListTooLong(w http.ResponseWriter, r *http.Request) {
 
 // trailersLocked takes a HEADERS frame on an open stream: the request's
 // trailers (sc.mu held).
-func (st *h2Stream) trailersLocked(f *http2.MetaHeadersFrame) (http2.ErrCode, bool) {
+func (st *h2Stream) trailersLocked(b *h2Block) (http2.ErrCode, bool) {
 	switch {
 	case st.rstSent:
 		return http2.ErrCodeNo, false
@@ -207,12 +234,12 @@ func (st *h2Stream) trailersLocked(f *http2.MetaHeadersFrame) (http2.ErrCode, bo
 		return http2.ErrCodeStreamClosed, true
 	case st.err != nil || st.remoteDone:
 		return http2.ErrCodeStreamClosed, false
-	case !f.StreamEnded() || len(f.PseudoFields()) > 0:
+	case !b.endStream || b.pseudo != 0:
 		return http2.ErrCodeProtocol, false
 	}
 	if t := st.req.Trailer; t != nil {
-		for _, hf := range f.RegularFields() {
-			k := http.CanonicalHeaderKey(hf.Name)
+		for _, hf := range b.fields {
+			k := canonicalKey(hf.Name)
 			if _, declared := t[k]; declared && httpguts.ValidTrailerHeader(k) {
 				t[k] = append(t[k], hf.Value)
 			}
