@@ -235,8 +235,8 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string, 
 	return b
 }
 
-func output(w *luavm.Worker, L *lua.LState, api, fname string, newline bool) int {
-	check(w, L, api)
+func output(w *luavm.Worker, L *lua.LState, g gate, fname string, newline bool) int {
+	g.check(w, L)
 	c := httpCtx(w, L)
 	// The arguments are rendered straight into the buffered body, and
 	// taken back unless they are to go out (a bad argument raises an
@@ -325,10 +325,10 @@ func init() {
 		installHTTP(w, ngx)
 	})
 	registerField("status", func(w *luavm.Worker, L *lua.LState) lua.LValue {
-		check(w, L, "ngx.status")
+		gateStatus.check(w, L)
 		return lua.LNumber(httpCtx(w, L).Status)
 	}, func(w *luavm.Worker, L *lua.LState, v lua.LValue) {
-		check(w, L, "ngx.status")
+		gateStatus.check(w, L)
 		c := httpCtx(w, L)
 		if c.HeadersSent {
 			logConn(w, errlog.Error, "attempt to set ngx.status after sending out response headers")
@@ -348,7 +348,7 @@ func init() {
 		}
 	})
 	registerField("headers_sent", func(w *luavm.Worker, L *lua.LState) lua.LValue {
-		check(w, L, "ngx.headers_sent")
+		gateHeadersSent.check(w, L)
 		return lua.LBool(httpCtx(w, L).HeadersSent)
 	}, nil)
 }
@@ -366,8 +366,9 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	}
 	ngxAPI := api(ngx, "ngx.")
 
-	fn(ngx, "say", func(L *lua.LState) int { return output(w, L, "ngx.say", "say", true) })
-	fn(ngx, "print", func(L *lua.LState) int { return output(w, L, "ngx.print", "print", false) })
+	sayGate, printGate := gateOf("ngx.say"), gateOf("ngx.print")
+	fn(ngx, "say", func(L *lua.LState) int { return output(w, L, sayGate, "say", true) })
+	fn(ngx, "print", func(L *lua.LState) int { return output(w, L, printGate, "print", false) })
 	ngxAPI("flush", func(L *lua.LState, c *HTTPCtx) int {
 		// ngx.flush(wait?): every flush here waits until the data is
 		// written; the argument is checked as OpenResty does (only in the
@@ -465,13 +466,13 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	header := L.NewTable()
 	hmt := L.NewTable()
 	fn(hmt, "__index", func(L *lua.LState) int {
-		check(w, L, "ngx.header")
+		gateHeader.check(w, L)
 		c := httpCtx(w, L)
 		L.Push(headerValue(L, c.W.Header().Values(headerName(L.CheckString(2)))))
 		return 1
 	})
 	fn(hmt, "__newindex", func(L *lua.LState) int {
-		check(w, L, "ngx.header")
+		gateHeader.check(w, L)
 		c := httpCtx(w, L)
 		raw := L.CheckString(2)
 		name := headerName(raw)
@@ -504,7 +505,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 	vars := L.NewTable()
 	vmt := L.NewTable()
 	fn(vmt, "__index", func(L *lua.LState) int {
-		check(w, L, "ngx.var")
+		gateVar.check(w, L)
 		c := httpCtx(w, L)
 		var name string
 		switch k := L.Get(2).(type) {
@@ -527,7 +528,7 @@ func installHTTP(w *luavm.Worker, ngx *lua.LTable) {
 		return 1
 	})
 	fn(vmt, "__newindex", func(L *lua.LState) int {
-		check(w, L, "ngx.var")
+		gateVar.check(w, L)
 		c := httpCtx(w, L)
 		name := strings.ToLower(L.CheckString(2))
 		var val string

@@ -93,7 +93,7 @@ func installCore(w *luavm.Worker, ngx *lua.LTable, env *Env) {
 		return 0
 	})
 	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
-		check(w, L, "print")
+		gatePrint.check(w, L)
 		luaLog(w, L, errlog.Notice, 1)
 		return 0
 	}))
@@ -200,10 +200,10 @@ func registerField(name string, get func(w *luavm.Worker, L *lua.LState) lua.LVa
 
 func init() {
 	registerField("ctx", func(w *luavm.Worker, L *lua.LState) lua.LValue {
-		check(w, L, "ngx.ctx")
+		gateCtx.check(w, L)
 		return w.Current().NgxCtx()
 	}, func(w *luavm.Worker, L *lua.LState, v lua.LValue) {
-		check(w, L, "ngx.ctx")
+		gateCtx.check(w, L)
 		t, ok := v.(*lua.LTable)
 		if !ok {
 			L.RaiseError("ctx should be a table while getting a %s", v.Type().String())

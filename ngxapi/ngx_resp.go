@@ -16,7 +16,7 @@ func init() {
 			m := L.NewTable()
 			m.RawSetString("version", lua.LString(restyCoreVersion))
 			m.RawSetString("add_header", L.NewFunction(func(L *lua.LState) int {
-				check(w, L, "ngx.header")
+				gateHeader.check(w, L)
 				c := httpCtx(w, L)
 				name := headerName(L.CheckString(1))
 				var vals []string

@@ -190,9 +190,9 @@ func currentPhase(w *luavm.Worker) luavm.Phase {
 // before it runs.
 func apiFuncs(w *luavm.Worker, t *lua.LTable, prefix string) func(name string, f lua.LGFunction) {
 	return func(name string, f lua.LGFunction) {
-		api := prefix + name
+		g := gateOf(prefix + name)
 		t.RawSetString(name, w.L.NewFunction(func(L *lua.LState) int {
-			check(w, L, api)
+			g.check(w, L)
 			return f(L)
 		}))
 	}
@@ -200,12 +200,37 @@ func apiFuncs(w *luavm.Worker, t *lua.LTable, prefix string) func(name string, f
 
 // check raises OpenResty's "API disabled in the context of ..." when api
 // may not run in the current phase. Every API entry point calls it first.
-func check(w *luavm.Worker, L *lua.LState, api string) {
+func check(w *luavm.Worker, L *lua.LState, api string) { gateOf(api).check(w, L) }
+
+// The gates of APIs checked inline (fields of ngx read and written through
+// metamethods, the print builtin).
+var (
+	gateStatus      = gateOf("ngx.status")
+	gateHeadersSent = gateOf("ngx.headers_sent")
+	gateHeader      = gateOf("ngx.header")
+	gateVar         = gateOf("ngx.var")
+	gateCtx         = gateOf("ngx.ctx")
+	gatePrint       = gateOf("print")
+)
+
+// gate is api's row of the phase table, looked up once where the API is
+// registered rather than at each call (a map lookup per ngx.say).
+type gate struct {
+	api string
+	s   phaseSet
+	ok  bool // api has a row
+}
+
+func gateOf(api string) gate {
 	s, ok := apiPhases[api]
-	if !ok {
-		L.RaiseError("goresty: API %s is missing from the phase table", api)
+	return gate{api, s, ok}
+}
+
+func (g gate) check(w *luavm.Worker, L *lua.LState) {
+	if !g.ok {
+		L.RaiseError("goresty: API %s is missing from the phase table", g.api)
 	}
-	if p := currentPhase(w); !s.has(p) {
+	if p := currentPhase(w); !g.s.has(p) {
 		L.RaiseError("API disabled in the context of %s", p.Context())
 	}
 }
