@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"net/textproto"
 	"strings"
 
 	"golang.org/x/net/http2"
@@ -22,6 +23,16 @@ var hpackStaticNames = map[string]uint8{
 	"proxy-authenticate": 48, "refresh": 52, "retry-after": 53, "server": 54, "set-cookie": 55,
 	"strict-transport-security": 56, "vary": 59, "via": 60, "www-authenticate": 61,
 }
+
+// lowerStaticNames are the static table's names by their canonical
+// spelling (the handlers'), lower-cased without a new string.
+var lowerStaticNames = func() map[string]string {
+	m := map[string]string{}
+	for name := range hpackStaticNames {
+		m[textproto.CanonicalMIMEHeaderKey(name)] = name
+	}
+	return m
+}()
 
 // hpackStatusIndex are the static table's :status entries.
 var hpackStatusIndex = map[int]byte{200: 8, 204: 9, 206: 10, 304: 11, 400: 12, 404: 13, 500: 14}

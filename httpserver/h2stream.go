@@ -22,9 +22,11 @@ type h2Stream struct {
 	id  uint32
 	req *http.Request
 	url url.URL // req.URL
-	h   http.Handler
-	w   h2Writer
-	ctx h2Ctx
+	// the request's header values, up to 8 (more: an array of their own)
+	vals [8]string
+	h    http.Handler
+	w    h2Writer
+	ctx  h2Ctx
 
 	// guarded by sc.mu
 	sendWin    int64 // what the response may still send
@@ -98,7 +100,10 @@ func (st *h2Stream) request(b *h2Block) bool {
 		return false
 	}
 	header := make(http.Header, len(b.fields))
-	vals := make([]string, len(b.fields)) // the values' one backing array
+	vals := st.vals[:] // the values' one backing array
+	if len(b.fields) > len(vals) {
+		vals = make([]string, len(b.fields))
+	}
 	var connSpecific, expect, trailer bool
 	cookies := 0
 	for i, hf := range b.fields {
@@ -368,12 +373,14 @@ func (st *h2Stream) run() {
 			}
 			st.ctx.cancel()
 			w.release()
+			w.putHeader()
 			sc.resetStream(st.id, http2.ErrCodeInternal)
 		}
 	}()
 	st.h.ServeHTTP(w, st.req)
 	st.ctx.cancel()
 	w.finish()
+	w.putHeader()
 }
 
 // h2Body is a request's body: what the reader received, read by the

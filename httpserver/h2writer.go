@@ -41,7 +41,7 @@ var errH2TooLong = errors.New("http2: handler wrote more than declared Content-L
 
 func (w *h2Writer) Header() http.Header {
 	if w.handlerHeader == nil {
-		w.handlerHeader = make(http.Header)
+		w.handlerHeader = respHeaders.Get().(http.Header) // back at run's end
 	}
 	return w.handlerHeader
 }
@@ -82,7 +82,12 @@ func (w *h2Writer) WriteHeader(code int) {
 
 var headerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-func (w *h2Writer) Write(p []byte) (int, error) {
+func (w *h2Writer) Write(p []byte) (int, error) { return h2Write(w, p) }
+
+func (w *h2Writer) WriteString(s string) (int, error) { return h2Write(w, s) }
+
+// h2Write copies p into the body's buffer, framing it when full.
+func h2Write[T []byte | string](w *h2Writer, p T) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -109,10 +114,6 @@ func (w *h2Writer) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-func (w *h2Writer) WriteString(s string) (int, error) {
-	return w.Write([]byte(s))
 }
 
 var bodyBufs4K = sync.Pool{New: func() any { b := make([]byte, 0, h2ChunkSize); return &b }}
@@ -164,6 +165,15 @@ func (w *h2Writer) release() {
 		*w.body = (*w.body)[:0]
 		bodyBufs4K.Put(w.body)
 		w.body = nil
+	}
+}
+
+// putHeader gives back the header map: the handler, its log phase and
+// the writer are done with it once run returns (as the lean loop's).
+func (w *h2Writer) putHeader() {
+	if w.handlerHeader != nil {
+		putRespHeader(w.handlerHeader)
+		w.handlerHeader = nil
 	}
 }
 
@@ -269,6 +279,9 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 // lowerHeaderName is a header name for the wire; false for one HTTP/2
 // cannot carry.
 func lowerHeaderName(k string) (string, bool) {
+	if name, ok := lowerStaticNames[k]; ok {
+		return name, true
+	}
 	if !httpguts.ValidHeaderFieldName(k) {
 		return "", false
 	}
