@@ -77,3 +77,48 @@ func TestChunkFunctionHandedOut(t *testing.T) {
 		t.Fatalf("the saved chunk function returned %q, want A", v)
 	}
 }
+
+// A run that wrote no global hands its global table on to a later run;
+// one whose table may be held past its end does not: after each first
+// run below, the second writes a global, and the third must not see it
+// through what the first kept.
+func TestRunGlobalsReused(t *testing.T) {
+	w, _ := recyclePool(t)
+	out := func(src string) string {
+		t.Helper()
+		r, out := run(t, w, PhaseContent, "content_by_lua(nginx.conf:1)", src)
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		return out
+	}
+	var envs []*lua.LTable
+	for range 2 {
+		out(`self()`)
+		done := make(chan *lua.LTable)
+		w.Post(func() { done <- w.freeTh[len(w.freeTh)-1].env })
+		envs = append(envs, <-done)
+	}
+	if envs[0] == nil || envs[0] != envs[1] {
+		t.Errorf("the global table of a run that wrote none was not reused: %p %p", envs[0], envs[1])
+	}
+	for _, src := range []string{`g = 1`, `g = 1 g = nil`, `rawset(getfenv(1), "g", 1)`} {
+		out(src)
+		if got := out(`report(tostring(g))`); got != "nil" {
+			t.Errorf("after %s, the next run sees g = %s", src, got)
+		}
+	}
+	for _, c := range []struct{ keep, read string }{
+		{`rawset(_G, "kept", getfenv(1))`, `kept.leak`},
+		{`rawset(_G, "kept", debug.getfenv(debug.getinfo(1, "f").func))`, `kept.leak`},
+		{`rawset(_G, "kept", loadstring("return leak"))`, `kept()`},
+		{`rawset(_G, "kept", function() return leak end)`, `kept()`},
+	} {
+		out(c.keep)
+		out(`leak = "leaked"`)
+		if got := out(`report(tostring(` + c.read + `))`); got != "nil" {
+			t.Errorf("after %s, a later run's global is seen through it: %s", c.keep, got)
+		}
+		out(`rawset(_G, "kept", nil) leak = nil`)
+	}
+}

@@ -168,6 +168,13 @@ func (w *Worker) sandbox() error {
 		if get, ok := dbg.RawGetString("getinfo").(*lua.LFunction); ok && get.IsG {
 			dbg.RawSetString("getinfo", L.NewFunction(w.debugGetInfo(get.GFunction)))
 		}
+		if get, ok := dbg.RawGetString("getfenv").(*lua.LFunction); ok && get.IsG {
+			dbg.RawSetString("getfenv", L.NewFunction(w.envGetter(get.GFunction)))
+		}
+	}
+	// before the prelude takes getfenv (env.go)
+	if get, ok := L.GetGlobal("getfenv").(*lua.LFunction); ok && get.IsG {
+		L.SetGlobal("getfenv", L.NewFunction(w.envGetter(get.GFunction)))
 	}
 	w.marker = L.NewUserData()
 	w.marker.Value = "goresty.yield"

@@ -82,8 +82,11 @@ type Thread struct {
 
 	yielders []*lua.LState // coroutines with an entry in w.yieldNRet
 	// fn is the function of the thread's chunk, made once and kept with
-	// the recycled thread (its Proto and Env are set for each run)
-	fn *lua.LFunction
+	// the recycled thread (its Proto and Env are set for each run); env is
+	// the run's global table (nil: _G), kept too when nothing can tell it
+	// from a fresh one (env.go)
+	fn  *lua.LFunction
+	env *lua.LTable
 }
 
 type exitHook struct {
@@ -417,7 +420,7 @@ func (w *Worker) newThread(ph Phase, ctx any, conn *errlog.Conn) *Thread {
 	if n := len(w.freeTh); n > 0 {
 		t = w.freeTh[n-1]
 		w.freeTh = w.freeTh[:n-1]
-		*t = Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn, fn: t.fn}
+		*t = Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn, fn: t.fn, env: t.env}
 	} else {
 		t = &Thread{w: w, Phase: ph, Ctx: ctx, Conn: conn}
 	}
@@ -470,8 +473,9 @@ func (w *Worker) startRun(j *runJob) {
 	}
 	env := w.L.G.Global
 	if req.Phase != PhaseInit && req.Phase != PhaseInitWorker {
-		env = w.L.CreateTable(0, 0)
-		env.Metatable = w.envMeta
+		env = w.runEnv(t)
+	} else {
+		t.env = nil
 	}
 	fn := w.chunkFunc(t, req.Chunk, env)
 	if !req.Phase.tracebacks() {
@@ -677,16 +681,19 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	if j != nil && j.req != nil && j.req.Shared != nil && j.req.Shared.entry == t {
 		j.req.Shared.entry = nil
 	}
-	fn, pinned := t.fn, t.pinned
+	fn, env, pinned := t.fn, t.env, t.pinned
 	*t = Thread{w: w, dead: true}
 	// Recycled unless something may still refer to it: a thread that never
 	// waited has no queue item, timer or goroutine aiming at it, and the end
 	// hooks have dropped what ngxapi held (Keep marks the rest).
 	if !pinned && u == nil && len(w.freeTh) < 64 {
 		if fn != nil {
+			if !w.envReusable(env, fn.Proto) {
+				env = nil
+			}
 			fn.Env = nil // a free thread does not keep the run's globals alive
 		}
-		t.fn = fn
+		t.fn, t.env = fn, env
 		w.freeTh = append(w.freeTh, t)
 	}
 	w.threads--
