@@ -61,9 +61,14 @@ type h2Conn struct {
 	// With no stream open the connection ends at idleUntil (client_header_timeout,
 	// then keepalive_timeout). Streams opening and ending touch no timer: the
 	// read deadline (armed) is never later than idleUntil while idle, and when
-	// it passes early the read goes on with it re-armed (h2Reader).
-	idleUntil, armed time.Time
+	// it passes early the read goes on with it re-armed (h2Reader). Both are
+	// since h2Clock.
+	idleUntil, armed time.Duration
 }
+
+// h2Clock is what connections' idle times count from: time.Since reads
+// the monotonic clock alone, time.Now the wall clock too.
+var h2Clock = time.Now()
 
 func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
 	sc := &h2Conn{lc: lc, conn: conn, streams: map[uint32]*h2Stream{},
@@ -76,9 +81,8 @@ func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
 func (sc *h2Conn) serve() {
 	lc := sc.lc
 	defer sc.end()
-	sc.idleUntil = time.Now().Add(headerTimeout(lc.grp))
-	sc.armed = sc.idleUntil
-	sc.conn.SetReadDeadline(sc.armed)
+	sc.idleUntil = time.Since(h2Clock) + headerTimeout(lc.grp)
+	sc.armDeadlineLocked(sc.idleUntil) // the reader's alone yet
 	var pre [24]byte
 	if _, err := io.ReadFull(sc.conn, pre[:]); err != nil || string(pre[:]) != http2.ClientPreface {
 		return
@@ -460,15 +464,15 @@ func (sc *h2Conn) idleLocked() {
 		sc.ctrl = appendGoAway(sc.ctrl, sc.maxID, http2.ErrCodeNo)
 		return
 	}
-	sc.idleUntil = time.Now().Add(ka)
-	if sc.armed.After(sc.idleUntil) {
+	sc.idleUntil = time.Since(h2Clock) + ka
+	if sc.armed > sc.idleUntil {
 		sc.armDeadlineLocked(sc.idleUntil)
 	}
 }
 
-func (sc *h2Conn) armDeadlineLocked(t time.Time) {
-	sc.armed = t
-	sc.conn.SetReadDeadline(t)
+func (sc *h2Conn) armDeadlineLocked(d time.Duration) {
+	sc.armed = d
+	sc.conn.SetReadDeadline(h2Clock.Add(d))
 }
 
 // h2Reader is what the Framer reads: the connection, its read going on
@@ -491,15 +495,15 @@ func (r h2Reader) Read(p []byte) (int, error) {
 func (sc *h2Conn) rearm() bool {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	now := time.Now()
+	now := time.Since(h2Clock)
 	switch {
 	case len(sc.streams) > 0:
 		ka := sc.lc.grp.def.conf.KeepaliveTimeout
 		if ka <= 0 {
 			ka = headerTimeout(sc.lc.grp) // it ends when its streams do
 		}
-		sc.armDeadlineLocked(now.Add(ka))
-	case now.Before(sc.idleUntil):
+		sc.armDeadlineLocked(now + ka)
+	case now < sc.idleUntil:
 		sc.armDeadlineLocked(sc.idleUntil)
 	default:
 		return false

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -24,23 +25,31 @@ var hpackStaticNames = map[string]uint8{
 	"strict-transport-security": 56, "vary": 59, "via": 60, "www-authenticate": 61,
 }
 
-// lowerStaticNames are the static table's names by their canonical
-// spelling (the handlers'), lower-cased without a new string.
-var lowerStaticNames = func() map[string]string {
-	m := map[string]string{}
-	for name := range hpackStaticNames {
-		m[textproto.CanonicalMIMEHeaderKey(name)] = name
+// hpackName is a name of the static table: lower-cased, and its index.
+type hpackName struct {
+	lower string
+	index uint8
+}
+
+// canonicalStaticNames are the static table's names by their canonical
+// spelling (the handlers'): lower-cased and indexed with one lookup.
+var canonicalStaticNames = func() map[string]hpackName {
+	m := map[string]hpackName{}
+	for name, i := range hpackStaticNames {
+		m[textproto.CanonicalMIMEHeaderKey(name)] = hpackName{name, i}
 	}
 	return m
 }()
 
-// hpackStatusIndex are the static table's :status entries.
-var hpackStatusIndex = map[int]byte{200: 8, 204: 9, 206: 10, 304: 11, 400: 12, 404: 13, 500: 14}
+// hpackStatuses are the static table's :status entries, from index 8.
+var hpackStatuses = [...]int{200, 204, 206, 304, 400, 404, 500}
 
 // appendStatus appends :status, indexed when the static table has it.
 func appendStatus(b []byte, code int) []byte {
-	if i, ok := hpackStatusIndex[code]; ok {
-		return append(b, 0x80|i)
+	for i, c := range hpackStatuses {
+		if c == code {
+			return append(b, 0x80|byte(8+i))
+		}
 	}
 	b = append(b, 8) // literal without indexing, name :status
 	return appendHpackString(b, string([]byte{byte('0' + code/100%10), byte('0' + code/10%10), byte('0' + code%10)}))
@@ -48,13 +57,38 @@ func appendStatus(b []byte, code int) []byte {
 
 // appendField appends a literal field without indexing (name lower-case).
 func appendField(b []byte, name, value string) []byte {
-	if i, ok := hpackStaticNames[name]; ok {
-		b = appendHpackInt(b, 4, 0, uint64(i))
+	return appendIndexedField(b, hpackStaticNames[name], name, value)
+}
+
+// appendIndexedField is appendField with the name's static index (0:
+// none) known.
+func appendIndexedField(b []byte, index uint8, name, value string) []byte {
+	if index != 0 {
+		b = appendHpackInt(b, 4, 0, uint64(index))
 	} else {
 		b = append(b, 0)
 		b = appendHpackString(b, name)
 	}
 	return appendHpackString(b, value)
+}
+
+// dateFields is the encoded date field of the second httpDate's text is.
+var dateFields atomic.Pointer[dateField]
+
+type dateField struct {
+	date string
+	enc  []byte
+}
+
+// appendDate appends the date field, encoded once a second.
+func appendDate(b []byte) []byte {
+	d := httpDate()
+	f := dateFields.Load()
+	if f == nil || f.date != string(d) {
+		f = &dateField{date: string(d), enc: appendField(nil, "date", string(d))}
+		dateFields.Store(f)
+	}
+	return append(b, f.enc...)
 }
 
 // appendHpackString appends a string literal, Huffman-coded when shorter.

@@ -231,7 +231,7 @@ func (w *h2Writer) responseHeader(p []byte) []byte {
 		b = appendField(b, "content-length", clen)
 	}
 	if !w.hasDate {
-		b = appendField(b, "date", string(httpDate()))
+		b = appendDate(b)
 	}
 	*w.hdr = b
 	return b
@@ -254,9 +254,13 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 		slices.Sort(keys)
 	}
 	for _, k := range keys {
-		name, ok := lowerHeaderName(k)
+		sn, ok := canonicalStaticNames[k]
+		name, index := sn.lower, sn.index
 		if !ok {
-			continue
+			if name, ok = lowerHeaderName(k); !ok {
+				continue
+			}
+			index = hpackStaticNames[name]
 		}
 		switch name {
 		case "connection", "keep-alive", "proxy-connection", "upgrade":
@@ -270,7 +274,7 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 			if !httpguts.ValidHeaderFieldValue(v) || (name == "transfer-encoding" && v != "trailers") {
 				continue
 			}
-			b = appendField(b, name, v)
+			b = appendIndexedField(b, index, name, v)
 		}
 	}
 	return b
@@ -279,9 +283,6 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 // lowerHeaderName is a header name for the wire; false for one HTTP/2
 // cannot carry.
 func lowerHeaderName(k string) (string, bool) {
-	if name, ok := lowerStaticNames[k]; ok {
-		return name, true
-	}
 	if !httpguts.ValidHeaderFieldName(k) {
 		return "", false
 	}
