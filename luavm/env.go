@@ -2,6 +2,7 @@ package luavm
 
 import (
 	"reflect"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -39,20 +40,23 @@ func (w *Worker) envReusable(env *lua.LTable, proto *lua.FunctionProto) bool {
 		env.Metatable == w.envMeta && pristine(env)
 }
 
-// tableFields are the indexes of LTable's array and keys fields: a table
-// never written to has both nil (every raw set makes one of them),
-// whatever was stored and removed since.
+// tableFields are the offsets of LTable's array and keys fields, both
+// []LValue: a table never written to has both nil (every raw set makes one
+// of them), whatever was stored and removed since. They are read through
+// unsafe at those offsets (reflect's Field costs ~25 ns a run here), once
+// reflect has checked their types.
 var tableFields = func() (f struct {
 	ok          bool
-	array, keys int
+	array, keys uintptr
 }) {
 	tt := reflect.TypeOf(lua.LTable{})
 	a, ok1 := tt.FieldByName("array")
 	k, ok2 := tt.FieldByName("keys")
-	if !ok1 || !ok2 || a.Type.Kind() != reflect.Slice || k.Type.Kind() != reflect.Slice {
+	vals := reflect.TypeOf([]lua.LValue(nil))
+	if !ok1 || !ok2 || a.Type != vals || k.Type != vals {
 		return
 	}
-	f.ok, f.array, f.keys = true, a.Index[0], k.Index[0]
+	f.ok, f.array, f.keys = true, a.Offset, k.Offset
 	return
 }()
 
@@ -62,8 +66,9 @@ func pristine(tb *lua.LTable) bool {
 	if !tableFields.ok {
 		return false
 	}
-	v := reflect.ValueOf(tb).Elem()
-	return v.Field(tableFields.array).IsNil() && v.Field(tableFields.keys).IsNil()
+	p := unsafe.Pointer(tb)
+	return *(*[]lua.LValue)(unsafe.Add(p, tableFields.array)) == nil &&
+		*(*[]lua.LValue)(unsafe.Add(p, tableFields.keys)) == nil
 }
 
 // envGetter wraps getfenv or debug.getfenv (get): a thread whose own

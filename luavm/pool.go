@@ -293,6 +293,9 @@ func (w *Worker) stopNow() {
 // when all others are too.
 func (p *Pool) Next() *Worker {
 	ws := p.Workers()
+	if len(ws) == 1 {
+		return ws[0] // no choice (and no shared counter to bump)
+	}
 	n := int(p.next.Add(1))
 	w := ws[n%len(ws)]
 	if w.busyName.Load() == nil {
