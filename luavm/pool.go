@@ -261,8 +261,8 @@ func (p *Pool) newWorker(i int) *Worker {
 		idle:    make(chan struct{}),
 		gone:    make(chan struct{}),
 		ended:   make(chan struct{}),
-		hctx:    newHookCtx(p.opts.MaxStringSize),
 	}
+	w.hctx = newHookCtx(&w.hmu, p.opts.MaxStringSize)
 	w.htimer = time.AfterFunc(time.Hour, w.hookTimer)
 	w.htimer.Stop()
 	return w
@@ -452,7 +452,10 @@ func (w *Worker) send(it qitem) bool {
 // hookCtx is the deadline context of a non-yielding hook. One is reused
 // for every run on a worker until it actually fires.
 type hookCtx struct {
-	mu    sync.Mutex
+	// mu is the worker's hmu, which arming, disarming and firing hold
+	// anyway: fired and fns need no lock of their own (one lock pair
+	// fewer per run)
+	mu    *sync.Mutex
 	done  chan struct{}
 	fired bool
 	err   error // what Err says once fired: "<limit> exceeded"
@@ -462,7 +465,9 @@ type hookCtx struct {
 	maxStr int64
 }
 
-func newHookCtx(maxStr int64) *hookCtx { return &hookCtx{done: make(chan struct{}), maxStr: maxStr} }
+func newHookCtx(mu *sync.Mutex, maxStr int64) *hookCtx {
+	return &hookCtx{mu: mu, done: make(chan struct{}), maxStr: maxStr}
+}
 
 func (h *hookCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (h *hookCtx) Done() <-chan struct{}       { return h.done }
@@ -539,12 +544,9 @@ func (w *Worker) disarmDeadline(hc *hookCtx) {
 	w.busyUntil.Store(0)
 	w.hmu.Lock()
 	w.harmed = false
-	hc.mu.Lock()
-	fired := hc.fired
 	hc.fns = hc.fns[:0]
-	hc.mu.Unlock()
-	if fired {
-		w.hctx = newHookCtx(w.pool.opts.MaxStringSize)
+	if hc.fired {
+		w.hctx = newHookCtx(&w.hmu, w.pool.opts.MaxStringSize)
 	}
 	w.hmu.Unlock()
 }
@@ -555,17 +557,14 @@ func (w *Worker) fireDeadline() {
 	if !w.harmed || w.hdl.IsZero() || time.Now().Before(w.hdl) {
 		return
 	}
-	hc := w.hctx
-	hc.mu.Lock()
+	hc := w.hctx // hc.mu is hmu, held
 	if hc.fired {
-		hc.mu.Unlock()
 		return
 	}
 	hc.fired = true
 	close(hc.done)
 	fns := hc.fns
 	hc.fns = nil
-	hc.mu.Unlock()
 	for _, f := range fns {
 		f()
 	}

@@ -91,12 +91,10 @@ func (w *Worker) interruptNow(err error) {
 	w.hmu.Lock()
 	if w.harmed {
 		w.hdl = time.Unix(0, 1) // in the past: fireDeadline goes ahead
-		hc := w.hctx
-		hc.mu.Lock()
-		if !hc.fired { // Err reads err once done is closed
+		// Err reads err once done is closed; fired is under hmu (hc.mu)
+		if hc := w.hctx; !hc.fired {
 			hc.err = err
 		}
-		hc.mu.Unlock()
 	}
 	w.hmu.Unlock()
 	w.fireDeadline()
