@@ -6,8 +6,10 @@
 // How it works:
 //
 //   - Run queues a request; the worker starts the chunk on a pooled
-//     coroutine with a fresh global table falling back to _G (init phases
-//     use _G itself) and resumes it. The caller blocks on a pooled channel.
+//     coroutine with a global table of its own falling back to _G (init
+//     phases use _G itself; a table no run can tell from a new one is
+//     reused: env.go) and resumes it, as a recycled light thread when one
+//     is free. The caller blocks on a pooled channel.
 //   - A Go API function suspends its thread with Suspend (op runs on its own
 //     goroutine), Sleep (a timer) or Exit: it yields a per-worker marker
 //     value; the worker parks the thread until a queue item resumes it with
