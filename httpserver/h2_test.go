@@ -400,48 +400,65 @@ func TestH2HeaderBlocks(t *testing.T) {
 	}
 }
 
-// TestH2IdleBusy: keepalive_timeout counts from the last stream's end:
-// not while a stream is open longer than it, nor from an earlier idle
-// time.
+// TestH2IdleBusy: keepalive_timeout (2 s here) counts from the last
+// stream's end: not while a stream is open longer than it, nor from an
+// earlier idle time (the read deadline set then passes while the
+// connection is idle again, and is re-armed for the rest).
 func TestH2IdleBusy(t *testing.T) {
 	prefix := testPrefix(t)
 	port := freePort(t)
-	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "1s", port, certDir, certDir))
+	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "2s", port, certDir, certDir))
 	defer g.close()
-	r := dialH2Raw(t, fmt.Sprintf("127.0.0.1:%d", port))
-	r.get(t, 1, "/")
-	if !r.until(endOf(1)) {
-		t.Fatal("no answer on stream 1")
-	}
-	time.Sleep(600 * time.Millisecond) // idle for part of keepalive_timeout
-	r.hb.Reset()
-	for _, f := range [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", "/"}} {
-		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-	}
-	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: r.hb.Bytes(), EndHeaders: true}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond) // the stream open longer than keepalive_timeout
-	r.fr.WriteData(3, true, []byte("body"))
-	var early error
-	if !r.until(func(f http2.Frame) bool {
-		if _, ok := f.(*http2.GoAwayFrame); ok && early == nil {
-			early = fmt.Errorf("GOAWAY before the answer on stream 3")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	// goAwayAfter reads the answer on stream id, then wants GOAWAY no
+	// sooner than keepalive_timeout after it.
+	goAwayAfter := func(t *testing.T, r *h2Raw, id uint32) {
+		early := false
+		if !r.until(func(f http2.Frame) bool {
+			_, away := f.(*http2.GoAwayFrame)
+			early = early || away
+			return f.Header().StreamID == id && f.Header().Flags.Has(http2.FlagDataEndStream)
+		}) {
+			t.Fatalf("no answer on stream %d", id)
 		}
-		return f.Header().StreamID == 3 && f.Header().Flags.Has(http2.FlagDataEndStream)
-	}) {
-		t.Fatal("no answer on stream 3")
+		if early {
+			t.Fatalf("GOAWAY before the answer on stream %d", id)
+		}
+		start := time.Now()
+		if !r.until(goAwayWith(http2.ErrCodeNo)) {
+			t.Fatal("no GOAWAY for the idle connection")
+		}
+		if d := time.Since(start); d < 1800*time.Millisecond {
+			t.Errorf("GOAWAY %v after the answer, before keepalive_timeout", d)
+		}
 	}
-	if early != nil {
-		t.Fatal(early)
-	}
-	start := time.Now()
-	if !r.until(goAwayWith(http2.ErrCodeNo)) {
-		t.Fatal("no GOAWAY for the idle connection")
-	}
-	if d := time.Since(start); d < 900*time.Millisecond {
-		t.Errorf("GOAWAY %v after the answer, before keepalive_timeout", d)
-	}
+	t.Run("both", func(t *testing.T) { // g closed once both are done
+		t.Run("open longer", func(t *testing.T) {
+			t.Parallel()
+			r := dialH2Raw(t, addr)
+			r.hb.Reset()
+			for _, f := range [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", "/"}} {
+				r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+			}
+			if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: r.hb.Bytes(), EndHeaders: true}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2500 * time.Millisecond) // the stream open longer than keepalive_timeout
+			r.fr.WriteData(1, true, []byte("body"))
+			goAwayAfter(t, r, 1)
+		})
+		t.Run("idle before", func(t *testing.T) {
+			t.Parallel()
+			r := dialH2Raw(t, addr)
+			r.get(t, 1, "/")
+			if !r.until(endOf(1)) {
+				t.Fatal("no answer on stream 1")
+			}
+			time.Sleep(1200 * time.Millisecond) // idle for part of keepalive_timeout
+			r.get(t, 3, "/slow")                // 0.3 s
+			goAwayAfter(t, r, 3)
+		})
+	})
 }
 
 const h2Conf = `daemon off;
