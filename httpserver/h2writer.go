@@ -66,17 +66,35 @@ func (w *h2Writer) WriteHeader(code int) {
 	}
 	w.wroteHeader, w.status, w.declared = true, code, -1
 	// The header as it is now is what is sent (net/http snapshots it):
-	// encoded at once, with what the first chunk completes noted.
-	h := w.handlerHeader
+	// encoded at once, with what the first chunk completes noted
+	// (noteField).
 	w.hdr = headerBufs.Get().(*[]byte)
-	*w.hdr = w.headerBlock((*w.hdr)[:0], code, h, nil)
-	w.clenHdr = headerGet(h, "Content-Length")
-	_, hasType := h["Content-Type"]
-	w.noSniff = hasType || headerGet(h, "Content-Encoding") != ""
-	_, w.hasDate = h["Date"]
-	w.connClose = headerGet(h, "Connection") == "close"
-	for _, v := range h["Trailer"] {
-		foreachHeaderElement(v, w.declareTrailer)
+	*w.hdr = w.headerBlock((*w.hdr)[:0], code, w.handlerHeader, nil)
+}
+
+// noteField notes what a field of the final header decides for the
+// rest of the response (the header block's keys go by anyway, so no
+// lookups).
+func (w *h2Writer) noteField(k string, vv []string) {
+	var first string
+	if len(vv) > 0 {
+		first = vv[0]
+	}
+	switch k {
+	case "Content-Length":
+		w.clenHdr = first
+	case "Content-Type":
+		w.noSniff = true
+	case "Content-Encoding":
+		w.noSniff = w.noSniff || first != ""
+	case "Date":
+		w.hasDate = true
+	case "Connection":
+		w.connClose = first == "close"
+	case "Trailer":
+		for _, v := range vv {
+			foreachHeaderElement(v, w.declareTrailer)
+		}
 	}
 }
 
@@ -238,7 +256,8 @@ func (w *h2Writer) responseHeader(p []byte) []byte {
 }
 
 // headerBlock encodes :status (unless 0: trailers) and h's fields (only
-// keys, when given), names lower-cased and sorted; fields HTTP/2 forbids
+// keys, when given), names lower-cased and sorted, noting the final
+// header's fields (noteField); fields HTTP/2 forbids
 // (RFC 9113 8.2.2) and invalid ones are left out, as net/http leaves out
 // the invalid ones.
 func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []string) []byte {
@@ -254,6 +273,10 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 		slices.Sort(keys)
 	}
 	for _, k := range keys {
+		vv := h[k]
+		if status >= 200 {
+			w.noteField(k, vv)
+		}
 		sn, ok := canonicalStaticNames[k]
 		name, index := sn.lower, sn.index
 		if !ok {
@@ -270,7 +293,7 @@ func (w *h2Writer) headerBlock(b []byte, status int, h http.Header, keys []strin
 				continue // responseHeader's, once checked
 			}
 		}
-		for _, v := range h[k] {
+		for _, v := range vv {
 			if !httpguts.ValidHeaderFieldValue(v) || (name == "transfer-encoding" && v != "trailers") {
 				continue
 			}
