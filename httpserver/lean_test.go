@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/goresty/goresty/confparse"
 )
 
@@ -556,5 +558,22 @@ func BenchmarkLeanParse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidFieldValue: the word-at-a-time check answers as the byte loop
+// (httpguts.ValidHeaderFieldValue's rule) for every byte at every place
+// of values up to 19 bytes long (two words and a tail).
+func TestValidFieldValue(t *testing.T) {
+	for n := 1; n < 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("a", n))
+				b[pos] = byte(c)
+				if got, want := validFieldValue(string(b)), httpguts.ValidHeaderFieldValue(string(b)); got != want {
+					t.Fatalf("validFieldValue(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
 	}
 }

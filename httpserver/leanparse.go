@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -244,8 +245,23 @@ func trimOWS(s string) string {
 }
 
 // validFieldValue is httpguts.ValidHeaderFieldValue: no control bytes but
-// HT.
+// HT. Eight bytes at a time: a word with no byte under 0x20 and none
+// equal to 0x7f is valid as a whole; one with such a byte (a tab, or a
+// control byte) is checked byte by byte.
 func validFieldValue(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(v[i : i+8]))
+		del := x ^ (0x7f * ones)
+		if ((x-0x20*ones)&^x|(del-ones)&^del)&highs != 0 && !validFieldBytes(v[i:i+8]) {
+			return false
+		}
+	}
+	return validFieldBytes(v[i:])
+}
+
+func validFieldBytes(v string) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
 			return false
