@@ -415,6 +415,7 @@ func (w *Worker) setup() (err error) {
 	w.tick()
 	w.timers.set = make(map[*timer]struct{})
 	w.yieldNRet = make(map[*lua.LState]int)
+	w.pcallCo = make(map[*lua.LState]struct{})
 	if err := w.sandbox(); err != nil {
 		return err
 	}

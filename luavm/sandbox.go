@@ -291,7 +291,28 @@ func (w *Worker) sandbox() error {
 	if err := L.PCall(9, 0, nil); err != nil {
 		return err
 	}
+	co.RawSetString("running", L.NewFunction(w.coRunning))
 	return nil
+}
+
+// coRunning is coroutine.running as LuaJIT answers it inside pcall and
+// xpcall: the caller's coroutine. Their bodies run on pooled coroutines
+// (xresume) that Lua code must not see; those are skipped for the
+// coroutine that resumed them.
+func (w *Worker) coRunning(L *lua.LState) int {
+	co := L
+	for co.Parent != nil {
+		if _, body := w.pcallCo[co]; !body {
+			break
+		}
+		co = co.Parent
+	}
+	if co == co.G.MainThread {
+		L.Push(lua.LNil)
+	} else {
+		L.Push(co)
+	}
+	return 1
 }
 
 // xresume backs the prelude's pcall/xpcall with coroutines taken from the
@@ -308,6 +329,7 @@ func (w *Worker) xresume(L *lua.LState) int {
 	} else {
 		fn = L.CheckFunction(2)
 		co = w.takeCo()
+		w.pcallCo[co] = struct{}{}
 	}
 	top := L.GetTop()
 	var args []lua.LValue
@@ -327,6 +349,9 @@ func (w *Worker) xresume(L *lua.LState) int {
 	st, err, ret := L.Resume(co, fn, args...)
 	if ctx != nil {
 		co.RemoveContext()
+	}
+	if st != lua.ResumeYield {
+		delete(w.pcallCo, co) // the body ended
 	}
 	L.SetTop(0)
 	L.Push(co)

@@ -255,7 +255,11 @@ type Worker struct {
 	// values expected by the call that made each coroutine yield (see
 	// noteYield); MultRet (-1) when any number will do
 	yieldNRet map[*lua.LState]int
-	nest      nesting // coroutine levels now running (nesting.go)
+	// pcallCo holds the pooled coroutines running a pcall or xpcall body
+	// (xresume), from its start to its end: coroutine.running looks
+	// through them (coRunning)
+	pcallCo map[*lua.LState]struct{}
+	nest    nesting // coroutine levels now running (nesting.go)
 	// the first error a coroutine ended with after the deadline context
 	// fired: the innermost place the limit stopped, which later re-raises
 	// (in the pcall wrappers, without a position) would hide
@@ -669,6 +673,7 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 	co := t.co
 	for _, c := range t.yielders {
 		delete(w.yieldNRet, c)
+		delete(w.pcallCo, c) // a pcall body parked when its thread ended
 	}
 	for h := t.onExit; h != nil; h = t.onExit {
 		t.onExit = h.next

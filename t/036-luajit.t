@@ -251,3 +251,27 @@ nginx.websocket.server: true, table
 nginx.kafka.producer: false, module 'ffi' not found
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: coroutine.running inside pcall and xpcall is the caller's coroutine (goresty runs their bodies on pooled coroutines); a user coroutine is still itself, around a pcall too
+--- config
+    location = /t {
+        content_by_lua_block {
+            local co = coroutine.running()
+            local _, a = pcall(function() return coroutine.running() == co end)
+            local _, b = xpcall(function() return coroutine.running() == co end, debug.traceback)
+            local _, _, c = pcall(pcall, function() return coroutine.running() == co end)
+            local _, d = pcall(function() ngx.sleep(0) return coroutine.running() == co end)
+            local inner
+            local uco = coroutine.create(function() local _, r = pcall(coroutine.running) inner = r end)
+            coroutine.resume(uco)
+            ngx.say(type(co), " ", a, " ", b, " ", c, " ", d, " ", inner == uco)
+        }
+    }
+--- request
+GET /t
+--- response_body
+thread true true true true true
+--- no_error_log
+[error]
