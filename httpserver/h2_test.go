@@ -461,6 +461,71 @@ func TestH2IdleBusy(t *testing.T) {
 	})
 }
 
+// TestH2CloseNotifyAfterBusy: a read deadline that passed while a stream
+// was open is not the client going away: the connection still ends with
+// close_notify when it is closed gracefully (a reload's GOAWAY) after.
+func TestH2CloseNotifyAfterBusy(t *testing.T) {
+	prefix := testPrefix(t)
+	port := freePort(t)
+	g := startGeneration(t, prefix, fmt.Sprintf(h2Conf, "2s", port, certDir, certDir))
+	raw, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &alertSeen{Conn: raw}
+	// TLS 1.2: an alert record's type is in the clear
+	r := newH2Raw(t, tls.Client(rc, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}, MaxVersion: tls.VersionTLS12}))
+	r.get(t, 1, "/") // its end arms keepalive_timeout's deadline
+	if !r.until(endOf(1)) {
+		t.Fatal("no answer on stream 1")
+	}
+	r.hb.Reset()
+	for _, f := range [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", "/"}} {
+		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: r.hb.Bytes(), EndHeaders: true}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // open while that deadline passes
+	r.fr.WriteData(3, true, []byte("body"))
+	if !r.until(endOf(3)) {
+		t.Fatal("no answer on stream 3")
+	}
+	g.close() // well within keepalive_timeout of the answer
+	for err == nil {
+		_, err = r.fr.ReadFrame()
+	}
+	if !rc.alert {
+		t.Errorf("the connection ended (%v) without close_notify", err)
+	}
+}
+
+// alertSeen notes whether a TLS 1.2 alert record came in.
+type alertSeen struct {
+	net.Conn
+	hdr   []byte // the record header being read
+	skip  int    // what is left of the record's body
+	alert bool
+}
+
+func (c *alertSeen) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	for p := b[:n]; len(p) > 0; {
+		if c.skip > 0 {
+			k := min(c.skip, len(p))
+			c.skip, p = c.skip-k, p[k:]
+			continue
+		}
+		k := min(5-len(c.hdr), len(p))
+		c.hdr, p = append(c.hdr, p[:k]...), p[k:]
+		if len(c.hdr) == 5 {
+			c.alert = c.alert || c.hdr[0] == 0x15
+			c.skip, c.hdr = int(c.hdr[3])<<8|int(c.hdr[4]), c.hdr[:0]
+		}
+	}
+	return n, err
+}
+
 const h2Conf = `daemon off;
 error_log logs/error.log info;
 events {}

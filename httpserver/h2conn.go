@@ -508,6 +508,9 @@ func (sc *h2Conn) rearm() bool {
 	default:
 		return false
 	}
+	// quietConn.Read took the timeout for the client gone, which would
+	// drop the close_notify of a graceful close later
+	sc.lc.qc.peerGone.Store(false)
 	return true
 }
 
