@@ -269,14 +269,25 @@ func newH2Raw(t *testing.T, c *tls.Conn) *h2Raw {
 
 func (r *h2Raw) get(t testing.TB, id uint32, path string, hdr ...string) {
 	t.Helper()
+	r.open(t, id, "GET", path, true, hdr...)
+}
+
+// post opens a POST to / whose body is still to come (WriteData ends it).
+func (r *h2Raw) post(t testing.TB, id uint32) {
+	t.Helper()
+	r.open(t, id, "POST", "/", false)
+}
+
+func (r *h2Raw) open(t testing.TB, id uint32, method, path string, end bool, hdr ...string) {
+	t.Helper()
 	r.hb.Reset()
-	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", path}} {
+	for _, f := range [][2]string{{":method", method}, {":scheme", "https"}, {":authority", "test.com"}, {":path", path}} {
 		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.enc.WriteField(hpack.HeaderField{Name: hdr[i], Value: hdr[i+1]})
 	}
-	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: r.hb.Bytes(), EndStream: true, EndHeaders: true}); err != nil {
+	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: r.hb.Bytes(), EndStream: end, EndHeaders: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -436,13 +447,7 @@ func TestH2IdleBusy(t *testing.T) {
 		t.Run("open longer", func(t *testing.T) {
 			t.Parallel()
 			r := dialH2Raw(t, addr)
-			r.hb.Reset()
-			for _, f := range [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", "/"}} {
-				r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-			}
-			if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: r.hb.Bytes(), EndHeaders: true}); err != nil {
-				t.Fatal(err)
-			}
+			r.post(t, 1)
 			time.Sleep(2500 * time.Millisecond) // the stream open longer than keepalive_timeout
 			r.fr.WriteData(1, true, []byte("body"))
 			goAwayAfter(t, r, 1)
@@ -479,13 +484,7 @@ func TestH2CloseNotifyAfterBusy(t *testing.T) {
 	if !r.until(endOf(1)) {
 		t.Fatal("no answer on stream 1")
 	}
-	r.hb.Reset()
-	for _, f := range [][2]string{{":method", "POST"}, {":scheme", "https"}, {":authority", "test.com"}, {":path", "/"}} {
-		r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-	}
-	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: r.hb.Bytes(), EndHeaders: true}); err != nil {
-		t.Fatal(err)
-	}
+	r.post(t, 3)
 	time.Sleep(2500 * time.Millisecond) // open while that deadline passes
 	r.fr.WriteData(3, true, []byte("body"))
 	if !r.until(endOf(3)) {
