@@ -58,6 +58,16 @@ type leanConn struct {
 	peekFn   func(uintptr) bool     // peekFor
 	waited   bool                   // peekFor peeked once
 	h2       atomic.Pointer[h2Conn] // served as HTTP/2 (h2conn.go)
+	// lingerArmed is the read deadline linger set (since h2Clock), zero
+	// once anything else set one (setReadDeadline).
+	lingerArmed time.Duration
+}
+
+// setReadDeadline is how the lean loop moves the connection's read
+// deadline: linger's own deadline no longer holds.
+func (lc *leanConn) setReadDeadline(t time.Time) {
+	lc.lingerArmed = 0
+	lc.c.SetReadDeadline(t)
 }
 
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -222,7 +232,7 @@ func (lc *leanConn) wait(first bool) {
 	if first {
 		d = headerTimeout(lc.grp)
 	}
-	lc.c.SetReadDeadline(time.Now().Add(d))
+	lc.setReadDeadline(time.Now().Add(d))
 	var err error
 	switch {
 	case lc.tlsHolds():
@@ -309,10 +319,14 @@ func (lc *leanConn) serve() {
 	}
 }
 
-// lingerFor is how long a connection keeps its server waiting for the
-// next request before the wait goes to a small goroutine: a busy client's
-// next request usually comes sooner, and is then served without the
-// hand-offs (a new goroutine, a wake-up of an idle server).
+// lingerFor is how long, at least, a connection keeps its server waiting
+// for the next request before the wait goes to a small goroutine: a busy
+// client's next request usually comes sooner, and is then served without
+// the hand-offs (a new goroutine, a wake-up of an idle server). The wait
+// lasts up to twice that: a deadline that still has lingerFor to run is
+// kept, so a connection busy with requests moves its deadline (a lock in
+// the runtime's timers, and a clock read) once every lingerFor or so,
+// not once per request.
 const lingerFor = 2 * time.Millisecond
 
 // linger is whether the next request is here or came within lingerFor.
@@ -326,7 +340,10 @@ func (lc *leanConn) linger() bool {
 	if lc.tlsHolds() {
 		return true
 	}
-	lc.c.SetReadDeadline(time.Now().Add(lingerFor))
+	if now := time.Since(h2Clock); lc.lingerArmed-now < lingerFor {
+		lc.c.SetReadDeadline(h2Clock.Add(now + 2*lingerFor))
+		lc.lingerArmed = now + 2*lingerFor
+	}
 	return lc.waitReadable() == nil
 }
 
@@ -357,7 +374,7 @@ func (lc *leanConn) serveOne() bool {
 	end := headerEnd(b)
 	for reads := 0; end < 0; reads++ {
 		if reads == 1 {
-			lc.c.SetReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
+			lc.setReadDeadline(time.Now().Add(headerTimeout(lc.grp)))
 		}
 		if len(b) == cap(b) {
 			lc.handOff(b, bp) // a header block over 4 KB: net/http's 1 MB
@@ -411,7 +428,7 @@ func (lc *leanConn) serveOne() bool {
 		b.canContinue.Store(w.lr.expect100 && r.ProtoMinor == 1)
 		r.Body, w.reqBody, ex.ctx.bodyPending = b, b, true
 		if lc.pend == nil || int64(len(*lc.pend)) < r.ContentLength {
-			lc.c.SetReadDeadline(time.Time{}) // no client_body_timeout: net/http's
+			lc.setReadDeadline(time.Time{}) // no client_body_timeout: net/http's
 		}
 	}
 	req := r.WithContext(&ex.ctx)
@@ -511,7 +528,7 @@ func (lc *leanConn) handOff(b []byte, bp *[]byte) {
 	readBufs.Put(bp)
 	lc.state.Store(lcGone)
 	lc.grp.lean.remove(lc)
-	lc.c.SetReadDeadline(time.Time{})
+	lc.setReadDeadline(time.Time{})
 	var c net.Conn = &replayConn{Conn: lc.c, rest: rest}
 	if lc.tc != nil {
 		c = &replayTLSConn{replayConn{Conn: lc.c, rest: rest}}
@@ -524,6 +541,7 @@ func (lc *leanConn) handOff(b []byte, bp *[]byte) {
 func (lc *leanConn) hijack() (net.Conn, []byte) {
 	lc.state.Store(lcGone)
 	lc.grp.lean.remove(lc)
+	lc.lingerArmed = 0
 	lc.c.SetDeadline(time.Time{})
 	var rest []byte
 	if lc.pend != nil {

@@ -104,7 +104,7 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 func (c *leanCtx) watch() {
 	defer close(c.watching)
 	lc := c.lc
-	lc.c.SetReadDeadline(time.Time{})
+	lc.setReadDeadline(time.Time{})
 	n, err := lc.c.Read(lc.peek[:])
 	if n == 1 {
 		lc.peeked = true
@@ -130,7 +130,7 @@ func (c *leanCtx) stopWatch() {
 	w := c.watching
 	c.mu.Unlock()
 	if w != nil {
-		c.lc.c.SetReadDeadline(time.Unix(1, 0))
+		c.lc.setReadDeadline(time.Unix(1, 0))
 		<-w
 	}
 }

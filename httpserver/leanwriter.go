@@ -458,7 +458,10 @@ func (w *leanWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
-func (w *leanWriter) SetReadDeadline(t time.Time) error  { return w.lc.c.SetReadDeadline(t) }
+func (w *leanWriter) SetReadDeadline(t time.Time) error {
+	w.lc.lingerArmed = 0
+	return w.lc.c.SetReadDeadline(t)
+}
 func (w *leanWriter) SetWriteDeadline(t time.Time) error { return w.lc.c.SetWriteDeadline(t) }
 
 // bodyAllowedForStatus is net/http's: no body for 1xx, 204, 304.
@@ -614,7 +617,7 @@ func headerGet(h http.Header, key string) string {
 
 // httpDate is the Date header's value, formatted once a second.
 func httpDate() []byte {
-	now := time.Now()
+	now := now()
 	sec := now.Unix()
 	if d := cachedDate.Load(); d != nil && d.sec == sec {
 		return d.b
