@@ -186,7 +186,7 @@ type request struct {
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g := h.g
-	rq := &request{g: g, r: r, start: time.Now()}
+	rq := &request{g: g, r: r, start: now()}
 	rq.wv.ResponseWriter = rw
 	rq.w = &rq.wv
 	rq.wv.rq = rq
