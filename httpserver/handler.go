@@ -162,6 +162,9 @@ type request struct {
 	// the worker all of the request's Lua runs on
 	hc *ngxapi.HTTPCtx
 	wk *luavm.Worker
+	// hcSlot is zeroed room for the first Lua context, allocated with
+	// the request (requestSlots); nil once used
+	hcSlot *ngxapi.HTTPCtx
 	// connRequests is this request's number on its HTTP/1.x connection
 	connRequests int64
 	connSeq      int64 // $connection_requests: HTTP/2 streams count too, as nginx's
@@ -184,9 +187,28 @@ type request struct {
 	noRequestLine bool
 }
 
+// requestSlots is a ResponseWriter allocated with room for its request's
+// state (leanExchange): one allocation per request instead of three. It
+// hands the room out once (nil after), zeroed.
+type requestSlots interface {
+	requestSlots() (*request, *ngxapi.HTTPCtx)
+}
+
+// newRequest is a zeroed request for rw's request, and room for its first
+// Lua context (nil when rw has none).
+func newRequest(rw http.ResponseWriter) (*request, *ngxapi.HTTPCtx) {
+	if s, ok := rw.(requestSlots); ok {
+		if rq, hc := s.requestSlots(); rq != nil {
+			return rq, hc
+		}
+	}
+	return new(request), nil
+}
+
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g := h.g
-	rq := &request{g: g, r: r, start: now()}
+	rq, hc := newRequest(rw)
+	rq.g, rq.r, rq.start, rq.hcSlot = g, r, now(), hc
 	rq.wv.ResponseWriter = rw
 	rq.w = &rq.wv
 	rq.wv.rq = rq

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/goresty/goresty/ngxapi"
 )
 
 // goresty serves HTTP/1.x itself (issue 18): net/http keeps a 4 KB reader,
@@ -347,12 +349,17 @@ func (lc *leanConn) linger() bool {
 	return lc.waitReadable() == nil
 }
 
-// leanExchange is one request's state, allocated at once.
+// leanExchange is one request's state, allocated at once: the parsed
+// request, the writer, the context, the body, and the handler's request
+// and first Lua context (requestSlots).
 type leanExchange struct {
 	url  url.URL
+	req  http.Request
 	w    leanWriter
 	ctx  leanCtx
 	body leanBody
+	rq   request
+	hc   ngxapi.HTTPCtx
 }
 
 // serveOne reads one request and answers it; false when the connection
@@ -405,9 +412,10 @@ func (lc *leanConn) serveOne() bool {
 	}
 	lc.notFresh()
 	ex := new(leanExchange)
-	var r http.Request
+	r := &ex.req
 	ex.w.lr.names = lc.grp.def.conf.HeaderNames
-	if !parseLeanRequest(b[:end], &r, &ex.url, &ex.w.lr) {
+	ex.w.slots = ex
+	if !parseLeanRequest(b[:end], r, &ex.url, &ex.w.lr) {
 		lc.handOff(b, bp)
 		return false
 	}
@@ -431,7 +439,7 @@ func (lc *leanConn) serveOne() bool {
 			lc.setReadDeadline(time.Time{}) // no client_body_timeout: net/http's
 		}
 	}
-	req := r.WithContext(&ex.ctx)
+	req := withContext(r, &ex.ctx)
 	w.lc, w.req, w.handlerHeader, w.contentLength = lc, req, respHeaders.Get().(http.Header), -1
 	if !lc.run(w, req, &ex.ctx) {
 		if !w.hijacked {

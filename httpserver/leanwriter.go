@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/goresty/goresty/ngxapi"
 )
 
 // leanWriter is the http.ResponseWriter of a request the lean loop serves.
@@ -25,7 +27,8 @@ type leanWriter struct {
 	lc      *leanConn
 	req     *http.Request
 	lr      leanRequest
-	reqBody *leanBody // nil without a request body
+	reqBody *leanBody     // nil without a request body
+	slots   *leanExchange // room for the handler's state, until taken
 
 	handlerHeader http.Header
 	// snap is the header as of WriteHeader (net/http's clone, so that
@@ -633,3 +636,14 @@ type dateText struct {
 }
 
 var cachedDate atomic.Pointer[dateText]
+
+// requestSlots gives the handler the room its exchange holds for the
+// request's state, once.
+func (w *leanWriter) requestSlots() (*request, *ngxapi.HTTPCtx) {
+	ex := w.slots
+	if ex == nil {
+		return nil, nil
+	}
+	w.slots = nil
+	return &ex.rq, &ex.hc
+}

@@ -24,7 +24,12 @@ func (rq *request) luaCtx() *ngxapi.HTTPCtx {
 		return rq.hc
 	}
 	st := rq.settings()
-	c := &ngxapi.HTTPCtx{
+	c := rq.hcSlot
+	if c == nil {
+		c = new(ngxapi.HTTPCtx)
+	}
+	rq.hcSlot = nil
+	*c = ngxapi.HTTPCtx{
 		Req: rq.r, W: rq.w, TLS: rq.r.TLS, Vars: rq,
 		DefaultType: st.DefaultType, MaxBodySize: st.ClientMaxBodySize, Start: rq.start,
 		LuaSocket: rq.luaSocket(),
