@@ -490,6 +490,14 @@ func TestH2CloseNotifyAfterBusy(t *testing.T) {
 	if !r.until(endOf(3)) {
 		t.Fatal("no answer on stream 3")
 	}
+	// The answer's end can reach the client before the server's Write
+	// returns, and tls.Conn.Close sends no close_notify while a Write is
+	// in flight: wait for the server to be done with stream 3.
+	for deadline := time.Now().Add(10 * time.Second); !h2Quiet(g); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("stream 3 still open on the server")
+		}
+	}
 	g.close() // well within keepalive_timeout of the answer
 	for err == nil {
 		_, err = r.fr.ReadFrame()
@@ -497,6 +505,29 @@ func TestH2CloseNotifyAfterBusy(t *testing.T) {
 	if !rc.alert {
 		t.Errorf("the connection ended (%v) without close_notify", err)
 	}
+}
+
+// h2Quiet is whether g's HTTP/2 connections have no stream open and
+// no write in flight.
+func h2Quiet(g *generation) bool {
+	quiet := true
+	for _, grp := range g.groups {
+		grp.lean.each(func(lc *leanConn) {
+			sc := lc.h2.Load()
+			if sc == nil {
+				return
+			}
+			sc.mu.Lock()
+			quiet = quiet && len(sc.streams) == 0 && len(sc.ctrl) == 0
+			sc.mu.Unlock()
+			if quiet && sc.wmu.TryLock() {
+				sc.wmu.Unlock()
+			} else {
+				quiet = false
+			}
+		})
+	}
+	return quiet
 }
 
 // alertSeen notes whether a TLS 1.2 alert record came in.
