@@ -164,8 +164,8 @@ func (grp *addrGroup) leanAccept() {
 		delay = 0
 		lc := &leanConn{c: c, grp: grp, h: grp.srv.Handler}
 		lc.qc = connOf(c)
-		if sc, ok := lc.qc.Conn.(syscall.Conn); ok {
-			lc.rc, _ = sc.SyscallConn()
+		if lc.qc.raw != nil {
+			lc.rc = lc.qc.raw.rc
 			lc.peekFn = lc.peekFor
 		}
 		if lc.qc.tlsw.Conn != nil {
@@ -277,7 +277,8 @@ func (lc *leanConn) peekFor(fd uintptr) bool {
 		return true
 	}
 	lc.waited = true
-	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&lc.peek[0])), 1,
+	// MSG_DONTWAIT: it never blocks, so a raw call (rawio.go)
+	_, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&lc.peek[0])), 1,
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 	return errno != syscall.EAGAIN
 }

@@ -123,7 +123,7 @@ func (l *genListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		qc := &quietConn{Conn: c, id: nextConnID(), ln: l}
+		qc := &quietConn{Conn: c, id: nextConnID(), ln: l, raw: newRawSock(c)}
 		qc.scanVal.init()
 		qc.scan = &qc.scanVal
 		if l.grp.base != nil {
@@ -196,6 +196,7 @@ type quietConn struct {
 	scan    *reqScan
 	scanVal reqScan
 	tlsw    tlsConn     // over TLS: what http.Server is given (tlsstrict.go)
+	raw     *rawSock    // Conn's socket for raw reads and writes (rawio.go); nil without one
 	closed  atomic.Bool // counted out of openConns (connlimit.go)
 	// requests counts the HTTP/1.x requests read (keepalive_requests)
 	requests atomic.Int64
@@ -212,7 +213,7 @@ type quietConn struct {
 }
 
 func (c *quietConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
+	n, err := c.sockRead(b)
 	if n > 0 && c.tlsw.Conn == nil {
 		c.scanVal.feed(b[:n])
 	}
@@ -240,7 +241,7 @@ func (c *quietConn) Write(b []byte) (int, error) {
 			}
 		}
 	}
-	return c.Conn.Write(b)
+	return c.sockWrite(b)
 }
 
 // nginxAnswer is nginx's answer to replace b with when b is net/http's own
