@@ -412,7 +412,7 @@ func (lc *leanConn) serveOne() bool {
 		return false
 	}
 	lc.notFresh()
-	ex := new(leanExchange)
+	ex := leanExchanges.Get().(*leanExchange)
 	r := &ex.req
 	ex.w.lr.names = lc.grp.def.conf.HeaderNames
 	ex.w.slots = ex
@@ -450,7 +450,33 @@ func (lc *leanConn) serveOne() bool {
 		return false
 	}
 	putRespHeader(w.handlerHeader)
+	ex.recycle()
 	return true
+}
+
+// leanExchanges holds exchanges whose requests are over, zeroed: one
+// allocation of 2 KB fewer per request (its zeroing and its share of the
+// collector's work).
+var leanExchanges = sync.Pool{New: func() any { return new(leanExchange) }}
+
+// recycle pools the exchange of a request that is over, unless something
+// may still hold a part of it: the handler took the connection or read a
+// body; someone was handed the context's Done channel (context.WithCancel's
+// goroutine, net/http's Transport for proxy_pass, lua_check_client_abort's
+// watcher could look at the context after its reuse); a Lua context is not
+// Reusable, or the request had one of its own (ngx.exec's).
+func (ex *leanExchange) recycle() {
+	if ex.w.reqBody != nil || ex.w.hijacked || !ex.hc.Reusable() || ex.rq.hc != nil && ex.rq.hc != &ex.hc {
+		return
+	}
+	ex.ctx.mu.Lock()
+	watched := ex.ctx.done != nil && ex.ctx.done != closedChan || ex.ctx.watching != nil
+	ex.ctx.mu.Unlock()
+	if watched {
+		return
+	}
+	*ex = leanExchange{}
+	leanExchanges.Put(ex)
 }
 
 // respHeaders holds response header maps between requests: the handler,

@@ -34,6 +34,7 @@ type RequestPhases struct {
 
 	runReq     luavm.Request // what run gives the worker (no allocation per run)
 	runReqBusy bool          // runReq is in use
+	failed     bool          // a run failed: not Reusable
 
 	headerFiltered bool   // the header filter ran
 	bodyEOF        bool   // the body filter saw (or made) the last piece
@@ -76,8 +77,19 @@ func (c *HTTPCtx) run(ph luavm.Phase, chunk *luavm.Chunk, conn *errlog.Conn, nes
 	if own && res.Err != luavm.ErrClosed {
 		c.runReqBusy = false
 	}
+	if res.Err != nil {
+		c.failed = true
+	}
 	return res
 }
+
+// Reusable reports whether the context may be zeroed for another request
+// once this one is over: no Lua run of it failed (an interrupted run, or
+// one left to a worker that was replaced, whose goroutine may still touch
+// the context when it comes back). Its cosockets need nothing: they are
+// closed when the request ends, and an owner is compared with the running
+// request's only.
+func (c *HTTPCtx) Reusable() bool { return !c.runReqBusy && !c.failed }
 
 // runFilter runs a header or body filter, nested when the caller is Lua API
 // code on the worker; false when it failed (FilterFailed is then set).
