@@ -454,9 +454,9 @@ func (lc *leanConn) serveOne() bool {
 	return true
 }
 
-// leanExchanges holds exchanges whose requests are over, zeroed: one
-// allocation of 2 KB fewer per request (its zeroing and its share of the
-// collector's work).
+// leanExchanges holds exchanges whose requests are over, zeroed but for
+// the request's header map and values, cleared: two or three allocations
+// (2.5 KB) fewer per request, with their share of the collector's work.
 var leanExchanges = sync.Pool{New: func() any { return new(leanExchange) }}
 
 // recycle pools the exchange of a request that is over, unless something
@@ -475,7 +475,13 @@ func (ex *leanExchange) recycle() {
 	if watched {
 		return
 	}
+	h, vals := ex.w.lr.hdr, ex.w.lr.vals
 	*ex = leanExchange{}
+	if len(h) <= 32 && cap(vals) <= 64 { // maps grown for an odd request are not kept
+		clear(h)
+		clear(vals[:cap(vals)])
+		ex.w.lr.hdr, ex.w.lr.vals = h, vals[:0]
+	}
 	leanExchanges.Put(ex)
 }
 

@@ -36,6 +36,10 @@ type leanRequest struct {
 	// the lines that went (headernames.go)
 	names   confparse.HeaderNames
 	ignored []string
+	// hdr and vals: the header map and the values' backing array of the
+	// exchange's previous request, cleared (leanExchange.recycle)
+	hdr  http.Header
+	vals []string
 }
 
 // parseLeanRequest parses the header block hb (ending with its blank
@@ -85,8 +89,14 @@ func parseLeanRequest(hb []byte, r *http.Request, u *url.URL, lr *leanRequest) b
 	if n < 0 {
 		n = 0
 	}
-	h := make(http.Header, n)
-	vals := make([]string, 0, n)
+	h, vals := lr.hdr, lr.vals[:0]
+	if h == nil {
+		h = make(http.Header, n)
+	}
+	if cap(vals) < n {
+		vals = make([]string, 0, n)
+	}
+	lr.hdr, lr.vals = h, vals
 	var host string
 	hosts, cls := 0, 0
 	for i := eol + 2; i < len(s); {
