@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2"
+
+	"github.com/goresty/goresty/ngxapi"
 )
 
 // h2Stream is one request and its response. Its fields below sc.mu's
@@ -31,6 +33,11 @@ type h2Stream struct {
 	h      http.Handler
 	w      h2Writer
 	ctx    h2Ctx
+	// the handler's request and first Lua context (requestSlots), and
+	// whether they were handed out
+	rq         request
+	hc         ngxapi.HTTPCtx
+	slotsTaken bool
 
 	// guarded by sc.mu
 	sendWin    int64 // what the response may still send
@@ -387,6 +394,9 @@ func (st *h2Stream) recycle() {
 	st.ctx.mu.Unlock()
 	if watched || len(st.header) > 32 { // a map grown for an odd request is not kept
 		return
+	}
+	if !st.hc.Reusable() || st.rq.hc != nil && st.rq.hc != &st.hc {
+		return // a Lua run failed, or ngx.exec made a context of its own (see leanExchange.recycle)
 	}
 	clear(st.header)
 	*st = h2Stream{header: st.header}

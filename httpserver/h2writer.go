@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2"
+
+	"github.com/goresty/goresty/ngxapi"
 )
 
 // h2Writer is a stream's http.ResponseWriter, with net/http's HTTP/2
@@ -449,4 +451,15 @@ func appendHeaders(b []byte, id uint32, hb []byte, end bool, maxFrame int) []byt
 		t = http2.FrameContinuation
 	}
 	return b
+}
+
+// requestSlots gives the handler the room its stream holds for the
+// request's state, once.
+func (w *h2Writer) requestSlots() (*request, *ngxapi.HTTPCtx) {
+	st := w.st
+	if st == nil || st.slotsTaken {
+		return nil, nil
+	}
+	st.slotsTaken = true
+	return &st.rq, &st.hc
 }

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // TestLeanExchangeReuse: exchanges are pooled with the handler's request
@@ -17,10 +20,61 @@ import (
 // earlier one's on the same connection: not its header fields or
 // arguments, not its ngx.ctx, status or response headers.
 func TestLeanExchangeReuse(t *testing.T) {
-	plain, _, _ := startServer(t, `
+	plain, _, _ := startServer(t, reuseConf, 0)
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	checkReuse(t, func(target string, hdr ...string) *http.Response {
+		t.Helper()
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: test\r\n", target)
+		for i := 0; i < len(hdr); i += 2 {
+			fmt.Fprintf(c, "%s: %s\r\n", hdr[i], hdr[i+1])
+		}
+		io.WriteString(c, "\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	})
+}
+
+// TestH2StreamSlotsReuse: TestLeanExchangeReuse over HTTP/2, whose pooled
+// streams hold the handler's request and first Lua context.
+func TestH2StreamSlotsReuse(t *testing.T) {
+	_, secure, _ := startServer(t, reuseConf, 0)
+	tr := &http2.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	checkReuse(t, func(target string, hdr ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d%s", secure, target), nil)
+		for i := 0; i < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("%s over %s", target, resp.Proto)
+		}
+		return resp
+	})
+}
+
+// reuseConf answers with what its Lua sees of earlier requests.
+const reuseConf = `
     access_log off;
     server {
         listen 127.0.0.1:%[1]d;
+        listen 127.0.0.1:%[2]d ssl http2;
+        ssl_certificate %[3]s/ecdsa.crt;
+        ssl_certificate_key %[3]s/ecdsa.key;
         keepalive_requests 1000;
         location = /lua {
             content_by_lua_block {
@@ -36,30 +90,20 @@ func TestLeanExchangeReuse(t *testing.T) {
                 ngx.say("seen:", table.concat(seen, ","))
             }
         }
-    }`, 0)
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", plain))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	br := bufio.NewReader(c)
-	get := func(target string, hdr string) (int, http.Header, string) {
-		t.Helper()
-		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: test%s\r\n\r\n", target, hdr)
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+    }`
+
+func checkReuse(t *testing.T, get func(target string, hdr ...string) *http.Response) {
+	t.Helper()
+	read := func(resp *http.Response) (int, http.Header, string) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		return resp.StatusCode, resp.Header, strings.TrimSpace(string(b))
 	}
 	for i := 0; i < 10; i++ {
-		if code, h, body := get("/lua?q=1&status=201", "\r\nX-Only-First: 1"); code != 201 || h.Get("X-Resp") != "1" || body != "seen:header,arg" {
+		if code, h, body := read(get("/lua?q=1&status=201", "X-Only-First", "1")); code != 201 || h.Get("X-Resp") != "1" || body != "seen:header,arg" {
 			t.Fatalf("round %d, first request: %d %q %q", i, code, h.Get("X-Resp"), body)
 		}
-		if code, h, body := get("/lua", ""); code != 200 || h["X-Resp"] != nil || body != "seen:" {
+		if code, h, body := read(get("/lua")); code != 200 || h["X-Resp"] != nil || body != "seen:" {
 			t.Fatalf("round %d, second request: %d %q %q", i, code, h["X-Resp"], body)
 		}
 	}
