@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -107,7 +108,27 @@ func (sc *h2Conn) serve() {
 func (sc *h2Conn) read() {
 	first := true
 	for {
-		f, err := sc.fr.ReadFrame()
+		fh, err := sc.fr.ReadFrameHeader()
+		var code http2.ErrCode
+		var conn bool
+		switch {
+		case err != nil:
+		case fh.Type == http2.FrameHeaders && !first:
+			code, conn, err = sc.readHeaders(fh)
+		default:
+			var f http2.Frame
+			if f, err = sc.fr.ReadFrameForHeader(fh); err != nil {
+				break
+			}
+			if first {
+				if _, ok := f.(*http2.SettingsFrame); !ok {
+					sc.fail(http2.ErrCodeProtocol)
+					return
+				}
+				first = false
+			}
+			code, conn = sc.process(f)
+		}
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
@@ -128,33 +149,24 @@ func (sc *h2Conn) read() {
 			}
 			return
 		}
-		if first {
-			if _, ok := f.(*http2.SettingsFrame); !ok {
-				sc.fail(http2.ErrCodeProtocol)
-				return
-			}
-			first = false
-		}
-		if code, conn := sc.process(f); code != http2.ErrCodeNo || conn {
+		if code != http2.ErrCodeNo || conn {
 			if conn {
 				sc.fail(code)
 				return
 			}
-			sc.resetStream(f.Header().StreamID, code)
+			sc.resetStream(fh.StreamID, code)
 		}
 		sc.writeCtrl()
 	}
 }
 
-// process answers one frame: a stream error (code, false), a connection
-// error (code, true) or none (ErrCodeNo, false).
+// process answers one frame other than HEADERS (readHeaders): a stream
+// error (code, false), a connection error (code, true) or none
+// (ErrCodeNo, false).
 func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
 		return sc.settings(f)
-	case *http2.HeadersFrame:
-		sc.blk.begin(f)
-		return sc.headerBlock(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.ContinuationFrame: // of the block begun (the Framer checks)
 		return sc.headerBlock(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.DataFrame:
@@ -185,6 +197,47 @@ func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 		return http2.ErrCodeProtocol, true
 	}
 	return http2.ErrCodeNo, false
+}
+
+// readHeaders reads a HEADERS frame's payload and begins its header
+// block: x/net/http2's parseHeadersFrame (its checks, its errors) without
+// the frame it allocates per request. The Framer has read and checked
+// the frame's header (its size, the order of HEADERS and CONTINUATION).
+func (sc *h2Conn) readHeaders(fh http2.FrameHeader) (http2.ErrCode, bool, error) {
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp) // the decoder copies what it keeps
+	p := *bp
+	if int(fh.Length) > cap(p) {
+		p = make([]byte, fh.Length)
+	}
+	p = p[:fh.Length]
+	if _, err := io.ReadFull(h2Reader{sc}, p); err != nil {
+		return 0, false, err
+	}
+	if fh.StreamID == 0 {
+		return http2.ErrCodeProtocol, true, nil
+	}
+	pad := 0
+	if fh.Flags.Has(http2.FlagHeadersPadded) {
+		if len(p) < 1 {
+			return 0, false, io.ErrUnexpectedEOF
+		}
+		pad, p = int(p[0]), p[1:]
+	}
+	var dep uint32
+	prio := fh.Flags.Has(http2.FlagHeadersPriority)
+	if prio {
+		if len(p) < 5 {
+			return 0, false, io.ErrUnexpectedEOF
+		}
+		dep, p = binary.BigEndian.Uint32(p)&0x7fffffff, p[5:]
+	}
+	if len(p) < pad {
+		return http2.ErrCodeProtocol, false, nil
+	}
+	sc.blk.begin(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prio, dep)
+	code, conn := sc.headerBlock(p[:len(p)-pad], fh.Flags.Has(http2.FlagHeadersEndHeaders))
+	return code, conn, nil
 }
 
 // headerBlock decodes a fragment of a header block, and takes the block
