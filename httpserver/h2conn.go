@@ -200,9 +200,9 @@ func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 }
 
 // readHeaders reads a HEADERS frame's payload and begins its header
-// block: x/net/http2's parseHeadersFrame (its checks, its errors) without
-// the frame it allocates per request. The Framer has read and checked
-// the frame's header (its size, the order of HEADERS and CONTINUATION).
+// block, without the frame x/net/http2's Framer allocates per request
+// (it has read and checked the frame's header: its size, the order of
+// HEADERS and CONTINUATION); its errors are the Framer's.
 func (sc *h2Conn) readHeaders(fh http2.FrameHeader) (http2.ErrCode, bool, error) {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp) // the decoder copies what it keeps
@@ -214,30 +214,39 @@ func (sc *h2Conn) readHeaders(fh http2.FrameHeader) (http2.ErrCode, bool, error)
 	if _, err := io.ReadFull(h2Reader{sc}, p); err != nil {
 		return 0, false, err
 	}
+	frag, prio, dep, err := parseHeadersPayload(fh, p)
+	if err != nil {
+		return 0, false, err
+	}
+	sc.blk.begin(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prio, dep)
+	code, conn := sc.headerBlock(frag, fh.Flags.Has(http2.FlagHeadersEndHeaders))
+	return code, conn, nil
+}
+
+// parseHeadersPayload is x/net/http2's parseHeadersFrame (its checks, its
+// errors): the header block fragment, the priority's presence and the
+// stream it depends on (FuzzHeadersPayload compares them).
+func parseHeadersPayload(fh http2.FrameHeader, p []byte) (frag []byte, prio bool, dep uint32, err error) {
 	if fh.StreamID == 0 {
-		return http2.ErrCodeProtocol, true, nil
+		return nil, false, 0, http2.ConnectionError(http2.ErrCodeProtocol)
 	}
 	pad := 0
 	if fh.Flags.Has(http2.FlagHeadersPadded) {
 		if len(p) < 1 {
-			return 0, false, io.ErrUnexpectedEOF
+			return nil, false, 0, io.ErrUnexpectedEOF
 		}
 		pad, p = int(p[0]), p[1:]
 	}
-	var dep uint32
-	prio := fh.Flags.Has(http2.FlagHeadersPriority)
-	if prio {
+	if prio = fh.Flags.Has(http2.FlagHeadersPriority); prio {
 		if len(p) < 5 {
-			return 0, false, io.ErrUnexpectedEOF
+			return nil, false, 0, io.ErrUnexpectedEOF
 		}
 		dep, p = binary.BigEndian.Uint32(p)&0x7fffffff, p[5:]
 	}
 	if len(p) < pad {
-		return http2.ErrCodeProtocol, false, nil
+		return nil, false, 0, http2.StreamError{StreamID: fh.StreamID, Code: http2.ErrCodeProtocol}
 	}
-	sc.blk.begin(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prio, dep)
-	code, conn := sc.headerBlock(p[:len(p)-pad], fh.Flags.Has(http2.FlagHeadersEndHeaders))
-	return code, conn, nil
+	return p[:len(p)-pad], prio, dep, nil
 }
 
 // headerBlock decodes a fragment of a header block, and takes the block
