@@ -114,7 +114,9 @@ func (sc *h2Conn) read() {
 		switch {
 		case err != nil:
 		case fh.Type == http2.FrameHeaders && !first:
-			code, conn, err = sc.readHeaders(fh)
+			if code, conn, err = sc.readHeaders(fh); err == nil && code == http2.ErrCodeNo && !conn {
+				continue // a stream opened (or its trailers came): nothing queued to write
+			}
 		default:
 			var f http2.Frame
 			if f, err = sc.fr.ReadFrameForHeader(fh); err != nil {
@@ -510,8 +512,11 @@ func (sc *h2Conn) streamDone(st *h2Stream) {
 		sc.idleLocked()
 	}
 	closing := last && sc.goAway
+	pending := len(sc.ctrl) > 0 // flushCtrl without locking again
 	sc.mu.Unlock()
-	sc.flushCtrl()
+	if pending && sc.wmu.TryLock() {
+		sc.unlockW(nil)
+	}
 	if closing {
 		sc.closeConn()
 	}

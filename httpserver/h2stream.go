@@ -58,43 +58,41 @@ func (sc *h2Conn) headers(b *h2Block) (http2.ErrCode, bool) {
 	if id%2 == 0 {
 		return http2.ErrCodeProtocol, true
 	}
-	sc.mu.Lock()
-	if st := sc.streams[id]; st != nil {
+	if id <= sc.maxID { // the reader's field (written under sc.mu for the others)
+		sc.mu.Lock()
 		defer sc.mu.Unlock()
-		return st.trailersLocked(b)
-	}
-	if id <= sc.maxID {
-		sc.mu.Unlock()
+		if st := sc.streams[id]; st != nil {
+			return st.trailersLocked(b)
+		}
 		return http2.ErrCodeStreamClosed, true
 	}
-	sc.maxID = id
-	refuse := len(sc.streams) >= h2MaxStreams
-	ignore := sc.goAway
-	sc.mu.Unlock()
-	switch {
-	case ignore: // after GOAWAY: the client opens it again elsewhere
-		return http2.ErrCodeNo, false
-	case refuse:
-		return http2.ErrCodeRefusedStream, false
-	case b.hasPrio && b.prioDep == id:
-		return http2.ErrCodeProtocol, false
-	}
+	// a new stream, built before the one lock that opens it
 	st := newH2Stream(sc, id)
-	if !st.request(b) {
-		st.recycle()
-		return http2.ErrCodeProtocol, false
-	}
+	ok := st.request(b)
+	var code http2.ErrCode
 	sc.mu.Lock()
-	st.sendWin = sc.initWin
-	st.recvWin = h2StreamWindow
-	st.remoteDone = b.endStream
-	st.body.cond.L = &sc.mu
-	sc.streams[id] = st
-	sc.pings = 0
+	sc.maxID = id
+	switch {
+	case sc.goAway: // after GOAWAY: the client opens it again elsewhere
+	case len(sc.streams) >= h2MaxStreams:
+		code = http2.ErrCodeRefusedStream
+	case b.hasPrio && b.prioDep == id, !ok:
+		code = http2.ErrCodeProtocol
+	default:
+		st.sendWin = sc.initWin
+		st.recvWin = h2StreamWindow
+		st.remoteDone = b.endStream
+		st.body.cond.L = &sc.mu
+		sc.streams[id] = st
+		sc.pings = 0
+		sc.mu.Unlock()
+		sc.lc.notFresh()
+		st.dispatch()
+		return http2.ErrCodeNo, false
+	}
 	sc.mu.Unlock()
-	sc.lc.notFresh()
-	st.dispatch()
-	return http2.ErrCodeNo, false
+	st.recycle()
+	return code, false
 }
 
 // request builds the stream's http.Request as net/http's HTTP/2 server
