@@ -48,7 +48,7 @@ type h2Conn struct {
 	mu        sync.Mutex // guards what follows
 	cond      sync.Cond  // a window opened, a stream reset, the connection gone
 	streams   map[uint32]*h2Stream
-	maxID     uint32 // the highest stream a client opened
+	maxID     uint32 // the highest stream a client opened (the reader writes it, with mu held)
 	sendWin   int64  // what the connection may send
 	initWin   int64  // SETTINGS_INITIAL_WINDOW_SIZE of the client
 	maxFrame  int    // SETTINGS_MAX_FRAME_SIZE of the client
