@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -206,25 +207,10 @@ func (rq *request) serveOpen(path string, f *openFile) {
 	} else {
 		h["Content-Type"] = nil
 	}
-	// nginx's ETag, "mtime-size" in hex; then Last-Modified and
-	// Content-Length as http.ServeContent makes them
-	var buf [96]byte
-	b := append(buf[:0], '"')
-	b = strconv.AppendInt(b, f.mod.Unix(), 16)
-	b = append(b, '-')
-	b = strconv.AppendInt(b, f.size, 16)
-	b = append(b, '"')
-	etag := len(b)
 	if !conditional(rq.r.Header) {
-		if !f.mod.IsZero() && !f.mod.Equal(time.Unix(0, 0)) {
-			b = f.mod.UTC().AppendFormat(b, http.TimeFormat)
-		}
-		lm := len(b)
-		b = strconv.AppendInt(b, f.size, 10)
-		all := string(b)
-		v[1], v[2], v[3] = all[:etag], all[etag:lm], all[lm:]
+		v[1], v[2], v[3] = fileFields(f)
 		h["Etag"] = v[1:2:2]
-		if lm > etag {
+		if v[2] != "" {
 			h["Last-Modified"] = v[2:3:3]
 		}
 		h["Accept-Ranges"] = acceptRanges
@@ -237,10 +223,45 @@ func (rq *request) serveOpen(path string, f *openFile) {
 		}
 		return
 	}
-	v[1] = string(b)
+	v[1], _, _ = fileFields(f)
 	h["Etag"] = v[1:2:2]
 	h["Accept-Ranges"] = acceptRanges
 	http.ServeContent(rq.w, rq.r, "", f.mod, f)
+}
+
+// fileText is the header values of a file's modification time and size.
+type fileText struct {
+	mod                        time.Time
+	size                       int64
+	etag, lastModified, length string
+}
+
+// lastFile holds the header values of the file served last: a file served
+// again and again (the usual case) has them formatted once.
+var lastFile atomic.Pointer[fileText]
+
+// fileFields is f's ETag (nginx's, "mtime-size" in hex), Last-Modified
+// ("" for no time, as http.ServeContent) and Content-Length.
+func fileFields(f *openFile) (etag, lastModified, length string) {
+	if t := lastFile.Load(); t != nil && t.size == f.size && t.mod.Equal(f.mod) {
+		return t.etag, t.lastModified, t.length
+	}
+	var buf [96]byte
+	b := append(buf[:0], '"')
+	b = strconv.AppendInt(b, f.mod.Unix(), 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, f.size, 16)
+	b = append(b, '"')
+	e := len(b)
+	if !f.mod.IsZero() && !f.mod.Equal(time.Unix(0, 0)) {
+		b = f.mod.UTC().AppendFormat(b, http.TimeFormat)
+	}
+	lm := len(b)
+	b = strconv.AppendInt(b, f.size, 10)
+	all := string(b)
+	t := &fileText{mod: f.mod, size: f.size, etag: all[:e], lastModified: all[e:lm], length: all[lm:]}
+	lastFile.Store(t)
+	return t.etag, t.lastModified, t.length
 }
 
 var acceptRanges = []string{"bytes"}
