@@ -104,7 +104,15 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 func (c *leanCtx) watch() {
 	defer close(c.watching)
 	lc := c.lc
+	// stopWatch may have come first (this goroutine had not run yet):
+	// clearing the deadline now would undo the one it set to wake the read
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
 	lc.setReadDeadline(time.Time{})
+	c.mu.Unlock()
 	n, err := lc.c.Read(lc.peek[:])
 	if n == 1 {
 		lc.peeked = true

@@ -164,3 +164,18 @@ func TestLeanExchangeWatched(t *testing.T) {
 		}
 	}
 }
+
+// TestLeanDoneAtEnd: a handler that takes its context's Done channel and
+// returns at once: the client watcher (started then, run later) must not
+// undo the wake-up the handler's end gave it, and the connection closes
+// after its "Connection: close" answer (it hung before).
+func TestLeanDoneAtEnd(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Context().Done()
+		io.WriteString(w, "ok")
+	})
+	out := leanOver(t, h, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if strings.Count(out, "\r\n\r\nok") != 2 {
+		t.Fatalf("answers: %q", out)
+	}
+}
