@@ -160,13 +160,19 @@ func (rq *request) runPhase(ph luavm.Phase, chunk *luavm.Chunk) phaseEnd {
 
 // runWatched runs a phase while watching the client
 // (lua_check_client_abort on): net/http cancels the request's context once
-// it reads EOF on the connection.
+// it reads EOF on the connection. Done is taken before the phase runs (a
+// context whose Done was taken is never used for another request, see
+// leanExchange.recycle), and a phase over wins over a client gone.
 func (rq *request) runWatched(c *ngxapi.HTTPCtx, ph luavm.Phase, chunk *luavm.Chunk) luavm.Result {
-	stop := make(chan struct{})
+	stop, done := make(chan struct{}), rq.r.Context().Done()
 	go func() {
 		select {
-		case <-rq.r.Context().Done():
-			c.ClientAborted()
+		case <-done:
+			select {
+			case <-stop:
+			default:
+				c.ClientAborted()
+			}
 		case <-stop:
 		}
 	}()
