@@ -54,6 +54,26 @@ type leanWriter struct {
 
 	body *[]byte // bytes not yet framed (net/http's 2 KB response buffer)
 	out  *[]byte // framed bytes not yet written to the connection
+	// spare: buffers and maps of the exchange's earlier requests, kept
+	// for its next (leanExchange.recycle) instead of going back to their
+	// pools
+	spare leanSpares
+}
+
+// leanSpares are what a pooled exchange keeps across its requests.
+type leanSpares struct {
+	body, out *[]byte
+	snap      *[]hdrField
+	header    http.Header // the response header map, cleared
+}
+
+// takeBuf is the spare buffer if there is one, else one from pool.
+func takeBuf(spare **[]byte, pool *sync.Pool) *[]byte {
+	if b := *spare; b != nil {
+		*spare = nil
+		return b
+	}
+	return pool.Get().(*[]byte)
 }
 
 const (
@@ -69,7 +89,7 @@ var (
 func (w *leanWriter) Header() http.Header {
 	if w.snap == nil && w.wroteHeader && !w.sentHeader {
 		// net/http: changes after WriteHeader do not reach the client
-		w.snap = flatten(w.handlerHeader)
+		w.snap = w.snapshot()
 	}
 	w.calledHeader = true
 	return w.handlerHeader
@@ -111,7 +131,7 @@ func (w *leanWriter) WriteHeader(code int) {
 	w.wroteHeader = true
 	w.status = code
 	if w.calledHeader && w.snap == nil {
-		w.snap = flatten(w.handlerHeader)
+		w.snap = w.snapshot()
 	}
 	if cl := headerGet(w.handlerHeader, "Content-Length"); cl != "" {
 		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
@@ -153,7 +173,7 @@ func (w *leanWriter) Write(p []byte) (int, error) {
 // bufWrite is bufio.Writer.Write over frame, with the 2 KB body buffer.
 func (w *leanWriter) bufWrite(p []byte) {
 	if w.body == nil {
-		w.body = bodyBufs.Get().(*[]byte)
+		w.body = takeBuf(&w.spare.body, &bodyBufs)
 	}
 	b := w.body
 	for len(p) > cap(*b)-len(*b) && w.err == nil {
@@ -198,7 +218,7 @@ func (w *leanWriter) frame(p []byte) {
 
 func (w *leanWriter) outBuf() *[]byte {
 	if w.out == nil {
-		w.out = outBufs.Get().(*[]byte)
+		w.out = takeBuf(&w.spare.out, &outBufs)
 	}
 	return w.out
 }
@@ -242,7 +262,7 @@ func (w *leanWriter) writeHeader(p []byte) {
 	w.sentHeader = true
 	if w.snap == nil {
 		// the handler never had the map: what is in it now is all there is
-		w.snap = flatten(w.handlerHeader)
+		w.snap = w.snapshot()
 	}
 	header := hdrFields(*w.snap)
 	var exclude exclusion
@@ -416,18 +436,28 @@ func (w *leanWriter) finishOnce() bool {
 func (w *leanWriter) release() {
 	if w.body != nil {
 		*w.body = (*w.body)[:0]
-		bodyBufs.Put(w.body)
-		w.body = nil
+		w.spare.body, w.body = w.body, nil
 	}
 	if w.out != nil {
 		*w.out = (*w.out)[:0]
-		outBufs.Put(w.out)
-		w.out = nil
+		w.spare.out, w.out = w.out, nil
 	}
 	if w.snap != nil {
-		putFields(w.snap)
-		w.snap = nil
+		clear(*w.snap)
+		*w.snap = (*w.snap)[:0]
+		w.spare.snap, w.snap = w.snap, nil
 	}
+}
+
+// snapshot is the header as of WriteHeader, in the spare slice if there is one.
+func (w *leanWriter) snapshot() *[]hdrField {
+	fp := w.spare.snap
+	if fp == nil {
+		fp = fieldBufs.Get().(*[]hdrField)
+	}
+	w.spare.snap = nil
+	flattenInto(fp, w.handlerHeader)
+	return fp
 }
 
 // Hijack hands the connection to the handler (ngx.req.socket(true)).
@@ -510,6 +540,12 @@ var fieldBufs = sync.Pool{New: func() any { f := make([]hdrField, 0, 16); return
 // flatten is h's fields in a pooled slice (putFields gives it back).
 func flatten(h http.Header) *[]hdrField {
 	fp := fieldBufs.Get().(*[]hdrField)
+	flattenInto(fp, h)
+	return fp
+}
+
+// flattenInto puts h's fields into *fp, sorted.
+func flattenInto(fp *[]hdrField, h http.Header) {
 	f := (*fp)[:0]
 	for k, vs := range h {
 		if len(vs) == 0 {
@@ -522,7 +558,6 @@ func flatten(h http.Header) *[]hdrField {
 	// stable: a key's values keep their order
 	slices.SortStableFunc(f, func(a, b hdrField) int { return strings.Compare(a.k, b.k) })
 	*fp = f
-	return fp
 }
 
 func putFields(fp *[]hdrField) {
