@@ -275,8 +275,14 @@ func (p *Pool) newWorker(i int) *Worker {
 // it): what other packages keep for the worker can then be dropped.
 func (w *Worker) Ended() <-chan struct{} { return w.ended }
 
-// markEnded closes ended (after stopped or gone).
-func (w *Worker) markEnded() { w.endedOnce.Do(func() { close(w.ended) }) }
+// markEnded closes ended (after stopped or gone) and answers the jobs
+// still waiting with ErrClosed.
+func (w *Worker) markEnded() {
+	w.endedOnce.Do(func() {
+		close(w.ended)
+		w.jobs.end()
+	})
+}
 
 // stopNow tells the worker goroutine to return: stop is closed, and a
 // qStop wakes the goroutine if it waits for its queue (when the queue is

@@ -204,6 +204,11 @@ type runJob struct {
 	// until is when a yieldable run's running code is interrupted: the
 	// earlier of Request.Deadline and the phase's Timeouts from its start
 	until time.Time
+
+	// in the worker's jobList until answered (jobs.go, under its mu);
+	// closed: answered by the worker's end, so kept out of the pool
+	prev, next     *runJob
+	listed, closed bool
 }
 
 // deadline is the timer callback of Request.Deadline: the worker ends the
@@ -238,10 +243,11 @@ type Worker struct {
 	stopped chan struct{} // closed when the goroutine has ended
 	idle    chan struct{} // closed when exiting and nothing is left to run
 	gone    chan struct{} // closed when Close gives up waiting for the goroutine
-	// ended: closed after stopped or gone (Ended): what Run waits on
-	// besides its result, one channel instead of two
+	// ended: closed after stopped or gone (Ended), when the jobs still
+	// waiting are answered (jobs)
 	ended     chan struct{}
 	endedOnce sync.Once
+	jobs      jobList
 	// what runs now and until when (watchdog.go; busyUntil in monoNanos);
 	// 0 / nil when idle or without a deadline
 	busyUntil atomic.Int64
@@ -319,24 +325,25 @@ func (w *Worker) Run(req *Request) Result {
 	}
 	j := jobPool.Get().(*runJob)
 	j.req = req
-	if !w.send(qitem{kind: qRun, job: j}) {
-		return Result{Err: ErrClosed}
-	}
-	select {
-	case res := <-j.done:
+	if !w.jobs.add(j) {
 		j.req = nil
-		if !j.late {
-			jobPool.Put(j)
-		}
-		return res
-	case <-w.ended:
-		select { // it may have finished just before the stop
-		case res := <-j.done:
-			return res
-		default:
-		}
+		jobPool.Put(j)
 		return Result{Err: ErrClosed}
 	}
+	if !w.send(qitem{kind: qRun, job: j}) && w.jobs.take(j) {
+		j.req = nil
+		jobPool.Put(j)
+		return Result{Err: ErrClosed}
+	}
+	res := <-j.done // from the worker, or its end (jobs.go)
+	if j.closed {
+		return res // answered by the worker's end: a stuck worker may still hold j
+	}
+	j.req = nil
+	if !j.late {
+		jobPool.Put(j)
+	}
+	return res
 }
 
 // RunNested runs a chunk of a phase that cannot yield (header and body
@@ -349,8 +356,16 @@ func (w *Worker) RunNested(req *Request) Result {
 	}
 	j := jobPool.Get().(*runJob)
 	j.req = req
+	if !w.jobs.add(j) {
+		j.req = nil
+		jobPool.Put(j)
+		return Result{Err: ErrClosed}
+	}
 	w.startRun(j)
 	res := <-j.done // a thread that cannot yield has ended by now
+	if j.closed {
+		return res
+	}
 	j.req = nil
 	jobPool.Put(j)
 	return res
@@ -449,7 +464,7 @@ func (w *Worker) chunkFunc(t *Thread, c *Chunk, env *lua.LTable) *lua.LFunction 
 func (w *Worker) startRun(j *runJob) {
 	req := j.req
 	if req.Chunk == nil || req.Chunk.Proto == nil {
-		j.done <- Result{Err: errors.New("no Lua chunk")}
+		w.answer(j, Result{Err: errors.New("no Lua chunk")})
 		return
 	}
 	j.until = time.Time{}
@@ -464,7 +479,7 @@ func (w *Worker) startRun(j *runJob) {
 		}
 		if !until.IsZero() {
 			if !until.After(now) {
-				j.done <- Result{Err: ErrDeadline}
+				w.answer(j, Result{Err: ErrDeadline})
 				return
 			}
 			j.until = until
@@ -707,9 +722,9 @@ func (w *Worker) finish(t *Thread, err error, clean bool) {
 		// the entry thread: the request waits for its user threads
 		u.grp.entryDone, u.grp.job, u.grp.res = true, j, res
 	case j != nil:
-		j.done <- res
+		w.answer(j, res)
 	case u != nil && u.grp.entryDone && u.grp.live == 0 && u.grp.job != nil:
-		u.grp.job.done <- u.grp.res
+		w.answer(u.grp.job, u.grp.res)
 		u.grp.job = nil
 	}
 	// A thread not recycled stays dead: a late queue item may still hold
