@@ -114,7 +114,22 @@ func (sc *h2Conn) read() {
 		switch {
 		case err != nil:
 		case fh.Type == http2.FrameHeaders && !first:
-			if code, conn, err = sc.readHeaders(fh); err == nil && code == http2.ErrCodeNo && !conn {
+			// the payload is read in a call of its own, whose frame is
+			// gone when the block is decoded and the stream dispatched: as
+			// deep as ReadFrame and process were (one frame more had grown
+			// the reader's stack, which an idle connection keeps: +3 KB
+			// per idle TLS 1.2 HTTP/2 connection, bench/RESULTS.md run 11)
+			var bp *[]byte
+			var frag []byte
+			var prio bool
+			var dep uint32
+			if bp, frag, prio, dep, err = sc.readHeaders(fh); err != nil {
+				break
+			}
+			sc.blk.begin(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prio, dep)
+			code, conn = sc.headerBlock(frag, fh.Flags.Has(http2.FlagHeadersEndHeaders))
+			readBufs.Put(bp) // the decoder copies what it keeps
+			if code == http2.ErrCodeNo && !conn {
 				continue // a stream opened (or its trailers came): nothing queued to write
 			}
 		default:
@@ -201,28 +216,26 @@ func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 	return http2.ErrCodeNo, false
 }
 
-// readHeaders reads a HEADERS frame's payload and begins its header
-// block, without the frame x/net/http2's Framer allocates per request
-// (it has read and checked the frame's header: its size, the order of
-// HEADERS and CONTINUATION); its errors are the Framer's.
-func (sc *h2Conn) readHeaders(fh http2.FrameHeader) (http2.ErrCode, bool, error) {
-	bp := readBufs.Get().(*[]byte)
-	defer readBufs.Put(bp) // the decoder copies what it keeps
+// readHeaders reads a HEADERS frame's payload into a pooled buffer (bp,
+// for the caller to put back) and parses it, without the frame x/net/http2's
+// Framer allocates per request (it has read and checked the frame's
+// header: its size, the order of HEADERS and CONTINUATION); its errors
+// are the Framer's.
+func (sc *h2Conn) readHeaders(fh http2.FrameHeader) (bp *[]byte, frag []byte, prio bool, dep uint32, err error) {
+	bp = readBufs.Get().(*[]byte)
 	p := *bp
 	if int(fh.Length) > cap(p) {
 		p = make([]byte, fh.Length)
 	}
 	p = p[:fh.Length]
-	if _, err := io.ReadFull(h2Reader{sc}, p); err != nil {
-		return 0, false, err
+	if _, err = io.ReadFull(h2Reader{sc}, p); err == nil {
+		frag, prio, dep, err = parseHeadersPayload(fh, p)
 	}
-	frag, prio, dep, err := parseHeadersPayload(fh, p)
 	if err != nil {
-		return 0, false, err
+		readBufs.Put(bp)
+		return nil, nil, false, 0, err
 	}
-	sc.blk.begin(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prio, dep)
-	code, conn := sc.headerBlock(frag, fh.Flags.Has(http2.FlagHeadersEndHeaders))
-	return code, conn, nil
+	return bp, frag, prio, dep, nil
 }
 
 // parseHeadersPayload is x/net/http2's parseHeadersFrame (its checks, its
