@@ -96,20 +96,11 @@ func (c *quietConn) sockRead(b []byte) (int, error) {
 	if s == nil || len(b) == 0 || !s.rd.busy.CompareAndSwap(false, true) {
 		return c.Conn.Read(b)
 	}
-	s.rd.buf, s.rd.n, s.rd.errno = b[:min(len(b), rawMax)], 0, 0
-	err := s.rc.Read(s.rd.fn)
-	n, errno := s.rd.n, s.rd.errno
-	s.rd.buf = nil
-	s.rd.busy.Store(false)
-	switch {
-	case err != nil:
-		return 0, c.opError("read", err)
-	case errno != 0:
-		return 0, c.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	n, err := c.sockOp(&s.rd, b[:min(len(b), rawMax)], "read")
+	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return n, err
 }
 
 // sockWrite is c.Conn.Write, with its errors.
@@ -118,16 +109,26 @@ func (c *quietConn) sockWrite(b []byte) (int, error) {
 	if s == nil || len(b) == 0 || len(b) > rawMax || !s.wr.busy.CompareAndSwap(false, true) {
 		return c.Conn.Write(b)
 	}
-	s.wr.buf, s.wr.n, s.wr.errno = b, 0, 0
-	err := s.rc.Write(s.wr.fn)
-	n, errno := s.wr.n, s.wr.errno
-	s.wr.buf = nil
-	s.wr.busy.Store(false)
+	return c.sockOp(&s.wr, b, "write")
+}
+
+// sockOp runs o (taken: busy) on b through the poller, and frees it.
+func (c *quietConn) sockOp(o *rawOp, b []byte, op string) (int, error) {
+	o.buf, o.n, o.errno = b, 0, 0
+	var err error
+	if op == "read" {
+		err = c.raw.rc.Read(o.fn)
+	} else {
+		err = c.raw.rc.Write(o.fn)
+	}
+	n, errno := o.n, o.errno
+	o.buf = nil
+	o.busy.Store(false)
 	switch {
 	case err != nil:
-		return n, c.opError("write", err)
+		return n, c.opError(op, err)
 	case errno != 0:
-		return n, c.opError("write", os.NewSyscallError("write", errno))
+		return n, c.opError(op, os.NewSyscallError(op, errno))
 	}
 	return n, nil
 }
