@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -108,44 +107,7 @@ func (sc *h2Conn) serve() {
 func (sc *h2Conn) read() {
 	first := true
 	for {
-		fh, err := sc.fr.ReadFrameHeader()
-		var code http2.ErrCode
-		var conn bool
-		switch {
-		case err != nil:
-		case fh.Type == http2.FrameHeaders && !first:
-			// the payload is read in a call of its own, whose frame is
-			// gone when the block is decoded and the stream dispatched: as
-			// deep as ReadFrame and process were (one frame more had grown
-			// the reader's stack, which an idle connection keeps: +3 KB
-			// per idle TLS 1.2 HTTP/2 connection, bench/RESULTS.md run 11)
-			var bp *[]byte
-			var frag []byte
-			var prio bool
-			var dep uint32
-			if bp, frag, prio, dep, err = sc.readHeaders(fh); err != nil {
-				break
-			}
-			sc.blk.begin(fh.StreamID, fh.Flags.Has(http2.FlagHeadersEndStream), prio, dep)
-			code, conn = sc.headerBlock(frag, fh.Flags.Has(http2.FlagHeadersEndHeaders))
-			readBufs.Put(bp) // the decoder copies what it keeps
-			if code == http2.ErrCodeNo && !conn {
-				continue // a stream opened (or its trailers came): nothing queued to write
-			}
-		default:
-			var f http2.Frame
-			if f, err = sc.fr.ReadFrameForHeader(fh); err != nil {
-				break
-			}
-			if first {
-				if _, ok := f.(*http2.SettingsFrame); !ok {
-					sc.fail(http2.ErrCodeProtocol)
-					return
-				}
-				first = false
-			}
-			code, conn = sc.process(f)
-		}
+		f, err := sc.fr.ReadFrame()
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
@@ -166,24 +128,33 @@ func (sc *h2Conn) read() {
 			}
 			return
 		}
-		if code != http2.ErrCodeNo || conn {
+		if first {
+			if _, ok := f.(*http2.SettingsFrame); !ok {
+				sc.fail(http2.ErrCodeProtocol)
+				return
+			}
+			first = false
+		}
+		if code, conn := sc.process(f); code != http2.ErrCodeNo || conn {
 			if conn {
 				sc.fail(code)
 				return
 			}
-			sc.resetStream(fh.StreamID, code)
+			sc.resetStream(f.Header().StreamID, code)
 		}
 		sc.writeCtrl()
 	}
 }
 
-// process answers one frame other than HEADERS (readHeaders): a stream
-// error (code, false), a connection error (code, true) or none
-// (ErrCodeNo, false).
+// process answers one frame: a stream error (code, false), a connection
+// error (code, true) or none (ErrCodeNo, false).
 func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
 		return sc.settings(f)
+	case *http2.HeadersFrame:
+		sc.blk.begin(f)
+		return sc.headerBlock(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.ContinuationFrame: // of the block begun (the Framer checks)
 		return sc.headerBlock(f.HeaderBlockFragment(), f.HeadersEnded())
 	case *http2.DataFrame:
@@ -214,54 +185,6 @@ func (sc *h2Conn) process(f http2.Frame) (http2.ErrCode, bool) {
 		return http2.ErrCodeProtocol, true
 	}
 	return http2.ErrCodeNo, false
-}
-
-// readHeaders reads a HEADERS frame's payload into a pooled buffer (bp,
-// for the caller to put back) and parses it, without the frame x/net/http2's
-// Framer allocates per request (it has read and checked the frame's
-// header: its size, the order of HEADERS and CONTINUATION); its errors
-// are the Framer's.
-func (sc *h2Conn) readHeaders(fh http2.FrameHeader) (bp *[]byte, frag []byte, prio bool, dep uint32, err error) {
-	bp = readBufs.Get().(*[]byte)
-	p := *bp
-	if int(fh.Length) > cap(p) {
-		p = make([]byte, fh.Length)
-	}
-	p = p[:fh.Length]
-	if _, err = io.ReadFull(h2Reader{sc}, p); err == nil {
-		frag, prio, dep, err = parseHeadersPayload(fh, p)
-	}
-	if err != nil {
-		readBufs.Put(bp)
-		return nil, nil, false, 0, err
-	}
-	return bp, frag, prio, dep, nil
-}
-
-// parseHeadersPayload is x/net/http2's parseHeadersFrame (its checks, its
-// errors): the header block fragment, the priority's presence and the
-// stream it depends on (FuzzHeadersPayload compares them).
-func parseHeadersPayload(fh http2.FrameHeader, p []byte) (frag []byte, prio bool, dep uint32, err error) {
-	if fh.StreamID == 0 {
-		return nil, false, 0, http2.ConnectionError(http2.ErrCodeProtocol)
-	}
-	pad := 0
-	if fh.Flags.Has(http2.FlagHeadersPadded) {
-		if len(p) < 1 {
-			return nil, false, 0, io.ErrUnexpectedEOF
-		}
-		pad, p = int(p[0]), p[1:]
-	}
-	if prio = fh.Flags.Has(http2.FlagHeadersPriority); prio {
-		if len(p) < 5 {
-			return nil, false, 0, io.ErrUnexpectedEOF
-		}
-		dep, p = binary.BigEndian.Uint32(p)&0x7fffffff, p[5:]
-	}
-	if len(p) < pad {
-		return nil, false, 0, http2.StreamError{StreamID: fh.StreamID, Code: http2.ErrCodeProtocol}
-	}
-	return p[:len(p)-pad], prio, dep, nil
 }
 
 // headerBlock decodes a fragment of a header block, and takes the block

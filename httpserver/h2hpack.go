@@ -157,10 +157,10 @@ func newH2Block() *h2Block {
 }
 
 // begin starts the block of a HEADERS frame.
-func (b *h2Block) begin(id uint32, endStream, hasPrio bool, prioDep uint32) {
+func (b *h2Block) begin(f *http2.HeadersFrame) {
 	clear(b.fields)
-	*b = h2Block{dec: b.dec, fields: b.fields[:0], id: id, endStream: endStream,
-		hasPrio: hasPrio, prioDep: prioDep,
+	*b = h2Block{dec: b.dec, fields: b.fields[:0], id: f.StreamID, endStream: f.StreamEnded(),
+		hasPrio: f.HasPriority(), prioDep: f.Priority.StreamDep,
 		remain: h2MaxHeaderList, trailerRemain: h2MaxHeaderList}
 	b.dec.SetEmitEnabled(true)
 }
