@@ -387,14 +387,11 @@ func newH2Stream(sc *h2Conn, id uint32) *h2Stream {
 // Transport's for proxy_pass) could look at the context after its
 // reuse.
 func (st *h2Stream) recycle() {
-	st.ctx.mu.Lock()
-	watched := st.ctx.done != nil && st.ctx.done != closedChan
-	st.ctx.mu.Unlock()
-	if watched || len(st.header) > 32 { // a map grown for an odd request is not kept
+	if st.ctx.doneHanded() || len(st.header) > 32 { // a map grown for an odd request is not kept
 		return
 	}
-	if !st.hc.Reusable() || st.rq.hc != nil && st.rq.hc != &st.hc {
-		return // a Lua run failed, or ngx.exec made a context of its own (see leanExchange.recycle)
+	if !st.rq.slotsReusable(&st.hc) {
+		return
 	}
 	clear(st.header)
 	*st = h2Stream{header: st.header}

@@ -205,6 +205,13 @@ func newRequest(rw http.ResponseWriter) (*request, *ngxapi.HTTPCtx) {
 	return new(request), nil
 }
 
+// slotsReusable reports whether a request served in the room of
+// requestSlots (rq, its first Lua context hc) is done with it: no Lua run
+// failed (HTTPCtx.Reusable) and ngx.exec made no context of its own.
+func (rq *request) slotsReusable(hc *ngxapi.HTTPCtx) bool {
+	return hc.Reusable() && (rq.hc == nil || rq.hc == hc)
+}
+
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	g := h.g
 	rq, hc := newRequest(rw)

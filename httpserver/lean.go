@@ -471,13 +471,7 @@ var leanExchanges = sync.Pool{New: func() any { return new(leanExchange) }}
 // watcher could look at the context after its reuse); a Lua context is not
 // Reusable, or the request had one of its own (ngx.exec's).
 func (ex *leanExchange) recycle() {
-	if ex.w.reqBody != nil || ex.w.hijacked || !ex.hc.Reusable() || ex.rq.hc != nil && ex.rq.hc != &ex.hc {
-		return
-	}
-	ex.ctx.mu.Lock()
-	watched := ex.ctx.done != nil && ex.ctx.done != closedChan || ex.ctx.watching != nil
-	ex.ctx.mu.Unlock()
-	if watched {
+	if ex.w.reqBody != nil || ex.w.hijacked || !ex.rq.slotsReusable(&ex.hc) || ex.ctx.doneHanded() {
 		return
 	}
 	h, vals, sp, resp := ex.w.lr.hdr, ex.w.lr.vals, ex.w.spare, ex.w.handlerHeader

@@ -68,6 +68,15 @@ type ctxBase struct {
 
 func (c *ctxBase) Deadline() (time.Time, bool) { return time.Time{}, false }
 
+// doneHanded reports whether Done was called before the cancel (its
+// channel then is not closedChan): whoever got it may look at the context
+// later, so the context is not used for another request.
+func (c *ctxBase) doneHanded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done != nil && c.done != closedChan
+}
+
 func (c *ctxBase) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
