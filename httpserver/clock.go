@@ -15,7 +15,12 @@ import (
 // in that second at most (NTP slews 0.5 ms a second at most); a step of
 // the wall clock shows within a second. Its monotonic reading is exact.
 
-// wallAnchor is a time.Now reading and its monotonic time since h2Clock.
+// monoBase is what the connections' deadlines and idle times (linger,
+// HTTP/2's keepalive_timeout) and now's anchors count from: time.Since
+// reads the monotonic clock alone, time.Now the wall clock too.
+var monoBase = time.Now()
+
+// wallAnchor is a time.Now reading and its monotonic time since monoBase.
 type wallAnchor struct {
 	t    time.Time
 	mono time.Duration
@@ -25,11 +30,11 @@ var anchor atomic.Pointer[wallAnchor]
 
 // now is the time for a request's start and its Date header.
 func now() time.Time {
-	mono := time.Since(h2Clock)
+	mono := time.Since(monoBase)
 	if a := anchor.Load(); a != nil && mono >= a.mono && mono-a.mono < time.Second {
 		return a.t.Add(mono - a.mono)
 	}
 	t := time.Now()
-	anchor.Store(&wallAnchor{t: t, mono: t.Sub(h2Clock)})
+	anchor.Store(&wallAnchor{t: t, mono: t.Sub(monoBase)})
 	return t
 }

@@ -22,7 +22,7 @@ func TestNowWallClock(t *testing.T) {
 	}
 	// an anchor whose wall time is an hour off: used while under a
 	// second old (what shows that now adds to it), replaced after
-	mono := time.Since(h2Clock)
+	mono := time.Since(monoBase)
 	anchor.Store(&wallAnchor{t: time.Now().Add(-time.Hour), mono: mono})
 	if d := time.Since(now().Round(0)); d < 59*time.Minute {
 		t.Fatalf("a fresh anchor was not used: %v off", d)

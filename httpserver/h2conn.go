@@ -62,13 +62,9 @@ type h2Conn struct {
 	// then keepalive_timeout). Streams opening and ending touch no timer: the
 	// read deadline (armed) is never later than idleUntil while idle, and when
 	// it passes early the read goes on with it re-armed (h2Reader). Both are
-	// since h2Clock.
+	// since monoBase.
 	idleUntil, armed time.Duration
 }
-
-// h2Clock is what connections' idle times count from: time.Since reads
-// the monotonic clock alone, time.Now the wall clock too.
-var h2Clock = time.Now()
 
 func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
 	sc := &h2Conn{lc: lc, conn: conn, streams: map[uint32]*h2Stream{},
@@ -81,7 +77,7 @@ func newH2Conn(lc *leanConn, conn net.Conn) *h2Conn {
 func (sc *h2Conn) serve() {
 	lc := sc.lc
 	defer sc.end()
-	sc.idleUntil = time.Since(h2Clock) + headerTimeout(lc.grp)
+	sc.idleUntil = time.Since(monoBase) + headerTimeout(lc.grp)
 	sc.armDeadlineLocked(sc.idleUntil) // the reader's alone yet
 	var pre [24]byte
 	if _, err := io.ReadFull(sc.conn, pre[:]); err != nil || string(pre[:]) != http2.ClientPreface {
@@ -467,7 +463,7 @@ func (sc *h2Conn) idleLocked() {
 		sc.ctrl = appendGoAway(sc.ctrl, sc.maxID, http2.ErrCodeNo)
 		return
 	}
-	sc.idleUntil = time.Since(h2Clock) + ka
+	sc.idleUntil = time.Since(monoBase) + ka
 	if sc.armed > sc.idleUntil {
 		sc.armDeadlineLocked(sc.idleUntil)
 	}
@@ -475,7 +471,7 @@ func (sc *h2Conn) idleLocked() {
 
 func (sc *h2Conn) armDeadlineLocked(d time.Duration) {
 	sc.armed = d
-	sc.conn.SetReadDeadline(h2Clock.Add(d))
+	sc.conn.SetReadDeadline(monoBase.Add(d))
 }
 
 // h2Reader is what the Framer reads: the connection, its read going on
@@ -498,7 +494,7 @@ func (r h2Reader) Read(p []byte) (int, error) {
 func (sc *h2Conn) rearm() bool {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	now := time.Since(h2Clock)
+	now := time.Since(monoBase)
 	switch {
 	case len(sc.streams) > 0:
 		ka := sc.lc.grp.def.conf.KeepaliveTimeout

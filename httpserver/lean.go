@@ -60,7 +60,7 @@ type leanConn struct {
 	peekFn   func(uintptr) bool     // peekFor
 	waited   bool                   // peekFor peeked once
 	h2       atomic.Pointer[h2Conn] // served as HTTP/2 (h2conn.go)
-	// lingerArmed is the read deadline linger set (since h2Clock), zero
+	// lingerArmed is the read deadline linger set (since monoBase), zero
 	// once anything else set one (setReadDeadline).
 	lingerArmed time.Duration
 }
@@ -343,8 +343,8 @@ func (lc *leanConn) linger() bool {
 	if lc.tlsHolds() {
 		return true
 	}
-	if now := time.Since(h2Clock); lc.lingerArmed-now < lingerFor {
-		lc.c.SetReadDeadline(h2Clock.Add(now + 2*lingerFor))
+	if now := time.Since(monoBase); lc.lingerArmed-now < lingerFor {
+		lc.c.SetReadDeadline(monoBase.Add(now + 2*lingerFor))
 		lc.lingerArmed = now + 2*lingerFor
 	}
 	return lc.waitReadable() == nil
